@@ -1,0 +1,229 @@
+"""The API the shop's systems use: order events in, webhooks in, profiles out."""
+
+import importlib
+
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers, status
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from customers import selectors, services
+from customers.ingestion.generic import OrderEventSerializer
+from customers.models import Attribute, Customer, WebhookDelivery
+
+KEPT_HEADERS = ("content-type", "user-agent", "idempotency-key", "x-shopify-", "x-wc-webhook-")
+
+
+def _kept_headers(request) -> dict:
+    """The headers worth keeping with a delivery: never credentials."""
+    return {
+        name: value for name, value in request.headers.items()
+        if name.lower().startswith(KEPT_HEADERS) and "signature" not in name.lower()
+        and "hmac" not in name.lower()
+    }
+
+
+def delivery_answer(delivery: WebhookDelivery) -> Response:
+    if delivery.status == WebhookDelivery.Status.FAILED and delivery.response_status >= 400:
+        return Response(delivery.response_body, status=delivery.response_status)
+    if delivery.status == WebhookDelivery.Status.IGNORED and delivery.response_status == 200:
+        return Response({"status": "ignored", "delivery_id": delivery.pk})
+    return Response({"status": "accepted", "delivery_id": delivery.pk},
+                    status=status.HTTP_202_ACCEPTED)
+
+
+ErrorSerializer = inline_serializer("Error", {"error": inline_serializer("ErrorBody", {
+    "code": serializers.CharField(), "message": serializers.CharField(),
+    "fields": serializers.DictField(child=serializers.CharField()),
+})})
+AcceptedSerializer = inline_serializer("Accepted", {
+    "status": serializers.CharField(), "delivery_id": serializers.IntegerField(),
+})
+
+
+class OrderEventApi(APIView):
+    @extend_schema(
+        operation_id="order_event_create",
+        summary="Send an order event",
+        description="Store the event and apply it in the background. Send the whole order on "
+        "every change; an older `updated_at` never overwrites a newer one. With an "
+        "`Idempotency-Key` header, a retry with the same body gets the same answer and the "
+        "same key with a different body gets a 422.",
+        request=OrderEventSerializer,
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+        responses={202: AcceptedSerializer, 200: AcceptedSerializer,
+                   400: ErrorSerializer, 415: ErrorSerializer, 422: ErrorSerializer},
+        tags=["orders"],
+    )
+    def post(self, request):
+        delivery = services.delivery_receive(
+            source="generic", topic="orders", headers=_kept_headers(request), body=request.body,
+            content_type=request.content_type,
+            event_id=request.headers.get("Idempotency-Key", ""),
+        )
+        return delivery_answer(delivery)
+
+
+class _WebhookApi(APIView):
+    """A platform's webhook: signature checked over the raw body, then stored and queued."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    source = ""
+    secret_setting = ""
+
+    @extend_schema(exclude=True)
+    def post(self, request):
+        platform = importlib.import_module(f"customers.ingestion.{self.source}")
+        secret = getattr(settings, self.secret_setting)
+        if not secret or not platform.verify(request.headers, request.body, secret):
+            return Response(
+                {"error": {"code": "bad_signature", "fields": {},
+                           "message": _("The webhook signature does not match.")}},
+                status=status.HTTP_401_UNAUTHORIZED,
+            )
+        delivery = services.delivery_receive(
+            source=self.source, topic=platform.topic(request.headers, request.body),
+            headers=_kept_headers(request), body=request.body,
+            content_type=request.content_type, event_id=platform.event_id(request.headers),
+        )
+        return delivery_answer(delivery)
+
+
+class ShopifyWebhookApi(_WebhookApi):
+    source = "shopify"
+    secret_setting = "SHOPIFY_WEBHOOK_SECRET"
+
+
+class WooCommerceWebhookApi(_WebhookApi):
+    source = "woocommerce"
+    secret_setting = "WOOCOMMERCE_WEBHOOK_SECRET"
+
+
+class CustomerOutput(serializers.ModelSerializer):
+    external_ids = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id", "email", "first_name", "last_name", "birthday", "locale",
+            "accepts_marketing", "marketing_consent_at", "marketing_consent_source",
+            "orders_count", "total_spent", "first_order_at", "last_order_at", "created_at",
+            "external_ids",
+        ]
+
+    def get_external_ids(self, customer) -> dict[str, str]:
+        return {e.source: e.external_id for e in customer.external_ids.all()}
+
+
+class CustomerDetailOutput(CustomerOutput):
+    attributes = serializers.SerializerMethodField()
+    recent_activity = serializers.SerializerMethodField()
+
+    class Meta(CustomerOutput.Meta):
+        fields = [*CustomerOutput.Meta.fields, "attributes", "recent_activity"]
+
+    def get_attributes(self, customer) -> list[dict]:
+        return [
+            {"key": a.key, "value": a.value, "source_kind": a.source_kind,
+             "source_id": a.source_id, "captured_at": a.captured_at}
+            for a in selectors.attributes_latest(customer=customer).values()
+        ]
+
+    def get_recent_activity(self, customer) -> list[dict]:
+        return [
+            {"kind": a.kind, "occurred_at": a.occurred_at, "reference": a.reference,
+             "data": a.data}
+            for a in selectors.activity_recent(customer=customer)
+        ]
+
+
+class CustomerListApi(APIView):
+    class FilterInput(serializers.Serializer):
+        email = serializers.CharField(required=False, default="")
+        external_id = serializers.CharField(required=False, default="")
+
+    class UpsertInput(serializers.Serializer):
+        email = serializers.EmailField(required=False, default="")
+        source = serializers.ChoiceField(choices=["shopify", "woocommerce", "generic"],
+                                         required=False, default="generic")
+        external_id = serializers.CharField(max_length=64, required=False, default="")
+        first_name = serializers.CharField(max_length=150, required=False, default="")
+        last_name = serializers.CharField(max_length=150, required=False, default="")
+        birthday = serializers.DateField(required=False, allow_null=True, default=None)
+        locale = serializers.CharField(max_length=16, required=False, default="")
+        accepts_marketing = serializers.BooleanField(required=False, allow_null=True,
+                                                     default=None)
+        attributes = serializers.DictField(
+            child=serializers.CharField(max_length=255), required=False, default=dict,
+            help_text=_("Zero-party answers to record, e.g. {\"skin_type\": \"oily\"}."),
+        )
+
+        def validate(self, attrs):
+            if not attrs["email"] and not attrs["external_id"]:
+                raise serializers.ValidationError(_("Give an email, an external_id or both."))
+            return attrs
+
+    @extend_schema(parameters=[FilterInput], responses=CustomerOutput(many=True),
+                   operation_id="customers_list", tags=["customers"])
+    def get(self, request):
+        filters = self.FilterInput(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(
+            selectors.customer_list(**filters.validated_data).prefetch_related("external_ids"),
+            request, view=self,
+        )
+        return paginator.get_paginated_response(CustomerOutput(page, many=True).data)
+
+    @extend_schema(request=UpsertInput, responses={200: CustomerDetailOutput},
+                   operation_id="customers_upsert", tags=["customers"],
+                   summary="Create or update a customer by email or external id")
+    def post(self, request):
+        data = self.UpsertInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        attributes = data.validated_data.pop("attributes")
+        accepts = data.validated_data["accepts_marketing"]
+        customer = services.customer_upsert(
+            **data.validated_data, consent_source="api" if accepts is not None else "",
+        )
+        for key, value in attributes.items():
+            services.attribute_set(customer=customer, key=key, value=value,
+                                   source_kind=Attribute.SourceKind.API)
+        return Response(CustomerDetailOutput(customer).data)
+
+
+class CustomerDetailApi(APIView):
+    def _customer(self, customer_id) -> Customer:
+        return get_object_or_404(Customer, pk=customer_id, erased_at__isnull=True)
+
+    @extend_schema(responses=CustomerDetailOutput, operation_id="customers_retrieve",
+                   tags=["customers"])
+    def get(self, request, customer_id: int):
+        return Response(CustomerDetailOutput(self._customer(customer_id)).data)
+
+    @extend_schema(responses={204: None}, operation_id="customers_erase", tags=["customers"],
+                   summary="Erase the customer's personal data",
+                   description="Anonymises the profile and removes answers, identities and "
+                   "the login. Orders stay, without personal data, so totals still add up.")
+    def delete(self, request, customer_id: int):
+        services.customer_erase(customer=self._customer(customer_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CustomerExportApi(APIView):
+    @extend_schema(responses=OpenApiResponse(description="Everything held about the customer."),
+                   operation_id="customers_export", tags=["customers"])
+    def get(self, request, customer_id: int):
+        customer = get_object_or_404(Customer, pk=customer_id, erased_at__isnull=True)
+        return Response(selectors.customer_export(customer=customer))

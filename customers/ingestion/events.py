@@ -1,0 +1,252 @@
+"""The normalised events every platform's payload becomes, and the checks they all share."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from customers.errors import InvalidEvent
+
+from .currencies import ISO_4217
+
+ORDER_STATUSES = ("pending", "paid", "partially_refunded", "refunded", "cancelled")
+MAX_AMOUNT = Decimal("999999999999.99")
+
+
+@dataclass(frozen=True)
+class CustomerData:
+    external_id: str = ""
+    email: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    accepts_marketing: bool | None = None
+
+
+@dataclass(frozen=True)
+class LineData:
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Decimal
+
+
+@dataclass(frozen=True)
+class RefundData:
+    external_id: str
+    amount: Decimal
+    created_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class OrderEvent:
+    source: str
+    external_id: str
+    status: str  # one of ORDER_STATUSES, as the platform reports payment
+    placed_at: dt.datetime
+    updated_at: dt.datetime
+    currency: str
+    total: Decimal
+    customer: CustomerData
+    name: str = ""
+    discount_total: Decimal = Decimal("0")
+    # Sources that only know the cumulative refunded amount set this...
+    refunded_total: Decimal | None = None
+    # ...and sources that list their refunds set this.
+    refunds: tuple[RefundData, ...] = ()
+    lines: tuple[LineData, ...] = ()
+    discount_codes: tuple[str, ...] = ()
+    referral_code: str = ""
+    test: bool = False
+
+
+@dataclass(frozen=True)
+class RefundEvent:
+    """A refund that arrives on its own (Shopify refunds/create)."""
+
+    source: str
+    order_external_id: str
+    refund: RefundData
+
+
+@dataclass(frozen=True)
+class CustomerEvent:
+    source: str
+    customer: CustomerData
+    locale: str = ""
+
+
+@dataclass
+class Reader:
+    """Reads fields out of a JSON object, collecting every problem before failing once."""
+
+    data: dict
+    prefix: str = ""
+    errors: dict = field(default_factory=dict)
+
+    def _name(self, key):
+        return f"{self.prefix}{key}"
+
+    def fail(self, key, message):
+        self.errors.setdefault(self._name(key), message)
+
+    def raw(self, key, required=False):
+        value = self.data.get(key) if isinstance(self.data, dict) else None
+        if required and value in (None, ""):
+            self.fail(key, _("This field is required."))
+        return value
+
+    def text(self, key, required=False, max_length=255) -> str:
+        value = self.raw(key, required)
+        if value is None:
+            return ""
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            self.fail(key, _("Must be a string."))
+            return ""
+        value = str(value).strip()
+        if len(value) > max_length:
+            self.fail(key, _("At most %(n)d characters.") % {"n": max_length})
+            return value[:max_length]
+        return value
+
+    def money(self, key, required=False, default="0") -> Decimal:
+        value = self.raw(key, required)
+        if value in (None, ""):
+            return Decimal(default)
+        if isinstance(value, bool | dict | list):
+            self.fail(key, _("Must be a decimal amount."))
+            return Decimal("0")
+        try:
+            amount = Decimal(str(value))
+        except InvalidOperation:
+            self.fail(key, _("Must be a decimal amount."))
+            return Decimal("0")
+        if not amount.is_finite():
+            self.fail(key, _("Must be a decimal amount."))
+            return Decimal("0")
+        if amount < 0:
+            self.fail(key, _("Must not be negative."))
+        if amount > MAX_AMOUNT:
+            self.fail(key, _("Too large."))
+        return amount.quantize(Decimal("0.01"))
+
+    def integer(self, key, required=False, minimum=0) -> int:
+        value = self.raw(key, required)
+        if value in (None, ""):
+            return minimum
+        try:
+            number = int(value)
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError
+        except (TypeError, ValueError):
+            self.fail(key, _("Must be a whole number."))
+            return minimum
+        if number < minimum:
+            self.fail(key, _("Must be at least %(n)d.") % {"n": minimum})
+        return number
+
+    def datetime(self, key, required=False) -> dt.datetime | None:
+        value = self.raw(key, required)
+        if value in (None, ""):
+            return None
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+        if parsed is None:
+            self.fail(key, _("Must be an ISO 8601 date and time."))
+            return None
+        if parsed.tzinfo is None:
+            # Platforms that send naive times (WooCommerce's *_gmt fields) send UTC.
+            parsed = parsed.replace(tzinfo=dt.UTC)
+        return parsed.astimezone(dt.UTC)
+
+    def currency(self, key) -> str:
+        code = self.text(key, required=True, max_length=8).upper()
+        if code and code not in ISO_4217:
+            self.fail(key, _("Unknown currency '%(code)s'.") % {"code": code})
+        return code
+
+    def email(self, key) -> str:
+        value = self.text(key, max_length=254).lower()
+        if value:
+            try:
+                validate_email(value)
+            except ValidationError:
+                self.fail(key, _("Enter a valid email address."))
+                return ""
+        return value
+
+    def boolean(self, key) -> bool | None:
+        value = self.raw(key)
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in {"true", "false", "yes", "no", "1", "0"}:
+            return value.lower() in {"true", "yes", "1"}
+        self.fail(key, _("Must be true or false."))
+        return None
+
+    def nested(self, key, index=None) -> Reader:
+        value = self.raw(key) if index is None else key
+        label = f"{self.prefix}{key}." if index is None else f"{self.prefix}{index}."
+        return Reader(value if isinstance(value, dict) else {}, label, self.errors)
+
+    def items(self, key) -> list:
+        value = self.raw(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.fail(key, _("Must be a list."))
+            return []
+        return value
+
+    def check(self, message=None):
+        if self.errors:
+            raise InvalidEvent(
+                message or _("The event has invalid fields."), code="invalid_event",
+                fields=self.errors,
+            )
+
+
+def check_order(event: OrderEvent) -> OrderEvent:
+    """Rules every order event obeys, whatever its platform."""
+    if event.status not in ORDER_STATUSES:
+        raise InvalidEvent(
+            _("Unknown order status '%(status)s'.") % {"status": event.status},
+            fields={"status": _("One of: %(s)s.") % {"s": ", ".join(ORDER_STATUSES)}},
+        )
+    refunded = event.refunded_total
+    if refunded is None:
+        refunded = sum((r.amount for r in event.refunds), Decimal("0"))
+    if refunded > event.total:
+        raise InvalidEvent(
+            _("The refunded amount %(refunded)s is larger than the order total %(total)s.")
+            % {"refunded": refunded, "total": event.total},
+            code="refund_exceeds_total", fields={"refunded_total": _("Larger than the total.")},
+        )
+    return event
+
+
+
+def load_json(content_type: str, body: bytes):
+    """The body as JSON, or InvalidEvent saying why not."""
+    if (content_type or "").split(";")[0].strip().lower() != "application/json":
+        raise InvalidEvent(
+            _("Send the body as application/json, not '%(type)s'.") % {"type": content_type},
+            code="unsupported_media_type",
+        )
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InvalidEvent(_("The body is not valid JSON: %(error)s") % {"error": exc},
+                           code="invalid_json") from exc
+
+
+def unknown_topic(topic: str):
+    return InvalidEvent(_("Unknown topic '%(topic)s'.") % {"topic": topic}, code="unknown_topic",
+                        fields={"topic": _("Not a topic Flywheel handles.")})

@@ -1,0 +1,376 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class Source(models.TextChoices):
+    SHOPIFY = "shopify", _("Shopify")
+    WOOCOMMERCE = "woocommerce", _("WooCommerce")
+    GENERIC = "generic", _("Generic API")
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields["is_staff"] = True
+        extra_fields["is_superuser"] = True
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A login: staff in admin, or a shopper with an account. The email is the username."""
+
+    username = None
+    email = models.EmailField(_("email address"), unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
+
+
+class Customer(models.Model):
+    """The one shared profile every part of Flywheel reads and feeds."""
+
+    email = models.EmailField(
+        _("email"), max_length=254, unique=True,
+        help_text=_("Stored lower-case; one customer per address."),
+    )
+    first_name = models.CharField(_("first name"), max_length=150, blank=True)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    locale = models.CharField(_("locale"), max_length=16, blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="customer", verbose_name=_("shopper account"),
+    )
+
+    accepts_marketing = models.BooleanField(_("accepts marketing"), default=False)
+    marketing_consent_at = models.DateTimeField(_("consent changed at"), null=True, blank=True)
+    marketing_consent_source = models.CharField(
+        _("consent source"), max_length=64, blank=True,
+        help_text=_("Where the latest consent answer came from, e.g. shopify, quiz, account."),
+    )
+
+    orders_count = models.PositiveIntegerField(_("orders"), default=0)
+    total_spent = models.DecimalField(_("net spent"), default=Decimal("0"), **MONEY)
+    first_order_at = models.DateTimeField(_("first order"), null=True, blank=True)
+    last_order_at = models.DateTimeField(_("last order"), null=True, blank=True)
+
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    erased_at = models.DateTimeField(_("erased"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(email=Lower("email")), name="customer_email_lowercase"
+            ),
+            models.CheckConstraint(condition=Q(orders_count__gte=0), name="customer_orders_gte_0"),
+        ]
+        indexes = [models.Index(fields=["last_order_at"])]
+
+    def __str__(self):
+        return self.email
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class ExternalId(models.Model):
+    """The id a shop platform uses for this customer."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="external_ids")
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    external_id = models.CharField(_("external id"), max_length=64)
+
+    class Meta:
+        verbose_name = _("external id")
+        verbose_name_plural = _("external ids")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="externalid_source_id_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_source_display()} {self.external_id}"
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        PAID = "paid", _("Paid")
+        PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+        REFUNDED = "refunded", _("Refunded")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="orders"
+    )
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    external_id = models.CharField(_("external id"), max_length=64)
+    name = models.CharField(_("order number"), max_length=64, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    currency = models.CharField(_("currency"), max_length=3)
+    total = models.DecimalField(_("total"), validators=[MinValueValidator(0)], **MONEY)
+    discount_total = models.DecimalField(_("discounts"), default=Decimal("0"), **MONEY)
+    refunded_total = models.DecimalField(_("refunded"), default=Decimal("0"), **MONEY)
+    discount_codes = models.JSONField(_("discount codes"), default=list, blank=True)
+    referral_code = models.CharField(_("referral code"), max_length=32, blank=True)
+    placed_at = models.DateTimeField(_("placed at"))
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    source_updated_at = models.DateTimeField(
+        _("updated at source"),
+        help_text=_("The newest update applied; older deliveries never overwrite newer state."),
+    )
+    created_at = models.DateTimeField(_("received"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-placed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="order_source_id_unique"
+            ),
+            models.CheckConstraint(condition=Q(total__gte=0), name="order_total_gte_0"),
+            models.CheckConstraint(
+                condition=Q(refunded_total__gte=0) & Q(refunded_total__lte=models.F("total")),
+                name="order_refunded_within_total",
+            ),
+        ]
+        indexes = [models.Index(fields=["customer", "placed_at"])]
+
+    def __str__(self):
+        return self.name or f"{self.source}:{self.external_id}"
+
+    @property
+    def net_total(self) -> Decimal:
+        return self.total - self.refunded_total
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    sku = models.CharField(_("SKU"), max_length=64, blank=True)
+    name = models.CharField(_("name"), max_length=255)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    unit_price = models.DecimalField(_("unit price"), validators=[MinValueValidator(0)], **MONEY)
+
+    class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="orderline_price_gte_0"),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.name}"
+
+
+class Refund(models.Model):
+    """Money given back on an order. One row per refund, so each is reacted to exactly once."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="refunds")
+    external_id = models.CharField(
+        _("refund id"), max_length=64,
+        help_text=_("The platform's refund id, or 'cumulative:<total>' for sources that only "
+                    "send the refunded total."),
+    )
+    amount = models.DecimalField(_("amount"), **MONEY)
+    created_at = models.DateTimeField(_("refunded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "external_id"], name="refund_order_id_unique"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_gt_0"),
+        ]
+
+    def __str__(self):
+        return f"{self.amount} {self.order.currency}"
+
+
+class Attribute(models.Model):
+    """A zero-party fact the customer told the shop, with where it came from.
+
+    Rows are history: a new answer adds a row, and the profile shows the latest per key.
+    """
+
+    class SourceKind(models.TextChoices):
+        QUIZ = "quiz", _("Quiz")
+        SURVEY = "survey", _("Survey")
+        STAFF = "staff", _("Staff")
+        API = "api", _("API")
+        ACCOUNT = "account", _("Account")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="attributes")
+    key = models.SlugField(_("key"), max_length=64)
+    value = models.CharField(_("value"), max_length=255)
+    source_kind = models.CharField(_("source"), max_length=16, choices=SourceKind.choices)
+    source_id = models.CharField(
+        _("source id"), max_length=64, blank=True,
+        help_text=_("Which quiz version, survey or staff member recorded it."),
+    )
+    captured_at = models.DateTimeField(_("captured at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("zero-party attribute")
+        verbose_name_plural = _("zero-party attributes")
+        ordering = ["-captured_at", "-id"]
+        indexes = [models.Index(fields=["customer", "key", "-captured_at"])]
+
+    def __str__(self):
+        return f"{self.key}={self.value}"
+
+
+class Activity(models.Model):
+    """A row on the customer's timeline: everything that happens to them, once."""
+
+    class Kind(models.TextChoices):
+        CUSTOMER_CREATED = "customer_created", _("Customer created")
+        ORDER_PAID = "order_paid", _("Order paid")
+        ORDER_REFUNDED = "order_refunded", _("Order refunded")
+        ORDER_CANCELLED = "order_cancelled", _("Order cancelled")
+        CONSENT_CHANGED = "consent_changed", _("Marketing consent changed")
+        ACCOUNT_CREATED = "account_created", _("Account created")
+        ATTRIBUTE_SET = "attribute_set", _("Profile answer recorded")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="activities")
+    kind = models.SlugField(
+        _("kind"), max_length=48,
+        help_text=_("What happened: a built-in kind or a custom one posted by the shop."),
+    )
+    occurred_at = models.DateTimeField(_("when"), default=timezone.now)
+    reference = models.CharField(_("reference"), max_length=128, blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    key = models.CharField(
+        _("idempotency key"), max_length=200, null=True, blank=True, unique=True,
+        help_text=_("Derived from the cause, so a retry never records the same thing twice."),
+    )
+
+    class Meta:
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["customer", "-occurred_at"])]
+
+    def __str__(self):
+        return f"{self.kind_label} · {self.occurred_at:%Y-%m-%d}"
+
+    @property
+    def kind_label(self) -> str:
+        try:
+            return self.Kind(self.kind).label
+        except ValueError:
+            return self.kind.replace("_", " ").capitalize()
+
+
+class WebhookDelivery(models.Model):
+    """A delivery exactly as it arrived, kept before anything is applied."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        PROCESSED = "processed", _("Processed")
+        IGNORED = "ignored", _("Ignored")
+        FAILED = "failed", _("Failed")
+
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    topic = models.CharField(_("topic"), max_length=64)
+    headers = models.JSONField(_("headers"), default=dict)
+    body = models.TextField(_("body"), blank=True)
+    body_sha256 = models.CharField(_("body hash"), max_length=64)
+    event_id = models.CharField(
+        _("event id"), max_length=128, blank=True,
+        help_text=_("The platform's delivery id or the Idempotency-Key; repeats are dropped."),
+    )
+    received_at = models.DateTimeField(_("received at"), default=timezone.now, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.RECEIVED
+    )
+    error = models.TextField(_("error"), blank=True)
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    order = models.ForeignKey(
+        Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries"
+    )
+    response_status = models.PositiveSmallIntegerField(_("answered with"), default=202)
+    response_body = models.JSONField(_("answer"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "event_id"], condition=~Q(event_id=""),
+                name="delivery_source_event_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "received_at"])]
+
+    def __str__(self):
+        return f"{self.get_source_display()} {self.topic} #{self.pk}"
+
+
+class ApiKey(models.Model):
+    """A key a shop system uses on the API. Only a hash is kept; the key is shown once."""
+
+    name = models.CharField(_("name"), max_length=100, help_text=_("Who uses it, e.g. 'Shopify'."))
+    prefix = models.CharField(_("prefix"), max_length=12, unique=True, editable=False)
+    hashed_key = models.CharField(_("hash"), max_length=64, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

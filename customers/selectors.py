@@ -1,0 +1,107 @@
+"""Reads of the customer profile, for the API, the pages and the other apps."""
+
+import hmac
+from datetime import timedelta
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from customers.models import Activity, ApiKey, Attribute, Customer, Order
+from customers.services.api_keys import hash_key
+
+
+def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
+    """The active key matching `raw_key`, or None. Notes when it was last used (at most
+    once a minute, so busy integrations don't write on every request)."""
+    parts = raw_key.split("_")
+    if len(parts) < 3 or parts[0] != "fw":
+        return None
+    api_key = ApiKey.objects.filter(prefix=parts[1], revoked_at__isnull=True).first()
+    if api_key is None or not hmac.compare_digest(api_key.hashed_key, hash_key(raw_key)):
+        return None
+    now = timezone.now()
+    if api_key.last_used_at is None or now - api_key.last_used_at > timedelta(minutes=1):
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+    return api_key
+
+
+def customer_list(*, email: str = "", external_id: str = "") -> QuerySet[Customer]:
+    customers = Customer.objects.filter(erased_at__isnull=True)
+    if email:
+        customers = customers.filter(email=email.strip().lower())
+    if external_id:
+        customers = customers.filter(external_ids__external_id=external_id)
+    return customers.order_by("-created_at", "-id")
+
+
+def customer_get(*, customer_id: int) -> Customer | None:
+    return Customer.objects.filter(pk=customer_id).first()
+
+
+def attributes_latest(*, customer: Customer) -> dict[str, Attribute]:
+    """The latest answer per key: what the profile currently says."""
+    latest: dict[str, Attribute] = {}
+    for attribute in customer.attributes.order_by("key", "-captured_at", "-id"):
+        latest.setdefault(attribute.key, attribute)
+    return latest
+
+
+def activity_recent(*, customer: Customer, limit: int = 20) -> QuerySet[Activity]:
+    return customer.activities.order_by("-occurred_at", "-id")[:limit]
+
+
+def customer_export(*, customer: Customer) -> dict:
+    """Everything Flywheel holds about a customer, for a data-access request."""
+    orders = customer.orders.prefetch_related("lines", "refunds").order_by("placed_at", "id")
+    return {
+        "customer": {
+            "id": customer.pk,
+            "email": customer.email,
+            "first_name": customer.first_name,
+            "last_name": customer.last_name,
+            "birthday": customer.birthday.isoformat() if customer.birthday else None,
+            "locale": customer.locale,
+            "accepts_marketing": customer.accepts_marketing,
+            "marketing_consent_at": _iso(customer.marketing_consent_at),
+            "marketing_consent_source": customer.marketing_consent_source,
+            "created_at": _iso(customer.created_at),
+            "has_account": customer.user_id is not None,
+        },
+        "external_ids": [
+            {"source": e.source, "external_id": e.external_id}
+            for e in customer.external_ids.order_by("source", "external_id")
+        ],
+        "attributes": [
+            {"key": a.key, "value": a.value, "source_kind": a.source_kind,
+             "source_id": a.source_id, "captured_at": _iso(a.captured_at)}
+            for a in customer.attributes.order_by("captured_at", "id")
+        ],
+        "orders": [_order(order) for order in orders],
+        "activities": [
+            {"kind": a.kind, "occurred_at": _iso(a.occurred_at), "reference": a.reference,
+             "data": a.data}
+            for a in customer.activities.order_by("occurred_at", "id")
+        ],
+    }
+
+
+def _order(order: Order) -> dict:
+    return {
+        "source": order.source, "external_id": order.external_id, "name": order.name,
+        "status": order.status, "currency": order.currency, "total": str(order.total),
+        "refunded_total": str(order.refunded_total), "placed_at": _iso(order.placed_at),
+        "discount_codes": order.discount_codes,
+        "lines": [
+            {"sku": li.sku, "name": li.name, "quantity": li.quantity,
+             "unit_price": str(li.unit_price)}
+            for li in order.lines.all()
+        ],
+        "refunds": [
+            {"amount": str(r.amount), "created_at": _iso(r.created_at)}
+            for r in order.refunds.all()
+        ],
+    }
+
+
+def _iso(value):
+    return value.isoformat() if value else None

@@ -1,0 +1,31 @@
+"""Every write to the customer profile. Other apps call these, never the models directly."""
+
+from .api_keys import api_key_create, api_key_revoke
+from .deliveries import delivery_process, delivery_receive, delivery_reprocess
+from .orders import order_apply, refund_apply
+from .profiles import (
+    activity_record,
+    attribute_set,
+    consent_set,
+    customer_erase,
+    customer_link_user,
+    customer_stats_refresh,
+    customer_upsert,
+)
+
+__all__ = [
+    "activity_record",
+    "api_key_create",
+    "api_key_revoke",
+    "attribute_set",
+    "consent_set",
+    "customer_erase",
+    "customer_link_user",
+    "customer_stats_refresh",
+    "customer_upsert",
+    "delivery_process",
+    "delivery_receive",
+    "delivery_reprocess",
+    "order_apply",
+    "refund_apply",
+]

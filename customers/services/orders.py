@@ -1,0 +1,188 @@
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customers.errors import FlywheelError, InvalidEvent
+from customers.ingestion.events import OrderEvent, RefundData, RefundEvent, check_order
+from customers.models import Activity, Customer, Order, OrderLine, Refund
+from customers.signals import order_paid, order_refunded
+
+from .profiles import activity_record, customer_stats_refresh, customer_upsert
+
+PAID_STATUSES = {"paid", "partially_refunded", "refunded"}
+
+
+def _customer_for(event: OrderEvent) -> Customer | None:
+    data = event.customer
+    try:
+        return customer_upsert(
+            email=data.email, source=event.source, external_id=data.external_id,
+            first_name=data.first_name, last_name=data.last_name,
+            accepts_marketing=data.accepts_marketing,
+        )
+    except FlywheelError:
+        return None  # a guest order without an email: kept, belongs to no one
+
+
+def _locked_order(event: OrderEvent, customer: Customer | None) -> Order:
+    # Insert-if-missing then lock: ten copies of one event arriving at once queue on this row.
+    Order.objects.bulk_create(
+        [Order(source=event.source, external_id=event.external_id, customer=customer,
+               currency=event.currency, total=event.total, placed_at=event.placed_at,
+               source_updated_at=event.updated_at)],
+        ignore_conflicts=True,
+    )
+    return Order.objects.select_for_update().get(source=event.source,
+                                                 external_id=event.external_id)
+
+
+def _new_refunds(order: Order, event: OrderEvent) -> list[RefundData]:
+    if event.refunds:
+        known = set(order.refunds.values_list("external_id", flat=True))
+        return [r for r in event.refunds if r.external_id not in known]
+    if event.refunded_total is not None and event.refunded_total > order.refunded_total:
+        # The source only tells the running total: the increase is one refund, keyed by the
+        # total it reached, so a replay of the same event adds nothing.
+        return [RefundData(external_id=f"cumulative:{event.refunded_total}",
+                           amount=event.refunded_total - order.refunded_total,
+                           created_at=event.updated_at)]
+    return []
+
+
+def _status(order: Order) -> str:
+    if order.cancelled_at:
+        return Order.Status.CANCELLED
+    if order.refunded_total > 0 and order.refunded_total >= order.total:
+        return Order.Status.REFUNDED
+    if order.refunded_total > 0:
+        return Order.Status.PARTIALLY_REFUNDED
+    if order.paid_at:
+        return Order.Status.PAID
+    return Order.Status.PENDING
+
+
+def _apply_refunds(order: Order, refunds: list[RefundData]) -> list[Refund]:
+    added = sum((r.amount for r in refunds), Decimal("0"))
+    if order.refunded_total + added > order.total:
+        raise InvalidEvent(
+            _("Refunds of %(amount)s would exceed the order total of %(total)s.")
+            % {"amount": order.refunded_total + added, "total": order.total},
+            code="refund_exceeds_total",
+        )
+    rows = Refund.objects.bulk_create([
+        Refund(order=order, external_id=r.external_id, amount=r.amount,
+               created_at=r.created_at or timezone.now())
+        for r in refunds
+    ])
+    order.refunded_total += added
+    if order.paid_at is None:
+        order.paid_at = order.source_updated_at  # money came back, so it was paid
+    return rows
+
+
+def _announce(order: Order, *, newly_paid: bool, refunds: list[Refund], newly_cancelled: bool):
+    prefix = f"order:{order.source}:{order.external_id}"
+    customer = order.customer
+    if newly_paid:
+        if customer:
+            activity_record(
+                customer=customer, kind=Activity.Kind.ORDER_PAID, occurred_at=order.paid_at,
+                reference=str(order), key=f"{prefix}:paid",
+                data={"total": str(order.total), "currency": order.currency},
+            )
+        order_paid.send(sender=Order, order=order)
+    for refund in refunds:
+        if customer:
+            activity_record(
+                customer=customer, kind=Activity.Kind.ORDER_REFUNDED,
+                occurred_at=refund.created_at, reference=str(order),
+                key=f"{prefix}:refund:{refund.external_id}",
+                data={"amount": str(refund.amount), "currency": order.currency},
+            )
+        order_refunded.send(sender=Order, order=order, refund=refund)
+    if newly_cancelled and customer:
+        activity_record(
+            customer=customer, kind=Activity.Kind.ORDER_CANCELLED,
+            occurred_at=order.cancelled_at, reference=str(order), key=f"{prefix}:cancelled",
+        )
+
+
+def order_apply(*, event: OrderEvent) -> Order | None:
+    """Bring our copy of an order up to date with an event, exactly once per change.
+
+    Newer events win field by field (by the source's updated time), so a late "paid" never
+    resurrects a refunded or cancelled order. Refunds are rows keyed by the source's refund
+    id, so each is counted once however often it is delivered. Test orders are ignored.
+    """
+    check_order(event)
+    if event.test:
+        return None
+    with transaction.atomic():
+        customer = _customer_for(event)
+        order = _locked_order(event, customer)
+        if order.currency != event.currency and order.refunded_total:
+            raise InvalidEvent(_("The order's currency cannot change after a refund."),
+                               code="currency_changed")
+        was_paid, was_cancelled = order.paid_at is not None, order.cancelled_at is not None
+        fresh = event.updated_at >= order.source_updated_at
+        if fresh:
+            order.customer = customer or order.customer
+            order.name = event.name
+            order.currency = event.currency
+            order.total = event.total
+            order.discount_total = event.discount_total
+            order.discount_codes = list(event.discount_codes)
+            order.referral_code = event.referral_code
+            order.placed_at = event.placed_at
+            order.source_updated_at = event.updated_at
+            if event.status == Order.Status.CANCELLED:
+                order.cancelled_at = order.cancelled_at or event.updated_at
+            else:
+                order.cancelled_at = None
+            _replace_lines(order, event)
+        if event.status in PAID_STATUSES and order.paid_at is None:
+            order.paid_at = event.updated_at
+        refunds = _apply_refunds(order, _new_refunds(order, event))
+        order.status = _status(order)
+        order.save()
+        _announce(order, newly_paid=not was_paid and order.paid_at is not None, refunds=refunds,
+                  newly_cancelled=not was_cancelled and order.cancelled_at is not None)
+        if order.customer:
+            customer_stats_refresh(customer=order.customer)
+    return order
+
+
+def refund_apply(*, event: RefundEvent) -> Order:
+    """A refund that arrives on its own, for an order we already have."""
+    with transaction.atomic():
+        order = (Order.objects.select_for_update()
+                 .filter(source=event.source, external_id=event.order_external_id).first())
+        if order is None:
+            raise InvalidEvent(
+                _("Order %(id)s has not been received yet; reprocess this delivery after it "
+                  "arrives.") % {"id": event.order_external_id},
+                code="order_unknown",
+            )
+        if order.refunds.filter(external_id=event.refund.external_id).exists():
+            return order
+        refunds = _apply_refunds(order, [event.refund])
+        order.status = _status(order)
+        order.save()
+        _announce(order, newly_paid=False, refunds=refunds, newly_cancelled=False)
+        if order.customer:
+            customer_stats_refresh(customer=order.customer)
+    return order
+
+
+def _replace_lines(order: Order, event: OrderEvent) -> None:
+    wanted = [(li.sku, li.name, li.quantity, li.unit_price) for li in event.lines]
+    current = list(order.lines.values_list("sku", "name", "quantity", "unit_price"))
+    if current == wanted:
+        return
+    order.lines.all().delete()
+    OrderLine.objects.bulk_create([
+        OrderLine(order=order, sku=sku, name=name, quantity=qty, unit_price=price)
+        for sku, name, qty, price in wanted
+    ])

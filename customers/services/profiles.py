@@ -1,0 +1,211 @@
+import datetime as dt
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Max, Min, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customers.errors import FlywheelError
+from customers.models import Activity, Attribute, Customer, ExternalId, Order, User
+from customers.signals import activity_recorded
+
+
+def _normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def activity_record(
+    *,
+    customer: Customer,
+    kind: str,
+    occurred_at: dt.datetime | None = None,
+    reference: str = "",
+    data: dict | None = None,
+    key: str | None = None,
+) -> Activity:
+    """Put a row on the customer's timeline. With a key, recording the same cause twice
+    returns the first row and tells no one again."""
+    activity = Activity(
+        customer=customer, kind=kind, occurred_at=occurred_at or timezone.now(),
+        reference=reference[:128], data=data or {}, key=key,
+    )
+    if key is not None:
+        existing = Activity.objects.filter(key=key).first()
+        if existing:
+            return existing
+        try:
+            with transaction.atomic():
+                activity.save()
+        except IntegrityError:
+            return Activity.objects.get(key=key)
+    else:
+        activity.save()
+    activity_recorded.send(sender=Activity, activity=activity)
+    return activity
+
+
+def consent_set(
+    *, customer: Customer, accepts_marketing: bool, source: str, at: dt.datetime | None = None
+) -> Customer:
+    """Record a marketing consent answer with its source and time; unchanged answers are
+    not recorded twice."""
+    if customer.accepts_marketing == accepts_marketing and customer.marketing_consent_at:
+        return customer
+    at = at or timezone.now()
+    Customer.objects.filter(pk=customer.pk).update(
+        accepts_marketing=accepts_marketing, marketing_consent_at=at,
+        marketing_consent_source=source[:64],
+    )
+    customer.accepts_marketing = accepts_marketing
+    customer.marketing_consent_at = at
+    customer.marketing_consent_source = source[:64]
+    activity_record(
+        customer=customer, kind=Activity.Kind.CONSENT_CHANGED, occurred_at=at,
+        reference=source, data={"accepts_marketing": accepts_marketing, "source": source},
+    )
+    return customer
+
+
+def customer_upsert(
+    *,
+    email: str = "",
+    source: str = "",
+    external_id: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    birthday: dt.date | None = None,
+    locale: str = "",
+    accepts_marketing: bool | None = None,
+    consent_source: str = "",
+) -> Customer:
+    """Find the customer by external id, then by email, or create them; fill in what we
+    learned. Safe to call from many workers at once: the database's unique keys decide."""
+    email = _normalise_email(email)
+    customer = None
+    if source and external_id:
+        customer = (
+            Customer.objects.filter(external_ids__source=source,
+                                    external_ids__external_id=external_id).first()
+        )
+    if customer is None and email:
+        customer = Customer.objects.filter(email=email).first()
+    if customer is None:
+        if not email:
+            raise FlywheelError(
+                _("A new customer needs an email address."), code="email_required",
+                fields={"email": _("This field is required.")},
+            )
+        # INSERT ... ON CONFLICT DO NOTHING: of two workers creating the same customer, one
+        # inserts and the other finds the row; the activity's key keeps the timeline single.
+        Customer.objects.bulk_create(
+            [Customer(email=email, first_name=first_name, last_name=last_name,
+                      birthday=birthday, locale=locale)],
+            ignore_conflicts=True,
+        )
+        customer = Customer.objects.get(email=email)
+        activity_record(
+            customer=customer, kind=Activity.Kind.CUSTOMER_CREATED,
+            occurred_at=customer.created_at, reference=source,
+            key=f"customer:{customer.pk}:created",
+        )
+    else:
+        changes = {}
+        for field, value in (("first_name", first_name), ("last_name", last_name),
+                             ("birthday", birthday), ("locale", locale)):
+            if value and getattr(customer, field) != value:
+                changes[field] = value
+        if email and customer.email != email and not Customer.objects.filter(email=email).exists():
+            changes["email"] = email
+        if changes:
+            for field, value in changes.items():
+                setattr(customer, field, value)
+            customer.save(update_fields=[*changes, "updated_at"])
+    if source and external_id:
+        ExternalId.objects.bulk_create(
+            [ExternalId(customer=customer, source=source, external_id=external_id)],
+            ignore_conflicts=True,
+        )
+    if accepts_marketing is not None:
+        consent_set(customer=customer, accepts_marketing=accepts_marketing,
+                    source=consent_source or source or "api")
+    return customer
+
+
+def customer_link_user(*, user: User) -> Customer:
+    """Link a shopper's account to the customer with the same email (created if new)."""
+    customer = customer_upsert(email=user.email, first_name=user.first_name,
+                               last_name=user.last_name)
+    if customer.user_id != user.pk:
+        if customer.user_id is not None:
+            raise FlywheelError(_("This customer already has an account."), code="conflict")
+        customer.user = user
+        customer.save(update_fields=["user", "updated_at"])
+        activity_record(
+            customer=customer, kind=Activity.Kind.ACCOUNT_CREATED,
+            key=f"customer:{customer.pk}:account:{user.pk}",
+        )
+    return customer
+
+
+def attribute_set(
+    *,
+    customer: Customer,
+    key: str,
+    value: str,
+    source_kind: str,
+    source_id: str = "",
+    captured_at: dt.datetime | None = None,
+) -> Attribute:
+    """Record a zero-party answer. History is kept; the latest row per key is the profile's."""
+    attribute = Attribute(
+        customer=customer, key=key, value=str(value)[:255], source_kind=source_kind,
+        source_id=str(source_id)[:64], captured_at=captured_at or timezone.now(),
+    )
+    attribute.full_clean(exclude=["customer"])
+    attribute.save()
+    return attribute
+
+
+def customer_stats_refresh(*, customer: Customer) -> Customer:
+    """Recount orders and net spend from the orders themselves (paid, not cancelled)."""
+    counted = Q(paid_at__isnull=False) & ~Q(status=Order.Status.CANCELLED)
+    stats = Order.objects.filter(counted, customer=customer).aggregate(
+        count=Count("id"), gross=Sum("total"), refunded=Sum("refunded_total"),
+        first=Min("placed_at"), last=Max("placed_at"),
+    )
+    customer.orders_count = stats["count"]
+    customer.total_spent = (stats["gross"] or Decimal("0")) - (stats["refunded"] or Decimal("0"))
+    customer.first_order_at = stats["first"]
+    customer.last_order_at = stats["last"]
+    Customer.objects.filter(pk=customer.pk).update(
+        orders_count=customer.orders_count, total_spent=customer.total_spent,
+        first_order_at=customer.first_order_at, last_order_at=customer.last_order_at,
+    )
+    return customer
+
+
+def customer_erase(*, customer: Customer) -> Customer:
+    """Erase a customer's personal data on request. Orders and counts stay, anonymous, so the
+    shop's totals still add up; answers, identities and the login go."""
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        if customer.erased_at:
+            return customer
+        customer.attributes.all().delete()
+        customer.external_ids.all().delete()
+        customer.activities.update(data={}, reference="")
+        if customer.user_id:
+            User.objects.filter(pk=customer.user_id).update(
+                email=f"erased-user-{customer.user_id}@invalid", first_name="", last_name="",
+                is_active=False, password="!",
+            )
+        customer.email = f"erased-{customer.pk}@invalid"
+        customer.first_name = customer.last_name = customer.locale = ""
+        customer.birthday = None
+        customer.user = None
+        customer.accepts_marketing = False
+        customer.marketing_consent_source = ""
+        customer.erased_at = timezone.now()
+        customer.save()
+    return customer

@@ -1,0 +1,14 @@
+"""Signals that let the upper apps react to what happens in customers.
+
+They are sent inside the transaction that made the change, so a receiver's writes commit or roll
+back with it; receivers that send email or call out schedule that work with `delay_on_commit`.
+"""
+
+from django.dispatch import Signal
+
+# order: Order, just became paid (sent once per order).
+order_paid = Signal()
+# order: Order, refund: Refund, a new refund row (sent once per refund).
+order_refunded = Signal()
+# activity: Activity, just recorded (sent once per activity).
+activity_recorded = Signal()

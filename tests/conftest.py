@@ -1,0 +1,86 @@
+"""Test helpers that read like the shop: an API client with a key, an order event."""
+
+import datetime as dt
+import json
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from customers import services
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def api_key(db):
+    _, raw_key = services.api_key_create(name="Test shop")
+    return raw_key
+
+
+@pytest.fixture
+def api(api_key):
+    """A DRF client authenticated as the shop's system."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key}")
+    return client
+
+
+@pytest.fixture
+def anon_api():
+    return APIClient()
+
+
+def order_event(**overrides) -> dict:
+    """A valid generic order event; override any field."""
+    event = {
+        "id": "1001",
+        "name": "#1001",
+        "status": "paid",
+        "placed_at": "2026-11-01T10:00:00Z",
+        "updated_at": "2026-11-01T10:05:00Z",
+        "currency": "EUR",
+        "total": "59.90",
+        "refunded_total": "0.00",
+        "customer": {"id": "c-1", "email": "Ada@Example.com", "first_name": "Ada",
+                     "last_name": "Lovelace", "accepts_marketing": True},
+        "lines": [{"sku": "SERUM-30", "name": "Serum 30 ml", "quantity": 2, "price": "29.95"}],
+        "discount_codes": [],
+        "referral_code": "",
+    }
+    event.update(overrides)
+    return event
+
+
+def post_event(client, event: dict, **headers):
+    return client.post("/api/v1/events/orders/", data=json.dumps(event),
+                       content_type="application/json", **headers)
+
+
+def at(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def pytest_runtest_setup(item):
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if item.get_closest_marker("postgres") and "postgresql" not in engine:
+        pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://...")
+    if item.get_closest_marker("celery_worker") and not settings.CELERY_BROKER_URL:
+        pytest.skip("needs a broker: run with CELERY_BROKER_URL=redis://...")
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(request):
+    """Tasks run in-process unless a test asks for the real worker."""
+    from config.celery import app
+
+    if request.node.get_closest_marker("celery_worker"):
+        yield
+        return
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
