@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from customers import selectors, services
+from customers.ingestion import woocommerce
 from customers.ingestion.generic import OrderEventSerializer
 from customers.models import Attribute, Customer, WebhookDelivery
 
@@ -108,6 +109,14 @@ class ShopifyWebhookApi(_WebhookApi):
 class WooCommerceWebhookApi(_WebhookApi):
     source = "woocommerce"
     secret_setting = "WOOCOMMERCE_WEBHOOK_SECRET"
+
+    @extend_schema(exclude=True)
+    def post(self, request):
+        # WooCommerce's activation ping carries no signature; it must get a 200 for the
+        # webhook to turn on. It changes nothing, so it is answered and not stored.
+        if woocommerce.is_ping(request.body):
+            return Response({"status": "ignored"})
+        return super().post(request)
 
 
 class CustomerOutput(serializers.ModelSerializer):

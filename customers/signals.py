@@ -10,5 +10,7 @@ from django.dispatch import Signal
 order_paid = Signal()
 # order: Order, refund: Refund, a new refund row (sent once per refund).
 order_refunded = Signal()
+# order: Order, just cancelled (sent once per cancellation).
+order_cancelled = Signal()
 # activity: Activity, just recorded (sent once per activity).
 activity_recorded = Signal()

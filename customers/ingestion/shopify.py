@@ -3,8 +3,38 @@
 import base64
 import hashlib
 import hmac
+from decimal import Decimal
 
-from .events import load_json, unknown_topic
+from django.utils.translation import gettext as _
+
+from customers.errors import InvalidEvent
+
+from .events import (
+    CustomerData,
+    CustomerEvent,
+    LineData,
+    OrderEvent,
+    Reader,
+    RefundData,
+    RefundEvent,
+    check_order,
+    load_json,
+    unknown_topic,
+)
+
+SOURCE = "shopify"
+ORDER_TOPICS = ("orders/create", "orders/paid", "orders/updated", "orders/cancelled")
+CUSTOMER_TOPICS = ("customers/create", "customers/update")
+FINANCIAL_STATUSES = {
+    "pending": "pending",
+    "authorized": "pending",
+    "partially_paid": "pending",
+    "expired": "pending",
+    "paid": "paid",
+    "partially_refunded": "partially_refunded",
+    "refunded": "refunded",
+    "voided": "cancelled",
+}
 
 
 def verify(headers, body: bytes, secret: str) -> bool:
@@ -23,5 +53,112 @@ def event_id(headers) -> str:
 
 
 def parse(topic: str, content_type: str, body: bytes):
-    load_json(content_type, body)
-    raise unknown_topic(topic)  # TODO(helper): orders/*, refunds/create, customers/*
+    """The order, refund or customer a webhook carries; None for a refund that moved no
+    money (a restock-only refund), which needs nothing doing."""
+    payload = load_json(content_type, body)
+    if not isinstance(payload, dict):
+        raise InvalidEvent(_("The body must be a JSON object."), code="invalid_json")
+    reader = Reader(payload)
+    if topic in ORDER_TOPICS:
+        return _order(reader)
+    if topic == "refunds/create":
+        return _refund_event(reader)
+    if topic in CUSTOMER_TOPICS:
+        return _customer_event(reader)
+    raise unknown_topic(topic)
+
+
+def _order(r: Reader) -> OrderEvent:
+    external_id = r.text("id", required=True, max_length=64)
+    financial_status = r.text("financial_status") or "pending"
+    status = FINANCIAL_STATUSES.get(financial_status)
+    if status is None:
+        r.fail("financial_status", _("Unknown financial status '%(status)s'.")
+               % {"status": financial_status})
+    if r.raw("cancelled_at"):
+        status = "cancelled"
+    placed_at = r.datetime("created_at") or r.datetime("processed_at")
+    if placed_at is None:
+        r.fail("created_at", _("This field is required."))
+    updated_at = r.datetime("updated_at") or placed_at
+    currency = r.currency("currency")
+    total = r.money("total_price", required=True)
+    discount_total = r.money("total_discounts")
+    refunds = []
+    for index, item in enumerate(r.items("refunds")):
+        refund = _refund(r.nested(item, f"refunds.{index}"))
+        if refund.amount > 0:
+            refunds.append(refund)
+    lines = []
+    for index, item in enumerate(r.items("line_items")):
+        line = r.nested(item, f"line_items.{index}")
+        name = line.text("name") or line.text("title")
+        if not name:
+            line.fail("name", _("This field is required."))
+        lines.append(LineData(
+            sku=line.text("sku", max_length=64), name=name,
+            quantity=line.integer("quantity", required=True, minimum=1),
+            unit_price=line.money("price", required=True),
+        ))
+    codes = [
+        r.nested(item, f"discount_codes.{index}").text("code", required=True, max_length=64)
+        for index, item in enumerate(r.items("discount_codes"))
+    ]
+    customer = _customer(r.nested("customer"), fallback_email=r.email("email"))
+    test = r.boolean("test")
+    r.check()
+    return check_order(OrderEvent(
+        source=SOURCE, external_id=external_id, name=r.text("name", max_length=64),
+        status=status, placed_at=placed_at, updated_at=updated_at, currency=currency,
+        total=total, discount_total=discount_total, refunds=tuple(refunds), lines=tuple(lines),
+        discount_codes=tuple(codes), customer=customer, test=bool(test),
+    ))
+
+
+def _refund(r: Reader) -> RefundData:
+    """A refund's money: its successful refund transactions, or, when the payload lists no
+    transactions, the subtotals of the refunded lines."""
+    external_id = r.text("id", required=True, max_length=64)
+    transactions = r.items("transactions")
+    amount = Decimal("0")
+    for index, item in enumerate(transactions):
+        transaction = r.nested(item, f"transactions.{index}")
+        if transaction.raw("kind") == "refund" and transaction.raw("status") == "success":
+            amount += transaction.money("amount", required=True)
+    if not transactions:
+        for index, item in enumerate(r.items("refund_line_items")):
+            amount += r.nested(item, f"refund_line_items.{index}").money("subtotal")
+    return RefundData(external_id=external_id, amount=amount,
+                      created_at=r.datetime("created_at"))
+
+
+def _refund_event(r: Reader) -> RefundEvent | None:
+    order_id = r.text("order_id", required=True, max_length=64)
+    refund = _refund(r)
+    r.check()
+    if refund.amount == 0:
+        return None
+    return RefundEvent(source=SOURCE, order_external_id=order_id, refund=refund)
+
+
+def _customer(c: Reader, fallback_email: str = "") -> CustomerData:
+    accepts = c.boolean("accepts_marketing")
+    consent = c.raw("email_marketing_consent")
+    if accepts is None and isinstance(consent, dict) and consent.get("state"):
+        accepts = consent["state"] == "subscribed"
+    return CustomerData(
+        external_id=c.text("id", max_length=64),
+        email=c.email("email") or fallback_email,
+        first_name=c.text("first_name", max_length=150),
+        last_name=c.text("last_name", max_length=150),
+        accepts_marketing=accepts,
+    )
+
+
+def _customer_event(r: Reader) -> CustomerEvent:
+    customer = _customer(r)
+    if not customer.external_id:
+        r.fail("id", _("This field is required."))
+    locale = r.text("locale", max_length=16)
+    r.check()
+    return CustomerEvent(source=SOURCE, customer=customer, locale=locale)

@@ -3,8 +3,40 @@
 import base64
 import hashlib
 import hmac
+import re
+from decimal import Decimal, InvalidOperation
 
-from .events import load_json, unknown_topic
+from django.utils.translation import gettext as _
+
+from customers.errors import InvalidEvent
+
+from .events import (
+    MAX_AMOUNT,
+    CustomerData,
+    LineData,
+    OrderEvent,
+    Reader,
+    RefundData,
+    check_order,
+    load_json,
+    unknown_topic,
+)
+
+SOURCE = "woocommerce"
+ORDER_TOPICS = ("order.created", "order.updated")
+# Refunds drive the partial state: a "processing" order with refunds is paid and partly
+# given back.
+STATUSES = {
+    "pending": "pending",
+    "on-hold": "pending",
+    "checkout-draft": "pending",
+    "processing": "paid",
+    "completed": "paid",
+    "refunded": "refunded",
+    "cancelled": "cancelled",
+    "failed": "cancelled",
+}
+PING = re.compile(rb"webhook_id=\d+")
 
 
 def verify(headers, body: bytes, secret: str) -> bool:
@@ -22,6 +54,78 @@ def event_id(headers) -> str:
     return headers.get("X-WC-Webhook-Delivery-ID", "")
 
 
+def is_ping(body: bytes) -> bool:
+    """WooCommerce checks a new webhook's URL with an unsigned form post `webhook_id=<id>`
+    (WC_Webhook::deliver_ping), and activates the webhook only if it is answered 200."""
+    return PING.fullmatch(body.strip()) is not None
+
+
 def parse(topic: str, content_type: str, body: bytes):
-    load_json(content_type, body)
-    raise unknown_topic(topic)  # TODO(helper): order.created, order.updated, ping
+    """The order a webhook carries, or None for the activation ping."""
+    if is_ping(body):
+        return None
+    if topic not in ORDER_TOPICS:
+        raise unknown_topic(topic)
+    payload = load_json(content_type, body)
+    if not isinstance(payload, dict):
+        raise InvalidEvent(_("The body must be a JSON object."), code="invalid_json")
+    return _order(Reader(payload))
+
+
+def _order(r: Reader) -> OrderEvent:
+    external_id = r.text("id", required=True, max_length=64)
+    woo_status = r.text("status", required=True)
+    status = STATUSES.get(woo_status)
+    if woo_status and status is None:
+        r.fail("status", _("Unknown order status '%(status)s'.") % {"status": woo_status})
+    placed_at = r.datetime("date_created_gmt", required=True)
+    updated_at = r.datetime("date_modified_gmt") or placed_at
+    currency = r.currency("currency")
+    total = r.money("total", required=True)
+    discount_total = r.money("discount_total")
+    refunds = []
+    for index, item in enumerate(r.items("refunds")):
+        refund = r.nested(item, f"refunds.{index}")
+        refunds.append(RefundData(external_id=refund.text("id", required=True, max_length=64),
+                                  amount=_refund_amount(refund)))
+    lines = []
+    for index, item in enumerate(r.items("line_items")):
+        line = r.nested(item, f"line_items.{index}")
+        lines.append(LineData(
+            sku=line.text("sku", max_length=64), name=line.text("name", required=True),
+            quantity=line.integer("quantity", required=True, minimum=1),
+            unit_price=line.money("price", required=True),
+        ))
+    codes = [
+        r.nested(item, f"coupon_lines.{index}").text("code", required=True, max_length=64)
+        for index, item in enumerate(r.items("coupon_lines"))
+    ]
+    billing = r.nested("billing")
+    customer_id = r.integer("customer_id")
+    customer = CustomerData(
+        external_id=str(customer_id) if customer_id else "",  # 0 is a guest
+        email=billing.email("email"),
+        first_name=billing.text("first_name", max_length=150),
+        last_name=billing.text("last_name", max_length=150),
+    )
+    r.check()
+    return check_order(OrderEvent(
+        source=SOURCE, external_id=external_id, name=r.text("number", max_length=64),
+        status=status, placed_at=placed_at, updated_at=updated_at, currency=currency,
+        total=total, discount_total=discount_total,
+        refunds=tuple(refund for refund in refunds if refund.amount > 0),
+        lines=tuple(lines), discount_codes=tuple(codes), customer=customer,
+    ))
+
+
+def _refund_amount(r: Reader) -> Decimal:
+    """An order's refund lists its total as a negative string, e.g. "-5.00"."""
+    value = r.raw("total", required=True)
+    try:
+        amount = abs(Decimal(str(value))).quantize(Decimal("0.01"))
+        if isinstance(value, bool | dict | list) or amount > MAX_AMOUNT:
+            raise InvalidOperation
+    except InvalidOperation:
+        r.fail("total", _("Must be a decimal amount."))
+        return Decimal("0")
+    return amount

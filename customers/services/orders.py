@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from customers.errors import FlywheelError, InvalidEvent
 from customers.ingestion.events import OrderEvent, RefundData, RefundEvent, check_order
 from customers.models import Activity, Customer, Order, OrderLine, Refund
-from customers.signals import order_paid, order_refunded
+from customers.signals import order_cancelled, order_paid, order_refunded
 
 from .profiles import activity_record, customer_stats_refresh, customer_upsert
 
@@ -77,7 +77,7 @@ def _apply_refunds(order: Order, refunds: list[RefundData]) -> list[Refund]:
         for r in refunds
     ])
     order.refunded_total += added
-    if order.paid_at is None:
+    if refunds and order.paid_at is None:
         order.paid_at = order.source_updated_at  # money came back, so it was paid
     return rows
 
@@ -102,11 +102,14 @@ def _announce(order: Order, *, newly_paid: bool, refunds: list[Refund], newly_ca
                 data={"amount": str(refund.amount), "currency": order.currency},
             )
         order_refunded.send(sender=Order, order=order, refund=refund)
-    if newly_cancelled and customer:
-        activity_record(
-            customer=customer, kind=Activity.Kind.ORDER_CANCELLED,
-            occurred_at=order.cancelled_at, reference=str(order), key=f"{prefix}:cancelled",
-        )
+    if newly_cancelled:
+        if customer:
+            activity_record(
+                customer=customer, kind=Activity.Kind.ORDER_CANCELLED,
+                occurred_at=order.cancelled_at, reference=str(order),
+                key=f"{prefix}:cancelled:{order.cancelled_at.isoformat()}",
+            )
+        order_cancelled.send(sender=Order, order=order)
 
 
 def order_apply(*, event: OrderEvent) -> Order | None:

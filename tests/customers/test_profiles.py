@@ -1,0 +1,99 @@
+"""The profile services other apps build on: timeline, answers, consent, accounts."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from customers import selectors, services
+from customers.errors import FlywheelError
+from customers.models import Activity, Attribute, Customer
+from customers.signals import activity_recorded
+from tests.factories import CustomerFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_activity_with_a_key_is_recorded_and_announced_once():
+    customer = CustomerFactory()
+    heard = []
+    activity_recorded.connect(lambda activity, **kw: heard.append(activity.pk), weak=False,
+                              dispatch_uid="test-heard")
+    try:
+        first = services.activity_record(customer=customer, kind="review_posted",
+                                         key="review:77", data={"stars": 5})
+        again = services.activity_record(customer=customer, kind="review_posted",
+                                         key="review:77", data={"stars": 5})
+    finally:
+        activity_recorded.disconnect(dispatch_uid="test-heard")
+
+    assert first.pk == again.pk
+    assert Activity.objects.filter(key="review:77").count() == 1
+    assert heard == [first.pk]
+    assert first.kind_label == "Review posted"
+
+
+def test_the_profile_shows_the_latest_answer_and_keeps_the_history():
+    customer = CustomerFactory()
+    earlier = timezone.now() - dt.timedelta(days=30)
+    services.attribute_set(customer=customer, key="skin_type", value="dry", source_kind="quiz",
+                           source_id="quiz:1:v1", captured_at=earlier)
+    services.attribute_set(customer=customer, key="skin_type", value="oily", source_kind="staff",
+                           source_id="user:3")
+
+    latest = selectors.attributes_latest(customer=customer)
+
+    assert latest["skin_type"].value == "oily"
+    assert latest["skin_type"].source_kind == "staff"
+    assert Attribute.objects.filter(customer=customer).count() == 2
+
+
+def test_an_attribute_key_must_be_a_slug():
+    with pytest.raises(FlywheelError) as error:
+        services.attribute_set(customer=CustomerFactory(), key="skin type!", value="x",
+                               source_kind="api")
+
+    assert error.value.code == "invalid_attribute"
+    assert "key" in error.value.fields
+
+
+def test_consent_is_recorded_with_source_and_time_only_when_it_changes():
+    customer = CustomerFactory()
+
+    services.consent_set(customer=customer, accepts_marketing=True, source="quiz")
+    services.consent_set(customer=customer, accepts_marketing=True, source="shopify")
+    services.consent_set(customer=customer, accepts_marketing=False, source="account")
+
+    customer.refresh_from_db()
+    assert customer.accepts_marketing is False
+    assert customer.marketing_consent_source == "account"
+    changes = customer.activities.filter(kind="consent_changed").order_by("id")
+    assert [a.data["source"] for a in changes] == ["quiz", "account"]
+
+
+def test_an_account_links_to_the_customer_with_the_same_email():
+    customer = CustomerFactory(email="ada@example.com")
+    user = UserFactory(email="ada@example.com")
+
+    linked = services.customer_link_user(user=user)
+
+    assert linked.pk == customer.pk
+    assert linked.user == user
+    assert customer.activities.filter(kind="account_created").count() == 1
+
+
+def test_a_customer_cannot_get_a_second_account():
+    customer = CustomerFactory(email="ada@example.com")
+    services.customer_link_user(user=UserFactory(email="ada@example.com"))
+    other = UserFactory(email="other@example.com")
+    Customer.objects.filter(pk=customer.pk).update(email="other@example.com")
+
+    with pytest.raises(FlywheelError):
+        services.customer_link_user(user=other)
+
+
+def test_upsert_normalises_the_email():
+    customer = services.customer_upsert(email="  Grace@Example.COM ")
+
+    assert customer.email == "grace@example.com"
+    assert services.customer_upsert(email="grace@example.com").pk == customer.pk
