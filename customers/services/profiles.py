@@ -1,6 +1,7 @@
 import datetime as dt
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
@@ -162,7 +163,11 @@ def attribute_set(
         customer=customer, key=key, value=str(value)[:255], source_kind=source_kind,
         source_id=str(source_id)[:64], captured_at=captured_at or timezone.now(),
     )
-    attribute.full_clean(exclude=["customer"])
+    try:
+        attribute.full_clean(exclude=["customer"])
+    except ValidationError as exc:
+        raise FlywheelError(_("The answer can't be recorded."), code="invalid_attribute",
+                            fields={k: " ".join(v) for k, v in exc.message_dict.items()}) from exc
     attribute.save()
     return attribute
 
@@ -209,3 +214,36 @@ def customer_erase(*, customer: Customer) -> Customer:
         customer.erased_at = timezone.now()
         customer.save()
     return customer
+
+
+def account_signup(
+    *,
+    email: str,
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+    accepts_marketing: bool = False,
+) -> User:
+    """Create a shopper's login, linked to the customer with the same email (found
+    case-insensitively, or created). Marketing consent is recorded, with source "account",
+    only when the shopper ticked the box; one email never gets two logins."""
+    email = _normalise_email(email)
+    taken = FlywheelError(
+        _("An account with this email address already exists."), code="email_taken",
+        fields={"email": _("An account with this email address already exists.")},
+    )
+    with transaction.atomic():
+        if User.objects.filter(email__iexact=email).exists():
+            raise taken
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(
+                    email=email, password=password, first_name=first_name.strip(),
+                    last_name=last_name.strip(),
+                )
+        except IntegrityError:
+            raise taken from None
+        customer = customer_link_user(user=user)
+        if accepts_marketing:
+            consent_set(customer=customer, accepts_marketing=True, source="account")
+    return user

@@ -1,0 +1,75 @@
+"""Shopper pages: home, sign up, the account page. Views read input and call one service."""
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from customers.errors import FlywheelError
+from customers.forms import ConsentForm, SignupForm
+from customers.selectors import attributes_latest
+from customers.services import consent_set
+from customers.services.profiles import account_signup
+
+TIMELINE_PAGE_SIZE = 20
+
+
+def home(request):
+    return render(request, "customers/home.html")
+
+
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("account")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            data = form.cleaned_data
+            user = account_signup(
+                email=data["email"], password=data["password1"], first_name=data["first_name"],
+                last_name=data["last_name"], accepts_marketing=data["accepts_marketing"],
+            )
+        except FlywheelError as error:
+            for field, message in error.fields.items():
+                form.add_error(field if field in form.fields else None, message)
+            if not error.fields:
+                form.add_error(None, error.message)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Welcome! Your account is ready."))
+            return redirect("account")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+@login_required
+def account(request):
+    customer = getattr(request.user, "customer", None)
+    context = {"customer": customer}
+    if customer is not None:
+        timeline = customer.activities.order_by("-occurred_at", "-id")
+        context.update(
+            answers=[
+                (key.replace("_", " ").replace("-", " ").capitalize(), attribute)
+                for key, attribute in sorted(attributes_latest(customer=customer).items())
+            ],
+            consent_form=ConsentForm(initial={"accepts_marketing": customer.accepts_marketing}),
+            timeline=Paginator(timeline, TIMELINE_PAGE_SIZE).get_page(request.GET.get("page")),
+        )
+    return render(request, "customers/account.html", context)
+
+
+@require_POST
+@login_required
+def account_consent(request):
+    customer = getattr(request.user, "customer", None)
+    form = ConsentForm(request.POST)
+    if customer is not None and form.is_valid():
+        consent_set(
+            customer=customer, accepts_marketing=form.cleaned_data["accepts_marketing"],
+            source="account",
+        )
+        messages.success(request, _("Your marketing preference is saved."))
+    return redirect("account")
