@@ -5,7 +5,6 @@ Production sets DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY, ALLOWED_HOSTS and D
 """
 
 import os
-from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -195,11 +194,12 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# The shop's currency: how amounts on the shopper's pages are labelled.
+SHOP_CURRENCY = os.environ.get("SHOP_CURRENCY", "EUR")
+
 # Shop platform webhook secrets.
 SHOPIFY_WEBHOOK_SECRET = os.environ.get("SHOPIFY_WEBHOOK_SECRET", "")
 WOOCOMMERCE_WEBHOOK_SECRET = os.environ.get("WOOCOMMERCE_WEBHOOK_SECRET", "")
-# A delivery older than this in the Idempotency-Key store no longer answers replays.
-IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 
 LOGGING = {
     "version": 1,

@@ -1,8 +1,516 @@
-from django.contrib import admin
+"""Staff admin for customers: profiles, orders, webhook deliveries, API keys and logins.
 
-from customers import models
+History (orders, answers, activity, deliveries) is read-only; actions call the services.
+"""
 
-admin.site.register(models.Customer)
-admin.site.register(models.Order)
-admin.site.register(models.WebhookDelivery)
-admin.site.register(models.ApiKey)
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import QuerySet
+from django.forms.models import BaseInlineFormSet
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from customers import services
+from customers.errors import FlywheelError
+from customers.models import (
+    Activity,
+    ApiKey,
+    Attribute,
+    Customer,
+    ExternalId,
+    Order,
+    OrderLine,
+    Refund,
+    User,
+    WebhookDelivery,
+)
+
+CONFIRM_TEMPLATE = "admin/customers/confirm_action.html"
+ACTIVITY_INLINE_LIMIT = 50
+
+
+def _confirm(request, modeladmin, queryset, *, action: str, title: str, question: str,
+             button: str, note: str = "", objects=None) -> TemplateResponse:
+    """An intermediate page like delete's: lists the objects and posts the action again."""
+    opts = modeladmin.model._meta
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "question": question,
+        "note": note,
+        "button": button,
+        "opts": opts,
+        "action": action,
+        "queryset": queryset,
+        "objects": queryset if objects is None else objects,
+        "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        "media": modeladmin.media,
+    }
+    return TemplateResponse(request, CONFIRM_TEMPLATE, context)
+
+
+def _confirmed(request) -> bool:
+    return request.POST.get("post") == "yes"
+
+
+class _ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class _LimitedFormSet(BaseInlineFormSet):
+    """Only the newest rows: a loyal customer's timeline has thousands."""
+
+    def get_queryset(self):
+        return super().get_queryset()[:ACTIVITY_INLINE_LIMIT]
+
+
+# Customers
+
+
+class ExternalIdInline(admin.TabularInline):
+    model = ExternalId
+    extra = 0
+
+
+class OrderInline(_ReadOnlyInline):
+    model = Order
+    fields = ("order_link", "source", "status", "total", "refunded_total", "currency",
+              "placed_at")
+    readonly_fields = fields
+    ordering = ("-placed_at", "-id")
+    formset = _LimitedFormSet
+
+    @admin.display(description=gettext_lazy("order"))
+    def order_link(self, order):
+        url = reverse("admin:customers_order_change", args=[order.pk])
+        return format_html('<a href="{}">{}</a>', url, order)
+
+
+class AttributeInline(_ReadOnlyInline):
+    model = Attribute
+    fields = ("key", "value", "source_kind", "source_id", "captured_at")
+    readonly_fields = fields
+    ordering = ("-captured_at", "-id")
+    verbose_name_plural = gettext_lazy("zero-party attributes (history, newest first)")
+
+
+class ActivityInline(_ReadOnlyInline):
+    model = Activity
+    fields = ("occurred_at", "kind_label", "reference", "data")
+    readonly_fields = fields
+    ordering = ("-occurred_at", "-id")
+    formset = _LimitedFormSet
+    verbose_name_plural = gettext_lazy("activity (newest first)")
+
+    @admin.display(description=gettext_lazy("kind"))
+    def kind_label(self, activity):
+        return activity.kind_label
+
+
+class HasAccountFilter(admin.SimpleListFilter):
+    title = gettext_lazy("has account")
+    parameter_name = "has_account"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(user__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(user__isnull=True)
+        return queryset
+
+
+class CustomerForm(forms.ModelForm):
+    class Meta:
+        model = Customer
+        fields = ("email", "first_name", "last_name", "birthday", "locale", "user",
+                  "accepts_marketing")
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    form = CustomerForm
+    list_display = ("email", "full_name", "orders_count", "total_spent", "last_order_at",
+                    "accepts_marketing", "created_at")
+    list_filter = ("accepts_marketing", "marketing_consent_source", "external_ids__source",
+                   HasAccountFilter)
+    search_fields = ("email", "first_name", "last_name", "external_ids__external_id")
+    readonly_fields = ("marketing_consent_at", "marketing_consent_source", "orders_count",
+                       "total_spent", "first_order_at", "last_order_at", "created_at",
+                       "updated_at", "erased_at")
+    raw_id_fields = ("user",)
+    fieldsets = (
+        (None, {"fields": ("email", "first_name", "last_name", "birthday", "locale", "user")}),
+        (gettext_lazy("Marketing consent"), {
+            "fields": ("accepts_marketing", "marketing_consent_at", "marketing_consent_source"),
+        }),
+        (gettext_lazy("Purchases"), {
+            "fields": ("orders_count", "total_spent", "first_order_at", "last_order_at"),
+        }),
+        (gettext_lazy("Record"), {"fields": ("created_at", "updated_at", "erased_at")}),
+    )
+    inlines = (ExternalIdInline, OrderInline, AttributeInline, ActivityInline)
+    actions = ("erase_personal_data",)
+    date_hierarchy = "created_at"
+
+    @admin.display(description=gettext_lazy("name"))
+    def full_name(self, customer):
+        return customer.full_name
+
+    def save_model(self, request, obj, form, change):
+        # Consent goes through the service, so its source, time and timeline row are recorded.
+        consent_changed = "accepts_marketing" in form.changed_data
+        wanted = obj.accepts_marketing
+        if consent_changed:
+            obj.accepts_marketing = form.initial.get("accepts_marketing", False)
+        super().save_model(request, obj, form, change)
+        if not change:
+            services.activity_record(
+                customer=obj, kind=Activity.Kind.CUSTOMER_CREATED, occurred_at=obj.created_at,
+                reference="staff", key=f"customer:{obj.pk}:created",
+            )
+        if consent_changed:
+            services.consent_set(customer=obj, accepts_marketing=wanted, source="staff")
+
+    @admin.action(description=gettext_lazy("Erase personal data"), permissions=["change"])
+    def erase_personal_data(self, request, queryset):
+        if not _confirmed(request):
+            return _confirm(
+                request, self, queryset, action="erase_personal_data",
+                title=_("Erase personal data?"),
+                question=_("Erase the personal data of these customers? Their names, emails, "
+                           "answers, external ids and logins are removed for good; their "
+                           "orders stay, anonymous, so the shop's totals still add up."),
+                note=_("This cannot be undone."),
+                button=_("Yes, erase their data"),
+            )
+        count = 0
+        for customer in queryset:
+            if customer.erased_at is None:
+                services.customer_erase(customer=customer)
+                count += 1
+        self.message_user(
+            request,
+            ngettext("Erased the personal data of %(n)d customer.",
+                     "Erased the personal data of %(n)d customers.", count) % {"n": count},
+            messages.SUCCESS,
+        )
+        return None
+
+
+# Orders
+
+
+class OrderLineInline(_ReadOnlyInline):
+    model = OrderLine
+    fields = ("sku", "name", "quantity", "unit_price")
+    readonly_fields = fields
+
+
+class RefundInline(_ReadOnlyInline):
+    model = Refund
+    fields = ("external_id", "amount", "created_at")
+    readonly_fields = fields
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    """Orders come from the shop: staff look, the shop's events change them."""
+
+    list_display = ("__str__", "external_id", "customer", "source", "status", "total",
+                    "refunded_total", "currency", "placed_at")
+    list_filter = ("status", "source", "currency")
+    list_select_related = ("customer",)
+    search_fields = ("external_id", "name", "customer__email")
+    date_hierarchy = "placed_at"
+    inlines = (OrderLineInline, RefundInline)
+    fieldsets = (
+        (None, {"fields": ("source", "external_id", "name", "customer", "status")}),
+        (gettext_lazy("Money"), {
+            "fields": ("currency", "total", "discount_total", "refunded_total",
+                       "discount_codes", "referral_code"),
+        }),
+        (gettext_lazy("Dates"), {
+            "fields": ("placed_at", "paid_at", "cancelled_at", "source_updated_at",
+                       "created_at"),
+        }),
+    )
+    readonly_fields = ("created_at",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# Webhook deliveries
+
+STATUS_STYLE = {
+    WebhookDelivery.Status.RECEIVED: ("#92400e", "⏳"),
+    WebhookDelivery.Status.PROCESSED: ("#166534", "✔"),
+    WebhookDelivery.Status.IGNORED: ("#475569", "–"),
+    WebhookDelivery.Status.FAILED: ("#b91c1c", "✘"),
+}
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """Deliveries as they arrived. Staff can read and reprocess them, never edit them."""
+
+    list_display = ("received_at", "source", "topic", "status_badge", "attempts",
+                    "error_excerpt", "order_link")
+    list_filter = ("source", "status", "topic")
+    list_select_related = ("order",)
+    search_fields = ("event_id", "error", "body")
+    date_hierarchy = "received_at"
+    actions = ("reprocess_failed",)
+    fieldsets = (
+        (None, {"fields": ("source", "topic", "event_id", "status_badge", "attempts",
+                           "error", "order_link")}),
+        (gettext_lazy("Timing"), {"fields": ("received_at", "processed_at")}),
+        (gettext_lazy("Request"), {"fields": ("headers_pretty", "body_pretty", "body_sha256")}),
+        (gettext_lazy("Answer"), {"fields": ("response_status", "response_body")}),
+    )
+    readonly_fields = ("source", "topic", "event_id", "status_badge", "attempts", "error",
+                       "order_link", "received_at", "processed_at", "headers_pretty",
+                       "body_pretty", "body_sha256", "response_status", "response_body")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=gettext_lazy("status"), ordering="status")
+    def status_badge(self, delivery):
+        colour, icon = STATUS_STYLE.get(delivery.status, ("inherit", ""))
+        return format_html('<strong style="color: {}">{} {}</strong>', colour, icon,
+                           delivery.get_status_display())
+
+    @admin.display(description=gettext_lazy("error"))
+    def error_excerpt(self, delivery):
+        return Truncator(delivery.error).chars(80)
+
+    @admin.display(description=gettext_lazy("order"))
+    def order_link(self, delivery):
+        if delivery.order is None:
+            return "–"
+        url = reverse("admin:customers_order_change", args=[delivery.order_id])
+        return format_html('<a href="{}">{}</a>', url, delivery.order)
+
+    @admin.display(description=gettext_lazy("headers"))
+    def headers_pretty(self, delivery):
+        return format_html("<pre>{}</pre>", json.dumps(delivery.headers, indent=2,
+                                                      sort_keys=True, ensure_ascii=False))
+
+    @admin.display(description=gettext_lazy("body"))
+    def body_pretty(self, delivery):
+        try:
+            text = json.dumps(json.loads(delivery.body), indent=2, ensure_ascii=False)
+        except ValueError:
+            text = delivery.body
+        return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
+
+    @admin.action(description=gettext_lazy("Reprocess selected failed deliveries"))
+    def reprocess_failed(self, request, queryset: QuerySet[WebhookDelivery]):
+        failed = [d for d in queryset if d.status == WebhookDelivery.Status.FAILED]
+        skipped = len(queryset) - len(failed)
+        if not _confirmed(request):
+            return _confirm(
+                request, self, queryset, objects=failed, action="reprocess_failed",
+                title=_("Reprocess failed deliveries?"),
+                question=_("Apply these failed deliveries again, as they were received?"),
+                note=ngettext(
+                    "%(n)d selected delivery has not failed and will be skipped.",
+                    "%(n)d selected deliveries have not failed and will be skipped.", skipped,
+                ) % {"n": skipped} if skipped else "",
+                button=_("Yes, reprocess them"),
+            )
+        processed = still_failed = 0
+        for delivery in failed:
+            try:
+                services.delivery_reprocess(delivery=delivery)
+            except FlywheelError:
+                continue  # no longer failed: another worker got there first
+            delivery.refresh_from_db()
+            if delivery.status == WebhookDelivery.Status.FAILED:
+                still_failed += 1
+            else:
+                processed += 1
+        queued = len(failed) - processed - still_failed
+        if processed:
+            self.message_user(request, ngettext(
+                "%(n)d delivery was reprocessed.", "%(n)d deliveries were reprocessed.",
+                processed) % {"n": processed}, messages.SUCCESS)
+        if queued:
+            self.message_user(request, ngettext(
+                "%(n)d delivery was queued for reprocessing.",
+                "%(n)d deliveries were queued for reprocessing.", queued) % {"n": queued},
+                messages.INFO)
+        if still_failed:
+            self.message_user(request, ngettext(
+                "%(n)d delivery failed again; see its error.",
+                "%(n)d deliveries failed again; see their errors.", still_failed,
+            ) % {"n": still_failed}, messages.ERROR)
+        if skipped:
+            self.message_user(request, ngettext(
+                "%(n)d delivery was skipped because it had not failed.",
+                "%(n)d deliveries were skipped because they had not failed.", skipped,
+            ) % {"n": skipped}, messages.WARNING)
+        return None
+
+
+# API keys
+
+
+class ApiKeyAddForm(forms.ModelForm):
+    class Meta:
+        model = ApiKey
+        fields = ("name",)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys are made by the service and shown once; only their hash is kept."""
+
+    list_display = ("name", "prefix", "created_at", "last_used_at", "active")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("name", "prefix")
+    fields = ("name", "prefix", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = ("prefix", "created_at", "last_used_at", "revoked_at")
+    actions = ("revoke_selected",)
+    created_template = "admin/customers/apikey/created.html"
+
+    @admin.display(description=gettext_lazy("active"), boolean=True)
+    def active(self, api_key):
+        return api_key.is_active
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = ApiKeyAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return ("name",) if obj is None else self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        api_key, raw_key = services.api_key_create(name=form.cleaned_data["name"])
+        obj.pk, obj.prefix, obj.hashed_key = api_key.pk, api_key.prefix, api_key.hashed_key
+        obj.created_at = api_key.created_at
+        obj._state.adding = False
+        obj._state.db = api_key._state.db
+        obj.raw_key = raw_key
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # Rendered, not redirected: the raw key is never stored, not even in a message cookie.
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("API key created"),
+            "opts": self.model._meta,
+            "api_key": obj,
+            "raw_key": obj.raw_key,
+        }
+        return TemplateResponse(request, self.created_template, context)
+
+    @admin.action(description=gettext_lazy("Revoke selected keys"), permissions=["change"])
+    def revoke_selected(self, request, queryset):
+        if not _confirmed(request):
+            return _confirm(
+                request, self, queryset, action="revoke_selected",
+                title=_("Revoke API keys?"),
+                question=_("Revoke these keys? Systems using them are refused from now on."),
+                note=_("A revoked key cannot be restored; create a new one instead."),
+                button=_("Yes, revoke them"),
+            )
+        count = 0
+        for api_key in queryset:
+            if api_key.is_active:
+                services.api_key_revoke(api_key=api_key)
+                count += 1
+        self.message_user(
+            request,
+            ngettext("Revoked %(n)d key.", "Revoked %(n)d keys.", count) % {"n": count},
+            messages.SUCCESS,
+        )
+        return None
+
+
+# Logins
+
+
+class UserCreationForm(AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email",)
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+
+class UserEditForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    """Django's user admin with the email as the login."""
+
+    form = UserEditForm
+    add_form = UserCreationForm
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (gettext_lazy("Personal info"), {"fields": ("first_name", "last_name")}),
+        (gettext_lazy("Permissions"), {
+            "fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions"),
+        }),
+        (gettext_lazy("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {
+            "classes": ("wide",),
+            "fields": ("email", "usable_password", "password1", "password2"),
+        }),
+    )
+    list_display = ("email", "first_name", "last_name", "is_staff", "is_active")
+    search_fields = ("email", "first_name", "last_name")
+    ordering = ("email",)

@@ -1,5 +1,6 @@
 """Shopper pages: home, sign up, the account page. Views read input and call one service."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -47,7 +48,7 @@ def signup(request):
 @login_required
 def account(request):
     customer = getattr(request.user, "customer", None)
-    context = {"customer": customer}
+    context = {"customer": customer, "shop_currency": settings.SHOP_CURRENCY}
     if customer is not None:
         timeline = customer.activities.order_by("-occurred_at", "-id")
         context.update(

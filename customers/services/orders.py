@@ -51,7 +51,8 @@ def _new_refunds(order: Order, event: OrderEvent) -> list[RefundData]:
     return []
 
 
-def _status(order: Order) -> str:
+def order_status(order: Order) -> str:
+    """The status that follows from what we know: cancellation, refunds, then payment."""
     if order.cancelled_at:
         return Order.Status.CANCELLED
     if order.refunded_total > 0 and order.refunded_total >= order.total:
@@ -148,7 +149,7 @@ def order_apply(*, event: OrderEvent) -> Order | None:
         if event.status in PAID_STATUSES and order.paid_at is None:
             order.paid_at = event.updated_at
         refunds = _apply_refunds(order, _new_refunds(order, event))
-        order.status = _status(order)
+        order.status = order_status(order)
         order.save()
         _announce(order, newly_paid=not was_paid and order.paid_at is not None, refunds=refunds,
                   newly_cancelled=not was_cancelled and order.cancelled_at is not None)
@@ -171,7 +172,7 @@ def refund_apply(*, event: RefundEvent) -> Order:
         if order.refunds.filter(external_id=event.refund.external_id).exists():
             return order
         refunds = _apply_refunds(order, [event.refund])
-        order.status = _status(order)
+        order.status = order_status(order)
         order.save()
         _announce(order, newly_paid=False, refunds=refunds, newly_cancelled=False)
         if order.customer:
