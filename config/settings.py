@@ -197,6 +197,9 @@ SPECTACULAR_SETTINGS = {
 # The shop's currency: how amounts on the shopper's pages are labelled.
 SHOP_CURRENCY = os.environ.get("SHOP_CURRENCY", "EUR")
 
+# Loyalty: days an order's points stay pending (the return window) before they can be spent.
+LOYALTY_HOLD_DAYS = int(os.environ.get("LOYALTY_HOLD_DAYS", "14"))
+
 # Shop platform webhook secrets.
 SHOPIFY_WEBHOOK_SECRET = os.environ.get("SHOPIFY_WEBHOOK_SECRET", "")
 WOOCOMMERCE_WEBHOOK_SECRET = os.environ.get("WOOCOMMERCE_WEBHOOK_SECRET", "")

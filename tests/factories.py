@@ -107,3 +107,36 @@ class ApiKeyFactory(factory.django.DjangoModelFactory):
     name = "Test shop"
     prefix = factory.Sequence(lambda n: f"{n:08x}")
     hashed_key = "0" * 64
+
+
+# Loyalty. Entries and lots are only made through loyalty.services, which keep the cached
+# balance equal to the ledger.
+class LoyaltyAccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "loyalty.LoyaltyAccount"
+        django_get_or_create = ("customer",)
+
+    customer = factory.SubFactory(CustomerFactory)
+
+
+class EarningRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "loyalty.EarningRule"
+
+    name = "One point per euro"
+    kind = "order"
+    points_per_unit = Decimal("1")
+
+
+# Quizzes: the product catalog.
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "quizzes.Product"
+        django_get_or_create = ("sku",)
+
+    sku = factory.Sequence(lambda n: f"PROD-{n}")
+    name = factory.Faker("word")
+    url = factory.LazyAttribute(lambda o: f"https://shop.example.com/products/{o.sku.lower()}")
+    price = Decimal("19.90")
+    currency = "EUR"
+    tags = factory.LazyFunction(list)

@@ -1,0 +1,71 @@
+"""Re-derive every account's points from the ledger and check the invariants of
+ARCHITECTURE.md ("The points ledger"). Exits non-zero on any breach."""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from loyalty.models import LoyaltyAccount, PointsEntry, PointsLot
+
+
+def _sum(queryset, field: str):
+    total = (queryset.filter(account=OuterRef("pk")).order_by().values("account")
+             .annotate(total=Sum(field)).values("total"))
+    return Coalesce(Subquery(total, output_field=IntegerField()), Value(0))
+
+
+class Command(BaseCommand):
+    help = ("Re-derive every loyalty balance and pending total from the entries and lots, check "
+            "the ledger's invariants, and exit non-zero on any breach.")
+
+    def handle(self, *args, **options):
+        entries = PointsEntry.objects.all()
+        accounts = LoyaltyAccount.objects.annotate(
+            derived_balance=_sum(entries.filter(held=False), "amount"),
+            held_in=_sum(entries.filter(held=True), "amount"),
+            released=_sum(entries.filter(kind=PointsEntry.Kind.RELEASE), "amount"),
+            lots_held=_sum(PointsLot.objects.filter(held_until__isnull=False,
+                                                    released_at__isnull=True), "remaining"),
+            reversals=_sum(entries.filter(kind=PointsEntry.Kind.REVERSE, held=False), "amount"),
+        ).annotate(derived_pending=F("held_in") - F("released"))
+        broken = accounts.filter(
+            ~Q(balance=F("derived_balance"))
+            | ~Q(pending=F("derived_pending"))
+            | ~Q(pending=F("lots_held"))
+            | Q(pending__lt=0)
+            | Q(balance__lt=0, reversals=0)
+        ).order_by("pk")
+
+        problems = []
+        for account in broken:
+            problems.append(
+                f"account {account.pk} (customer {account.customer_id}): "
+                f"balance {account.balance} vs entries {account.derived_balance}; "
+                f"pending {account.pending} vs entries {account.derived_pending} "
+                f"vs lots {account.lots_held}"
+                + ("; negative without a reversal" if account.balance < 0 and not account.reversals
+                   else "")
+            )
+        bad_lots = PointsLot.objects.filter(
+            Q(remaining__lt=0) | Q(remaining__gt=F("points")) | ~Q(points=F("entry__amount"))
+            | ~Q(account=F("entry__account"))
+        ).values_list("pk", flat=True)
+        problems += [f"lot {pk}: remaining outside 0..points or not matching its entry"
+                     for pk in bad_lots]
+        duplicates = (entries.order_by().values("key").annotate(n=Count("id")).filter(n__gt=1)
+                      .values_list("key", flat=True))
+        problems += [f"idempotency key {key!r} used more than once" for key in duplicates]
+
+        totals = LoyaltyAccount.objects.aggregate(
+            accounts=Count("id"), balance=Coalesce(Sum("balance"), 0),
+            pending=Coalesce(Sum("pending"), 0),
+        )
+        self.stdout.write(
+            f"{totals['accounts']} accounts, {entries.count()} entries, "
+            f"{totals['balance']} points available, {totals['pending']} pending."
+        )
+        if problems:
+            for problem in problems:
+                self.stderr.write(problem)
+            raise CommandError(f"{len(problems)} ledger invariant breach(es).")
+        self.stdout.write(self.style.SUCCESS("Ledger consistent."))

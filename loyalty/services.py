@@ -1,0 +1,271 @@
+"""Every write to the points ledger. Each service posts entries and updates the account's cached
+balance and pending points in one transaction (see the accounting in loyalty/models.py)."""
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Sum, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customers.errors import Conflict, FlywheelError
+from customers.models import Activity, Customer, Order, Refund
+
+from .errors import InsufficientPoints
+from .models import EarningRule, LoyaltyAccount, PointsEntry, PointsLot
+
+Kind = PointsEntry.Kind
+
+
+def hold_days() -> int:
+    return settings.LOYALTY_HOLD_DAYS
+
+
+def loyalty_account_get_or_create(*, customer: Customer) -> LoyaltyAccount:
+    """The customer's account; created with zero points the first time it is needed."""
+    account, _created = LoyaltyAccount.objects.get_or_create(customer=customer)
+    return account
+
+
+def _post(*, account_id: int, kind: str, amount: int, key: str, held: bool = False,
+          **cause) -> PointsEntry | None:
+    """Insert an entry, or None when its idempotency key was already posted."""
+    try:
+        with transaction.atomic():
+            return PointsEntry.objects.create(
+                account_id=account_id, kind=kind, amount=amount, key=key, held=held, **cause
+            )
+    except IntegrityError:
+        if PointsEntry.objects.filter(key=key).exists():
+            return None
+        raise
+
+
+def _move(account_id: int, *, balance: int = 0, pending: int = 0) -> None:
+    LoyaltyAccount.objects.filter(pk=account_id).update(
+        balance=F("balance") + balance, pending=F("pending") + pending
+    )
+
+
+def points_award(
+    *,
+    customer: Customer,
+    points: int,
+    key: str,
+    kind: str = Kind.BONUS,
+    held_until: dt.datetime | None = None,
+    order: Order | None = None,
+    activity: Activity | None = None,
+    rule: EarningRule | None = None,
+) -> PointsEntry | None:
+    """Give a customer points as a new lot, once per `key`.
+
+    With `held_until` the points are pending (not spendable) until `points_release_due` runs
+    after that time; without it they are available at once. Zero points posts nothing.
+    """
+    if kind not in (Kind.EARN, Kind.BONUS):
+        raise ValueError(f"points_award posts earn or bonus entries, not {kind}")
+    if points < 0:
+        raise ValueError("points_award takes a positive number of points")
+    if points == 0:
+        return None
+    with transaction.atomic():
+        account = loyalty_account_get_or_create(customer=customer)
+        entry = _post(
+            account_id=account.pk, kind=kind, amount=points, key=key,
+            held=held_until is not None, order=order, activity=activity, rule=rule,
+            rule_version=rule.version if rule else None,
+        )
+        if entry is None:
+            return None
+        PointsLot.objects.create(
+            account=account, entry=entry, points=points, remaining=points, held_until=held_until
+        )
+        if held_until is None:
+            _move(account.pk, balance=points)
+        else:
+            _move(account.pk, pending=points)
+    return entry
+
+
+def order_points(*, order: Order, rule: EarningRule) -> int:
+    """Points an order earns under a rule: its total after discounts times the rule's points per
+    currency unit, rounded down."""
+    points = (order.total * rule.points_per_unit).to_integral_value(rounding=ROUND_FLOOR)
+    return max(int(points), 0)
+
+
+def points_award_for_order(*, order: Order) -> PointsEntry | None:
+    """Earn points for a paid order with the active order rule, once per order
+    (key `order:<source>:<id>:earn`). They are held for LOYALTY_HOLD_DAYS (the return window)
+    after payment. Guest orders, and shops without an active order rule, earn nothing."""
+    if order.customer_id is None or order.paid_at is None:
+        return None
+    rule = EarningRule.objects.filter(kind=EarningRule.Kind.ORDER, is_active=True).first()
+    if rule is None:
+        return None
+    days = hold_days()
+    return points_award(
+        customer=order.customer, points=order_points(order=order, rule=rule),
+        key=f"order:{order.source}:{order.external_id}:earn", kind=Kind.EARN,
+        held_until=order.paid_at + dt.timedelta(days=days) if days > 0 else None,
+        order=order, rule=rule,
+    )
+
+
+def points_release_due(*, now: dt.datetime | None = None, batch_size: int = 500) -> int:
+    """Make held points available once their hold has passed: each due lot gets released_at and
+    a `release` entry for what remains of it (key `lot:<id>:release`), moving those points from
+    pending to balance. Idempotent: a released lot is never released again. Returns the number
+    of lots released."""
+    now = now or timezone.now()
+    released = 0
+    due = PointsLot.objects.filter(released_at__isnull=True, held_until__lte=now)
+    while True:
+        with transaction.atomic():
+            account_ids = list(
+                due.order_by("account_id").values_list("account_id", flat=True)
+                .distinct()[:batch_size]
+            )
+            if not account_ids:
+                return released
+            # Accounts before lots, in id order, as every other ledger write locks them.
+            list(LoyaltyAccount.objects.select_for_update().filter(pk__in=account_ids)
+                 .order_by("pk").values_list("pk", flat=True))
+            lots = list(due.select_for_update().filter(account_id__in=account_ids).order_by("pk"))
+            orders = dict(PointsEntry.objects.filter(pk__in=[lot.entry_id for lot in lots])
+                          .values_list("pk", "order_id"))
+            PointsEntry.objects.bulk_create([
+                PointsEntry(account_id=lot.account_id, kind=Kind.RELEASE, amount=lot.remaining,
+                            order_id=orders[lot.entry_id], key=f"lot:{lot.pk}:release")
+                for lot in lots if lot.remaining > 0
+            ])
+            PointsLot.objects.filter(pk__in=[lot.pk for lot in lots]).update(released_at=now)
+            moved: dict[int, int] = defaultdict(int)
+            for lot in lots:
+                moved[lot.account_id] += lot.remaining
+            moved = {pk: points for pk, points in moved.items() if points}
+            if moved:
+                shift = Case(*[When(pk=pk, then=Value(points)) for pk, points in moved.items()],
+                             default=Value(0))
+                LoyaltyAccount.objects.filter(pk__in=moved).update(
+                    balance=F("balance") + shift, pending=F("pending") - shift
+                )
+            released += len(lots)
+
+
+def _proportion(points: int, part: Decimal, whole: Decimal) -> int:
+    if whole <= 0:
+        return points
+    share = (Decimal(points) * part / whole).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return min(int(share), points)
+
+
+def points_reverse_for_refund(*, order: Order, refund: Refund) -> PointsEntry | None:
+    """Take back the points an order earned, in proportion to the money refunded, once per
+    refund (key `order:<source>:<id>:refund:<refund id>:reverse`).
+
+    Proportions are computed on the running refunded total, so several partial refunds add up
+    to exactly what the order earned. During the hold the refund cancels held points; after
+    the release it reverses available points, and the balance may go negative.
+    """
+    key = f"order:{order.source}:{order.external_id}:refund:{refund.external_id}:reverse"
+    with transaction.atomic():
+        earn = PointsEntry.objects.filter(order=order, kind=Kind.EARN).first()
+        if earn is None:
+            return None
+        LoyaltyAccount.objects.select_for_update().filter(pk=earn.account_id).first()
+        if PointsEntry.objects.filter(key=key).exists():
+            return None
+        lot = PointsLot.objects.select_for_update().get(entry=earn)
+        refunded = Refund.objects.filter(order=order, pk__lte=refund.pk).aggregate(
+            total=Sum("amount"))["total"] or Decimal("0")
+        reversed_so_far = -(PointsEntry.objects.filter(order=order, kind=Kind.REVERSE)
+                            .aggregate(total=Sum("amount"))["total"] or 0)
+        points = min(_proportion(earn.amount, refunded, order.total) - reversed_so_far,
+                     lot.remaining)
+        if points <= 0:
+            return None
+        entry = _post(account_id=earn.account_id, kind=Kind.REVERSE, amount=-points, key=key,
+                      held=lot.is_held, order=order, refund=refund)
+        if entry is None:
+            return None
+        PointsLot.objects.filter(pk=lot.pk).update(remaining=F("remaining") - points)
+        if lot.is_held:
+            _move(earn.account_id, pending=-points)
+        else:
+            _move(earn.account_id, balance=-points)
+    return entry
+
+
+def points_spend(*, account: LoyaltyAccount, amount: int, key: str) -> PointsEntry:
+    """Redeem points, once per `key`. Never takes the balance below zero, however many spends
+    arrive at once: the debit is one conditional UPDATE (balance >= amount), and when it
+    matches no row the spend fails with InsufficientPoints. A negative balance can't spend."""
+    if amount <= 0:
+        raise ValueError("points_spend takes a positive number of points")
+    with transaction.atomic():
+        entry = _post(account_id=account.pk, kind=Kind.REDEEM, amount=-amount, key=key)
+        if entry is None:
+            existing = PointsEntry.objects.get(key=key)
+            if existing.account_id != account.pk or existing.amount != -amount:
+                raise Conflict(_("This redemption key was already used for another spend."),
+                               code="idempotency_key_reused")
+            return existing
+        debited = LoyaltyAccount.objects.filter(pk=account.pk, balance__gte=amount).update(
+            balance=F("balance") - amount
+        )
+        if not debited:
+            raise InsufficientPoints(needed=amount)
+    return entry
+
+
+def points_adjust(
+    *, account: LoyaltyAccount, amount: int, by, reason: str, key: str = ""
+) -> PointsEntry:
+    """A staff member corrects a balance with a reason; both are recorded on the entry.
+    A deduction can't take the balance below zero (only a refund's reversal can)."""
+    reason = (reason or "").strip()
+    errors = {}
+    if not reason:
+        errors["reason"] = _("Say why the points are adjusted.")
+    if not amount:
+        errors["amount"] = _("Adjust by a number of points other than zero.")
+    if errors:
+        raise FlywheelError(_("The adjustment is not valid."), fields=errors)
+    if by is None or not by.is_staff:
+        raise FlywheelError(_("Only staff can adjust points."), code="staff_required")
+    with transaction.atomic():
+        entry = _post(account_id=account.pk, kind=Kind.ADJUST, amount=amount,
+                      key=key or f"adjust:{uuid.uuid4().hex}", staff=by, reason=reason)
+        if entry is None:
+            return PointsEntry.objects.get(key=key)
+        if amount > 0:
+            _move(account.pk, balance=amount)
+        elif not LoyaltyAccount.objects.filter(pk=account.pk, balance__gte=-amount).update(
+            balance=F("balance") + amount
+        ):
+            raise InsufficientPoints(needed=-amount)
+    return entry
+
+
+def earning_rule_update(
+    *, rule: EarningRule, name: str | None = None, points_per_unit: Decimal | None = None,
+    is_active: bool | None = None,
+) -> EarningRule:
+    """Change a rule; its version goes up by one, so what it earned before keeps pointing at
+    the version that earned it and the change only affects what happens afterwards."""
+    with transaction.atomic():
+        rule = EarningRule.objects.select_for_update().get(pk=rule.pk)
+        changes = {"name": name, "points_per_unit": points_per_unit, "is_active": is_active}
+        for field, value in changes.items():
+            if value is not None:
+                setattr(rule, field, value)
+        rule.version += 1
+        rule.full_clean()
+        rule.save()
+    return rule

@@ -1,0 +1,90 @@
+"""Races, on PostgreSQL with real threads: what SQLite and TestCase would hide."""
+
+import datetime as dt
+import threading
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from customers.ingestion.generic import parse_order
+from customers.services import order_apply
+from loyalty import services
+from loyalty.errors import InsufficientPoints
+from loyalty.models import LoyaltyAccount, PointsEntry
+from loyalty.selectors import balance_get
+from tests.conftest import order_event
+from tests.factories import CustomerFactory, EarningRuleFactory, OrderFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def at_once(count: int, work) -> list:
+    """Run work(i) in `count` threads released together; each result or raised error."""
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def run(i):
+        try:
+            barrier.wait()
+            results[i] = work(i)
+        except Exception as error:  # the test inspects every outcome
+            results[i] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_fifty_concurrent_spends_against_a_balance_that_affords_ten():
+    cost = 7
+    customer = CustomerFactory()
+    services.points_award(customer=customer, points=10 * cost, key="welcome")
+    account = LoyaltyAccount.objects.get(customer=customer)
+
+    results = at_once(50, lambda i: services.points_spend(
+        account=account, amount=cost, key=f"redemption:{i}"))
+
+    spent = [r for r in results if isinstance(r, PointsEntry)]
+    refused = [r for r in results if isinstance(r, InsufficientPoints)]
+    assert (len(spent), len(refused)) == (10, 40)
+    assert all(r.code == "insufficient_points" for r in refused)
+    assert balance_get(customer=customer)["balance"] == 0
+    assert PointsEntry.objects.filter(kind="redeem").count() == 10
+    call_command("loyalty_audit", stdout=StringIO(), stderr=StringIO())
+
+
+def test_the_same_paid_order_applied_ten_times_at_once_earns_once():
+    EarningRuleFactory()
+    event = parse_order(order_event())
+
+    results = at_once(10, lambda i: order_apply(event=event))
+
+    assert [r for r in results if isinstance(r, Exception)] == []
+    assert PointsEntry.objects.filter(kind="earn").count() == 1
+    customer = CustomerFactory(email="ada@example.com")
+    assert balance_get(customer=customer) == {"balance": 0, "pending": 59}
+    call_command("loyalty_audit", stdout=StringIO(), stderr=StringIO())
+
+
+def test_two_release_jobs_at_once_release_each_lot_once():
+    EarningRuleFactory()
+    paid = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    for _ in range(20):
+        order = OrderFactory(total=Decimal("10.00"), placed_at=paid, paid_at=paid)
+        services.points_award_for_order(order=order)
+
+    results = at_once(4, lambda i: services.points_release_due(
+        now=paid + dt.timedelta(days=15), batch_size=3))
+
+    assert [r for r in results if isinstance(r, Exception)] == []
+    assert sum(results) == 20
+    assert PointsEntry.objects.filter(kind="release").count() == 20
+    call_command("loyalty_audit", stdout=StringIO(), stderr=StringIO())
