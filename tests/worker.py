@@ -1,0 +1,74 @@
+"""A real Celery worker in a subprocess, for tests and benchmarks that need one."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import redis
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+CELERY = Path(sys.executable).parent / "celery"
+
+
+def broker_reset(url: str) -> None:
+    """Drop queued and unacknowledged messages left in the broker by an earlier run."""
+    client = redis.Redis.from_url(url)
+    for pattern in ("celery*", "unacked*"):
+        for key in client.scan_iter(match=pattern):
+            client.delete(key)
+    client.close()
+
+
+class Worker:
+    """`celery -A config worker` with the given environment; its output goes to a log file."""
+
+    def __init__(self, *, env: dict[str, str], log_path: Path, pool: str = "solo",
+                 concurrency: int = 1):
+        self.env = {**os.environ, "CELERY_TASK_ALWAYS_EAGER": "false", **env}
+        self.log_path = log_path
+        self.args = [
+            str(CELERY), "-A", "config", "worker", f"--pool={pool}",
+            f"--concurrency={concurrency}", "-Q", "celery", "--without-gossip",
+            "--without-mingle", "--without-heartbeat", "-l", "info",
+        ]
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "Worker":
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                self.args, cwd=BASE_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return self
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        self._wait_for_log("ready.", timeout)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def _wait_for_log(self, text: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.log():
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited:\n{self.log()}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"worker never said {text!r}:\n{self.log()}")
+            time.sleep(0.1)
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool children: a crash, not a shutdown."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self, timeout: float = 10) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
