@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import hmac
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -250,3 +253,9 @@ def load_json(content_type: str, body: bytes):
 def unknown_topic(topic: str):
     return InvalidEvent(_("Unknown topic '%(topic)s'.") % {"topic": topic}, code="unknown_topic",
                         fields={"topic": _("Not a topic Flywheel handles.")})
+
+
+def signature_matches(secret: str, body: bytes, given: str) -> bool:
+    """Shopify and WooCommerce both sign the raw body: base64 of its HMAC-SHA256."""
+    expected = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest())
+    return hmac.compare_digest(expected, given.encode())
