@@ -200,6 +200,9 @@ SHOP_CURRENCY = os.environ.get("SHOP_CURRENCY", "EUR")
 # Loyalty: days an order's points stay pending (the return window) before they can be spent.
 LOYALTY_HOLD_DAYS = int(os.environ.get("LOYALTY_HOLD_DAYS", "14"))
 
+# Product images: larger uploads are refused before Pillow opens them.
+PRODUCT_IMAGE_MAX_BYTES = int(os.environ.get("PRODUCT_IMAGE_MAX_BYTES", str(5 * 1024 * 1024)))
+
 # Shop platform webhook secrets.
 SHOPIFY_WEBHOOK_SECRET = os.environ.get("SHOPIFY_WEBHOOK_SECRET", "")
 WOOCOMMERCE_WEBHOOK_SECRET = os.environ.get("WOOCOMMERCE_WEBHOOK_SECRET", "")

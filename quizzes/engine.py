@@ -1,0 +1,126 @@
+"""The recommendation engine: a pure function over plain data, no database.
+
+Callers load the catalog (`selectors.catalog_for_engine`) and the shopper's answers, and turn
+the result back into products to show.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ProductInfo:
+    """What the engine knows of a product. `min_tier_position` makes it VIP-only: only
+    customers whose tier position is at least that see it."""
+
+    sku: str
+    price: Decimal
+    tags: frozenset[str] = frozenset()
+    active: bool = True
+    in_stock: bool = True
+    consumable: bool = False
+    min_tier_position: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChosenAnswer:
+    """One answer the shopper chose. `label` is what they said ("oily skin"), shown in the
+    reasons. Weights may be negative. A product carrying any `excluded_tags` is removed (a
+    "fragrance-free only" answer excludes "fragrance"); a product lacking any of the
+    `required_tags` is removed too."""
+
+    label: str
+    tag_weights: Mapping[str, int] = field(default_factory=dict)
+    product_weights: Mapping[str, int] = field(default_factory=dict)
+    excluded_tags: frozenset[str] = frozenset()
+    required_tags: frozenset[str] = frozenset()
+
+    def weight_for(self, product: ProductInfo) -> int:
+        tag_weight = sum(self.tag_weights.get(tag, 0) for tag in product.tags)
+        return tag_weight + self.product_weights.get(product.sku, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    sku: str
+    score: int
+    reasons: tuple[str, ...]
+
+
+def recommend(
+    *,
+    products: Sequence[ProductInfo],
+    answers: Sequence[ChosenAnswer],
+    limit: int,
+    owned_skus: frozenset[str] = frozenset(),
+    tier_position: int | None = None,
+) -> list[Recommendation]:
+    """The top `limit` products for these answers, best first.
+
+    Score: for each answer, the weights it gives to the product's tags plus the weight it
+    gives to the product itself; the product's score is the sum over the answers.
+
+    Left out: inactive and out-of-stock products; products carrying a tag some answer
+    excludes, or lacking a tag some answer requires; products the customer already owns
+    (`owned_skus`) unless they are consumable; VIP products whose `min_tier_position` is
+    above `tier_position` (None: the customer has no tier, so every VIP product is left out);
+    and products whose score is zero or negative: a product nothing spoke for is not a
+    recommendation, so the result may be shorter than `limit`, or empty.
+
+    Order: score descending, then price ascending (the cheaper of two equal fits first), then
+    SKU ascending: a total order that never depends on the order of `products`. Ties are
+    broken only by the product's own price and SKU, which no weight moves, so raising a chosen
+    answer's weight toward a product never lowers its rank. (A "more answers agreed" tie-break
+    would break that: one tag weight reaches several products, and can turn another product's
+    answer from negative to positive while both scores rise alike.)
+
+    Reasons: the labels of the answers that gave the product a positive weight, in answer
+    order, each once ("because you said: oily skin, humid climate").
+
+    SKUs must be unique within `products`.
+    """
+    if limit <= 0:
+        return []
+    excluded = frozenset().union(*(answer.excluded_tags for answer in answers))
+    required = frozenset().union(*(answer.required_tags for answer in answers))
+    seen: set[str] = set()
+    scored: list[tuple[int, Decimal, str, tuple[str, ...]]] = []
+    for product in products:
+        if product.sku in seen:
+            raise ValueError(f"Duplicate SKU in the catalog: {product.sku}")
+        seen.add(product.sku)
+        if not _eligible(product, excluded, required, owned_skus, tier_position):
+            continue
+        score = 0
+        reasons: list[str] = []
+        for answer in answers:
+            weight = answer.weight_for(product)
+            score += weight
+            if weight > 0 and answer.label not in reasons:
+                reasons.append(answer.label)
+        if score > 0:
+            scored.append((score, product.price, product.sku, tuple(reasons)))
+    scored.sort(key=lambda item: (-item[0], item[1], item[2]))
+    return [
+        Recommendation(sku=sku, score=score, reasons=reasons)
+        for score, _price, sku, reasons in scored[:limit]
+    ]
+
+
+def _eligible(
+    product: ProductInfo,
+    excluded: frozenset[str],
+    required: frozenset[str],
+    owned_skus: frozenset[str],
+    tier_position: int | None,
+) -> bool:
+    if not (product.active and product.in_stock):
+        return False
+    if product.tags & excluded or not required <= product.tags:
+        return False
+    if product.sku in owned_skus and not product.consumable:
+        return False
+    if product.min_tier_position is None:
+        return True
+    return tier_position is not None and tier_position >= product.min_tier_position
