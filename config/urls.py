@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("customers.urls")),
+    path("api/v1/", include("loyalty.urls")),
     path("", include("customers.page_urls")),
 ]
 if settings.DEBUG:

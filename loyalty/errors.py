@@ -16,3 +16,37 @@ class InsufficientPoints(FlywheelError):
         super().__init__(message, fields={"points": message})
         self.needed = needed
         self.available = available
+
+
+class RewardUnavailable(FlywheelError):
+    """The reward is switched off or outside its availability window."""
+
+    code = "reward_unavailable"
+    status = 409
+
+
+class RewardOutOfStock(FlywheelError):
+    code = "reward_out_of_stock"
+    status = 409
+
+
+class VoucherNotFound(FlywheelError):
+    code = "voucher_not_found"
+    status = 404
+
+
+class VoucherExpired(FlywheelError):
+    code = "voucher_expired"
+    status = 409
+
+
+class VoucherCancelled(FlywheelError):
+    code = "voucher_cancelled"
+    status = 409
+
+
+class VoucherUsed(FlywheelError):
+    """A used voucher can't be cancelled: its points were spent on an order."""
+
+    code = "voucher_used"
+    status = 409

@@ -13,7 +13,10 @@ Accounting (what `manage.py loyalty_audit` re-derives):
   negative balance cannot be spent.
 """
 
+import re
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -139,6 +142,10 @@ class PointsEntry(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
         related_name="points_adjustments", verbose_name=_("staff member"),
     )
+    redemption = models.ForeignKey(
+        "Redemption", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="points_entries", verbose_name=_("redemption"),
+    )
     reason = models.TextField(_("reason"), blank=True)
     rule = models.ForeignKey(
         EarningRule, on_delete=models.PROTECT, null=True, blank=True,
@@ -240,3 +247,168 @@ class PointsLot(models.Model):
     @property
     def is_held(self) -> bool:
         return self.held_until is not None and self.released_at is None
+
+
+class Reward(models.Model):
+    """Something in the catalog a customer can spend points on; redeeming it issues a voucher."""
+
+    class Kind(models.TextChoices):
+        AMOUNT_OFF = "amount_off", _("Fixed amount off")
+        PERCENT_OFF = "percent_off", _("Percentage off")
+        FREE_SHIPPING = "free_shipping", _("Free shipping")
+        FREE_PRODUCT = "free_product", _("Free product")
+
+    name = models.CharField(_("name"), max_length=100)
+    description = models.TextField(_("description"), blank=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    amount = models.DecimalField(
+        _("amount off"), max_digits=10, decimal_places=2, null=True, blank=True,
+        help_text=_("Only for a fixed amount off."),
+    )
+    currency = models.CharField(
+        _("currency"), max_length=3, blank=True,
+        help_text=_("ISO code of the amount, e.g. EUR. Only for a fixed amount off."),
+    )
+    percent = models.PositiveSmallIntegerField(
+        _("percent off"), null=True, blank=True,
+        help_text=_("1 to 100. Only for a percentage off."),
+    )
+    sku = models.CharField(
+        _("product SKU"), max_length=64, blank=True, help_text=_("Only for a free product."),
+    )
+    cost = models.PositiveIntegerField(_("cost in points"))
+    is_active = models.BooleanField(_("active"), default=True)
+    available_from = models.DateTimeField(_("available from"), null=True, blank=True)
+    available_until = models.DateTimeField(_("available until"), null=True, blank=True)
+    stock = models.PositiveIntegerField(
+        _("stock"), null=True, blank=True,
+        help_text=_("Vouchers left to issue. Empty means unlimited."),
+    )
+    voucher_valid_days = models.PositiveIntegerField(
+        _("voucher valid for (days)"), default=90,
+        help_text=_("How long a voucher can be used after it is issued."),
+    )
+    image = models.ImageField(_("image"), upload_to="loyalty/rewards/", blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("reward")
+        verbose_name_plural = _("rewards")
+        ordering = ["cost", "name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(cost__gt=0), name="reward_cost_gt_0"),
+            models.CheckConstraint(
+                condition=Q(voucher_valid_days__gt=0), name="reward_voucher_valid_days_gt_0"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="amount_off")
+                | (Q(amount__gt=0) & ~Q(currency="")),
+                name="reward_amount_off_has_amount_currency",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="percent_off") | Q(percent__gte=1, percent__lte=100),
+                name="reward_percent_off_has_percent",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="free_product") | ~Q(sku=""),
+                name="reward_free_product_has_sku",
+            ),
+            models.CheckConstraint(
+                condition=Q(available_from__isnull=True) | Q(available_until__isnull=True)
+                | Q(available_until__gt=models.F("available_from")),
+                name="reward_window_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        required = {
+            self.Kind.AMOUNT_OFF: ("amount", "currency"),
+            self.Kind.PERCENT_OFF: ("percent",),
+            self.Kind.FREE_PRODUCT: ("sku",),
+        }.get(self.kind, ())
+        errors = {field: _("Required for this kind of reward.")
+                  for field in required if getattr(self, field) in (None, "")}
+        if self.percent is not None and not 1 <= self.percent <= 100:
+            errors["percent"] = _("Between 1 and 100.")
+        if (self.available_from and self.available_until
+                and self.available_until <= self.available_from):
+            errors["available_until"] = _("Must be after the start of the window.")
+        if errors:
+            raise ValidationError(errors)
+
+
+CODE_LENGTH = 12
+CODE_GROUP = 4
+
+
+def voucher_code_normalize(code: str) -> str:
+    """A code as stored, whatever its case, spacing or dashes."""
+    raw = re.sub(r"[^0-9A-Za-z]", "", code or "").upper()
+    if len(raw) != CODE_LENGTH:
+        return raw
+    return "-".join(raw[i:i + CODE_GROUP] for i in range(0, CODE_LENGTH, CODE_GROUP))
+
+
+class Redemption(models.Model):
+    """Points spent on a reward, and the voucher code it issued."""
+
+    class Status(models.TextChoices):
+        ISSUED = "issued", _("Issued")
+        USED = "used", _("Used")
+        CANCELLED = "cancelled", _("Cancelled")
+        EXPIRED = "expired", _("Expired")
+
+    account = models.ForeignKey(
+        LoyaltyAccount, on_delete=models.PROTECT, related_name="redemptions",
+        verbose_name=_("account"),
+    )
+    reward = models.ForeignKey(
+        Reward, on_delete=models.PROTECT, related_name="redemptions", verbose_name=_("reward")
+    )
+    points = models.PositiveIntegerField(_("points"), help_text=_("The reward's cost then."))
+    code = models.CharField(_("voucher code"), max_length=20, unique=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.ISSUED
+    )
+    client_key = models.CharField(
+        _("client idempotency key"), max_length=200, blank=True,
+        help_text=_("Sent by the caller; the same key returns the same redemption."),
+    )
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    order_reference = models.CharField(_("order"), max_length=200, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("redemption")
+        verbose_name_plural = _("redemptions")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(points__gt=0), name="redemption_points_gt_0"),
+            models.UniqueConstraint(
+                fields=["account", "client_key"], condition=~Q(client_key=""),
+                name="redemption_unique_client_key",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="used") | Q(used_at__isnull=False),
+                name="redemption_used_has_used_at",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="cancelled") | Q(cancelled_at__isnull=False),
+                name="redemption_cancelled_has_cancelled_at",
+            ),
+        ]
+
+    def __str__(self):
+        return self.code
+
+    def current_status(self, now=None) -> str:
+        """The stored status, with an issued voucher past its expiry read as expired."""
+        now = now or timezone.now()
+        if self.status == self.Status.ISSUED and self.expires_at <= now:
+            return self.Status.EXPIRED
+        return self.status

@@ -1,5 +1,5 @@
-"""Loyalty reacting to orders. The signals are sent inside the order's transaction, so the
-points commit or roll back with the order."""
+"""Loyalty reacting to orders: points, and vouchers used as discount codes. The signals are sent
+inside the order's transaction, so these writes commit or roll back with the order."""
 
 from django.dispatch import receiver
 
@@ -16,3 +16,8 @@ def earn_for_paid_order(sender, *, order, **kwargs):
 @receiver(order_refunded, dispatch_uid="loyalty_reverse_for_refund")
 def reverse_for_refund(sender, *, order, refund, **kwargs):
     services.points_reverse_for_refund(order=order, refund=refund)
+
+
+@receiver(order_paid, dispatch_uid="loyalty_use_vouchers_in_paid_order")
+def use_vouchers_in_paid_order(sender, *, order, **kwargs):
+    services.vouchers_use_for_order(order=order)

@@ -1,8 +1,13 @@
 """Reads of the points ledger, for the API, the pages and the other apps."""
 
+import datetime as dt
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
 from customers.models import Customer
 
-from .models import LoyaltyAccount
+from .models import LoyaltyAccount, PointsEntry, Redemption, Reward, voucher_code_normalize
 
 
 def balance_get(*, customer: Customer) -> dict[str, int]:
@@ -11,3 +16,33 @@ def balance_get(*, customer: Customer) -> dict[str, int]:
     row = (LoyaltyAccount.objects.filter(customer=customer)
            .values("balance", "pending").first())
     return row or {"balance": 0, "pending": 0}
+
+
+def loyalty_summary_get(*, customer: Customer) -> dict:
+    """What a customer sees at a glance, from cached columns only. Tiers and expiry are not
+    built yet, so they read as empty."""
+    return {**balance_get(customer=customer), "expiring_soon": [], "tier": None,
+            "next_tier": None, "progress": None}
+
+
+def points_entry_list(*, customer: Customer) -> QuerySet[PointsEntry]:
+    """The customer's ledger, newest first (empty when they have no account)."""
+    return (PointsEntry.objects.filter(account__customer=customer)
+            .select_related("order", "redemption").order_by("-created_at", "-id"))
+
+
+def reward_list_available(*, now: dt.datetime | None = None) -> QuerySet[Reward]:
+    """Rewards a customer can redeem now: active, within their window and in stock."""
+    now = now or timezone.now()
+    return Reward.objects.filter(
+        Q(available_from__isnull=True) | Q(available_from__lte=now),
+        Q(available_until__isnull=True) | Q(available_until__gt=now),
+        Q(stock__isnull=True) | Q(stock__gt=0),
+        is_active=True,
+    ).order_by("cost", "name")
+
+
+def voucher_get(*, code: str) -> Redemption | None:
+    """The voucher with this code (any case or spacing), or None."""
+    return (Redemption.objects.select_related("reward")
+            .filter(code=voucher_code_normalize(code)).first())

@@ -140,3 +140,14 @@ class ProductFactory(factory.django.DjangoModelFactory):
     price = Decimal("19.90")
     currency = "EUR"
     tags = factory.LazyFunction(list)
+
+
+class RewardFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "loyalty.Reward"
+
+    name = "€5 off"
+    kind = "amount_off"
+    amount = Decimal("5.00")
+    currency = "EUR"
+    cost = 100

@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from customers.errors import Conflict, FlywheelError
 from customers.models import Activity, Customer, Order, Refund
 
-from .errors import InsufficientPoints
-from .models import EarningRule, LoyaltyAccount, PointsEntry, PointsLot
+from ..errors import InsufficientPoints
+from ..models import EarningRule, LoyaltyAccount, PointsEntry, PointsLot
 
 Kind = PointsEntry.Kind
 
@@ -61,6 +61,8 @@ def points_award(
     order: Order | None = None,
     activity: Activity | None = None,
     rule: EarningRule | None = None,
+    redemption=None,
+    reason: str = "",
 ) -> PointsEntry | None:
     """Give a customer points as a new lot, once per `key`.
 
@@ -78,7 +80,7 @@ def points_award(
         entry = _post(
             account_id=account.pk, kind=kind, amount=points, key=key,
             held=held_until is not None, order=order, activity=activity, rule=rule,
-            rule_version=rule.version if rule else None,
+            rule_version=rule.version if rule else None, redemption=redemption, reason=reason,
         )
         if entry is None:
             return None
@@ -202,14 +204,17 @@ def points_reverse_for_refund(*, order: Order, refund: Refund) -> PointsEntry | 
     return entry
 
 
-def points_spend(*, account: LoyaltyAccount, amount: int, key: str) -> PointsEntry:
+def points_spend(
+    *, account: LoyaltyAccount, amount: int, key: str, redemption=None
+) -> PointsEntry:
     """Redeem points, once per `key`. Never takes the balance below zero, however many spends
     arrive at once: the debit is one conditional UPDATE (balance >= amount), and when it
     matches no row the spend fails with InsufficientPoints. A negative balance can't spend."""
     if amount <= 0:
         raise ValueError("points_spend takes a positive number of points")
     with transaction.atomic():
-        entry = _post(account_id=account.pk, kind=Kind.REDEEM, amount=-amount, key=key)
+        entry = _post(account_id=account.pk, kind=Kind.REDEEM, amount=-amount, key=key,
+                      redemption=redemption)
         if entry is None:
             existing = PointsEntry.objects.get(key=key)
             if existing.account_id != account.pk or existing.amount != -amount:

@@ -1,0 +1,223 @@
+"""The loyalty API: balances, ledgers, rewards, redemptions and vouchers, for the shop's systems
+(API key) and for the signed-in shopper under /me/ (session with CSRF)."""
+
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from customers.apis import ErrorSerializer
+from customers.errors import NotFound
+from customers.models import Customer
+from loyalty import selectors, services
+from loyalty.errors import VoucherNotFound
+from loyalty.models import Reward
+
+TAGS = ["loyalty"]
+
+
+def _customer(customer_id: int) -> Customer:
+    return get_object_or_404(Customer, pk=customer_id, erased_at__isnull=True)
+
+
+def _shopper(request) -> Customer:
+    customer = getattr(request.user, "customer", None)
+    if customer is None or customer.erased_at is not None:
+        raise NotFound(_("This login has no customer profile."), code="no_customer")
+    return customer
+
+
+class SummaryOutput(serializers.Serializer):
+    balance = serializers.IntegerField()
+    pending = serializers.IntegerField()
+    expiring_soon = serializers.ListField(child=serializers.DictField())
+    tier = serializers.DictField(allow_null=True)
+    next_tier = serializers.DictField(allow_null=True)
+    progress = serializers.DictField(allow_null=True)
+
+
+class EntryOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    amount = serializers.IntegerField()
+    kind = serializers.CharField()
+    held = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    reason = serializers.CharField()
+    reference = serializers.SerializerMethodField()
+
+    def get_reference(self, entry) -> str:
+        if entry.redemption_id:
+            return entry.redemption.code
+        if entry.order_id:
+            return entry.order.name or entry.order.external_id
+        return ""
+
+
+class RedemptionInput(serializers.Serializer):
+    reward_id = serializers.IntegerField()
+    key = serializers.CharField(
+        max_length=200, required=False, default="",
+        help_text=_("Optional: a retry with the same key returns the same voucher."),
+    )
+
+
+class RedemptionOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    status = serializers.CharField()
+    points = serializers.IntegerField()
+    reward_id = serializers.IntegerField()
+    expires_at = serializers.DateTimeField()
+    created_at = serializers.DateTimeField()
+
+
+def _summary(customer: Customer) -> Response:
+    return Response(SummaryOutput(selectors.loyalty_summary_get(customer=customer)).data)
+
+
+def _entries(view, request, customer: Customer) -> Response:
+    paginator = LimitOffsetPagination()
+    page = paginator.paginate_queryset(
+        selectors.points_entry_list(customer=customer), request, view=view)
+    return paginator.get_paginated_response(EntryOutput(page, many=True).data)
+
+
+def _redeem(request, customer: Customer) -> Response:
+    data = RedemptionInput(data=request.data)
+    data.is_valid(raise_exception=True)
+    reward = Reward.objects.filter(pk=data.validated_data["reward_id"]).first()
+    if reward is None:
+        raise NotFound(_("No reward has this id."), code="reward_not_found",
+                       fields={"reward_id": _("No reward has this id.")})
+    redemption = services.redemption_create(
+        customer=customer, reward=reward,
+        key=data.validated_data["key"] or request.headers.get("Idempotency-Key", ""),
+    )
+    return Response(RedemptionOutput(redemption).data, status=status.HTTP_201_CREATED)
+
+
+_REDEEM_SCHEMA = {
+    "request": RedemptionInput,
+    "responses": {201: RedemptionOutput, 400: ErrorSerializer, 404: ErrorSerializer,
+                  409: ErrorSerializer},
+    "parameters": [OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+    "description": "Spend the reward's cost and issue a voucher. Not enough points is a 409 "
+    "`insufficient_points`; an unavailable or sold-out reward is a 409 `reward_unavailable` or "
+    "`reward_out_of_stock`.",
+    "tags": TAGS,
+}
+
+
+class CustomerLoyaltyApi(APIView):
+    @extend_schema(responses=SummaryOutput, operation_id="customer_loyalty_retrieve", tags=TAGS)
+    def get(self, request, customer_id: int):
+        return _summary(_customer(customer_id))
+
+
+class CustomerLoyaltyEntriesApi(APIView):
+    @extend_schema(responses=EntryOutput(many=True), operation_id="customer_loyalty_entries",
+                   tags=TAGS)
+    def get(self, request, customer_id: int):
+        return _entries(self, request, _customer(customer_id))
+
+
+class CustomerRedemptionCreateApi(APIView):
+    @extend_schema(operation_id="customer_redemption_create", **_REDEEM_SCHEMA)
+    def post(self, request, customer_id: int):
+        return _redeem(request, _customer(customer_id))
+
+
+class RewardListApi(APIView):
+    class Output(serializers.ModelSerializer):
+        class Meta:
+            model = Reward
+            fields = ["id", "name", "description", "kind", "amount", "currency", "percent",
+                      "sku", "cost", "stock", "available_until", "image"]
+
+    @extend_schema(responses=Output(many=True), operation_id="rewards_list", tags=TAGS,
+                   summary="Rewards that can be redeemed now")
+    def get(self, request):
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(selectors.reward_list_available(), request, view=self)
+        return paginator.get_paginated_response(
+            self.Output(page, many=True, context={"request": request}).data)
+
+
+class VoucherOutput(serializers.Serializer):
+    code = serializers.CharField()
+    status = serializers.SerializerMethodField()
+    valid = serializers.SerializerMethodField()
+    reward = serializers.SerializerMethodField()
+    expires_at = serializers.DateTimeField()
+    used_at = serializers.DateTimeField()
+    order_reference = serializers.CharField()
+
+    def get_status(self, redemption) -> str:
+        return redemption.current_status()
+
+    def get_valid(self, redemption) -> bool:
+        return redemption.current_status() == redemption.Status.ISSUED
+
+    def get_reward(self, redemption) -> dict:
+        reward = redemption.reward
+        return {"name": reward.name, "kind": reward.kind,
+                "amount": str(reward.amount) if reward.amount is not None else None,
+                "currency": reward.currency, "percent": reward.percent, "sku": reward.sku}
+
+
+class VoucherDetailApi(APIView):
+    @extend_schema(responses={200: VoucherOutput, 404: ErrorSerializer},
+                   operation_id="voucher_retrieve", tags=TAGS,
+                   summary="Check a voucher code at checkout")
+    def get(self, request, code: str):
+        redemption = selectors.voucher_get(code=code)
+        if redemption is None:
+            raise VoucherNotFound(_("No voucher has this code."))
+        return Response(VoucherOutput(redemption).data)
+
+
+class VoucherUseApi(APIView):
+    class Input(serializers.Serializer):
+        order_reference = serializers.CharField(max_length=200, required=False, default="")
+
+    @extend_schema(request=Input, responses={200: VoucherOutput, 404: ErrorSerializer,
+                                             409: ErrorSerializer},
+                   operation_id="voucher_use", tags=TAGS,
+                   summary="Mark a voucher used (idempotent)",
+                   description="Using a used voucher again answers 200 with the first use. An "
+                   "expired or cancelled voucher is a 409 `voucher_expired` or "
+                   "`voucher_cancelled`.")
+    def post(self, request, code: str):
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        redemption = services.voucher_use(code=code, **data.validated_data)
+        return Response(VoucherOutput(redemption).data)
+
+
+class _ShopperApi(APIView):
+    authentication_classes = [SessionAuthentication]
+    permission_classes = [IsAuthenticated]
+
+
+class MeLoyaltyApi(_ShopperApi):
+    @extend_schema(responses=SummaryOutput, operation_id="me_loyalty_retrieve", tags=TAGS)
+    def get(self, request):
+        return _summary(_shopper(request))
+
+
+class MeLoyaltyEntriesApi(_ShopperApi):
+    @extend_schema(responses=EntryOutput(many=True), operation_id="me_loyalty_entries",
+                   tags=TAGS)
+    def get(self, request):
+        return _entries(self, request, _shopper(request))
+
+
+class MeRedemptionCreateApi(_ShopperApi):
+    @extend_schema(operation_id="me_redemption_create", **_REDEEM_SCHEMA)
+    def post(self, request):
+        return _redeem(request, _shopper(request))

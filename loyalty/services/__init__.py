@@ -1,0 +1,43 @@
+"""Every write to loyalty: the points ledger, and rewards with their vouchers.
+
+Import as `from loyalty import services`; each name below is public."""
+
+from ..models import voucher_code_normalize
+from .ledger import (
+    earning_rule_update,
+    hold_days,
+    loyalty_account_get_or_create,
+    order_points,
+    points_adjust,
+    points_award,
+    points_award_for_order,
+    points_release_due,
+    points_reverse_for_refund,
+    points_spend,
+)
+from .rewards import (
+    redemption_create,
+    voucher_cancel,
+    voucher_code_generate,
+    voucher_use,
+    vouchers_use_for_order,
+)
+
+__all__ = [
+    "earning_rule_update",
+    "hold_days",
+    "loyalty_account_get_or_create",
+    "order_points",
+    "points_adjust",
+    "points_award",
+    "points_award_for_order",
+    "points_release_due",
+    "points_reverse_for_refund",
+    "points_spend",
+    "redemption_create",
+    "voucher_cancel",
+    "voucher_code_generate",
+    "voucher_code_normalize",
+    "voucher_use",
+    "vouchers_use_for_order",
+]

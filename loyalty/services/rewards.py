@@ -1,0 +1,178 @@
+"""Rewards and vouchers: spending points on a reward issues a voucher code the shop accepts at
+checkout. Every change of points goes through the ledger services."""
+
+import datetime as dt
+import secrets
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customers.errors import Conflict
+from customers.models import Customer, Order
+
+from ..errors import (
+    RewardOutOfStock,
+    RewardUnavailable,
+    VoucherCancelled,
+    VoucherExpired,
+    VoucherNotFound,
+    VoucherUsed,
+)
+from ..models import (
+    CODE_GROUP,
+    CODE_LENGTH,
+    PointsEntry,
+    Redemption,
+    Reward,
+    voucher_code_normalize,
+)
+from .ledger import loyalty_account_get_or_create, points_award, points_spend
+
+# No 0/O, 1/I: a code read aloud or typed from a receipt can't be mistaken.
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+Status = Redemption.Status
+
+
+def voucher_code_generate() -> str:
+    """A random code, 60 bits from `secrets`, grouped for reading: ABCD-EFGH-JKLM."""
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return "-".join(raw[i:i + CODE_GROUP] for i in range(0, CODE_LENGTH, CODE_GROUP))
+
+
+def _insert_redemption(**fields) -> Redemption | None:
+    """Insert with a fresh code; None when the client key was taken meanwhile."""
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                return Redemption.objects.create(code=voucher_code_generate(), **fields)
+        except IntegrityError:
+            if fields["client_key"] and Redemption.objects.filter(
+                account=fields["account"], client_key=fields["client_key"]
+            ).exists():
+                return None
+    raise RuntimeError("Could not draw an unused voucher code.")
+
+
+def _same_request(redemption: Redemption, reward: Reward) -> Redemption:
+    if redemption.reward_id != reward.pk:
+        raise Conflict(_("This idempotency key was already used for another reward."),
+                       code="idempotency_key_reused")
+    return redemption
+
+
+def redemption_create(
+    *, customer: Customer, reward: Reward, key: str | None = None,
+    now: dt.datetime | None = None,
+) -> Redemption:
+    """Spend a reward's cost and issue its voucher, all in one transaction.
+
+    Refused when the reward is inactive or outside its window (reward_unavailable), out of
+    stock (reward_out_of_stock), or not affordable, a negative balance included
+    (insufficient_points); a refusal writes nothing. The points are debited with the ledger's
+    conditional UPDATE and the stock with `stock > 0`, so concurrent redemptions never overspend
+    or oversell. With a client `key`, a retry returns the same redemption.
+    """
+    now = now or timezone.now()
+    key = (key or "").strip()
+    with transaction.atomic():
+        account = loyalty_account_get_or_create(customer=customer)
+        if key:
+            existing = Redemption.objects.filter(account=account, client_key=key).first()
+            if existing:
+                return _same_request(existing, reward)
+        reward = Reward.objects.get(pk=reward.pk)
+        if not (reward.is_active
+                and (reward.available_from is None or reward.available_from <= now)
+                and (reward.available_until is None or now < reward.available_until)):
+            raise RewardUnavailable(_("This reward is not available now."))
+        if reward.stock == 0:
+            raise RewardOutOfStock(_("This reward is out of stock."))
+        redemption = _insert_redemption(
+            account=account, reward=reward, points=reward.cost, client_key=key,
+            expires_at=now + dt.timedelta(days=reward.voucher_valid_days), created_at=now,
+        )
+        if redemption is None:
+            return _same_request(
+                Redemption.objects.get(account=account, client_key=key), reward)
+        # Points before stock: the same lock order (account, then reward) as voucher_cancel.
+        points_spend(account=account, amount=reward.cost,
+                     key=f"redemption:{redemption.pk}:redeem", redemption=redemption)
+        if reward.stock is not None and not Reward.objects.filter(
+            pk=reward.pk, stock__gt=0
+        ).update(stock=F("stock") - 1):
+            raise RewardOutOfStock(_("This reward is out of stock."))
+    return redemption
+
+
+def voucher_use(*, code: str, order_reference: str = "", now: dt.datetime | None = None
+                ) -> Redemption:
+    """Mark a voucher used at checkout. Using a used voucher again changes nothing and is not an
+    error; a cancelled one is refused (voucher_cancelled), so is one past its expiry
+    (voucher_expired), and an unknown code is voucher_not_found."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        redemption = (Redemption.objects.select_for_update()
+                      .filter(code=voucher_code_normalize(code)).first())
+        if redemption is None:
+            raise VoucherNotFound(_("No voucher has this code."))
+        if redemption.status == Status.USED:
+            return redemption
+        if redemption.status == Status.CANCELLED:
+            raise VoucherCancelled(_("This voucher was cancelled."))
+        if redemption.current_status(now) == Status.EXPIRED:
+            raise VoucherExpired(_("This voucher has expired."))
+        redemption.status = Status.USED
+        redemption.used_at = now
+        redemption.order_reference = order_reference[:200]
+        redemption.save(update_fields=["status", "used_at", "order_reference"])
+    return redemption
+
+
+def vouchers_use_for_order(*, order: Order) -> list[Redemption]:
+    """Mark as used the issued vouchers whose codes are in a paid order's discount codes
+    (any case or spacing). The shop already accepted them, so nothing here refuses: used,
+    cancelled or unknown codes are left alone, and a replayed order changes nothing."""
+    codes = {voucher_code_normalize(str(code)) for code in order.discount_codes or []}
+    codes.discard("")
+    if not codes:
+        return []
+    now = timezone.now()
+    with transaction.atomic():
+        redemptions = list(Redemption.objects.select_for_update()
+                           .filter(code__in=codes, status=Status.ISSUED).order_by("pk"))
+        for redemption in redemptions:
+            redemption.status = Status.USED
+            redemption.used_at = now
+            redemption.order_reference = f"{order.source}:{order.external_id}"[:200]
+            redemption.save(update_fields=["status", "used_at", "order_reference"])
+    return redemptions
+
+
+def voucher_cancel(*, redemption: Redemption, now: dt.datetime | None = None) -> Redemption:
+    """Cancel an unused voucher: its points come back as a new available lot (a bonus entry
+    keyed `redemption:<id>:refund`, so only once) and its stock returns to the reward.
+    Cancelling it again changes nothing; a used voucher can't be cancelled (voucher_used)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        redemption = (Redemption.objects.select_for_update().select_related("account__customer")
+                      .get(pk=redemption.pk))
+        if redemption.status == Status.CANCELLED:
+            return redemption
+        if redemption.status == Status.USED:
+            raise VoucherUsed(_("This voucher was already used on an order."))
+        redemption.status = Status.CANCELLED
+        redemption.cancelled_at = now
+        redemption.save(update_fields=["status", "cancelled_at"])
+        points_award(
+            customer=redemption.account.customer, points=redemption.points,
+            key=f"redemption:{redemption.pk}:refund", kind=PointsEntry.Kind.BONUS,
+            redemption=redemption,
+            reason=_("Voucher %(code)s cancelled") % {"code": redemption.code},
+        )
+        Reward.objects.filter(pk=redemption.reward_id, stock__isnull=False).update(
+            stock=F("stock") + 1
+        )
+    return redemption
