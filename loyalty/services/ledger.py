@@ -104,8 +104,9 @@ def order_points(*, order: Order, rule: EarningRule) -> int:
 def points_award_for_order(*, order: Order) -> PointsEntry | None:
     """Earn points for a paid order with the active order rule, once per order
     (key `order:<source>:<id>:earn`). They are held for LOYALTY_HOLD_DAYS (the return window)
-    after payment. Guest orders, and shops without an active order rule, earn nothing."""
-    if order.customer_id is None or order.paid_at is None:
+    after payment. Guest orders, cancelled orders (a late "paid" can arrive after the
+    cancellation) and shops without an active order rule earn nothing."""
+    if order.customer_id is None or order.paid_at is None or order.cancelled_at is not None:
         return None
     rule = EarningRule.objects.filter(kind=EarningRule.Kind.ORDER, is_active=True).first()
     if rule is None:

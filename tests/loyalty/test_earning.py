@@ -194,3 +194,15 @@ def test_a_replayed_order_event_earns_once(api, rule, django_capture_on_commit_c
 
     assert PointsEntry.objects.filter(kind="earn").count() == 1
     assert balance_get(customer=CustomerFactory(email="ada@example.com"))["pending"] == 59
+
+
+def test_a_late_paid_event_after_the_cancellation_earns_nothing(
+    api, rule, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(api, order_event(status="cancelled", updated_at="2026-11-01T12:00:00Z"))
+        post_event(api, order_event(status="paid", updated_at="2026-11-01T10:05:00Z"))
+
+    assert not PointsEntry.objects.exists()
+    assert balance_get(customer=CustomerFactory(email="ada@example.com")) == {
+        "balance": 0, "pending": 0}
