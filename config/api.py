@@ -10,7 +10,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from customers.errors import FlywheelError, flatten_errors
-from customers.selectors import api_key_authenticate
+from customers.services import api_key_authenticate
 
 
 class ApiKeyAuthentication(BaseAuthentication):
@@ -52,17 +52,15 @@ class IsShopSystem(BasePermission):
 
 
 def error_response(code: str, message: str, fields: dict | None = None, *, status_code: int):
-    return Response(
-        {"error": {"code": code, "message": str(message), "fields": fields or {}}},
-        status=status_code,
-    )
+    return Response(FlywheelError(message, code=code, fields=fields).as_body(),
+                    status=status_code)
 
 
 def exception_handler(exc, context):
     """Every API error as {"error": {"code", "message", "fields"}}, never a bare 500 for
     input the caller got wrong."""
     if isinstance(exc, FlywheelError):
-        return error_response(exc.code, exc.message, exc.fields, status_code=exc.status)
+        return Response(exc.as_body(), status=exc.status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -81,7 +81,11 @@ class _LimitedFormSet(BaseInlineFormSet):
     """Only the newest rows: a loyal customer's timeline has thousands."""
 
     def get_queryset(self):
-        return super().get_queryset()[:ACTIVITY_INLINE_LIMIT]
+        # Sliced once and kept: the formset asks for its queryset once per row, and a fresh
+        # slice each time would query the database again for every row.
+        if not hasattr(self, "_limited"):
+            self._limited = super().get_queryset()[:ACTIVITY_INLINE_LIMIT]
+        return self._limited
 
 
 # Customers
@@ -142,14 +146,18 @@ class HasAccountFilter(admin.SimpleListFilter):
         return queryset
 
 
-class CustomerForm(forms.ModelForm):
+class _LowerCaseEmail:
+    """Emails are stored lower-case, as the services store them."""
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+
+class CustomerForm(_LowerCaseEmail, forms.ModelForm):
     class Meta:
         model = Customer
         fields = ("email", "first_name", "last_name", "birthday", "locale", "user",
                   "accepts_marketing")
-
-    def clean_email(self):
-        return self.cleaned_data["email"].strip().lower()
 
 
 @admin.register(Customer)
@@ -210,10 +218,9 @@ class CustomerAdmin(admin.ModelAdmin):
                 button=_("Yes, erase their data"),
             )
         count = 0
-        for customer in queryset:
-            if customer.erased_at is None:
-                services.customer_erase(customer=customer)
-                count += 1
+        for customer in queryset.filter(erased_at__isnull=True):
+            services.customer_erase(customer=customer)
+            count += 1
         self.message_user(
             request,
             ngettext("Erased the personal data of %(n)d customer.",
@@ -458,10 +465,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
                 button=_("Yes, revoke them"),
             )
         count = 0
-        for api_key in queryset:
-            if api_key.is_active:
-                services.api_key_revoke(api_key=api_key)
-                count += 1
+        for api_key in queryset.filter(revoked_at__isnull=True):  # the active ones
+            services.api_key_revoke(api_key=api_key)
+            count += 1
         self.message_user(
             request,
             ngettext("Revoked %(n)d key.", "Revoked %(n)d keys.", count) % {"n": count},
@@ -473,22 +479,16 @@ class ApiKeyAdmin(admin.ModelAdmin):
 # Logins
 
 
-class UserCreationForm(AdminUserCreationForm):
+class UserCreationForm(_LowerCaseEmail, AdminUserCreationForm):
     class Meta:
         model = User
         fields = ("email",)
 
-    def clean_email(self):
-        return self.cleaned_data["email"].strip().lower()
 
-
-class UserEditForm(UserChangeForm):
+class UserEditForm(_LowerCaseEmail, UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"
-
-    def clean_email(self):
-        return self.cleaned_data["email"].strip().lower()
 
 
 @admin.register(User)

@@ -18,10 +18,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from customers import selectors, services
+from customers.errors import BadSignature
 from customers.ingestion import woocommerce
 from customers.ingestion.generic import OrderEventSerializer
 from customers.models import Attribute, Customer, WebhookDelivery
 
+RECENT_ACTIVITY = 20
 KEPT_HEADERS = ("content-type", "user-agent", "idempotency-key", "x-shopify-", "x-wc-webhook-")
 
 
@@ -35,12 +37,12 @@ def _kept_headers(request) -> dict:
 
 
 def delivery_answer(delivery: WebhookDelivery) -> Response:
-    if delivery.status == WebhookDelivery.Status.FAILED and delivery.response_status >= 400:
+    """What the delivery was answered when it arrived; a replay gets the same."""
+    if delivery.response_status >= 400:
         return Response(delivery.response_body, status=delivery.response_status)
-    if delivery.status == WebhookDelivery.Status.IGNORED and delivery.response_status == 200:
-        return Response({"status": "ignored", "delivery_id": delivery.pk})
-    return Response({"status": "accepted", "delivery_id": delivery.pk},
-                    status=status.HTTP_202_ACCEPTED)
+    outcome = "accepted" if delivery.response_status == status.HTTP_202_ACCEPTED else "ignored"
+    return Response({"status": outcome, "delivery_id": delivery.pk},
+                    status=delivery.response_status)
 
 
 ErrorSerializer = inline_serializer("Error", {"error": inline_serializer("ErrorBody", {
@@ -88,11 +90,7 @@ class _WebhookApi(APIView):
         platform = importlib.import_module(f"customers.ingestion.{self.source}")
         secret = getattr(settings, self.secret_setting)
         if not secret or not platform.verify(request.headers, request.body, secret):
-            return Response(
-                {"error": {"code": "bad_signature", "fields": {},
-                           "message": _("The webhook signature does not match.")}},
-                status=status.HTTP_401_UNAUTHORIZED,
-            )
+            raise BadSignature(_("The webhook signature does not match."))
         delivery = services.delivery_receive(
             source=self.source, topic=platform.topic(request.headers, request.body),
             headers=_kept_headers(request), body=request.body,
@@ -153,7 +151,7 @@ class CustomerDetailOutput(CustomerOutput):
         return [
             {"kind": a.kind, "occurred_at": a.occurred_at, "reference": a.reference,
              "data": a.data}
-            for a in selectors.activity_recent(customer=customer)
+            for a in selectors.activity_timeline(customer=customer)[:RECENT_ACTIVITY]
         ]
 
 

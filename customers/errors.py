@@ -14,12 +14,26 @@ class FlywheelError(Exception):
             self.code = code
         self.fields = {str(name): str(text) for name, text in (fields or {}).items()}
 
+    def as_body(self) -> dict:
+        """The one error shape every API answer uses."""
+        return {"error": {"code": self.code, "message": self.message, "fields": self.fields}}
+
 
 class InvalidEvent(FlywheelError):
     """A delivery that can't be applied: its reason is kept on the delivery."""
 
     code = "invalid_event"
     status = 422
+
+
+class UnsupportedMediaType(InvalidEvent):
+    code = "unsupported_media_type"
+    status = 415
+
+
+class BadSignature(FlywheelError):
+    code = "bad_signature"
+    status = 401
 
 
 class NotFound(FlywheelError):

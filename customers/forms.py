@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.models import User
 
+MARKETING_LABEL = _("Email me offers and news from the shop")
+
 
 class SignupForm(forms.Form):
     email = forms.EmailField(
@@ -34,7 +36,7 @@ class SignupForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     accepts_marketing = forms.BooleanField(
-        label=_("Email me offers and news from the shop"), required=False, initial=False,
+        label=MARKETING_LABEL, required=False, initial=False,
         help_text=_("You can change this at any time on your account page."),
     )
 
@@ -79,6 +81,4 @@ class LoginForm(AuthenticationForm):
 
 
 class ConsentForm(forms.Form):
-    accepts_marketing = forms.BooleanField(
-        label=_("Email me offers and news from the shop"), required=False
-    )
+    accepts_marketing = forms.BooleanField(label=MARKETING_LABEL, required=False)

@@ -182,10 +182,6 @@ class Order(models.Model):
     def __str__(self):
         return self.name or f"{self.source}:{self.external_id}"
 
-    @property
-    def net_total(self) -> Decimal:
-        return self.total - self.refunded_total
-
 
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")

@@ -1,28 +1,8 @@
 """Reads of the customer profile, for the API, the pages and the other apps."""
 
-import hmac
-from datetime import timedelta
-
 from django.db.models import QuerySet
-from django.utils import timezone
 
-from customers.models import Activity, ApiKey, Attribute, Customer, Order
-from customers.services.api_keys import hash_key
-
-
-def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
-    """The active key matching `raw_key`, or None. Notes when it was last used (at most
-    once a minute, so busy integrations don't write on every request)."""
-    parts = raw_key.split("_")
-    if len(parts) < 3 or parts[0] != "fw":
-        return None
-    api_key = ApiKey.objects.filter(prefix=parts[1], revoked_at__isnull=True).first()
-    if api_key is None or not hmac.compare_digest(api_key.hashed_key, hash_key(raw_key)):
-        return None
-    now = timezone.now()
-    if api_key.last_used_at is None or now - api_key.last_used_at > timedelta(minutes=1):
-        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
-    return api_key
+from customers.models import Activity, Attribute, Customer, Order
 
 
 def customer_list(*, email: str = "", external_id: str = "") -> QuerySet[Customer]:
@@ -34,10 +14,6 @@ def customer_list(*, email: str = "", external_id: str = "") -> QuerySet[Custome
     return customers.order_by("-created_at", "-id")
 
 
-def customer_get(*, customer_id: int) -> Customer | None:
-    return Customer.objects.filter(pk=customer_id).first()
-
-
 def attributes_latest(*, customer: Customer) -> dict[str, Attribute]:
     """The latest answer per key: what the profile currently says."""
     latest: dict[str, Attribute] = {}
@@ -46,8 +22,9 @@ def attributes_latest(*, customer: Customer) -> dict[str, Attribute]:
     return latest
 
 
-def activity_recent(*, customer: Customer, limit: int = 20) -> QuerySet[Activity]:
-    return customer.activities.order_by("-occurred_at", "-id")[:limit]
+def activity_timeline(*, customer: Customer) -> QuerySet[Activity]:
+    """The customer's timeline, newest first."""
+    return customer.activities.order_by("-occurred_at", "-id")
 
 
 def customer_export(*, customer: Customer) -> dict:

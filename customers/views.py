@@ -11,9 +11,8 @@ from django.views.decorators.http import require_POST
 
 from customers.errors import FlywheelError
 from customers.forms import ConsentForm, SignupForm
-from customers.selectors import attributes_latest
-from customers.services import consent_set
-from customers.services.profiles import account_signup
+from customers.selectors import activity_timeline, attributes_latest
+from customers.services import account_signup, consent_set
 
 TIMELINE_PAGE_SIZE = 20
 
@@ -34,10 +33,8 @@ def signup(request):
                 last_name=data["last_name"], accepts_marketing=data["accepts_marketing"],
             )
         except FlywheelError as error:
-            for field, message in error.fields.items():
+            for field, message in (error.fields or {None: error.message}).items():
                 form.add_error(field if field in form.fields else None, message)
-            if not error.fields:
-                form.add_error(None, error.message)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, _("Welcome! Your account is ready."))
@@ -50,7 +47,7 @@ def account(request):
     customer = getattr(request.user, "customer", None)
     context = {"customer": customer, "shop_currency": settings.SHOP_CURRENCY}
     if customer is not None:
-        timeline = customer.activities.order_by("-occurred_at", "-id")
+        timeline = activity_timeline(customer=customer)
         context.update(
             answers=[
                 (key.replace("_", " ").replace("-", " ").capitalize(), attribute)

@@ -82,30 +82,29 @@ def recommend(
     """
     if limit <= 0:
         return []
+    _refuse_duplicate_skus(products)
     excluded = frozenset().union(*(answer.excluded_tags for answer in answers))
     required = frozenset().union(*(answer.required_tags for answer in answers))
+    ranked: list[tuple[ProductInfo, Recommendation]] = []
+    for product in products:
+        if not _eligible(product, excluded, required, owned_skus, tier_position):
+            continue
+        weights = [(answer.label, answer.weight_for(product)) for answer in answers]
+        score = sum(weight for _label, weight in weights)
+        if score > 0:
+            reasons = tuple(dict.fromkeys(label for label, weight in weights if weight > 0))
+            ranked.append((product, Recommendation(sku=product.sku, score=score,
+                                                   reasons=reasons)))
+    ranked.sort(key=lambda pair: (-pair[1].score, pair[0].price, pair[0].sku))
+    return [recommendation for _product, recommendation in ranked[:limit]]
+
+
+def _refuse_duplicate_skus(products: Sequence[ProductInfo]) -> None:
     seen: set[str] = set()
-    scored: list[tuple[int, Decimal, str, tuple[str, ...]]] = []
     for product in products:
         if product.sku in seen:
             raise ValueError(f"Duplicate SKU in the catalog: {product.sku}")
         seen.add(product.sku)
-        if not _eligible(product, excluded, required, owned_skus, tier_position):
-            continue
-        score = 0
-        reasons: list[str] = []
-        for answer in answers:
-            weight = answer.weight_for(product)
-            score += weight
-            if weight > 0 and answer.label not in reasons:
-                reasons.append(answer.label)
-        if score > 0:
-            scored.append((score, product.price, product.sku, tuple(reasons)))
-    scored.sort(key=lambda item: (-item[0], item[1], item[2]))
-    return [
-        Recommendation(sku=sku, score=score, reasons=reasons)
-        for score, _price, sku, reasons in scored[:limit]
-    ]
 
 
 def _eligible(

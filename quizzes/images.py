@@ -15,9 +15,11 @@ from quizzes.errors import InvalidImage
 
 MAX_PIXELS = 40_000_000
 THUMBNAIL_SIZE = 400
-# What each accepted format is stored as. A GIF keeps its first frame only, as a PNG.
+# What each accepted format is stored as, and the stored file's extension. A GIF keeps its
+# first frame only, as a PNG.
 STORED_FORMAT = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WEBP", "GIF": "PNG"}
 EXTENSION = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+SAVE_OPTIONS = {"PNG": {"optimize": True}, "JPEG": {"quality": 90}, "WEBP": {"quality": 90}}
 
 
 @dataclass(frozen=True)
@@ -27,10 +29,6 @@ class CleanImage:
     thumbnail: bytes  # WebP
     width: int
     height: int
-
-
-def max_bytes() -> int:
-    return settings.PRODUCT_IMAGE_MAX_BYTES
 
 
 def file_sha256(file: File) -> str:
@@ -47,19 +45,39 @@ def image_clean(*, file: File) -> CleanImage:
     (settings.PRODUCT_IMAGE_MAX_BYTES, 5 MB by default) and 40 megapixels. The stored image
     is made from the pixels alone, turned upright first as its EXIF orientation says, so no
     metadata (EXIF, GPS position, comments) survives; the thumbnail fits in 400x400 pixels."""
-    size = file.size
-    if size is not None and size > max_bytes():
+    image = _decode(_read_within_limit(file))
+    stored_format = STORED_FORMAT[image.format]
+    clean = _pixels_only(image, keep_alpha=stored_format != "JPEG")
+    thumb = clean.copy()
+    thumb.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
+    return CleanImage(
+        content=_encode(clean, stored_format, **SAVE_OPTIONS[stored_format]),
+        extension=EXTENSION[stored_format],
+        thumbnail=_encode(thumb, "WEBP", quality=80),
+        width=clean.width, height=clean.height,
+    )
+
+
+def _read_within_limit(file: File) -> bytes:
+    limit = settings.PRODUCT_IMAGE_MAX_BYTES
+    if file.size is not None and file.size > limit:
         raise InvalidImage(
             _("The image is %(size)s; the largest accepted is %(limit)s.")
-            % {"size": filesizeformat(size), "limit": filesizeformat(max_bytes())}
+            % {"size": filesizeformat(file.size), "limit": filesizeformat(limit)}
         )
+    # The size a file claims may be missing or wrong: never read more than the limit.
     file.seek(0)
-    data = file.read(max_bytes() + 1)
+    data = file.read(limit + 1)
     file.seek(0)
-    if len(data) > max_bytes():
+    if len(data) > limit:
         raise InvalidImage(
-            _("The image is larger than %(limit)s.") % {"limit": filesizeformat(max_bytes())}
+            _("The image is larger than %(limit)s.") % {"limit": filesizeformat(limit)}
         )
+    return data
+
+
+def _decode(data: bytes) -> Image.Image:
+    """The image in `data`, fully loaded, once its format and pixel count are accepted."""
     image = _open(data)
     if image.format not in STORED_FORMAT:
         raise InvalidImage(
@@ -72,32 +90,13 @@ def image_clean(*, file: File) -> CleanImage:
             _("The image is %(width)d×%(height)d pixels; the largest accepted is 40 megapixels.")
             % {"width": width, "height": height}
         )
-    stored_format = STORED_FORMAT[image.format]
     try:
         image.verify()
-        image = _open(data)
+        image = _open(data)  # verify() leaves the image unusable: open it again to load it
         image.load()
     except (OSError, SyntaxError, ValueError) as exc:
         raise InvalidImage(_("The image file is damaged or incomplete.")) from exc
-
-    upright = ImageOps.exif_transpose(image)
-    has_alpha = upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info
-    mode = "RGBA" if has_alpha and stored_format != "JPEG" else "RGB"
-    converted = upright.convert(mode)
-    # A new image from the raw pixels carries no info, EXIF, ICC profile or comments.
-    clean = Image.frombytes(mode, converted.size, converted.tobytes())
-
-    content = io.BytesIO()
-    options = {"PNG": {"optimize": True}, "JPEG": {"quality": 90}, "WEBP": {"quality": 90}}
-    clean.save(content, format=stored_format, **options[stored_format])
-    thumb = clean.copy()
-    thumb.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
-    thumbnail = io.BytesIO()
-    thumb.save(thumbnail, format="WEBP", quality=80)
-    return CleanImage(
-        content=content.getvalue(), extension=EXTENSION[stored_format],
-        thumbnail=thumbnail.getvalue(), width=clean.width, height=clean.height,
-    )
+    return image
 
 
 def _open(data: bytes) -> Image.Image:
@@ -112,3 +111,19 @@ def _open(data: bytes) -> Image.Image:
         raise InvalidImage(
             _("This file is not an image; use JPEG, PNG, WebP or GIF.")
         ) from exc
+
+
+def _pixels_only(image: Image.Image, *, keep_alpha: bool) -> Image.Image:
+    """The image turned upright, rebuilt from its raw pixels: a new image carries no info,
+    EXIF, ICC profile or comments."""
+    upright = ImageOps.exif_transpose(image)
+    has_alpha = upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info
+    mode = "RGBA" if has_alpha and keep_alpha else "RGB"
+    converted = upright.convert(mode)
+    return Image.frombytes(mode, converted.size, converted.tobytes())
+
+
+def _encode(image: Image.Image, fmt: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **options)
+    return buffer.getvalue()

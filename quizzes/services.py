@@ -11,9 +11,12 @@ from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from customers.errors import flatten_errors
 from quizzes.errors import InvalidImage, InvalidProduct
 from quizzes.images import CleanImage, file_sha256, image_clean
 from quizzes.models import Product
+
+IMAGE_FIELDS = ["image", "thumbnail", "image_source_sha256", "updated_at"]
 
 
 class Outcome(enum.StrEnum):
@@ -86,7 +89,7 @@ def product_upsert(
         try:
             product.full_clean()
         except ValidationError as exc:
-            errors = {key: " ".join(messages) for key, messages in exc.message_dict.items()}
+            errors = flatten_errors(exc.message_dict)
         if image_error:
             errors["image"] = image_error
         if errors:
@@ -101,18 +104,15 @@ def product_image_set(*, product: Product, image: File | None) -> Product:
     """Replace the product's image and thumbnail with this one, checked and stripped of its
     metadata (see `image_clean`); None removes them. Old files are deleted after commit."""
     if image is None:
-        with transaction.atomic():
-            _image_store(product, None, "")
-            product.save(update_fields=["image", "thumbnail", "image_source_sha256",
-                                        "updated_at"])
-        return product
-    source_sha256 = file_sha256(image)
-    if source_sha256 == product.image_source_sha256:
-        return product
-    clean = image_clean(file=image)
+        clean, source_sha256 = None, ""
+    else:
+        source_sha256 = file_sha256(image)
+        if source_sha256 == product.image_source_sha256:
+            return product
+        clean = image_clean(file=image)
     with transaction.atomic():
         _image_store(product, clean, source_sha256)
-        product.save(update_fields=["image", "thumbnail", "image_source_sha256", "updated_at"])
+        product.save(update_fields=IMAGE_FIELDS)
     return product
 
 

@@ -1,6 +1,9 @@
 """Test helpers that read like the shop: an API client with a key, an order event."""
 
+import base64
 import datetime as dt
+import hashlib
+import hmac
 import json
 
 import pytest
@@ -84,3 +87,15 @@ def _eager_celery(request):
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = previous
+
+
+def post_signed(client, path: str, payload: dict, *, signature_header: str, secret: str,
+                signature: str | None = None, **headers):
+    """POST a webhook as Shopify and WooCommerce send one: the JSON body signed with the
+    base64 HMAC-SHA256 of `secret` in `signature_header`, or with `signature` if given."""
+    body = json.dumps(payload).encode()
+    if signature is None:
+        digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
+        signature = base64.b64encode(digest).decode()
+    return client.post(path, data=body, content_type="application/json",
+                       **{signature_header: signature}, **headers)

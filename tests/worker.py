@@ -13,6 +13,19 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 CELERY = Path(sys.executable).parent / "celery"
 
 
+def process_group_stop(process: subprocess.Popen, timeout: float = 10) -> None:
+    """SIGTERM a process started in its own session and its children; SIGKILL them if they
+    are still there after `timeout` seconds."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
 def broker_reset(url: str) -> None:
     """Drop queued and unacknowledged messages left in the broker by an earlier run."""
     client = redis.Redis.from_url(url)
@@ -45,19 +58,16 @@ class Worker:
         return self
 
     def wait_ready(self, timeout: float = 30) -> None:
-        self._wait_for_log("ready.", timeout)
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def _wait_for_log(self, text: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        while text not in self.log():
+        while "ready." not in self.log():
             if self.process.poll() is not None:
                 raise RuntimeError(f"worker exited:\n{self.log()}")
             if time.monotonic() > deadline:
-                raise TimeoutError(f"worker never said {text!r}:\n{self.log()}")
+                raise TimeoutError(f"worker never said it was ready:\n{self.log()}")
             time.sleep(0.1)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def kill(self) -> None:
         """SIGKILL the worker and its pool children: a crash, not a shutdown."""
@@ -66,9 +76,5 @@ class Worker:
             self.process.wait(timeout=10)
 
     def stop(self, timeout: float = 10) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        if self.process:
+            process_group_stop(self.process, timeout)

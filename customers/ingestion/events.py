@@ -15,7 +15,7 @@ from django.core.validators import validate_email
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from customers.errors import InvalidEvent
+from customers.errors import InvalidEvent, UnsupportedMediaType
 
 from .currencies import ISO_4217
 
@@ -239,9 +239,8 @@ def check_order(event: OrderEvent) -> OrderEvent:
 def load_json(content_type: str, body: bytes):
     """The body as JSON, or InvalidEvent saying why not."""
     if (content_type or "").split(";")[0].strip().lower() != "application/json":
-        raise InvalidEvent(
-            _("Send the body as application/json, not '%(type)s'.") % {"type": content_type},
-            code="unsupported_media_type",
+        raise UnsupportedMediaType(
+            _("Send the body as application/json, not '%(type)s'.") % {"type": content_type}
         )
     try:
         return json.loads(body)

@@ -1,12 +1,14 @@
 """Every write to the customer profile. Other apps call these, never the models directly."""
 
-from .api_keys import api_key_create, api_key_revoke
+from .api_keys import api_key_authenticate, api_key_create, api_key_revoke
 from .deliveries import delivery_process, delivery_receive, delivery_reprocess
 from .orders import order_apply, refund_apply
 from .profiles import (
+    account_signup,
     activity_record,
     attribute_set,
     consent_set,
+    customer_apply,
     customer_erase,
     customer_link_user,
     customer_stats_refresh,
@@ -14,11 +16,14 @@ from .profiles import (
 )
 
 __all__ = [
+    "account_signup",
     "activity_record",
+    "api_key_authenticate",
     "api_key_create",
     "api_key_revoke",
     "attribute_set",
     "consent_set",
+    "customer_apply",
     "customer_erase",
     "customer_link_user",
     "customer_stats_refresh",

@@ -1,5 +1,7 @@
 import hashlib
+import hmac
 import secrets
+from datetime import timedelta
 
 from django.utils import timezone
 
@@ -19,6 +21,21 @@ def api_key_create(*, name: str) -> tuple[ApiKey, str]:
     api_key.full_clean()
     api_key.save()
     return api_key, raw_key
+
+
+def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
+    """The active key matching `raw_key`, or None. Notes when it was last used (at most
+    once a minute, so busy integrations don't write on every request)."""
+    parts = raw_key.split("_")
+    if len(parts) < 3 or parts[0] != "fw":
+        return None
+    api_key = ApiKey.objects.filter(prefix=parts[1], revoked_at__isnull=True).first()
+    if api_key is None or not hmac.compare_digest(api_key.hashed_key, hash_key(raw_key)):
+        return None
+    now = timezone.now()
+    if api_key.last_used_at is None or now - api_key.last_used_at > timedelta(minutes=1):
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+    return api_key
 
 
 def api_key_revoke(*, api_key: ApiKey) -> ApiKey:

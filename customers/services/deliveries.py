@@ -10,7 +10,7 @@ from customers.ingestion.events import CustomerEvent, OrderEvent, RefundEvent
 from customers.models import Order, WebhookDelivery
 
 from .orders import order_apply, refund_apply
-from .profiles import customer_upsert
+from .profiles import customer_apply
 
 Status = WebhookDelivery.Status
 
@@ -23,10 +23,6 @@ def parse_delivery(source: str, topic: str, content_type: str, body: bytes):
     if isinstance(event, OrderEvent) and event.test:
         return None
     return event
-
-
-def error_body(error: FlywheelError) -> dict:
-    return {"error": {"code": error.code, "message": error.message, "fields": error.fields}}
 
 
 def delivery_receive(
@@ -51,14 +47,13 @@ def delivery_receive(
     except InvalidEvent as exc:
         delivery.status = Status.FAILED
         delivery.error = _describe(exc)
-        delivery.response_status = exc.status if exc.code != "unsupported_media_type" else 415
-        delivery.response_body = error_body(exc)
+        delivery.response_status = exc.status
+        delivery.response_body = exc.as_body()
     else:
         if event is None:
             delivery.status = Status.IGNORED
             delivery.processed_at = timezone.now()
             delivery.response_status = 200
-            delivery.response_body = {"status": "ignored"}
     try:
         with transaction.atomic():
             delivery.save()
@@ -96,12 +91,7 @@ def _apply(event):
     if isinstance(event, RefundEvent):
         return refund_apply(event=event)
     if isinstance(event, CustomerEvent):
-        data = event.customer
-        customer_upsert(
-            email=data.email, source=event.source, external_id=data.external_id,
-            first_name=data.first_name, last_name=data.last_name, locale=event.locale,
-            accepts_marketing=data.accepts_marketing,
-        )
+        customer_apply(source=event.source, data=event.customer, locale=event.locale)
         return None
     raise TypeError(f"Cannot apply {event!r}")
 
@@ -136,10 +126,11 @@ def delivery_process(*, delivery_id: int) -> WebhookDelivery:
 
 def delivery_reprocess(*, delivery: WebhookDelivery) -> WebhookDelivery:
     """Queue a failed delivery again (after fixing what it needed: a secret, an order)."""
-    if delivery.status != Status.FAILED:
-        raise FlywheelError(_("Only failed deliveries can be reprocessed."), code="not_failed")
     with transaction.atomic():
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(status=Status.RECEIVED, error="")
+        requeued = WebhookDelivery.objects.filter(pk=delivery.pk, status=Status.FAILED).update(
+            status=Status.RECEIVED, error="")
+        if not requeued:  # not failed, or another staff member requeued it just now
+            raise FlywheelError(_("Only failed deliveries can be reprocessed."), code="not_failed")
         delivery.status, delivery.error = Status.RECEIVED, ""
         _queue(delivery)
     return delivery

@@ -9,19 +9,26 @@ from customers.ingestion.events import OrderEvent, RefundData, RefundEvent, chec
 from customers.models import Activity, Customer, Order, OrderLine, Refund
 from customers.signals import order_cancelled, order_paid, order_refunded
 
-from .profiles import activity_record, customer_stats_refresh, customer_upsert
+from .profiles import activity_record, customer_apply, customer_stats_refresh
 
 PAID_STATUSES = {"paid", "partially_refunded", "refunded"}
 
 
+def order_activity_key(order: Order, what: str) -> str:
+    """The timeline key of something that happened to an order: `paid`, `refund:<id>`,
+    `cancelled:<when>`. Imports use it too, so a later webhook never records it again."""
+    return f"order:{order.source}:{order.external_id}:{what}"
+
+
+def cumulative_refund_id(refunded_total) -> str:
+    """The refund id for a source that only sends its running refunded total: the increase
+    is one refund, keyed by the total it reached, so a replay adds nothing."""
+    return f"cumulative:{refunded_total}"
+
+
 def _customer_for(event: OrderEvent) -> Customer | None:
-    data = event.customer
     try:
-        return customer_upsert(
-            email=data.email, source=event.source, external_id=data.external_id,
-            first_name=data.first_name, last_name=data.last_name,
-            accepts_marketing=data.accepts_marketing,
-        )
+        return customer_apply(source=event.source, data=event.customer)
     except FlywheelError:
         return None  # a guest order without an email: kept, belongs to no one
 
@@ -43,9 +50,7 @@ def _new_refunds(order: Order, event: OrderEvent) -> list[RefundData]:
         known = set(order.refunds.values_list("external_id", flat=True))
         return [r for r in event.refunds if r.external_id not in known]
     if event.refunded_total is not None and event.refunded_total > order.refunded_total:
-        # The source only tells the running total: the increase is one refund, keyed by the
-        # total it reached, so a replay of the same event adds nothing.
-        return [RefundData(external_id=f"cumulative:{event.refunded_total}",
+        return [RefundData(external_id=cumulative_refund_id(event.refunded_total),
                            amount=event.refunded_total - order.refunded_total,
                            created_at=event.updated_at)]
     return []
@@ -84,13 +89,12 @@ def _apply_refunds(order: Order, refunds: list[RefundData]) -> list[Refund]:
 
 
 def _announce(order: Order, *, newly_paid: bool, refunds: list[Refund], newly_cancelled: bool):
-    prefix = f"order:{order.source}:{order.external_id}"
     customer = order.customer
     if newly_paid:
         if customer:
             activity_record(
                 customer=customer, kind=Activity.Kind.ORDER_PAID, occurred_at=order.paid_at,
-                reference=str(order), key=f"{prefix}:paid",
+                reference=str(order), key=order_activity_key(order, "paid"),
                 data={"total": str(order.total), "currency": order.currency},
             )
         order_paid.send(sender=Order, order=order)
@@ -99,7 +103,7 @@ def _announce(order: Order, *, newly_paid: bool, refunds: list[Refund], newly_ca
             activity_record(
                 customer=customer, kind=Activity.Kind.ORDER_REFUNDED,
                 occurred_at=refund.created_at, reference=str(order),
-                key=f"{prefix}:refund:{refund.external_id}",
+                key=order_activity_key(order, f"refund:{refund.external_id}"),
                 data={"amount": str(refund.amount), "currency": order.currency},
             )
         order_refunded.send(sender=Order, order=order, refund=refund)
@@ -108,7 +112,7 @@ def _announce(order: Order, *, newly_paid: bool, refunds: list[Refund], newly_ca
             activity_record(
                 customer=customer, kind=Activity.Kind.ORDER_CANCELLED,
                 occurred_at=order.cancelled_at, reference=str(order),
-                key=f"{prefix}:cancelled:{order.cancelled_at.isoformat()}",
+                key=order_activity_key(order, f"cancelled:{order.cancelled_at.isoformat()}"),
             )
         order_cancelled.send(sender=Order, order=order)
 
@@ -185,7 +189,8 @@ def _replace_lines(order: Order, event: OrderEvent) -> None:
     current = list(order.lines.values_list("sku", "name", "quantity", "unit_price"))
     if current == wanted:
         return
-    order.lines.all().delete()
+    if current:
+        order.lines.all().delete()
     OrderLine.objects.bulk_create([
         OrderLine(order=order, sku=sku, name=name, quantity=qty, unit_price=price)
         for sku, name, qty, price in wanted

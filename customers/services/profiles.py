@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.errors import FlywheelError
+from customers.ingestion.events import CustomerData
 from customers.models import Activity, Attribute, Customer, ExternalId, Order, User
 from customers.signals import activity_recorded
 
@@ -32,9 +33,6 @@ def activity_record(
         reference=reference[:128], data=data or {}, key=key,
     )
     if key is not None:
-        existing = Activity.objects.filter(key=key).first()
-        if existing:
-            return existing
         try:
             with transaction.atomic():
                 activity.save()
@@ -131,6 +129,15 @@ def customer_upsert(
         consent_set(customer=customer, accepts_marketing=accepts_marketing,
                     source=consent_source or source or "api")
     return customer
+
+
+def customer_apply(*, source: str, data: CustomerData, locale: str = "") -> Customer:
+    """Create or update the customer a shop platform described (on an order or on its own)."""
+    return customer_upsert(
+        email=data.email, source=source, external_id=data.external_id,
+        first_name=data.first_name, last_name=data.last_name, locale=locale,
+        accepts_marketing=data.accepts_marketing,
+    )
 
 
 def customer_link_user(*, user: User) -> Customer:

@@ -5,7 +5,6 @@ own database, flywheel_bench. The broker is Redis database 14 unless BENCH_BROKE
 """
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -18,7 +17,7 @@ import pytest
 import redis
 import requests
 
-from tests.worker import Worker, broker_reset
+from tests.worker import Worker, broker_reset, process_group_stop
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 BIN = Path(sys.executable).parent
@@ -128,11 +127,5 @@ def stack(tmp_path_factory):
         )
     finally:
         worker.stop()
-        if web.poll() is None:
-            os.killpg(web.pid, signal.SIGTERM)
-            try:
-                web.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(web.pid, signal.SIGKILL)
-                web.wait(timeout=5)
+        process_group_stop(web, timeout=15)
         broker_reset(BROKER_URL)

@@ -4,11 +4,13 @@ import html
 import json
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from customers import services
 from customers.models import ApiKey, Order, User, WebhookDelivery
-from customers.selectors import api_key_authenticate
+from customers.services import api_key_authenticate
 from customers.services.api_keys import hash_key
 from tests.conftest import order_event
 from tests.factories import (
@@ -73,6 +75,24 @@ def test_the_customer_page_shows_ids_orders_answers_and_activity(admin_client, s
     assert url("order", "change", shop["order"].pk) in page
     assert "oily" in page
     assert "Order paid" in page
+
+
+def test_the_customer_page_costs_the_same_queries_however_long_the_history(admin_client):
+    customer = CustomerFactory()
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert admin_client.get(url("customer", "change", customer.pk)).status_code == 200
+        return len(captured)
+
+    OrderFactory(customer=customer)
+    ActivityFactory(customer=customer)
+    queries()  # the first request also fills Django's content type cache
+    short = queries()
+    OrderFactory.create_batch(10, customer=customer)
+    ActivityFactory.create_batch(10, customer=customer)
+
+    assert queries() == short
 
 
 def test_orders_and_deliveries_cannot_be_added_or_edited(admin_client, shop):

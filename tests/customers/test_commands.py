@@ -222,6 +222,31 @@ def test_import_orders_jsonl_ignores_test_orders(tmp_path):
     assert Order.objects.count() == 0
 
 
+def test_an_imported_order_replayed_by_its_webhook_is_not_announced_again(tmp_path):
+    from customers import services
+    from customers.ingestion.generic import parse_order
+
+    events = [
+        {"id": "K-1", "status": "cancelled", "placed_at": "2025-05-01T08:00:00Z",
+         "updated_at": "2025-05-01T09:00:00Z", "currency": "EUR", "total": "19.00",
+         "customer": {"id": "c-9", "email": "alan@example.com"}},
+        {"id": "K-2", "status": "partially_refunded", "placed_at": "2025-05-02T08:00:00Z",
+         "updated_at": "2025-05-03T09:00:00Z", "currency": "EUR", "total": "30.00",
+         "refunded_total": "10.00", "customer": {"id": "c-9", "email": "alan@example.com"}},
+    ]
+    path = tmp_path / "orders.jsonl"
+    path.write_text("\n".join(json.dumps(e) for e in events))
+    run("import_orders", str(path))
+    timeline = sorted(Activity.objects.values_list("kind", flat=True))
+
+    for event in events:  # the shop replays the same state through its webhook later
+        services.order_apply(event=parse_order({**event, "updated_at": "2025-06-01T00:00:00Z"}))
+
+    assert sorted(Activity.objects.values_list("kind", flat=True)) == timeline
+    assert timeline.count("order_cancelled") == 1
+    assert timeline.count("order_refunded") == 1
+
+
 # seed_demo
 
 

@@ -6,9 +6,6 @@ refund line subtotals as numbers, times with offsets. Like Shopify's own example
 order fixture is a cancelled test order; tests turn it into a real one where they need to.
 """
 
-import base64
-import hashlib
-import hmac
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +14,7 @@ import pytest
 
 from customers import services
 from customers.models import Customer, ExternalId, Order, WebhookDelivery
-from tests.conftest import at
+from tests.conftest import at, post_signed
 
 pytestmark = pytest.mark.django_db
 
@@ -38,21 +35,17 @@ def live_order(**overrides) -> dict:
     return order
 
 
-def sign(body: bytes, secret: str = SECRET) -> str:
-    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
-
-
-def post_shopify(client, topic: str, payload, *, event_id: str = "", signature: str | None = None):
-    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+def post_shopify(client, topic: str, payload, *, event_id: str = "", secret: str = SECRET,
+                 signature: str | None = None):
     headers = {
         "HTTP_X_SHOPIFY_TOPIC": topic,
-        "HTTP_X_SHOPIFY_HMAC_SHA256": sign(body) if signature is None else signature,
         "HTTP_X_SHOPIFY_SHOP_DOMAIN": "flywheel-demo.myshopify.com",
     }
     if event_id:
         headers["HTTP_X_SHOPIFY_EVENT_ID"] = event_id
-    return client.post("/api/v1/webhooks/shopify/", data=body, content_type="application/json",
-                       **headers)
+    return post_signed(client, "/api/v1/webhooks/shopify/", payload,
+                       signature_header="HTTP_X_SHOPIFY_HMAC_SHA256", secret=secret,
+                       signature=signature, **headers)
 
 
 @pytest.fixture(autouse=True)
@@ -135,12 +128,12 @@ def test_financial_status_decides_whether_the_order_counts(
 
 
 def test_a_wrong_signature_is_refused_and_nothing_is_kept(anon_api, settings):
-    body = json.dumps(live_order()).encode()
+    order = live_order()
 
-    wrong = post_shopify(anon_api, "orders/create", body, signature=sign(body, "other-secret"))
-    missing = post_shopify(anon_api, "orders/create", body, signature="")
+    wrong = post_shopify(anon_api, "orders/create", order, secret="other-secret")
+    missing = post_shopify(anon_api, "orders/create", order, signature="")
     settings.SHOPIFY_WEBHOOK_SECRET = ""
-    unconfigured = post_shopify(anon_api, "orders/create", body)
+    unconfigured = post_shopify(anon_api, "orders/create", order)
 
     assert [r.status_code for r in (wrong, missing, unconfigured)] == [401] * 3
     assert wrong.json()["error"]["code"] == "bad_signature"

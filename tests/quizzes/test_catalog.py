@@ -327,7 +327,6 @@ def test_admin_refuses_a_file_that_is_not_an_image(staff_client):
     assert "image" in response.context["adminform"].form.errors
 
 
-
 def test_admin_edit_keeps_the_image_unless_cleared(staff_client):
     admin_add(staff_client, photo(), "serum.jpg")
     serum = Product.objects.get(sku="SERUM-30")

@@ -5,7 +5,6 @@ import dataclasses
 import json
 import sys
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -21,7 +20,12 @@ from customers.ingestion.events import OrderEvent
 from customers.ingestion.generic import parse_order
 from customers.models import Activity, Customer, ExternalId, Order, OrderLine, Refund, Source
 from customers.services import consent_set, customer_stats_refresh
-from customers.services.orders import PAID_STATUSES, order_status
+from customers.services.orders import (
+    PAID_STATUSES,
+    cumulative_refund_id,
+    order_activity_key,
+    order_status,
+)
 
 CSV_FIELDS = (
     "order_id", "order_name", "status", "placed_at", "updated_at", "currency", "total",
@@ -58,10 +62,9 @@ def csv_records(path: Path) -> Iterator[Record]:
     """One record per order: its rows (one per order line) grouped by order_id."""
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
-        missing = [name for name in ("order_id",) if name not in (reader.fieldnames or [])]
-        if missing:
+        if "order_id" not in (reader.fieldnames or []):
             raise CommandError(_("The CSV header has no %(column)s column; expected: %(fields)s.")
-                               % {"column": missing[0], "fields": ", ".join(CSV_FIELDS)})
+                               % {"column": "order_id", "fields": ", ".join(CSV_FIELDS)})
         groups: dict[str, list[tuple[int, dict]]] = {}
         for row in reader:
             order_id = (row.get("order_id") or "").strip()
@@ -246,7 +249,7 @@ class Command(BaseCommand):
                                 unit_price=li.unit_price) for li in event.lines]
             refund = None
             if order.refunded_total > 0:
-                refund = Refund(order=order, external_id=f"cumulative:{order.refunded_total}",
+                refund = Refund(order=order, external_id=cumulative_refund_id(order.refunded_total),
                                 amount=order.refunded_total, created_at=event.updated_at)
                 refunds.append(refund)
             if order.customer_id:
@@ -260,44 +263,43 @@ class Command(BaseCommand):
         totals["refunds"] += len(refunds)
 
     def order(self, event: OrderEvent, customer_id: int | None, stamp) -> Order:
-        refunded = event.refunded_total
-        if refunded is None:
-            refunded = sum((r.amount for r in event.refunds), Decimal("0"))
+        # parse_order always gives the cumulative refunded_total, never a list of refunds.
         order = Order(
             source=event.source, external_id=event.external_id, customer_id=customer_id,
             name=event.name, currency=event.currency, total=event.total,
-            discount_total=event.discount_total, refunded_total=refunded,
+            discount_total=event.discount_total, refunded_total=event.refunded_total,
             discount_codes=list(event.discount_codes), referral_code=event.referral_code,
             placed_at=event.placed_at, source_updated_at=event.updated_at, created_at=stamp,
         )
         if event.status == Order.Status.CANCELLED:
             order.cancelled_at = event.updated_at
-        if event.status in PAID_STATUSES or refunded > 0:
+        if event.status in PAID_STATUSES or order.refunded_total > 0:
             order.paid_at = event.placed_at  # history: paid when it was placed
         order.status = order_status(order)
         return order
 
     def timeline(self, order: Order, refund: Refund | None) -> list[Activity]:
         """The rows order_apply would have put on the timeline, with the same keys."""
-        prefix = f"order:{order.source}:{order.external_id}"
         rows = []
         if order.paid_at:
             rows.append(Activity(
                 customer_id=order.customer_id, kind=Activity.Kind.ORDER_PAID,
-                occurred_at=order.paid_at, reference=str(order), key=f"{prefix}:paid",
+                occurred_at=order.paid_at, reference=str(order),
+                key=order_activity_key(order, "paid"),
                 data={"total": str(order.total), "currency": order.currency},
             ))
         if refund:
             rows.append(Activity(
                 customer_id=order.customer_id, kind=Activity.Kind.ORDER_REFUNDED,
                 occurred_at=refund.created_at, reference=str(order),
-                key=f"{prefix}:refund:{refund.external_id}",
+                key=order_activity_key(order, f"refund:{refund.external_id}"),
                 data={"amount": str(refund.amount), "currency": order.currency},
             ))
         if order.cancelled_at:
             rows.append(Activity(
                 customer_id=order.customer_id, kind=Activity.Kind.ORDER_CANCELLED,
-                occurred_at=order.cancelled_at, reference=str(order), key=f"{prefix}:cancelled",
+                occurred_at=order.cancelled_at, reference=str(order),
+                key=order_activity_key(order, f"cancelled:{order.cancelled_at.isoformat()}"),
             ))
         return rows
 

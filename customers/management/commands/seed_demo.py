@@ -186,14 +186,20 @@ class Command(BaseCommand):
 
     def profiles(self, rng, today) -> None:
         """Quiz answers and consent for some customers; an answer already given is kept."""
-        customers = list(Customer.objects.filter(email__in=self.demo_emails()).order_by("email"))
+        customers = list(
+            Customer.objects.filter(external_ids__external_id__startswith="demo-c-",
+                                    external_ids__source="generic")
+            .distinct().order_by("email")
+        )
+        answered = set(Attribute.objects.filter(customer__in=customers)
+                       .values_list("customer_id", flat=True))
         for customer in customers:
             at = today - dt.timedelta(days=rng.randint(1, 300))
             answers = {"skin_type": rng.choice(SKIN_TYPES), "climate": rng.choice(CLIMATES)}
             wants_quiz, consents = rng.random() < 0.6, rng.random() < 0.5
             if customer.email == SHOPPER_EMAIL:
                 wants_quiz = consents = True
-            if wants_quiz and not customer.attributes.exists():
+            if wants_quiz and customer.pk not in answered:
                 for key, value in answers.items():
                     services.attribute_set(customer=customer, key=key, value=value,
                                            source_kind=Attribute.SourceKind.QUIZ,
@@ -201,13 +207,6 @@ class Command(BaseCommand):
             if consents:
                 services.consent_set(customer=customer, accepts_marketing=True,
                                      source="checkout", at=at)
-
-    def demo_emails(self) -> list[str]:
-        return list(
-            Customer.objects.filter(external_ids__external_id__startswith="demo-c-",
-                                    external_ids__source="generic")
-            .values_list("email", flat=True)
-        )
 
     def api_key(self) -> str:
         if ApiKey.objects.filter(name=API_KEY_NAME, revoked_at__isnull=True).exists():

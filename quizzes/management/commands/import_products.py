@@ -23,14 +23,9 @@ TRUE = {"1", "true", "yes", "y"}
 FALSE = {"0", "false", "no", "n"}
 
 
-class RowError(Exception):
-    def __init__(self, fields: dict[str, str]):
-        super().__init__(fields)
-        self.fields = fields
-
-
 def parse_row(row: dict, folder: Path) -> tuple[dict, Path | None]:
-    """The arguments of product_upsert for one CSV row, and the image file it names."""
+    """The arguments of product_upsert for one CSV row, and the image file it names; a row
+    that can't be read raises InvalidProduct, as product_upsert does."""
     text = {name: (row.get(name) or "").strip() for name in CSV_FIELDS}
     errors: dict[str, str] = {}
     for name in REQUIRED:
@@ -59,7 +54,7 @@ def parse_row(row: dict, folder: Path) -> tuple[dict, Path | None]:
         if not image_path.is_file():
             errors["image"] = _("No such file: %(path)s") % {"path": image_path}
     if errors:
-        raise RowError(errors)
+        raise InvalidProduct(_("The product is not valid."), fields=errors)
     return {
         "sku": text["sku"], "name": text["name"], "url": text["url"], "price": price,
         "currency": text["currency"], "tags": re.split(r"[|;]", text["tags"]), **flags,
@@ -98,8 +93,6 @@ class Command(BaseCommand):
                               disable=verbosity == 0):
             try:
                 totals[self.import_row(row, path.parent)] += 1
-            except RowError as exc:
-                problems.append((line, exc.fields))
             except InvalidProduct as exc:
                 problems.append((line, exc.fields or {"": exc.message}))
 
