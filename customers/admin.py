@@ -38,7 +38,7 @@ CONFIRM_TEMPLATE = "admin/customers/confirm_action.html"
 ACTIVITY_INLINE_LIMIT = 50
 
 
-def _confirm(request, modeladmin, queryset, *, action: str, title: str, question: str,
+def confirm_action(request, modeladmin, queryset, *, action: str, title: str, question: str,
              button: str, note: str = "", objects=None) -> TemplateResponse:
     """An intermediate page like delete's: lists the objects and posts the action again."""
     opts = modeladmin.model._meta
@@ -58,11 +58,11 @@ def _confirm(request, modeladmin, queryset, *, action: str, title: str, question
     return TemplateResponse(request, CONFIRM_TEMPLATE, context)
 
 
-def _confirmed(request) -> bool:
+def action_confirmed(request) -> bool:
     return request.POST.get("post") == "yes"
 
 
-class _ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
@@ -77,15 +77,22 @@ class _ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class _LimitedFormSet(BaseInlineFormSet):
-    """Only the newest rows: a loyal customer's timeline has thousands."""
+class NewestFormSet(BaseInlineFormSet):
+    """Only the newest rows (the inline's ordering): a loyal customer's history has
+    thousands. Set `limit` and, for the row's foreign keys, `related` on a subclass."""
+
+    limit = ACTIVITY_INLINE_LIMIT
+    related: tuple[str, ...] = ()
 
     def get_queryset(self):
         # Sliced once and kept: the formset asks for its queryset once per row, and a fresh
         # slice each time would query the database again for every row.
-        if not hasattr(self, "_limited"):
-            self._limited = super().get_queryset()[:ACTIVITY_INLINE_LIMIT]
-        return self._limited
+        if not hasattr(self, "_newest"):
+            queryset = super().get_queryset()
+            if self.related:
+                queryset = queryset.select_related(*self.related)
+            self._newest = queryset[:self.limit]
+        return self._newest
 
 
 # Customers
@@ -96,13 +103,13 @@ class ExternalIdInline(admin.TabularInline):
     extra = 0
 
 
-class OrderInline(_ReadOnlyInline):
+class OrderInline(ReadOnlyInline):
     model = Order
     fields = ("order_link", "source", "status", "total", "refunded_total", "currency",
               "placed_at")
     readonly_fields = fields
     ordering = ("-placed_at", "-id")
-    formset = _LimitedFormSet
+    formset = NewestFormSet
 
     @admin.display(description=gettext_lazy("order"))
     def order_link(self, order):
@@ -110,7 +117,7 @@ class OrderInline(_ReadOnlyInline):
         return format_html('<a href="{}">{}</a>', url, order)
 
 
-class AttributeInline(_ReadOnlyInline):
+class AttributeInline(ReadOnlyInline):
     model = Attribute
     fields = ("key", "value", "source_kind", "source_id", "captured_at")
     readonly_fields = fields
@@ -118,12 +125,12 @@ class AttributeInline(_ReadOnlyInline):
     verbose_name_plural = gettext_lazy("zero-party attributes (history, newest first)")
 
 
-class ActivityInline(_ReadOnlyInline):
+class ActivityInline(ReadOnlyInline):
     model = Activity
     fields = ("occurred_at", "kind_label", "reference", "data")
     readonly_fields = fields
     ordering = ("-occurred_at", "-id")
-    formset = _LimitedFormSet
+    formset = NewestFormSet
     verbose_name_plural = gettext_lazy("activity (newest first)")
 
     @admin.display(description=gettext_lazy("kind"))
@@ -207,8 +214,8 @@ class CustomerAdmin(admin.ModelAdmin):
 
     @admin.action(description=gettext_lazy("Erase personal data"), permissions=["change"])
     def erase_personal_data(self, request, queryset):
-        if not _confirmed(request):
-            return _confirm(
+        if not action_confirmed(request):
+            return confirm_action(
                 request, self, queryset, action="erase_personal_data",
                 title=_("Erase personal data?"),
                 question=_("Erase the personal data of these customers? Their names, emails, "
@@ -233,13 +240,13 @@ class CustomerAdmin(admin.ModelAdmin):
 # Orders
 
 
-class OrderLineInline(_ReadOnlyInline):
+class OrderLineInline(ReadOnlyInline):
     model = OrderLine
     fields = ("sku", "name", "quantity", "unit_price")
     readonly_fields = fields
 
 
-class RefundInline(_ReadOnlyInline):
+class RefundInline(ReadOnlyInline):
     model = Refund
     fields = ("external_id", "amount", "created_at")
     readonly_fields = fields
@@ -351,8 +358,8 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     def reprocess_failed(self, request, queryset: QuerySet[WebhookDelivery]):
         failed = [d for d in queryset if d.status == WebhookDelivery.Status.FAILED]
         skipped = len(queryset) - len(failed)
-        if not _confirmed(request):
-            return _confirm(
+        if not action_confirmed(request):
+            return confirm_action(
                 request, self, queryset, objects=failed, action="reprocess_failed",
                 title=_("Reprocess failed deliveries?"),
                 question=_("Apply these failed deliveries again, as they were received?"),
@@ -456,8 +463,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description=gettext_lazy("Revoke selected keys"), permissions=["change"])
     def revoke_selected(self, request, queryset):
-        if not _confirmed(request):
-            return _confirm(
+        if not action_confirmed(request):
+            return confirm_action(
                 request, self, queryset, action="revoke_selected",
                 title=_("Revoke API keys?"),
                 question=_("Revoke these keys? Systems using them are refused from now on."),

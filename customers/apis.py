@@ -3,7 +3,6 @@
 import importlib
 
 from django.conf import settings
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -211,20 +210,17 @@ class CustomerListApi(APIView):
 
 
 class CustomerDetailApi(APIView):
-    def _customer(self, customer_id) -> Customer:
-        return get_object_or_404(Customer, pk=customer_id, erased_at__isnull=True)
-
     @extend_schema(responses=CustomerDetailOutput, operation_id="customers_retrieve",
                    tags=["customers"])
     def get(self, request, customer_id: int):
-        return Response(CustomerDetailOutput(self._customer(customer_id)).data)
+        return Response(CustomerDetailOutput(selectors.customer_get(customer_id=customer_id)).data)
 
     @extend_schema(responses={204: None}, operation_id="customers_erase", tags=["customers"],
                    summary="Erase the customer's personal data",
                    description="Anonymises the profile and removes answers, identities and "
                    "the login. Orders stay, without personal data, so totals still add up.")
     def delete(self, request, customer_id: int):
-        services.customer_erase(customer=self._customer(customer_id))
+        services.customer_erase(customer=selectors.customer_get(customer_id=customer_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -232,5 +228,5 @@ class CustomerExportApi(APIView):
     @extend_schema(responses=OpenApiResponse(description="Everything held about the customer."),
                    operation_id="customers_export", tags=["customers"])
     def get(self, request, customer_id: int):
-        customer = get_object_or_404(Customer, pk=customer_id, erased_at__isnull=True)
+        customer = selectors.customer_get(customer_id=customer_id)
         return Response(selectors.customer_export(customer=customer))

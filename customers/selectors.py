@@ -1,7 +1,9 @@
 """Reads of the customer profile, for the API, the pages and the other apps."""
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
+from customers.errors import NotFound
 from customers.models import Activity, Attribute, Customer, Order
 
 
@@ -12,6 +14,14 @@ def customer_list(*, email: str = "", external_id: str = "") -> QuerySet[Custome
     if external_id:
         customers = customers.filter(external_ids__external_id=external_id)
     return customers.order_by("-created_at", "-id")
+
+
+def customer_get(*, customer_id: int) -> Customer:
+    """A customer the API may show: unknown and erased ones are not found."""
+    customer = Customer.objects.filter(pk=customer_id, erased_at__isnull=True).first()
+    if customer is None:
+        raise NotFound(_("No customer has this id."))
+    return customer
 
 
 def attributes_latest(*, customer: Customer) -> dict[str, Attribute]:

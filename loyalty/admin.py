@@ -3,19 +3,17 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.forms.models import BaseInlineFormSet
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from customers.admin import NewestFormSet, ReadOnlyInline, action_confirmed, confirm_action
 from customers.errors import FlywheelError
 
 from . import services
 from .models import EarningRule, LoyaltyAccount, PointsEntry, Redemption, Reward
 
-CONFIRM_TEMPLATE = "admin/customers/confirm_action.html"
 ADJUST_TEMPLATE = "admin/loyalty/adjust_points.html"
-LEDGER_INLINE_LIMIT = 50
 
 
 @admin.register(EarningRule)
@@ -68,31 +66,18 @@ class RewardAdmin(admin.ModelAdmin):
     ]
 
 
-class _LedgerFormSet(BaseInlineFormSet):
-    """Only the newest entries: a loyal customer's ledger has thousands."""
-
-    def get_queryset(self):
-        return super().get_queryset().order_by("-created_at", "-id")[:LEDGER_INLINE_LIMIT]
+class LedgerFormSet(NewestFormSet):
+    related = ("staff", "order", "redemption")
 
 
-class PointsEntryInline(admin.TabularInline):
+class PointsEntryInline(ReadOnlyInline):
     model = PointsEntry
-    formset = _LedgerFormSet
+    formset = LedgerFormSet
     fields = ("created_at", "kind", "amount", "held", "reason", "staff", "order", "redemption",
               "key")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
+    ordering = ("-created_at", "-id")
     verbose_name_plural = gettext_lazy("ledger (newest first)")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class AdjustPointsForm(forms.Form):
@@ -171,18 +156,15 @@ class RedemptionAdmin(admin.ModelAdmin):
                   permissions=["change"])
     def cancel_vouchers(self, request, queryset):
         cancellable = list(queryset.filter(status=Redemption.Status.ISSUED))
-        if request.POST.get("post") != "yes":
-            return TemplateResponse(request, CONFIRM_TEMPLATE, {
-                **self.admin_site.each_context(request),
-                "title": _("Cancel vouchers?"),
-                "question": _("Cancel these vouchers? Their points go back to the customers "
-                              "and their stock back to the rewards."),
-                "note": _("Used or already cancelled vouchers are left as they are."),
-                "button": _("Yes, cancel them"),
-                "opts": self.model._meta, "action": "cancel_vouchers", "queryset": queryset,
-                "objects": cancellable, "action_checkbox_name": ACTION_CHECKBOX_NAME,
-                "media": self.media,
-            })
+        if not action_confirmed(request):
+            return confirm_action(
+                request, self, queryset, objects=cancellable, action="cancel_vouchers",
+                title=_("Cancel vouchers?"),
+                question=_("Cancel these vouchers? Their points go back to the customers "
+                           "and their stock back to the rewards."),
+                note=_("Used or already cancelled vouchers are left as they are."),
+                button=_("Yes, cancel them"),
+            )
         done = 0
         for redemption in cancellable:
             try:

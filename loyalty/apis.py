@@ -1,7 +1,6 @@
 """The loyalty API: balances, ledgers, rewards, redemptions and vouchers, for the shop's systems
 (API key) and for the signed-in shopper under /me/ (session with CSRF)."""
 
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -14,15 +13,12 @@ from rest_framework.views import APIView
 from customers.apis import ErrorSerializer
 from customers.errors import NotFound
 from customers.models import Customer
+from customers.selectors import customer_get
 from loyalty import selectors, services
 from loyalty.errors import VoucherNotFound
 from loyalty.models import Reward
 
 TAGS = ["loyalty"]
-
-
-def _customer(customer_id: int) -> Customer:
-    return get_object_or_404(Customer, pk=customer_id, erased_at__isnull=True)
 
 
 def _shopper(request) -> Customer:
@@ -116,20 +112,20 @@ _REDEEM_SCHEMA = {
 class CustomerLoyaltyApi(APIView):
     @extend_schema(responses=SummaryOutput, operation_id="customer_loyalty_retrieve", tags=TAGS)
     def get(self, request, customer_id: int):
-        return _summary(_customer(customer_id))
+        return _summary(customer_get(customer_id=customer_id))
 
 
 class CustomerLoyaltyEntriesApi(APIView):
     @extend_schema(responses=EntryOutput(many=True), operation_id="customer_loyalty_entries",
                    tags=TAGS)
     def get(self, request, customer_id: int):
-        return _entries(self, request, _customer(customer_id))
+        return _entries(self, request, customer_get(customer_id=customer_id))
 
 
 class CustomerRedemptionCreateApi(APIView):
     @extend_schema(operation_id="customer_redemption_create", **_REDEEM_SCHEMA)
     def post(self, request, customer_id: int):
-        return _redeem(request, _customer(customer_id))
+        return _redeem(request, customer_get(customer_id=customer_id))
 
 
 class RewardListApi(APIView):

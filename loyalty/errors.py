@@ -11,11 +11,10 @@ class InsufficientPoints(FlywheelError):
     code = "insufficient_points"
     status = 409
 
-    def __init__(self, *, needed: int, available: int | None = None):
+    def __init__(self, *, needed: int):
         message = _("Not enough points: %(needed)s needed.") % {"needed": needed}
         super().__init__(message, fields={"points": message})
         self.needed = needed
-        self.available = available
 
 
 class RewardUnavailable(FlywheelError):

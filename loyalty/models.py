@@ -13,6 +13,7 @@ Accounting (what `manage.py loyalty_audit` re-derives):
   negative balance cannot be spent.
 """
 
+import datetime as dt
 import re
 
 from django.conf import settings
@@ -249,6 +250,16 @@ class PointsLot(models.Model):
         return self.held_until is not None and self.released_at is None
 
 
+class RewardQuerySet(models.QuerySet):
+    def redeemable(self, now: dt.datetime) -> "RewardQuerySet":
+        """Active and within the availability window at `now` (stock is not considered)."""
+        return self.filter(
+            Q(available_from__isnull=True) | Q(available_from__lte=now),
+            Q(available_until__isnull=True) | Q(available_until__gt=now),
+            is_active=True,
+        )
+
+
 class Reward(models.Model):
     """Something in the catalog a customer can spend points on; redeeming it issues a voucher."""
 
@@ -290,6 +301,8 @@ class Reward(models.Model):
     )
     image = models.ImageField(_("image"), upload_to="loyalty/rewards/", blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    objects = RewardQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("reward")

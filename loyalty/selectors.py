@@ -33,13 +33,8 @@ def points_entry_list(*, customer: Customer) -> QuerySet[PointsEntry]:
 
 def reward_list_available(*, now: dt.datetime | None = None) -> QuerySet[Reward]:
     """Rewards a customer can redeem now: active, within their window and in stock."""
-    now = now or timezone.now()
-    return Reward.objects.filter(
-        Q(available_from__isnull=True) | Q(available_from__lte=now),
-        Q(available_until__isnull=True) | Q(available_until__gt=now),
-        Q(stock__isnull=True) | Q(stock__gt=0),
-        is_active=True,
-    ).order_by("cost", "name")
+    return (Reward.objects.redeemable(now or timezone.now())
+            .filter(Q(stock__isnull=True) | Q(stock__gt=0)).order_by("cost", "name"))
 
 
 def voucher_get(*, code: str) -> Redemption | None:

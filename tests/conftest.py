@@ -5,9 +5,11 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import threading
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from rest_framework.test import APIClient
 
 from customers import services
@@ -24,12 +26,16 @@ def api_key(db):
     return raw_key
 
 
+def api_client(raw_key: str) -> APIClient:
+    """A DRF client authenticated as the shop's system with this key."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
+    return client
+
+
 @pytest.fixture
 def api(api_key):
-    """A DRF client authenticated as the shop's system."""
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key}")
-    return client
+    return api_client(api_key)
 
 
 @pytest.fixture
@@ -99,3 +105,27 @@ def post_signed(client, path: str, payload: dict, *, signature_header: str, secr
         signature = base64.b64encode(digest).decode()
     return client.post(path, data=body, content_type="application/json",
                        **{signature_header: signature}, **headers)
+
+
+def at_once(count: int, work) -> list:
+    """Run work(i) in `count` real threads released together (a race, for PostgreSQL tests);
+    each thread's result, or the error it raised, in order."""
+    barrier = threading.Barrier(count, timeout=30)
+    results: list = [None] * count
+
+    def run(i):
+        try:
+            barrier.wait()
+            results[i] = work(i)
+        except Exception as error:  # the test inspects every outcome
+            results[i] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a thread is stuck"
+    return results

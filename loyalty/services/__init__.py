@@ -2,10 +2,8 @@
 
 Import as `from loyalty import services`; each name below is public."""
 
-from ..models import voucher_code_normalize
 from .ledger import (
     earning_rule_update,
-    hold_days,
     loyalty_account_get_or_create,
     order_points,
     points_adjust,
@@ -25,7 +23,6 @@ from .rewards import (
 
 __all__ = [
     "earning_rule_update",
-    "hold_days",
     "loyalty_account_get_or_create",
     "order_points",
     "points_adjust",
@@ -37,7 +34,6 @@ __all__ = [
     "redemption_create",
     "voucher_cancel",
     "voucher_code_generate",
-    "voucher_code_normalize",
     "voucher_use",
     "vouchers_use_for_order",
 ]

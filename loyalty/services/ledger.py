@@ -21,10 +21,6 @@ from ..models import EarningRule, LoyaltyAccount, PointsEntry, PointsLot
 Kind = PointsEntry.Kind
 
 
-def hold_days() -> int:
-    return settings.LOYALTY_HOLD_DAYS
-
-
 def loyalty_account_get_or_create(*, customer: Customer) -> LoyaltyAccount:
     """The customer's account; created with zero points the first time it is needed."""
     account, _created = LoyaltyAccount.objects.get_or_create(customer=customer)
@@ -49,6 +45,15 @@ def _move(account_id: int, *, balance: int = 0, pending: int = 0) -> None:
     LoyaltyAccount.objects.filter(pk=account_id).update(
         balance=F("balance") + balance, pending=F("pending") + pending
     )
+
+
+def _debit(account_id: int, points: int) -> None:
+    """Take points from the balance with one conditional UPDATE (balance >= points), so
+    concurrent debits never take it below zero; InsufficientPoints when it matches no row."""
+    if not LoyaltyAccount.objects.filter(pk=account_id, balance__gte=points).update(
+        balance=F("balance") - points
+    ):
+        raise InsufficientPoints(needed=points)
 
 
 def points_award(
@@ -111,7 +116,7 @@ def points_award_for_order(*, order: Order) -> PointsEntry | None:
     rule = EarningRule.objects.filter(kind=EarningRule.Kind.ORDER, is_active=True).first()
     if rule is None:
         return None
-    days = hold_days()
+    days = settings.LOYALTY_HOLD_DAYS
     return points_award(
         customer=order.customer, points=order_points(order=order, rule=rule),
         key=f"order:{order.source}:{order.external_id}:earn", kind=Kind.EARN,
@@ -222,11 +227,7 @@ def points_spend(
                 raise Conflict(_("This redemption key was already used for another spend."),
                                code="idempotency_key_reused")
             return existing
-        debited = LoyaltyAccount.objects.filter(pk=account.pk, balance__gte=amount).update(
-            balance=F("balance") - amount
-        )
-        if not debited:
-            raise InsufficientPoints(needed=amount)
+        _debit(account.pk, amount)
     return entry
 
 
@@ -252,10 +253,8 @@ def points_adjust(
             return PointsEntry.objects.get(key=key)
         if amount > 0:
             _move(account.pk, balance=amount)
-        elif not LoyaltyAccount.objects.filter(pk=account.pk, balance__gte=-amount).update(
-            balance=F("balance") + amount
-        ):
-            raise InsufficientPoints(needed=-amount)
+        else:
+            _debit(account.pk, -amount)
     return entry
 
 

@@ -20,14 +20,7 @@ from ..errors import (
     VoucherNotFound,
     VoucherUsed,
 )
-from ..models import (
-    CODE_GROUP,
-    CODE_LENGTH,
-    PointsEntry,
-    Redemption,
-    Reward,
-    voucher_code_normalize,
-)
+from ..models import CODE_LENGTH, PointsEntry, Redemption, Reward, voucher_code_normalize
 from .ledger import loyalty_account_get_or_create, points_award, points_spend
 
 # No 0/O, 1/I: a code read aloud or typed from a receipt can't be mistaken.
@@ -38,8 +31,8 @@ Status = Redemption.Status
 
 def voucher_code_generate() -> str:
     """A random code, 60 bits from `secrets`, grouped for reading: ABCD-EFGH-JKLM."""
-    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-    return "-".join(raw[i:i + CODE_GROUP] for i in range(0, CODE_LENGTH, CODE_GROUP))
+    return voucher_code_normalize(
+        "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)))
 
 
 def _insert_redemption(**fields) -> Redemption | None:
@@ -83,10 +76,8 @@ def redemption_create(
             existing = Redemption.objects.filter(account=account, client_key=key).first()
             if existing:
                 return _same_request(existing, reward)
-        reward = Reward.objects.get(pk=reward.pk)
-        if not (reward.is_active
-                and (reward.available_from is None or reward.available_from <= now)
-                and (reward.available_until is None or now < reward.available_until)):
+        reward = Reward.objects.redeemable(now).filter(pk=reward.pk).first()
+        if reward is None:
             raise RewardUnavailable(_("This reward is not available now."))
         if reward.stock == 0:
             raise RewardOutOfStock(_("This reward is out of stock."))
@@ -107,6 +98,13 @@ def redemption_create(
     return redemption
 
 
+def _mark_used(redemption: Redemption, *, now: dt.datetime, order_reference: str) -> None:
+    redemption.status = Status.USED
+    redemption.used_at = now
+    redemption.order_reference = order_reference[:200]
+    redemption.save(update_fields=["status", "used_at", "order_reference"])
+
+
 def voucher_use(*, code: str, order_reference: str = "", now: dt.datetime | None = None
                 ) -> Redemption:
     """Mark a voucher used at checkout. Using a used voucher again changes nothing and is not an
@@ -124,10 +122,7 @@ def voucher_use(*, code: str, order_reference: str = "", now: dt.datetime | None
             raise VoucherCancelled(_("This voucher was cancelled."))
         if redemption.current_status(now) == Status.EXPIRED:
             raise VoucherExpired(_("This voucher has expired."))
-        redemption.status = Status.USED
-        redemption.used_at = now
-        redemption.order_reference = order_reference[:200]
-        redemption.save(update_fields=["status", "used_at", "order_reference"])
+        _mark_used(redemption, now=now, order_reference=order_reference)
     return redemption
 
 
@@ -144,10 +139,8 @@ def vouchers_use_for_order(*, order: Order) -> list[Redemption]:
         redemptions = list(Redemption.objects.select_for_update()
                            .filter(code__in=codes, status=Status.ISSUED).order_by("pk"))
         for redemption in redemptions:
-            redemption.status = Status.USED
-            redemption.used_at = now
-            redemption.order_reference = f"{order.source}:{order.external_id}"[:200]
-            redemption.save(update_fields=["status", "used_at", "order_reference"])
+            _mark_used(redemption, now=now,
+                       order_reference=f"{order.source}:{order.external_id}")
     return redemptions
 
 

@@ -1,49 +1,22 @@
 """Ten copies of one order event at once, on PostgreSQL with real threads: counted once."""
 
-import threading
-
 import pytest
-from django.db import connection
-from rest_framework.test import APIClient
 
 from customers import services
 from customers.ingestion.generic import parse_order
 from customers.models import Activity, Customer, Order, WebhookDelivery
-from tests.conftest import order_event, post_event
+from tests.conftest import api_client, at_once, order_event, post_event
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 COPIES = 10
 
 
-def run_at_once(work, copies: int = COPIES) -> list:
-    """Run work(i) in `copies` threads released together; return results, raise any error."""
-    barrier = threading.Barrier(copies, timeout=30)
-    results, errors = [None] * copies, []
-
-    def run(i):
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(copies)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a thread is stuck"
-    assert errors == []
+def run_at_once(work) -> list:
+    """COPIES threads at once; none of them may fail."""
+    results = at_once(COPIES, work)
+    assert [r for r in results if isinstance(r, Exception)] == []
     return results
-
-
-def client_for(raw_key: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
-    return client
 
 
 def assert_applied_once():
@@ -68,7 +41,7 @@ def test_ten_workers_applying_the_same_order_count_it_once():
 def test_ten_deliveries_of_the_same_order_posted_at_once_count_it_once(api_key):
     # Without an Idempotency-Key each post is its own delivery; after commit each one is
     # applied in its request thread (eager Celery), so ten applications race.
-    responses = run_at_once(lambda i: post_event(client_for(api_key), order_event()))
+    responses = run_at_once(lambda i: post_event(api_client(api_key), order_event()))
 
     assert [r.status_code for r in responses] == [202] * COPIES
     assert WebhookDelivery.objects.count() == COPIES
@@ -80,7 +53,7 @@ def test_ten_deliveries_of_the_same_order_posted_at_once_count_it_once(api_key):
 
 def test_ten_posts_with_the_same_idempotency_key_store_one_delivery(api_key):
     responses = run_at_once(
-        lambda i: post_event(client_for(api_key), order_event(), HTTP_IDEMPOTENCY_KEY="k-1")
+        lambda i: post_event(api_client(api_key), order_event(), HTTP_IDEMPOTENCY_KEY="k-1")
     )
 
     delivery = WebhookDelivery.objects.get()

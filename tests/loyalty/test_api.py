@@ -9,15 +9,9 @@ from rest_framework.test import APIClient
 from loyalty import services
 from loyalty.models import LoyaltyAccount, PointsEntry, Redemption
 from tests.factories import CustomerFactory, RewardFactory, UserFactory
+from tests.loyalty.conftest import customer_with
 
 pytestmark = pytest.mark.django_db
-
-
-def customer_with(points: int, **fields):
-    customer = CustomerFactory(**fields)
-    if points:
-        services.points_award(customer=customer, points=points, key=f"welcome:{customer.pk}")
-    return customer
 
 
 def shopper_client(customer, *, csrf: bool = False) -> APIClient:

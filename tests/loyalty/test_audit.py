@@ -10,17 +10,9 @@ from django.core.management import CommandError, call_command
 from loyalty import services
 from loyalty.models import LoyaltyAccount, PointsLot
 from tests.factories import CustomerFactory, EarningRuleFactory, OrderFactory, RefundFactory
+from tests.loyalty.conftest import audit
 
 pytestmark = pytest.mark.django_db
-
-
-def audit() -> str:
-    out, err = StringIO(), StringIO()
-    try:
-        call_command("loyalty_audit", stdout=out, stderr=err)
-    except CommandError as error:
-        raise AssertionError(f"{error}\n{err.getvalue()}") from error
-    return out.getvalue()
 
 
 def audit_failure() -> str:

@@ -1,46 +1,21 @@
 """Races, on PostgreSQL with real threads: what SQLite and TestCase would hide."""
 
 import datetime as dt
-import threading
 from decimal import Decimal
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
-from django.db import connection
 
 from customers.ingestion.generic import parse_order
 from customers.services import order_apply
 from loyalty import services
 from loyalty.errors import InsufficientPoints
-from loyalty.models import LoyaltyAccount, PointsEntry
+from loyalty.models import LoyaltyAccount, PointsEntry, Redemption
 from loyalty.selectors import balance_get
-from tests.conftest import order_event
-from tests.factories import CustomerFactory, EarningRuleFactory, OrderFactory
+from tests.conftest import at_once, order_event
+from tests.factories import CustomerFactory, EarningRuleFactory, OrderFactory, RewardFactory
+from tests.loyalty.conftest import audit, customer_with
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def at_once(count: int, work) -> list:
-    """Run work(i) in `count` threads released together; each result or raised error."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def run(i):
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except Exception as error:  # the test inspects every outcome
-            results[i] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_fifty_concurrent_spends_against_a_balance_that_affords_ten():
@@ -58,7 +33,24 @@ def test_fifty_concurrent_spends_against_a_balance_that_affords_ten():
     assert all(r.code == "insufficient_points" for r in refused)
     assert balance_get(customer=customer)["balance"] == 0
     assert PointsEntry.objects.filter(kind="redeem").count() == 10
-    call_command("loyalty_audit", stdout=StringIO(), stderr=StringIO())
+    audit()
+
+
+def test_fifty_concurrent_redemptions_against_a_balance_that_affords_ten():
+    cost = 30
+    customer = customer_with(10 * cost)
+    reward = RewardFactory(cost=cost)
+
+    results = at_once(50, lambda i: services.redemption_create(customer=customer, reward=reward))
+
+    issued = [r for r in results if isinstance(r, Redemption)]
+    refused = [r for r in results if isinstance(r, InsufficientPoints)]
+    assert (len(issued), len(refused)) == (10, 40)
+    assert len({r.code for r in issued}) == 10
+    assert balance_get(customer=customer)["balance"] == 0
+    assert Redemption.objects.count() == 10
+    assert PointsEntry.objects.filter(kind="redeem").count() == 10
+    audit()
 
 
 def test_the_same_paid_order_applied_ten_times_at_once_earns_once():
@@ -71,7 +63,7 @@ def test_the_same_paid_order_applied_ten_times_at_once_earns_once():
     assert PointsEntry.objects.filter(kind="earn").count() == 1
     customer = CustomerFactory(email="ada@example.com")
     assert balance_get(customer=customer) == {"balance": 0, "pending": 59}
-    call_command("loyalty_audit", stdout=StringIO(), stderr=StringIO())
+    audit()
 
 
 def test_two_release_jobs_at_once_release_each_lot_once():
@@ -87,4 +79,4 @@ def test_two_release_jobs_at_once_release_each_lot_once():
     assert [r for r in results if isinstance(r, Exception)] == []
     assert sum(results) == 20
     assert PointsEntry.objects.filter(kind="release").count() == 20
-    call_command("loyalty_audit", stdout=StringIO(), stderr=StringIO())
+    audit()

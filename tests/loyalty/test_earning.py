@@ -161,9 +161,8 @@ def test_a_refund_on_an_order_that_earned_nothing_posts_nothing():
 
 
 def test_guest_orders_earn_nothing(rule):
-    order = paid_order("50.00", customer=None)
+    paid_order("50.00", customer=None)
 
-    assert order.customer is None
     assert not PointsEntry.objects.exists()
 
 

@@ -2,10 +2,8 @@
 
 import datetime as dt
 from decimal import Decimal
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -21,6 +19,7 @@ from tests.factories import (
     RefundFactory,
     UserFactory,
 )
+from tests.loyalty.conftest import audit
 
 pytestmark = pytest.mark.django_db
 
@@ -122,5 +121,5 @@ def test_after_any_sequence_the_audit_passes_and_only_reversals_go_negative(db, 
         for op in operations:
             shop.run(op)
             shop.check()
-        call_command("loyalty_audit", stdout=StringIO(), stderr=StringIO())
+        audit()
         transaction.set_rollback(True)

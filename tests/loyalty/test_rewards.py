@@ -3,13 +3,9 @@ cancelled exactly once."""
 
 import datetime as dt
 import re
-import threading
-from io import StringIO
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.core.management import call_command
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -36,14 +32,9 @@ from tests.factories import (
     RefundFactory,
     RewardFactory,
 )
+from tests.loyalty.conftest import audit, customer_with
 
 pytestmark = pytest.mark.django_db
-
-
-def customer_with(points: int):
-    customer = CustomerFactory()
-    services.points_award(customer=customer, points=points, key=f"welcome:{customer.pk}")
-    return customer
 
 
 def redeem(customer, reward, **kwargs):
@@ -238,43 +229,9 @@ def test_the_audit_passes_after_redemptions_uses_and_cancels():
         services.voucher_cancel(redemption=redeem(customer, reward))
         redeem(customer, reward)
 
-    call_command("loyalty_audit", stdout=StringIO(), stderr=StringIO())
+    audit()
     assert [balance_get(customer=c)["balance"] for c in customers] == [260, 260, 260]
     assert Reward.objects.get().stock == 4
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_fifty_concurrent_redemptions_against_a_balance_that_affords_ten():
-    cost = 30
-    customer = customer_with(10 * cost)
-    reward = RewardFactory(cost=cost)
-    barrier = threading.Barrier(50)
-    results: list = [None] * 50
-
-    def run(i):
-        try:
-            barrier.wait()
-            results[i] = redeem(customer, reward)
-        except Exception as error:  # each outcome is inspected below
-            results[i] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(50)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    issued = [r for r in results if isinstance(r, Redemption)]
-    refused = [r for r in results if isinstance(r, InsufficientPoints)]
-    assert (len(issued), len(refused)) == (10, 40)
-    assert len({r.code for r in issued}) == 10
-    assert balance_get(customer=customer)["balance"] == 0
-    assert Redemption.objects.count() == 10
-    assert PointsEntry.objects.filter(kind="redeem").count() == 10
-    call_command("loyalty_audit", stdout=StringIO(), stderr=StringIO())
 
 
 # Staff in admin
