@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -59,6 +59,18 @@ class User(AbstractUser):
         ]
 
 
+class NpsCategory(models.TextChoices):
+    PROMOTER = "promoter", _("Promoter (9-10)")
+    PASSIVE = "passive", _("Passive (7-8)")
+    DETRACTOR = "detractor", _("Detractor (0-6)")
+
+    @classmethod
+    def for_score(cls, score: int) -> "NpsCategory":
+        if score >= 9:
+            return cls.PROMOTER
+        return cls.PASSIVE if score >= 7 else cls.DETRACTOR
+
+
 class Customer(models.Model):
     """The one shared profile every part of Flywheel reads and feeds."""
 
@@ -87,6 +99,20 @@ class Customer(models.Model):
     first_order_at = models.DateTimeField(_("first order"), null=True, blank=True)
     last_order_at = models.DateTimeField(_("last order"), null=True, blank=True)
 
+    # Facts the upper apps own, kept on the profile so segments can filter on them without
+    # importing those apps. Written only through customer_tier_set and customer_nps_set.
+    loyalty_tier = models.CharField(
+        _("loyalty tier"), max_length=100, blank=True,
+        help_text=_("The customer's current VIP tier, kept in step by the loyalty program."),
+    )
+    nps_score = models.PositiveSmallIntegerField(
+        _("latest NPS score"), null=True, blank=True, validators=[MaxValueValidator(10)]
+    )
+    nps_category = models.CharField(
+        _("NPS category"), max_length=16, blank=True, choices=NpsCategory.choices
+    )
+    nps_answered_at = models.DateTimeField(_("NPS answered"), null=True, blank=True)
+
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     erased_at = models.DateTimeField(_("erased"), null=True, blank=True, editable=False)
@@ -96,6 +122,10 @@ class Customer(models.Model):
         verbose_name_plural = _("customers")
         ordering = ["-created_at", "-id"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(nps_score__isnull=True) | Q(nps_score__lte=10),
+                name="customer_nps_score_0_10",
+            ),
             models.CheckConstraint(
                 condition=Q(email=Lower("email")), name="customer_email_lowercase"
             ),
@@ -271,6 +301,17 @@ class Activity(models.Model):
         CONSENT_CHANGED = "consent_changed", _("Marketing consent changed")
         ACCOUNT_CREATED = "account_created", _("Account created")
         ATTRIBUTE_SET = "attribute_set", _("Profile answer recorded")
+        BIRTHDAY = "birthday", _("Birthday")
+        QUIZ_COMPLETED = "quiz_completed", _("Quiz completed")
+        NPS_ANSWERED = "nps_answered", _("Survey answered")
+        REFERRAL_CONVERTED = "referral_converted", _("Referred a friend")
+        REFERRAL_STATUS_CHANGED = "referral_status_changed", _("Referral updated")
+        POINTS_EARNED = "points_earned", _("Points earned")
+        POINTS_REDEEMED = "points_redeemed", _("Reward redeemed")
+        POINTS_EXPIRED = "points_expired", _("Points expired")
+        TIER_CHANGED = "tier_changed", _("Tier changed")
+        STAGE_CHANGED = "stage_changed", _("Lifecycle stage changed")
+        WINBACK_SENT = "winback_sent", _("Win-back offer sent")
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="activities")
     kind = models.SlugField(

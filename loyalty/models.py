@@ -15,13 +15,128 @@ Accounting (what `manage.py loyalty_audit` re-derives):
 
 import datetime as dt
 import re
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+class LoyaltyProgram(models.Model):
+    """The program's settings: one row (`LoyaltyProgram.get()`), edited in admin."""
+
+    class Expiry(models.TextChoices):
+        NEVER = "never", _("Points never expire")
+        AFTER_EARNING = "after_earning", _("Each lot expires N months after it was earned")
+        INACTIVITY = "inactivity", _("All lots expire after N months without activity")
+
+    class TierMetric(models.TextChoices):
+        POINTS = "points", _("Points earned")
+        SPENT = "spent", _("Amount spent")
+        ORDERS = "orders", _("Number of orders")
+
+    class TierPeriod(models.TextChoices):
+        LIFETIME = "lifetime", _("Lifetime")
+        CALENDAR_YEAR = "calendar_year", _("Calendar year")
+        ROLLING_12_MONTHS = "rolling_12_months", _("Rolling 12 months")
+
+    expiry = models.CharField(
+        _("expiry"), max_length=16, choices=Expiry.choices, default=Expiry.NEVER,
+        help_text=_("Expired points leave oldest first; each expiry posts an entry."),
+    )
+    expiry_months = models.PositiveSmallIntegerField(
+        _("expire after (months)"), default=12, validators=[MinValueValidator(1)]
+    )
+    expiry_reminder_days = models.PositiveSmallIntegerField(
+        _("remind (days before)"), default=14,
+        help_text=_("Customers are emailed this many days before their points expire."),
+    )
+    tier_metric = models.CharField(
+        _("tiers qualify on"), max_length=16, choices=TierMetric.choices,
+        default=TierMetric.POINTS,
+    )
+    tier_period = models.CharField(
+        _("over"), max_length=20, choices=TierPeriod.choices, default=TierPeriod.LIFETIME
+    )
+    tier_retention_days = models.PositiveSmallIntegerField(
+        _("keep a tier at least (days)"), default=365,
+        help_text=_("A customer moves up as soon as they qualify, and down only at "
+                    "re-evaluation, once they have held their tier this long."),
+    )
+    point_value = models.DecimalField(
+        _("value of one point"), max_digits=10, decimal_places=4, default=Decimal("0.01"),
+        validators=[MinValueValidator(0)],
+        help_text=_("In the shop currency; used to value the outstanding points liability."),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("loyalty program")
+        verbose_name_plural = _("loyalty program")
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="loyaltyprogram_single_row"),
+        ]
+
+    def __str__(self):
+        return str(_("Loyalty program settings"))
+
+    @classmethod
+    def get(cls) -> "LoyaltyProgram":
+        program, _created = cls.objects.get_or_create(pk=1)
+        return program
+
+
+class Tier(models.Model):
+    """A VIP tier. Customers qualify by the program's metric over its period; `threshold` is
+    in that metric's unit (points, currency units or orders)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    position = models.PositiveSmallIntegerField(
+        _("position"), unique=True, help_text=_("1 is the entry tier; higher is better."),
+    )
+    threshold = models.DecimalField(
+        _("threshold"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)],
+        help_text=_("What a customer needs to reach this tier, in the unit the program "
+                    "qualifies on (points, amount spent or orders)."),
+    )
+    colour = models.CharField(_("colour"), max_length=7, default="#6b7280",
+                              help_text=_("Hex colour of the badge, e.g. #c9a227."))
+    badge = models.ImageField(_("badge image"), upload_to="tiers/", blank=True)
+    perks = models.TextField(_("perks"), blank=True,
+                             help_text=_("What members of this tier get, shown to customers."))
+    earn_multiplier = models.DecimalField(
+        _("earn multiplier"), max_digits=4, decimal_places=2, default=Decimal("1"),
+        validators=[MinValueValidator(Decimal("1"))],
+        help_text=_("Applied on top of every earning rule: 1.5 earns 50% more points."),
+    )
+    entry_points = models.PositiveIntegerField(
+        _("entry bonus points"), default=0,
+        help_text=_("Points given once, the first time a customer reaches this tier."),
+    )
+    entry_reward = models.ForeignKey(
+        "Reward", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("entry reward"),
+        help_text=_("A reward issued once, the first time a customer reaches this tier."),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("tier")
+        verbose_name_plural = _("tiers")
+        ordering = ["position"]
+        constraints = [
+            models.CheckConstraint(condition=Q(threshold__gte=0), name="tier_threshold_gte_0"),
+            models.CheckConstraint(condition=Q(earn_multiplier__gte=1),
+                                   name="tier_earn_multiplier_gte_1"),
+        ]
+
+    def __str__(self):
+        return self.name
 
 
 class LoyaltyAccount(models.Model):
@@ -42,6 +157,10 @@ class LoyaltyAccount(models.Model):
     pending = models.IntegerField(
         _("pending points"), default=0,
         help_text=_("Earned on orders still within their return window; not spendable yet."),
+    )
+    tier = models.ForeignKey(
+        Tier, on_delete=models.SET_NULL, null=True, blank=True, related_name="accounts",
+        verbose_name=_("tier"),
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
 
@@ -64,9 +183,19 @@ class EarningRule(models.Model):
 
     class Kind(models.TextChoices):
         ORDER = "order", _("Order paid")
+        ACTIVITY = "activity", _("Activity")
 
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices, default=Kind.ORDER)
+    activity_kind = models.SlugField(
+        _("activity"), max_length=48, blank=True,
+        help_text=_("For activity rules: the timeline activity that earns the points, e.g. "
+                    "account_created, birthday, quiz_completed, nps_answered, "
+                    "referral_converted, or a custom kind the shop posts (review_written)."),
+    )
+    points = models.PositiveIntegerField(
+        _("points"), default=0, help_text=_("For activity rules: the fixed points awarded."),
+    )
     points_per_unit = models.DecimalField(
         _("points per currency unit"), max_digits=8, decimal_places=2, default=1,
         help_text=_("Points for each whole unit of the order total after discounts "
@@ -89,6 +218,10 @@ class EarningRule(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(points_per_unit__gte=0), name="earningrule_points_per_unit_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="order") | ~Q(activity_kind=""),
+                name="earningrule_activity_rule_names_activity",
             ),
         ]
 

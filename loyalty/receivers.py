@@ -3,7 +3,7 @@ inside the order's transaction, so these writes commit or roll back with the ord
 
 from django.dispatch import receiver
 
-from customers.signals import order_paid, order_refunded
+from customers.signals import activity_recorded, order_paid, order_refunded
 
 from . import services
 
@@ -21,3 +21,8 @@ def reverse_for_refund(sender, *, order, refund, **kwargs):
 @receiver(order_paid, dispatch_uid="loyalty_use_vouchers_in_paid_order")
 def use_vouchers_in_paid_order(sender, *, order, **kwargs):
     services.vouchers_use_for_order(order=order)
+
+
+@receiver(activity_recorded, dispatch_uid="loyalty_earn_for_activity")
+def earn_for_activity(sender, *, activity, **kwargs):
+    services.points_award_for_activity(activity=activity)

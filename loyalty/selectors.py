@@ -2,12 +2,19 @@
 
 import datetime as dt
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
-from customers.models import Customer
+from customers.models import Activity, Customer
 
-from .models import LoyaltyAccount, PointsEntry, Redemption, Reward, voucher_code_normalize
+from .models import (
+    EarningRule,
+    LoyaltyAccount,
+    PointsEntry,
+    Redemption,
+    Reward,
+    voucher_code_normalize,
+)
 
 
 def balance_get(*, customer: Customer) -> dict[str, int]:
@@ -23,6 +30,21 @@ def loyalty_summary_get(*, customer: Customer) -> dict:
     built yet, so they read as empty."""
     return {**balance_get(customer=customer), "expiring_soon": [], "tier": None,
             "next_tier": None, "progress": None}
+
+
+def activity_points_preview(*, activity_kind: str) -> int:
+    """The points an activity of this kind earns now under the active rule (0 when none), for
+    pages that promise them ("create an account to keep your 50 points")."""
+    points = (EarningRule.objects.filter(kind=EarningRule.Kind.ACTIVITY, is_active=True,
+                                       activity_kind=activity_kind)
+            .order_by("-points", "pk").values_list("points", flat=True).first())
+    return points or 0
+
+
+def activity_points_earned(*, activity: Activity) -> int:
+    """The points this activity earned (0 when it earned none)."""
+    return (PointsEntry.objects.filter(activity=activity, kind=PointsEntry.Kind.EARN)
+            .aggregate(total=Sum("amount"))["total"] or 0)
 
 
 def points_entry_list(*, customer: Customer) -> QuerySet[PointsEntry]:

@@ -128,6 +128,24 @@ class EarningRuleFactory(factory.django.DjangoModelFactory):
     points_per_unit = Decimal("1")
 
 
+class ActivityRuleFactory(EarningRuleFactory):
+    name = "Quiz completed"
+    kind = "activity"
+    activity_kind = "quiz_completed"
+    points = 50
+    points_per_unit = Decimal("0")
+
+
+class TierFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "loyalty.Tier"
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Tier {n}")
+    position = factory.Sequence(lambda n: n + 1)
+    threshold = Decimal("0")
+
+
 # Quizzes: the product catalog.
 class ProductFactory(factory.django.DjangoModelFactory):
     class Meta:

@@ -11,7 +11,9 @@ from .profiles import (
     customer_apply,
     customer_erase,
     customer_link_user,
+    customer_nps_set,
     customer_stats_refresh,
+    customer_tier_set,
     customer_upsert,
 )
 
@@ -26,7 +28,9 @@ __all__ = [
     "customer_apply",
     "customer_erase",
     "customer_link_user",
+    "customer_nps_set",
     "customer_stats_refresh",
+    "customer_tier_set",
     "customer_upsert",
     "delivery_process",
     "delivery_receive",

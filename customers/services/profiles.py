@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from customers.errors import FlywheelError
 from customers.ingestion.events import CustomerData
-from customers.models import Activity, Attribute, Customer, ExternalId, Order, User
+from customers.models import Activity, Attribute, Customer, ExternalId, NpsCategory, Order, User
 from customers.signals import activity_recorded
 
 
@@ -254,3 +254,24 @@ def account_signup(
         if accepts_marketing:
             consent_set(customer=customer, accepts_marketing=True, source="account")
     return user
+
+
+def customer_tier_set(*, customer: Customer, tier: str) -> None:
+    """Keep the profile's copy of the customer's loyalty tier (the loyalty app owns tiers and
+    calls this whenever one changes), so segments can filter on it."""
+    Customer.objects.filter(pk=customer.pk).update(loyalty_tier=tier[:100])
+    customer.loyalty_tier = tier[:100]
+
+
+def customer_nps_set(*, customer: Customer, score: int, at: dt.datetime | None = None) -> None:
+    """Keep the customer's latest NPS score and category on the profile (the surveys in
+    referrals own the answers and call this for each one)."""
+    if not 0 <= score <= 10:
+        raise FlywheelError(_("An NPS score is a whole number from 0 to 10."),
+                            code="invalid_score", fields={"score": _("Choose 0 to 10.")})
+    at = at or timezone.now()
+    category = NpsCategory.for_score(score)
+    Customer.objects.filter(pk=customer.pk).update(
+        nps_score=score, nps_category=category, nps_answered_at=at
+    )
+    customer.nps_score, customer.nps_category, customer.nps_answered_at = score, category, at

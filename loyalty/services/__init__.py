@@ -3,11 +3,13 @@
 Import as `from loyalty import services`; each name below is public."""
 
 from .ledger import (
+    activity_rule_get,
     earning_rule_update,
     loyalty_account_get_or_create,
     order_points,
     points_adjust,
     points_award,
+    points_award_for_activity,
     points_award_for_order,
     points_release_due,
     points_reverse_for_refund,
@@ -22,11 +24,13 @@ from .rewards import (
 )
 
 __all__ = [
+    "activity_rule_get",
     "earning_rule_update",
     "loyalty_account_get_or_create",
     "order_points",
     "points_adjust",
     "points_award",
+    "points_award_for_activity",
     "points_award_for_order",
     "points_release_due",
     "points_reverse_for_refund",

@@ -125,6 +125,26 @@ def points_award_for_order(*, order: Order) -> PointsEntry | None:
     )
 
 
+def activity_rule_get(*, activity_kind: str) -> EarningRule | None:
+    """The active rule that awards points for this kind of activity, if any."""
+    return (EarningRule.objects.filter(kind=EarningRule.Kind.ACTIVITY, is_active=True,
+                                       activity_kind=activity_kind)
+            .order_by("-points", "pk").first())
+
+
+def points_award_for_activity(*, activity: Activity) -> PointsEntry | None:
+    """Earn the fixed points of the active rule for this kind of activity (quiz completed, NPS
+    answered, referral converted, a custom activity the shop posted...), once per activity
+    (key `activity:<id>:earn`). The points are available at once."""
+    rule = activity_rule_get(activity_kind=activity.kind)
+    if rule is None or rule.points == 0:
+        return None
+    return points_award(
+        customer=activity.customer, points=rule.points, key=f"activity:{activity.pk}:earn",
+        kind=Kind.EARN, activity=activity, rule=rule,
+    )
+
+
 def points_release_due(*, now: dt.datetime | None = None, batch_size: int = 500) -> int:
     """Make held points available once their hold has passed: each due lot gets released_at and
     a `release` entry for what remains of it (key `lot:<id>:release`), moving those points from
