@@ -514,7 +514,8 @@ class Redemption(models.Model):
     reward = models.ForeignKey(
         Reward, on_delete=models.PROTECT, related_name="redemptions", verbose_name=_("reward")
     )
-    points = models.PositiveIntegerField(_("points"), help_text=_("The reward's cost then."))
+    points = models.PositiveIntegerField(
+        _("points"), help_text=_("The reward's cost then; 0 for a voucher given as a gift."))
     code = models.CharField(_("voucher code"), max_length=20, unique=True)
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.ISSUED
@@ -534,7 +535,6 @@ class Redemption(models.Model):
         verbose_name_plural = _("redemptions")
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(points__gt=0), name="redemption_points_gt_0"),
             models.UniqueConstraint(
                 fields=["account", "client_key"], condition=~Q(client_key=""),
                 name="redemption_unique_client_key",

@@ -77,3 +77,62 @@ class Product(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.sku})"
+
+
+class Quiz(models.Model):
+    """An onboarding quiz. Staff edit its questions and choices (the draft); publishing freezes
+    the draft into a new `QuizVersion`, which is what shoppers take."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    slug = models.SlugField(_("slug"), max_length=80, unique=True,
+                            help_text=_("The quiz's address: /quizzes/<slug>/."))
+    title = models.CharField(_("title"), max_length=200)
+    intro = models.TextField(_("intro"), blank=True)
+    cover_image = models.ImageField(_("cover image"), upload_to="quizzes/covers/", blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices,
+                              default=Status.DRAFT)
+    results_heading = models.CharField(_("results heading"), max_length=200, blank=True)
+    results_text = models.TextField(_("results text"), blank=True)
+    recommend_count = models.PositiveSmallIntegerField(
+        _("products to recommend"), default=3, validators=[MinValueValidator(1)],
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("quiz")
+        verbose_name_plural = _("quizzes")
+        ordering = ["title"]
+
+    def __str__(self):
+        return self.title
+
+
+class QuizVersion(models.Model):
+    """A published, frozen copy of a quiz: `definition` is the whole quiz as plain data (see
+    quizzes/definition.py for its shape). Responses point at the version they answered, so
+    later edits never change what an earlier shopper saw or what their answers meant."""
+
+    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="versions",
+                             verbose_name=_("quiz"))
+    number = models.PositiveIntegerField(_("version"))
+    definition = models.JSONField(_("definition"))
+    published_at = models.DateTimeField(_("published"), default=timezone.now)
+    published_by = models.ForeignKey(
+        "customers.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("published by"),
+    )
+
+    class Meta:
+        verbose_name = _("quiz version")
+        verbose_name_plural = _("quiz versions")
+        ordering = ["quiz", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["quiz", "number"], name="quizversion_unique_number"),
+        ]
+
+    def __str__(self):
+        return f"{self.quiz} v{self.number}"

@@ -19,6 +19,7 @@ from .rewards import (
     redemption_create,
     voucher_cancel,
     voucher_code_generate,
+    voucher_grant,
     voucher_use,
     vouchers_use_for_order,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "redemption_create",
     "voucher_cancel",
     "voucher_code_generate",
+    "voucher_grant",
     "voucher_use",
     "vouchers_use_for_order",
 ]

@@ -98,6 +98,33 @@ def redemption_create(
     return redemption
 
 
+def voucher_grant(
+    *, customer: Customer, reward: Reward, key: str, now: dt.datetime | None = None,
+) -> Redemption:
+    """Issue a reward's voucher as a gift, costing no points: a tier's entry reward, a referred
+    friend's welcome voucher, a win-back offer. Once per `key` (derived from the cause, e.g.
+    `tier:3:entry`): a second call returns the first voucher. The reward's activity window is
+    not checked (staff chose to give it), but its stock is: an empty stock is
+    reward_out_of_stock."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        account = loyalty_account_get_or_create(customer=customer)
+        existing = Redemption.objects.filter(account=account, client_key=key).first()
+        if existing:
+            return existing
+        redemption = _insert_redemption(
+            account=account, reward=reward, points=0, client_key=key,
+            expires_at=now + dt.timedelta(days=reward.voucher_valid_days), created_at=now,
+        )
+        if redemption is None:
+            return Redemption.objects.get(account=account, client_key=key)
+        if reward.stock is not None and not Reward.objects.filter(
+            pk=reward.pk, stock__gt=0
+        ).update(stock=F("stock") - 1):
+            raise RewardOutOfStock(_("This reward is out of stock."))
+    return redemption
+
+
 def _mark_used(redemption: Redemption, *, now: dt.datetime, order_reference: str) -> None:
     redemption.status = Status.USED
     redemption.used_at = now

@@ -307,3 +307,17 @@ def test_a_reward_missing_its_kinds_fields_gets_a_clear_error_in_admin(admin_cli
     assert response.status_code == 200
     assert "percent" in response.context["adminform"].form.errors
     assert not Reward.objects.exists()
+
+
+def test_a_granted_voucher_costs_nothing_and_is_issued_once_per_key():
+    customer = CustomerFactory()
+    reward = RewardFactory(cost=500, stock=3)
+
+    first = services.voucher_grant(customer=customer, reward=reward, key="tier:1:entry")
+    again = services.voucher_grant(customer=customer, reward=reward, key="tier:1:entry")
+
+    assert again.pk == first.pk
+    assert first.points == 0 and first.status == "issued"
+    assert balance_get(customer=customer)["balance"] == 0
+    reward.refresh_from_db()
+    assert reward.stock == 2
