@@ -139,6 +139,11 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Flywheel <loyalty@localhost>")
+# The shop's name and the public address of this service, for links in emails and share cards.
+SITE_NAME = os.environ.get("SITE_NAME", "Flywheel demo shop")
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Where staff alerts go (detractor follow-ups, flagged referrals); empty sends none.
+STAFF_ALERT_EMAIL = os.environ.get("STAFF_ALERT_EMAIL", "")
 
 # Security: on whenever DEBUG is off (passes `manage.py check --deploy`).
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG

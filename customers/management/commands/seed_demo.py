@@ -5,6 +5,7 @@ import datetime as dt
 import random
 from decimal import Decimal
 
+from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -98,6 +99,13 @@ class Command(BaseCommand):
             services.customer_link_user(user=shopper)
             self.profiles(rng, today)
             raw_key = self.api_key()
+
+        # The upper apps add their demo data with their own `seed_demo_<app>` commands
+        # (customers may not import them); each is idempotent, run in layer order.
+        for name in ("seed_demo_loyalty", "seed_demo_quizzes", "seed_demo_referrals",
+                     "seed_demo_segments"):
+            if name in get_commands():
+                call_command(name, stdout=self.stdout)
 
         after = self.counts()
         self.stdout.write(self.style.SUCCESS(_("Demo shop ready.")))
