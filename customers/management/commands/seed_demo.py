@@ -103,7 +103,7 @@ class Command(BaseCommand):
         # The upper apps add their demo data with their own `seed_demo_<app>` commands
         # (customers may not import them); each is idempotent, run in layer order.
         for name in ("seed_demo_loyalty", "seed_demo_quizzes", "seed_demo_referrals",
-                     "seed_demo_segments"):
+                     "seed_demo_nps", "seed_demo_segments"):
             if name in get_commands():
                 call_command(name, stdout=self.stdout)
 
