@@ -188,6 +188,11 @@ class QuizResponse(models.Model):
     started_at = models.DateTimeField(_("started"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True, db_index=True)
+    synced_at = models.DateTimeField(
+        _("added to profile"), null=True, blank=True, editable=False,
+        help_text=_("When the answers became profile attributes and the completion an "
+                    "activity; done once, when the response is completed by a known customer."),
+    )
 
     class Meta:
         verbose_name = _("quiz response")
