@@ -185,6 +185,11 @@ class QuizResponse(models.Model):
         help_text=_("What the engine recommended at completion, best first, kept so the hit "
                     "rate can be measured even after the catalog changes."),
     )
+    recommendations = models.JSONField(
+        _("recommendations"), default=list, blank=True, editable=False,
+        help_text=_("The same recommendations with their scores and reasons: "
+                    '[{"sku", "score", "reasons"}], shown on the results page.'),
+    )
     started_at = models.DateTimeField(_("started"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True, db_index=True)
