@@ -101,3 +101,8 @@ def customer_skus_bought(*, customer: Customer) -> frozenset[str]:
             .exclude(status=Order.Status.CANCELLED)
             .values_list("lines__sku", flat=True).distinct())
     return frozenset(sku for sku in skus if sku)
+
+
+def activity_get_by_key(*, key: str) -> Activity | None:
+    """The timeline row recorded with this idempotency key, or None."""
+    return Activity.objects.filter(key=key).first()

@@ -264,14 +264,19 @@ def answer_clean(question: QuestionDef, raw) -> Answer:
     return Answer(value=text)
 
 
-def answers_clean(quiz: QuizDef, raw_answers: Mapping[str, object]) -> dict[str, Answer]:
+def answers_clean(
+    quiz: QuizDef, raw_answers: Mapping[str, object], *, submitted=None,
+) -> dict[str, Answer]:
     """Check a whole set of answers (question key -> raw answer) and return them clean, in
     path order. Every problem is reported, each under its question's key: an unknown
     question, an answer to a question that is not on the shopper's path, a missing required
     answer, or whatever `answer_clean` refuses. A set that does not reach the end raises
-    `answer_required` for the question the path stops at."""
+    `answer_required` for the question the path stops at. `submitted` (default: every key)
+    limits the "not on the path" and "unknown question" checks to the keys the shopper sent
+    now, so earlier answers that a new branch leaves behind are simply dropped."""
+    submitted = set(raw_answers if submitted is None else submitted)
     errors: dict[str, tuple[str, str]] = {}
-    for key in raw_answers:
+    for key in submitted:
         if quiz.question(key) is None:
             errors[key] = _error("unknown_question", _("There is no such question."))
     clean: dict[str, Answer] = {}
@@ -285,7 +290,7 @@ def answers_clean(quiz: QuizDef, raw_answers: Mapping[str, object]) -> dict[str,
             answer = Answer()
         clean[key] = answer
         key = next_question_key(question, answer)
-    for key in raw_answers:
+    for key in submitted:
         if key not in clean and key not in errors:
             errors[key] = _error("not_on_path",
                                  _("This question is not on the path your answers take."))
