@@ -169,3 +169,43 @@ class RewardFactory(factory.django.DjangoModelFactory):
     amount = Decimal("5.00")
     currency = "EUR"
     cost = 100
+
+
+# Quiz builder (quizbuild)
+
+
+class QuizFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "quizzes.Quiz"
+
+    slug = factory.Sequence(lambda n: f"quiz-{n}")
+    title = factory.Sequence(lambda n: f"Quiz {n}")
+
+
+class QuestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "quizzes.Question"
+
+    quiz = factory.SubFactory(QuizFactory)
+    position = factory.Sequence(lambda n: n)
+    text = factory.Sequence(lambda n: f"Question {n}?")
+    kind = "single"
+
+
+class ChoiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "quizzes.Choice"
+
+    question = factory.SubFactory(QuestionFactory)
+    position = factory.Sequence(lambda n: n)
+    label = factory.Sequence(lambda n: f"Answer {n}")
+    value = factory.Sequence(lambda n: f"answer-{n}")
+
+
+class ChoiceWeightFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "quizzes.ChoiceWeight"
+
+    choice = factory.SubFactory(ChoiceFactory)
+    tag = "oily-skin"
+    weight = 1
