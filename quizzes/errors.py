@@ -19,6 +19,21 @@ class InvalidProduct(FlywheelError):
     status = 400
 
 
+class InvalidQuiz(FlywheelError):
+    """A draft that breaks a building rule; `fields` maps each question's key to its problems."""
+
+    code = "invalid_quiz"
+    status = 400
+
+
+class InvalidGrid(FlywheelError):
+    """A mapping grid (or its CSV) with unknown choices or tags, or weights that are not whole
+    numbers; `fields` maps each bad row or cell to its problem. Nothing was written."""
+
+    code = "invalid_grid"
+    status = 400
+
+
 class InvalidDefinition(FlywheelError):
     """A quiz definition that can't be taken (unknown kinds, branches to nowhere)."""
 

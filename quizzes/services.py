@@ -12,9 +12,22 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from customers.errors import flatten_errors
+from quizzes.building import (  # the quiz builder's writes; callers use them from here
+    quiz_check,
+    quiz_definition_build,
+    quiz_duplicate,
+    quiz_grid_import,
+    quiz_grid_set,
+    quiz_publish,
+)
 from quizzes.errors import InvalidImage, InvalidProduct
 from quizzes.images import CleanImage, file_sha256, image_clean
 from quizzes.models import Product
+
+__all__ = [
+    "Outcome", "product_image_set", "product_upsert", "quiz_check", "quiz_definition_build",
+    "quiz_duplicate", "quiz_grid_import", "quiz_grid_set", "quiz_publish", "tags_normalise",
+]
 
 IMAGE_FIELDS = ["image", "thumbnail", "image_source_sha256", "updated_at"]
 
@@ -130,3 +143,4 @@ def _image_store(product: Product, clean: CleanImage | None, source_sha256: str)
     for name in old:
         if name not in kept:
             transaction.on_commit(lambda name=name: storage.delete(name))
+

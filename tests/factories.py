@@ -171,7 +171,48 @@ class RewardFactory(factory.django.DjangoModelFactory):
     cost = 100
 
 
-# Quizzes: published versions built straight from definition dicts, and responses.
+# Quiz builder (quizbuild)
+
+
+class QuizFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "quizzes.Quiz"
+
+    slug = factory.Sequence(lambda n: f"quiz-{n}")
+    title = factory.Sequence(lambda n: f"Quiz {n}")
+
+
+class QuestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "quizzes.Question"
+
+    quiz = factory.SubFactory(QuizFactory)
+    position = factory.Sequence(lambda n: n)
+    text = factory.Sequence(lambda n: f"Question {n}?")
+    kind = "single"
+
+
+class ChoiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "quizzes.Choice"
+
+    question = factory.SubFactory(QuestionFactory)
+    position = factory.Sequence(lambda n: n)
+    label = factory.Sequence(lambda n: f"Answer {n}")
+    value = factory.Sequence(lambda n: f"answer-{n}")
+
+
+class ChoiceWeightFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "quizzes.ChoiceWeight"
+
+    choice = factory.SubFactory(ChoiceFactory)
+    tag = "oily-skin"
+    weight = 1
+
+
+# Quiz taking (quiztake): published versions built straight from definition dicts, and
+# responses.
 def skin_quiz_definition(slug: str = "skin-routine", **overrides) -> dict:
     """A small branching quiz: oily skin asks about breakouts, dry skin skips to the climate;
     an optional email question ends it."""
@@ -223,23 +264,13 @@ def skin_quiz_definition(slug: str = "skin-routine", **overrides) -> dict:
     return definition
 
 
-class QuizFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = "quizzes.Quiz"
-        django_get_or_create = ("slug",)
-
-    slug = factory.Sequence(lambda n: f"quiz-{n}")
-    title = "Find your routine"
-    status = "published"
-
-
 class QuizVersionFactory(factory.django.DjangoModelFactory):
     """A published version; pass `definition=` to shape it (default: skin_quiz_definition)."""
 
     class Meta:
         model = "quizzes.QuizVersion"
 
-    quiz = factory.SubFactory(QuizFactory)
+    quiz = factory.SubFactory(QuizFactory, status="published")
     number = factory.Sequence(lambda n: n + 1)
     definition = factory.LazyAttribute(lambda o: skin_quiz_definition(slug=o.quiz.slug))
 
