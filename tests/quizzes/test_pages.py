@@ -9,8 +9,12 @@ from loyalty.selectors import balance_get
 from quizzes.models import QuizResponse, QuizViewDay
 from tests.factories import (
     ActivityRuleFactory,
+    ChoiceFactory,
+    ChoiceWeightFactory,
     CustomerFactory,
     ProductFactory,
+    QuestionFactory,
+    QuizFactory,
     QuizVersionFactory,
     UserFactory,
 )
@@ -137,9 +141,21 @@ def test_a_signed_in_customer_starts_as_themselves(client, version):
     assert QuizResponse.objects.get().customer == customer
 
 
-def test_preview_is_for_staff_and_saves_nothing(client, version):
-    assert client.get("/quizzes/skin/preview/").status_code == 302
+def test_preview_shows_the_draft_to_staff_and_saves_nothing(client, version):
+    draft = QuizFactory(slug="draft-quiz", title="Draft quiz", status="draft")
+    question = QuestionFactory(quiz=draft, text="Sunscreen every day?", attribute="spf")
+    yes = ChoiceFactory(question=question, label="Yes please", value="yes")
+    ChoiceWeightFactory(choice=yes, tag="dry-skin", weight=2)
+    assert client.get("/quizzes/draft-quiz/preview/").status_code == 302
+    assert client.get("/quizzes/draft-quiz/").status_code == 404
+
     client.force_login(UserFactory(is_staff=True))
-    page = client.get("/quizzes/skin/preview/")
-    assert page.status_code == 200
-    assert "Nothing is saved" in page.content.decode()
+    intro = client.get("/quizzes/draft-quiz/preview/").content.decode()
+    assert "Nothing is saved" in intro and "Draft quiz" in intro
+    first = client.post("/quizzes/draft-quiz/preview/start/")["Location"]
+    assert "Sunscreen every day?" in client.get(first).content.decode()
+    assert client.post(first, {"answer": f"c{yes.pk}"})["Location"] == \
+        "/quizzes/draft-quiz/preview/results/"
+    results = client.get("/quizzes/draft-quiz/preview/results/").content.decode()
+    assert "Rich balm" in results and "Because you said: Yes please" in results
+    assert not QuizResponse.objects.exists()
