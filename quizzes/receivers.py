@@ -2,12 +2,15 @@
 taken with their email or in their browser."""
 
 from django.contrib.auth.signals import user_logged_in
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from customers.models import Activity
 from customers.signals import activity_recorded
 
 from . import response_services
+from .models import Product
+from .response_selectors import catalog_cache_clear
 from .views import SESSION_KEY
 
 
@@ -25,3 +28,12 @@ def attach_session_responses_on_login(sender, *, request, user, **kwargs):
     tokens = list((request.session.get(SESSION_KEY) or {}).values()) if request else []
     if customer is not None and tokens:
         response_services.quiz_responses_attach(customer=customer, tokens=tokens)
+
+
+@receiver(post_save, sender=Product, dispatch_uid="quizzes_catalog_saved")
+@receiver(post_delete, sender=Product, dispatch_uid="quizzes_catalog_deleted")
+@receiver(post_save, sender="loyalty.Tier", dispatch_uid="quizzes_catalog_tier_saved")
+def catalog_changed(sender, **kwargs):
+    """This process's cached catalog is stale at once; other processes notice the change
+    through the catalog's fingerprint."""
+    catalog_cache_clear()

@@ -19,8 +19,7 @@ from quizzes import definition as qdef
 from quizzes.engine import ChosenAnswer, recommend
 from quizzes.errors import InvalidAnswers, ResponseCompleted
 from quizzes.models import Quiz, QuizAnswer, QuizResponse, QuizVersion, QuizViewDay
-from quizzes.response_selectors import response_answers
-from quizzes.selectors import catalog_for_engine
+from quizzes.response_selectors import catalog_cached, response_answers
 
 
 def quiz_view_count(*, quiz: Quiz, day: dt.date | None = None) -> None:
@@ -157,7 +156,7 @@ def recommendations_for(
                 ))
     known = customer is not None
     return recommend(
-        products=catalog_for_engine(), answers=chosen, limit=quiz.recommend_count,
+        products=catalog_cached(), answers=chosen, limit=quiz.recommend_count,
         owned_skus=customer_skus_bought(customer=customer) if known else frozenset(),
         tier_position=tier_position_get(customer=customer) if known else None,
     )

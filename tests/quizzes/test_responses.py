@@ -12,6 +12,7 @@ from loyalty.selectors import balance_get
 from quizzes import response_services as rs
 from quizzes.errors import InvalidAnswers, ResponseCompleted
 from quizzes.models import QuizAnswer, QuizResponse, QuizViewDay
+from quizzes.response_selectors import catalog_cache_clear
 from tests.factories import (
     ActivityRuleFactory,
     CustomerFactory,
@@ -268,12 +269,26 @@ def test_completing_costs_the_same_queries_whatever_the_catalog(
     customer = CustomerFactory()
     response = start(QuizVersionFactory(definition=definition), customer=customer)
     raw = {f"q{i}": f"c{i}a" for i in range(1, 11)}
+    catalog_cache_clear()
     with django_assert_num_queries(QUERIES_TO_COMPLETE_10_QUESTIONS):
         done = rs.quiz_response_answer_many(response=response, raw_answers=raw)
     assert len(done.recommended_skus) == 3
 
 
 # Lock and read the response and its answers, save all answers in one statement, read the
-# catalog once, the customer's bought SKUs once, their tier once, then the profile: one row per
-# attribute written (10), the activity and its points. Nothing grows with the catalog.
-QUERIES_TO_COMPLETE_10_QUESTIONS = 41
+# catalog's fingerprint and (cache cleared) the catalog once, the customer's bought SKUs once,
+# their tier once, then the profile: one row per attribute written (10), the activity and its
+# points. Nothing grows with the catalog.
+QUERIES_TO_COMPLETE_10_QUESTIONS = 42
+
+
+def test_the_catalog_is_read_again_when_it_changes(catalog):
+    raw = {"q1": "c2", "q3": ["c6"]}
+    assert rs.quiz_response_answer_many(response=start(), raw_answers=raw) \
+        .recommended_skus == ["BALM"]
+    ProductFactory(sku="THICK", tags=["dry-skin", "cold"], price=Decimal("1.00"))
+    assert rs.quiz_response_answer_many(response=start(), raw_answers=raw) \
+        .recommended_skus == ["THICK", "BALM"]
+    ProductFactory._meta.model.objects.filter(sku="BALM").update(active=False)
+    assert rs.quiz_response_answer_many(response=start(), raw_answers=raw) \
+        .recommended_skus == ["THICK"]
