@@ -188,19 +188,24 @@ class QuizResponseCreateApi(APIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         created = "response" not in values
+        consent = values["marketing_consent"]
         if created:
             customer = (customer_get(customer_id=values["customer_id"])
                         if "customer_id" in values else None)
-            response = services.quiz_response_start(
-                version=quiz_version_latest(slug=slug), customer=customer,
-                channel=QuizResponse.Channel.API)
+            version = quiz_version_latest(slug=slug)
+            if values["partial"]:
+                response = services.quiz_response_start(
+                    version=version, customer=customer, channel=QuizResponse.Channel.API)
+            else:
+                response = services.quiz_response_submit(
+                    version=version, customer=customer, raw_answers=values["answers"],
+                    consent=consent)
         else:
             response = quiz_response_get(pk=values["response"], slug=slug)
-        step = values["partial"] or not created
-        if values["answers"] or not step:
+        if values["answers"] and (values["partial"] or not created):
             response = services.quiz_response_answer_many(
-                response=response, raw_answers=values["answers"],
-                consent=values["marketing_consent"], complete=not step)
+                response=response, raw_answers=values["answers"], consent=consent,
+                complete=False)
         return Response(ResponseOutput(_response_data(request, response)).data,
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 

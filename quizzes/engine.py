@@ -4,6 +4,7 @@ Callers load the catalog (`selectors.catalog_for_engine`) and the shopper's answ
 the result back into products to show.
 """
 
+import heapq
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -96,24 +97,28 @@ def recommend(
             sku_totals[sku] = sku_totals.get(sku, 0) + weight
     weighted_tags = frozenset(tag_totals)
     ranked: list[tuple[int, ProductInfo]] = []
+    weight_of = tag_totals.__getitem__
     for product in products:
-        if product.sku not in sku_totals and not (product.tags & weighted_tags):
+        common = product.tags & weighted_tags
+        if not common and product.sku not in sku_totals:
             continue  # nothing spoke for it: score 0
         if not _eligible(product, excluded, required, owned_skus, tier_position):
             continue
-        score = sku_totals.get(product.sku, 0) + sum(
-            tag_totals.get(tag, 0) for tag in product.tags)
+        score = sku_totals.get(product.sku, 0) + sum(map(weight_of, common))
         if score > 0:
             ranked.append((score, product))
-    ranked.sort(key=lambda pair: (-pair[0], pair[1].price, pair[1].sku))
+    ranked = heapq.nsmallest(limit, ranked,
+                             key=lambda pair: (-pair[0], pair[1].price, pair[1].sku))
     return [
         Recommendation(sku=product.sku, score=score, reasons=tuple(dict.fromkeys(
             answer.label for answer in answers if answer.weight_for(product) > 0)))
-        for score, product in ranked[:limit]
+        for score, product in ranked
     ]
 
 
 def _refuse_duplicate_skus(products: Sequence[ProductInfo]) -> None:
+    if len({product.sku for product in products}) == len(products):
+        return
     seen: set[str] = set()
     for product in products:
         if product.sku in seen:

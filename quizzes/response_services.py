@@ -162,8 +162,28 @@ def recommendations_for(
     )
 
 
+def quiz_response_submit(
+    *, version: QuizVersion, raw_answers: dict, customer: Customer | None = None,
+    consent: bool = False, channel: str = QuizResponse.Channel.API,
+) -> QuizResponse:
+    """Take a whole quiz at once: the answers must take the shopper to the end (see
+    `answers_clean`: every problem is reported, each under its question's key, and nothing is
+    written). The response is written completed, with its answers and recommendations, and
+    added to the profile when the shopper is known, as `quiz_response_answer` would."""
+    quiz = qdef.definition_parse(version.definition)
+    answers = qdef.answers_clean(quiz, raw_answers)
+    with transaction.atomic():
+        response = QuizResponse(version=version, customer=customer, channel=channel,
+                                token=secrets.token_urlsafe(32))
+        for key, answer in answers.items():
+            if quiz.question(key).kind == qdef.EMAIL and answer.value:
+                response.email, response.consent_given = answer.value, consent
+        _complete(response, quiz, answers, save_answers=True)
+    return response
+
+
 def _complete(response: QuizResponse, quiz: qdef.QuizDef,
-              answers: dict[str, qdef.Answer]) -> None:
+              answers: dict[str, qdef.Answer], *, save_answers: bool = False) -> None:
     if response.customer is None and response.email:
         response.customer = _customer_for_email(response.email, consent=response.consent_given)
     recommendations = recommendations_for(quiz=quiz, answers=answers,
@@ -175,6 +195,8 @@ def _complete(response: QuizResponse, quiz: qdef.QuizDef,
     response.completed_at = timezone.now()
     response.current_question = ""
     response.save()
+    if save_answers:
+        _save_answers(response, quiz, answers, consent=response.consent_given)
     if response.customer is not None:
         quiz_response_sync(response=response)
 
