@@ -37,7 +37,7 @@ class ProductForm(forms.ModelForm):
     class Meta:
         model = Product
         fields = ["sku", "name", "url", "price", "currency", "tags", "image", "in_stock",
-                  "active", "consumable"]
+                  "active", "consumable", "min_tier"]
 
     def clean_image(self):
         image = self.cleaned_data.get("image")
@@ -54,7 +54,7 @@ class ProductAdmin(admin.ModelAdmin):
     form = ProductForm
     list_display = ["sku", "name", "price", "currency", "in_stock", "active", "consumable",
                     "thumbnail_preview"]
-    list_filter = ["active", "in_stock", "consumable", "currency"]
+    list_filter = ["active", "in_stock", "consumable", "currency", "min_tier"]
     search_fields = ["sku", "name"]
     readonly_fields = ["thumbnail_preview", "created_at", "updated_at"]
 
@@ -83,5 +83,10 @@ class ProductAdmin(admin.ModelAdmin):
         )
         if image is False:  # the "clear" box was ticked
             services.product_image_set(product=product, image=None)
+        services.product_min_tier_set(product=product, tier=data.get("min_tier"))
         obj.pk = product.pk
         obj.refresh_from_db()
+
+
+# Quiz responses (quiztake) live in their own module so the two branches' admin code stay apart.
+from quizzes import response_admin  # noqa: E402, F401

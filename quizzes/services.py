@@ -144,3 +144,11 @@ def _image_store(product: Product, clean: CleanImage | None, source_sha256: str)
         if name not in kept:
             transaction.on_commit(lambda name=name: storage.delete(name))
 
+
+def product_min_tier_set(*, product: Product, tier) -> Product:
+    """Make the product VIP-only from this loyalty tier up (None: for everyone). Quizzes then
+    recommend it only to signed-in customers whose tier's position is at least the tier's."""
+    if product.min_tier_id != (tier.pk if tier else None):
+        product.min_tier = tier
+        product.save(update_fields=["min_tier", "updated_at"])
+    return product

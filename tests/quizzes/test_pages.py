@@ -6,7 +6,8 @@ import pytest
 
 from customers.selectors import attributes_latest
 from loyalty.selectors import balance_get
-from quizzes.models import QuizResponse, QuizViewDay
+from quizzes import response_services as rs
+from quizzes.models import Product, QuizResponse, QuizViewDay
 from tests.factories import (
     ActivityRuleFactory,
     ChoiceFactory,
@@ -16,6 +17,7 @@ from tests.factories import (
     QuestionFactory,
     QuizFactory,
     QuizVersionFactory,
+    TierFactory,
     UserFactory,
 )
 
@@ -159,3 +161,23 @@ def test_preview_shows_the_draft_to_staff_and_saves_nothing(client, version):
     results = client.get("/quizzes/draft-quiz/preview/results/").content.decode()
     assert "Rich balm" in results and "Because you said: Yes please" in results
     assert not QuizResponse.objects.exists()
+
+
+def test_staff_read_a_response_and_make_a_product_vip_only(admin_client, version):
+    response = rs.quiz_response_submit(version=version,
+                                       raw_answers={"q1": "c2", "q3": ["c6"]})
+    listing = admin_client.get("/admin/quizzes/quizresponse/").content.decode()
+    assert "Completed" in listing
+    page = admin_client.get(f"/admin/quizzes/quizresponse/{response.pk}/change/")
+    assert page.status_code == 200 and "q3" in page.content.decode()
+
+    gold = TierFactory(name="Gold", position=2)
+    balm = Product.objects.get(sku="BALM")
+    form = admin_client.get(f"/admin/quizzes/product/{balm.pk}/change/")
+    assert 'name="min_tier"' in form.content.decode()
+    admin_client.post(f"/admin/quizzes/product/{balm.pk}/change/", {
+        "name": balm.name, "url": balm.url, "price": "19.90", "currency": "EUR",
+        "tags": "dry-skin, cold", "in_stock": "on", "active": "on", "min_tier": gold.pk,
+    })
+    balm.refresh_from_db()
+    assert balm.min_tier == gold
