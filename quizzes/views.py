@@ -6,7 +6,8 @@ The browser's responses live in the session ({slug: token}), so a reload or a la
 resumes where the shopper was. The preview keeps its answers in the session too and writes
 nothing to the database."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import wraps
 
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.files.storage import default_storage
@@ -20,7 +21,13 @@ from loyalty.selectors import activity_points_earned, activity_points_preview
 from quizzes import definition as qdef
 from quizzes import response_services as services
 from quizzes import services as catalog_services
-from quizzes.errors import InvalidAnswers, QuizNotFound, ResponseCompleted, ResponseNotFound
+from quizzes.errors import (
+    InvalidAnswers,
+    InvalidDefinition,
+    QuizNotFound,
+    ResponseCompleted,
+    ResponseNotFound,
+)
 from quizzes.models import Product, Quiz, QuizResponse
 from quizzes.response_selectors import (
     quiz_response_get,
@@ -82,7 +89,6 @@ class Taking:
     response: QuizResponse | None = None
     consent: bool = False
     email: str = ""
-    extra: dict = field(default_factory=dict)
 
     def url(self, name: str, key: str | None = None) -> str:
         args = [self.slug] if key is None else [self.slug, key]
@@ -190,53 +196,78 @@ def _results(request, taking: Taking, recommendations, *, points: int, earned: b
     })
 
 
+def _takeable(view):
+    """A quiz whose definition can't be taken (a branch to a deleted question...) gets a page
+    that says why instead of an error."""
+
+    @wraps(view)
+    def wrapper(request, slug, *args, **kwargs):
+        try:
+            return view(request, slug, *args, **kwargs)
+        except InvalidDefinition as exc:
+            return render(request, "quizzes/unavailable.html", {
+                "message": exc.message, "preview": "preview" in request.resolver_match.url_name,
+            }, status=400)
+
+    return wrapper
+
+
+def _previewable(view):
+    """Staff only, and `_takeable`."""
+    return staff_member_required(_takeable(view))
+
+
 # The real quiz.
 
-def _taking(request, slug: str, response: QuizResponse) -> Taking:
+def _taking(slug: str, response: QuizResponse) -> Taking:
     return Taking(slug=slug, quiz=qdef.definition_parse(response.version.definition),
                   answers=response_answers(response), urls=REAL_URLS, response=response,
                   consent=response.consent_given, email=response.email)
 
 
+@_takeable
 def quiz_intro(request, slug):
     version = _version(slug)
     quiz = qdef.definition_parse(version.definition)
     services.quiz_view_count(quiz=version.quiz)
     response = _session_response(request, slug)
-    taking = _taking(request, slug, response) if response else None
+    taking = _taking(slug, response) if response else None
     return _intro(request, slug, taking, quiz, REAL_URLS, preview=False,
                   cover=quiz.cover_image or version.quiz.cover_image.name)
 
 
+@_takeable
 @require_POST
 def quiz_start(request, slug):
     version = _version(slug)
     response = services.quiz_response_start(version=version, customer=_customer(request))
     _remember(request, slug, response.token)
-    return HttpResponseRedirect(_taking(request, slug, response).where_now())
+    return HttpResponseRedirect(_taking(slug, response).where_now())
 
 
+@_takeable
 def quiz_question(request, slug, key):
     response = _session_response(request, slug)
     if response is None:
         return HttpResponseRedirect(reverse("quiz", args=[slug]))
-    taking = _taking(request, slug, response)
+    taking = _taking(slug, response)
     if response.status == QuizResponse.Status.COMPLETED:
         return HttpResponseRedirect(taking.url("results"))
 
     def save(question, raw, consent):
         saved = services.quiz_response_answer(response=response, question_key=question.key,
                                               raw=raw, consent=consent)
-        return _taking(request, slug, saved)
+        return _taking(slug, saved)
 
     return _question_page(request, taking, key, save)
 
 
+@_takeable
 def quiz_results(request, slug):
     response = _session_response(request, slug)
     if response is None:
         return HttpResponseRedirect(reverse("quiz", args=[slug]))
-    taking = _taking(request, slug, response)
+    taking = _taking(slug, response)
     if response.status != QuizResponse.Status.COMPLETED:
         return HttpResponseRedirect(taking.where_now())
     activity = activity_get_by_key(key=services.completion_activity_key(response))
@@ -275,7 +306,7 @@ def _preview_store(request, slug: str, taking: Taking) -> None:
     request.session[PREVIEW_KEY] = previews
 
 
-@staff_member_required
+@_previewable
 def quiz_preview(request, slug):
     quiz, definition = _draft(slug)
     taking = _preview_taking(request, slug)
@@ -283,7 +314,7 @@ def quiz_preview(request, slug):
                   cover=definition.cover_image or quiz.cover_image.name)
 
 
-@staff_member_required
+@_previewable
 @require_POST
 def quiz_preview_start(request, slug):
     taking = _preview_taking(request, slug)
@@ -292,7 +323,7 @@ def quiz_preview_start(request, slug):
     return HttpResponseRedirect(taking.where_now())
 
 
-@staff_member_required
+@_previewable
 def quiz_preview_question(request, slug, key):
     taking = _preview_taking(request, slug)
 
@@ -309,7 +340,7 @@ def quiz_preview_question(request, slug, key):
     return _question_page(request, taking, key, save)
 
 
-@staff_member_required
+@_previewable
 def quiz_preview_results(request, slug):
     taking = _preview_taking(request, slug)
     path, current = qdef.path_walk(taking.quiz, taking.answers)

@@ -19,6 +19,7 @@ from tests.factories import (
     QuizVersionFactory,
     TierFactory,
     UserFactory,
+    skin_quiz_definition,
 )
 
 pytestmark = pytest.mark.django_db
@@ -181,3 +182,13 @@ def test_staff_read_a_response_and_make_a_product_vip_only(admin_client, version
     })
     balm.refresh_from_db()
     assert balm.min_tier == gold
+
+
+def test_a_quiz_that_cannot_be_taken_says_why(client, api):
+    broken = skin_quiz_definition(slug="broken")
+    broken["questions"][0]["next"] = "q-deleted"
+    QuizVersionFactory(quiz__slug="broken", definition=broken)
+    page = client.get("/quizzes/broken/")
+    assert page.status_code == 400
+    assert "leads to an unknown question" in page.content.decode()
+    assert api.get("/api/v1/quizzes/broken/").json()["error"]["code"] == "invalid_definition"
