@@ -43,7 +43,7 @@ def quiz_response_start(
 
 
 def _locked(response: QuizResponse) -> QuizResponse:
-    locked = (QuizResponse.objects.select_for_update().select_related("version")
+    locked = (QuizResponse.objects.select_for_update(of=("self",)).select_related("version")
               .get(pk=response.pk))
     if locked.status == QuizResponse.Status.COMPLETED:
         raise ResponseCompleted(_("This quiz is already completed; start it again to change "
@@ -217,9 +217,8 @@ def quiz_response_sync(*, response: QuizResponse) -> QuizResponse:
     timeline as `quiz_completed` (key per response), which earns the loyalty rule's points
     once. Does nothing for an anonymous, unfinished or already synced response."""
     with transaction.atomic():
-        response = (QuizResponse.objects.select_for_update().select_related("version__quiz",
-                                                                            "customer")
-                    .get(pk=response.pk))
+        response = (QuizResponse.objects.select_for_update(of=("self",))
+                    .select_related("version__quiz", "customer").get(pk=response.pk))
         customer = response.customer
         if (customer is None or response.synced_at is not None
                 or response.status != QuizResponse.Status.COMPLETED):
@@ -272,7 +271,7 @@ def quiz_responses_attach(*, customer: Customer, tokens: Collection[str] = ()) -
     if tokens:
         mine |= Q(token__in=list(tokens))
     with transaction.atomic():
-        ids = list(QuizResponse.objects.select_for_update()
+        ids = list(QuizResponse.objects.select_for_update(of=("self",))
                    .filter(mine, customer__isnull=True).values_list("pk", flat=True))
         QuizResponse.objects.filter(pk__in=ids).update(customer=customer)
         for response in QuizResponse.objects.filter(
