@@ -299,13 +299,6 @@ def answers_clean(
     return clean
 
 
-def answer_labels(question: QuestionDef, answer: Answer) -> list[str]:
-    """What the shopper said, for people: the chosen labels or the value."""
-    if question.has_choices:
-        return [question.choice(key).label for key in answer.choice_keys if question.choice(key)]
-    return [answer.value] if answer.value else []
-
-
 def answer_attribute_value(question: QuestionDef, answer: Answer) -> str:
     """The profile attribute value an answer writes: the chosen choices' values (or labels,
     when a choice has no value) joined by commas, or the answer's value."""

@@ -3,7 +3,7 @@
 import threading
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Max, OuterRef, Q, Subquery, Sum
 from django.utils.translation import gettext as _
 
 from customers.models import Customer
@@ -12,12 +12,6 @@ from quizzes.engine import ProductInfo
 from quizzes.errors import QuizNotFound, ResponseNotFound
 from quizzes.models import Product, Quiz, QuizResponse, QuizVersion
 from quizzes.selectors import catalog_for_engine
-
-
-def quiz_published_list() -> QuerySet[Quiz]:
-    """Published quizzes that have a version, each annotated with `latest_number`."""
-    return (Quiz.objects.filter(status=Quiz.Status.PUBLISHED, versions__isnull=False)
-            .annotate(latest_number=Max("versions__number")).order_by("title"))
 
 
 def quiz_version_latest(*, slug: str) -> QuizVersion:
@@ -83,11 +77,6 @@ def quiz_response_latest_completed(*, customer: Customer) -> QuizResponse | None
     return (QuizResponse.objects.select_related("version__quiz")
             .filter(customer=customer, status=QuizResponse.Status.COMPLETED)
             .order_by("-completed_at", "-pk").first())
-
-
-def response_path(*, response: QuizResponse, quiz: qdef.QuizDef) -> tuple[list[str], str | None]:
-    """The questions the response answered on its path, and the one it is on."""
-    return qdef.path_walk(quiz, response_answers(response))
 
 
 def response_answers(response: QuizResponse) -> dict[str, qdef.Answer]:
