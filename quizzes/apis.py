@@ -2,7 +2,7 @@
 its questions, choices and branching, and answer it (all at once, or step by step) to get the
 recommendations."""
 
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -30,6 +30,7 @@ def _absolute(request, url: str) -> str:
 
 
 class QuizListApi(APIView):
+    @extend_schema_serializer(component_name="QuizSummary")
     class Output(serializers.Serializer):
         slug = serializers.CharField()
         title = serializers.CharField()
@@ -53,7 +54,7 @@ class QuizListApi(APIView):
         return Response(self.Output(rows, many=True).data)
 
 
-class ChoiceOutput(serializers.Serializer):
+class QuizChoiceOutput(serializers.Serializer):
     key = serializers.CharField()
     label = serializers.CharField()
     value = serializers.CharField()
@@ -64,7 +65,7 @@ class ChoiceOutput(serializers.Serializer):
         "question's next.")
 
 
-class QuestionOutput(serializers.Serializer):
+class QuizQuestionOutput(serializers.Serializer):
     key = serializers.CharField()
     text = serializers.CharField()
     help_text = serializers.CharField()
@@ -74,7 +75,7 @@ class QuestionOutput(serializers.Serializer):
     max_choices = serializers.IntegerField(allow_null=True)
     next = serializers.CharField(allow_null=True,
                                  help_text="The question that follows, or null for the end.")
-    choices = ChoiceOutput(many=True)
+    choices = QuizChoiceOutput(many=True)
 
 
 def _question_data(request, question: qdef.QuestionDef) -> dict:
@@ -92,6 +93,7 @@ def _question_data(request, question: qdef.QuestionDef) -> dict:
 
 
 class QuizDetailApi(APIView):
+    @extend_schema_serializer(component_name="QuizDetail")
     class Output(serializers.Serializer):
         slug = serializers.CharField()
         version = serializers.IntegerField()
@@ -102,7 +104,7 @@ class QuizDetailApi(APIView):
         results_text = serializers.CharField()
         recommend_count = serializers.IntegerField()
         first_question = serializers.CharField(allow_null=True)
-        questions = QuestionOutput(many=True)
+        questions = QuizQuestionOutput(many=True)
 
     @extend_schema(responses={200: Output, 404: ErrorSerializer}, operation_id="quiz_retrieve",
                    tags=TAGS, summary="A published quiz: questions, choices and branching")
@@ -118,7 +120,7 @@ class QuizDetailApi(APIView):
         }).data)
 
 
-class RecommendationOutput(serializers.Serializer):
+class QuizRecommendationOutput(serializers.Serializer):
     sku = serializers.CharField()
     name = serializers.CharField()
     url = serializers.CharField()
@@ -129,7 +131,7 @@ class RecommendationOutput(serializers.Serializer):
     reasons = serializers.ListField(child=serializers.CharField())
 
 
-class ResponseOutput(serializers.Serializer):
+class QuizResponseOutput(serializers.Serializer):
     id = serializers.IntegerField()
     quiz = serializers.CharField()
     version = serializers.IntegerField()
@@ -140,7 +142,7 @@ class ResponseOutput(serializers.Serializer):
     answers = serializers.DictField(
         child=serializers.JSONField(),
         help_text="Answers so far: question key -> choice keys (choice questions) or value.")
-    recommendations = RecommendationOutput(many=True)
+    recommendations = QuizRecommendationOutput(many=True)
     points = serializers.IntegerField(
         help_text="Points the completion earned, or (not known yet / not completed) the points "
         "it would earn once the shopper is known.")
@@ -148,6 +150,7 @@ class ResponseOutput(serializers.Serializer):
 
 
 class QuizResponseCreateApi(APIView):
+    @extend_schema_serializer(component_name="QuizAnswers")
     class Input(serializers.Serializer):
         response = serializers.IntegerField(
             required=False, help_text="Continue this response (step by step); omit to start.")
@@ -166,7 +169,7 @@ class QuizResponseCreateApi(APIView):
 
     @extend_schema(
         request=Input,
-        responses={200: ResponseOutput, 201: ResponseOutput, 400: ErrorSerializer,
+        responses={200: QuizResponseOutput, 201: QuizResponseOutput, 400: ErrorSerializer,
                    404: ErrorSerializer, 409: ErrorSerializer},
         operation_id="quiz_response_create", tags=TAGS,
         summary="Answer a quiz and get recommendations",
@@ -206,7 +209,7 @@ class QuizResponseCreateApi(APIView):
             response = services.quiz_response_answer_many(
                 response=response, raw_answers=values["answers"], consent=consent,
                 complete=False)
-        return Response(ResponseOutput(_response_data(request, response)).data,
+        return Response(QuizResponseOutput(_response_data(request, response)).data,
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
