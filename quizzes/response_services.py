@@ -106,9 +106,14 @@ def quiz_response_answer_many(
     if not complete:
         quiz = qdef.definition_parse(response.version.definition)
         order = {question.key: i for i, question in enumerate(quiz.questions)}
-        for key in sorted(raw_answers, key=lambda k: order.get(k, len(order))):
+        pending = dict(raw_answers)
+        while pending:
+            # The question the shopper is on first, so answers follow the branches they
+            # open; otherwise an earlier answer changed (or one off the path, refused).
+            key = (response.current_question if response.current_question in pending
+                   else min(pending, key=lambda k: order.get(k, len(order))))
             response = quiz_response_answer(response=response, question_key=key,
-                                            raw=raw_answers[key], consent=consent)
+                                            raw=pending.pop(key), consent=consent)
         return response
     with transaction.atomic():
         response = _locked(response)

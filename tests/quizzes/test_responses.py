@@ -292,3 +292,17 @@ def test_the_catalog_is_read_again_when_it_changes(catalog):
     ProductFactory._meta.model.objects.filter(sku="BALM").update(active=False)
     assert rs.quiz_response_answer_many(response=start(), raw_answers=raw) \
         .recommended_skus == ["THICK"]
+
+
+def test_step_answers_follow_the_branch_even_when_it_jumps_back_in_the_list():
+    definition = skin_quiz_definition()
+    # q3 (climate) is listed last but asked first; its answer leads to q1.
+    q3 = definition["questions"].pop(2)
+    q3["next"] = "q1"
+    definition["questions"].append(q3)
+    definition["first_question"] = "q3"
+    definition["questions"][0]["choices"][1]["next"] = "q4"
+    response = start(QuizVersionFactory(definition=definition))
+    response = rs.quiz_response_answer_many(
+        response=response, raw_answers={"q1": "c2", "q3": ["c6"]}, complete=False)
+    assert response.current_question == "q4"
