@@ -92,3 +92,17 @@ def _order(order: Order) -> dict:
 
 def _iso(value):
     return value.isoformat() if value else None
+
+
+def customer_skus_bought(*, customer: Customer) -> frozenset[str]:
+    """The SKUs on the customer's paid, not cancelled orders (one query), so recommendations
+    can leave out what they already own."""
+    skus = (Order.objects.filter(customer=customer, paid_at__isnull=False)
+            .exclude(status=Order.Status.CANCELLED)
+            .values_list("lines__sku", flat=True).distinct())
+    return frozenset(sku for sku in skus if sku)
+
+
+def activity_get_by_key(*, key: str) -> Activity | None:
+    """The timeline row recorded with this idempotency key, or None."""
+    return Activity.objects.filter(key=key).first()

@@ -60,6 +60,12 @@ class Product(models.Model):
         help_text=_("Bought again and again (e.g. a cleanser): still recommended to customers "
                     "who already bought it."),
     )
+    min_tier = models.ForeignKey(
+        "loyalty.Tier", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("VIP only from tier"),
+        help_text=_("Leave empty for everyone. Set a tier to recommend this product only to "
+                    "signed-in customers in that tier or a higher one."),
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -318,3 +324,123 @@ class ChoiceWeight(models.Model):
 
     def __str__(self):
         return f"{self.choice}: {self.tag or self.product} {self.weight:+d}"
+
+
+class QuizResponse(models.Model):
+    """One shopper's pass through a quiz version. Saved as they go (a reload resumes at
+    `current_question`); `token` is the secret that lets the same browser or storefront
+    continue it. `customer` is set when the shopper is known (signed in, or gave their email
+    with consent, or signed up later with that email)."""
+
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in_progress", _("In progress")
+        COMPLETED = "completed", _("Completed")
+
+    class Channel(models.TextChoices):
+        PAGE = "page", _("Shop page")
+        API = "api", _("API")
+
+    version = models.ForeignKey(QuizVersion, on_delete=models.PROTECT, related_name="responses",
+                                verbose_name=_("version"))
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="quiz_responses", verbose_name=_("customer"),
+    )
+    email = models.EmailField(_("email"), blank=True,
+                              help_text=_("Given on an email question; empty when none."))
+    consent_given = models.BooleanField(
+        _("marketing consent"), default=False,
+        help_text=_("Ticked the marketing-consent box on the email question (unticked by "
+                    "default)."),
+    )
+    token = models.CharField(_("resume token"), max_length=64, unique=True, editable=False)
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices,
+                               default=Channel.PAGE)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices,
+                              default=Status.IN_PROGRESS, db_index=True)
+    current_question = models.CharField(
+        _("current question"), max_length=32, blank=True,
+        help_text=_("Key of the question the shopper is on; empty once completed."),
+    )
+    recommended_skus = models.JSONField(
+        _("recommended SKUs"), default=list, blank=True,
+        help_text=_("What the engine recommended at completion, best first, kept so the hit "
+                    "rate can be measured even after the catalog changes."),
+    )
+    recommendations = models.JSONField(
+        _("recommendations"), default=list, blank=True, editable=False,
+        help_text=_("The same recommendations with their scores and reasons: "
+                    '[{"sku", "score", "reasons"}], shown on the results page.'),
+    )
+    started_at = models.DateTimeField(_("started"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True, db_index=True)
+    synced_at = models.DateTimeField(
+        _("added to profile"), null=True, blank=True, editable=False,
+        help_text=_("When the answers became profile attributes and the completion an "
+                    "activity; done once, when the response is completed by a known customer."),
+    )
+
+    class Meta:
+        verbose_name = _("quiz response")
+        verbose_name_plural = _("quiz responses")
+        ordering = ["-started_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(status="completed", completed_at__isnull=False)
+                           | Q(status="in_progress", completed_at__isnull=True)),
+                name="quizresponse_completed_at_matches_status",
+            ),
+        ]
+        indexes = [models.Index(fields=["customer", "status", "-completed_at"],
+                                name="quizresponse_customer_done")]
+
+    def __str__(self):
+        return f"{self.version} #{self.pk}"
+
+
+class QuizAnswer(models.Model):
+    """The shopper's answer to one question of a response: chosen choice keys (single and
+    multiple choice) or a value (scale, text, email, birthday). One per response and question;
+    answering again replaces it."""
+
+    response = models.ForeignKey(QuizResponse, on_delete=models.CASCADE, related_name="answers",
+                                 verbose_name=_("response"))
+    question_key = models.CharField(_("question"), max_length=32)
+    choice_keys = models.JSONField(_("choices"), default=list, blank=True)
+    value = models.CharField(_("value"), max_length=255, blank=True)
+    answered_at = models.DateTimeField(_("answered"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("quiz answer")
+        verbose_name_plural = _("quiz answers")
+        ordering = ["response", "answered_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["response", "question_key"],
+                                    name="quizanswer_unique_question"),
+        ]
+
+    def __str__(self):
+        return f"{self.response_id}:{self.question_key}"
+
+
+class QuizViewDay(models.Model):
+    """How many times a quiz's intro page was viewed on a day: one row per quiz and day,
+    incremented with F() so counting views never grows a table without bound."""
+
+    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="view_days",
+                             verbose_name=_("quiz"))
+    day = models.DateField(_("day"))
+    views = models.PositiveIntegerField(_("views"), default=0)
+
+    class Meta:
+        verbose_name = _("quiz views per day")
+        verbose_name_plural = _("quiz views per day")
+        ordering = ["quiz", "-day"]
+        constraints = [
+            models.UniqueConstraint(fields=["quiz", "day"], name="quizviewday_unique_day"),
+            models.CheckConstraint(condition=Q(views__gte=0), name="quizviewday_views_gte_0"),
+        ]
+
+    def __str__(self):
+        return f"{self.quiz} {self.day}: {self.views}"

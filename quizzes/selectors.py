@@ -15,11 +15,12 @@ def catalog_for_engine() -> list[ProductInfo]:
     rows = (
         Product.objects.filter(active=True, in_stock=True)
         .order_by("sku")
-        .values_list("sku", "price", "tags", "consumable")
+        .values_list("sku", "price", "tags", "consumable", "min_tier__position")
     )
     return [
-        ProductInfo(sku=sku, price=price, tags=frozenset(tags), consumable=consumable)
-        for sku, price, tags, consumable in rows
+        ProductInfo(sku=sku, price=price, tags=frozenset(tags), consumable=consumable,
+                    min_tier_position=min_tier_position)
+        for sku, price, tags, consumable, min_tier_position in rows
     ]
 
 

@@ -209,3 +209,76 @@ class ChoiceWeightFactory(factory.django.DjangoModelFactory):
     choice = factory.SubFactory(ChoiceFactory)
     tag = "oily-skin"
     weight = 1
+
+
+# Quiz taking (quiztake): published versions built straight from definition dicts, and
+# responses.
+def skin_quiz_definition(slug: str = "skin-routine", **overrides) -> dict:
+    """A small branching quiz: oily skin asks about breakouts, dry skin skips to the climate;
+    an optional email question ends it."""
+    definition = {
+        "slug": slug, "title": "Find your routine", "intro": "Four quick questions.",
+        "cover_image": "", "results_heading": "Your routine",
+        "results_text": "Picked for you.", "recommend_count": 3, "first_question": "q1",
+        "questions": [
+            {"key": "q1", "text": "What's your skin type?", "help_text": "", "kind": "single",
+             "required": True, "attribute": "skin_type", "max_choices": None, "next": "q2",
+             "choices": [
+                 {"key": "c1", "label": "Oily", "value": "oily", "image": "",
+                  "tag_weights": {"oily-skin": 3}, "product_weights": {},
+                  "excluded_tags": [], "required_tags": [], "next": None},
+                 {"key": "c2", "label": "Dry", "value": "dry", "image": "",
+                  "tag_weights": {"dry-skin": 3}, "product_weights": {},
+                  "excluded_tags": [], "required_tags": [], "next": "q3"},
+             ]},
+            {"key": "q2", "text": "Do you break out easily?", "help_text": "", "kind": "single",
+             "required": True, "attribute": "breakouts", "max_choices": None, "next": "q3",
+             "choices": [
+                 {"key": "c3", "label": "Often", "value": "often", "image": "",
+                  "tag_weights": {"acne": 2}, "product_weights": {}, "excluded_tags": [],
+                  "required_tags": [], "next": None},
+                 {"key": "c4", "label": "Rarely", "value": "rarely", "image": "",
+                  "tag_weights": {}, "product_weights": {}, "excluded_tags": [],
+                  "required_tags": [], "next": None},
+             ]},
+            {"key": "q3", "text": "Where do you live?", "help_text": "Pick up to two.",
+             "kind": "multiple", "required": True, "attribute": "climate", "max_choices": 2,
+             "next": "q4",
+             "choices": [
+                 {"key": "c5", "label": "Humid climate", "value": "humid", "image": "",
+                  "tag_weights": {"humid": 1}, "product_weights": {}, "excluded_tags": [],
+                  "required_tags": [], "next": None},
+                 {"key": "c6", "label": "Cold climate", "value": "cold", "image": "",
+                  "tag_weights": {"cold": 1}, "product_weights": {}, "excluded_tags": [],
+                  "required_tags": [], "next": None},
+                 {"key": "c7", "label": "Fragrance-free only", "value": "fragrance-free",
+                  "image": "", "tag_weights": {}, "product_weights": {},
+                  "excluded_tags": ["fragrance"], "required_tags": [], "next": None},
+             ]},
+            {"key": "q4", "text": "Where shall we send your routine?", "help_text": "",
+             "kind": "email", "required": False, "attribute": "", "max_choices": None,
+             "next": None, "choices": []},
+        ],
+    }
+    definition.update(overrides)
+    return definition
+
+
+class QuizVersionFactory(factory.django.DjangoModelFactory):
+    """A published version; pass `definition=` to shape it (default: skin_quiz_definition)."""
+
+    class Meta:
+        model = "quizzes.QuizVersion"
+
+    quiz = factory.SubFactory(QuizFactory, status="published")
+    number = factory.Sequence(lambda n: n + 1)
+    definition = factory.LazyAttribute(lambda o: skin_quiz_definition(slug=o.quiz.slug))
+
+
+class QuizResponseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "quizzes.QuizResponse"
+
+    version = factory.SubFactory(QuizVersionFactory)
+    token = factory.Sequence(lambda n: f"token-{n}")
+    current_question = "q1"
