@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -250,15 +251,11 @@ class QuizAdmin(admin.ModelAdmin):
         if not quiz.pk:
             return "—"
         links = [
-            (f"/quizzes/{quiz.slug}/preview/", _("Preview")),
+            (reverse("quiz_preview", args=[quiz.slug]), _("Preview")),
             (reverse("admin:quizzes_quiz_grid", args=[quiz.pk]), _("Mapping grid")),
+            (reverse("admin:quizzes_quiz_analytics", args=[quiz.pk]), _("Analytics")),
         ]
-        if "analytics" in self.tool_urls:
-            links.append((reverse("admin:quizzes_quiz_analytics", args=[quiz.pk]),
-                          _("Analytics")))
         return format_html_join(" · ", '<a href="{}">{}</a>', links)
-
-    tool_urls = ("grid",)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -307,6 +304,8 @@ class QuizAdmin(admin.ModelAdmin):
                  name="quizzes_quiz_grid"),
             path("<int:quiz_id>/grid/export/", self.admin_site.admin_view(self.grid_export),
                  name="quizzes_quiz_grid_export"),
+            path("<int:quiz_id>/analytics/", self.admin_site.admin_view(self.analytics_view),
+                 name="quizzes_quiz_analytics"),
         ]
         return own + super().get_urls()
 
@@ -397,12 +396,53 @@ class QuizAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/quizzes/quiz/grid.html", context)
 
+    def analytics_view(self, request, quiz_id):
+        """The quiz's funnel, drop-off chart, answer spread and recommendation hit rate."""
+        quiz = self._quiz_or_404(request, quiz_id, change=False)
+        funnel = selectors.quiz_funnel(quiz=quiz)
+        hit = selectors.quiz_hit_rate(quiz=quiz)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": quiz,
+            "title": _("Analytics: %(quiz)s") % {"quiz": quiz},
+            "funnel": funnel,
+            "hit": hit,
+            "chart": drop_off_chart(funnel),
+        }
+        return TemplateResponse(request, "admin/quizzes/quiz/analytics.html", context)
+
     def grid_export(self, request, quiz_id):
         quiz = self._quiz_or_404(request, quiz_id, change=False)
         response = HttpResponse(selectors.quiz_grid_csv(quiz=quiz),
                                 content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{quiz.slug}-grid.csv"'
         return response
+
+
+CHART_ROW = 28
+CHART_LABEL = 220
+CHART_BAR = 360
+
+
+def drop_off_chart(funnel) -> dict:
+    """Geometry of the drop-off chart (an SVG drawn by the template): per question, a bar for
+    the responses that reached it and, inside it, the part that stopped there; lengths are
+    relative to the responses started."""
+    most = max([funnel.starts, *(q.reached for q in funnel.questions)], default=0) or 1
+    rows = []
+    for index, question in enumerate(funnel.questions):
+        reached = round(CHART_BAR * question.reached / most)
+        stopped = round(CHART_BAR * question.stopped / most)
+        rows.append({
+            "y": index * CHART_ROW, "text_y": index * CHART_ROW + CHART_ROW // 2 + 4,
+            "label": Truncator(f"{index + 1}. {question.text}").chars(32),
+            "reached": reached, "stopped": stopped, "stopped_x": CHART_LABEL + reached - stopped,
+            "value_x": CHART_LABEL + reached + 6, "question": question,
+        })
+    return {"rows": rows, "label_width": CHART_LABEL, "row": CHART_ROW - 6,
+            "width": CHART_LABEL + CHART_BAR + 120,
+            "height": max(len(rows), 1) * CHART_ROW}
 
 
 class ChoiceInlineFormSet(forms.BaseInlineFormSet):
