@@ -1,10 +1,12 @@
 """Staff admin for the product catalog. Saving goes through the catalog services."""
 
 import dataclasses
+from pathlib import Path
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
 from django.db.models import Count, Max
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -122,6 +124,18 @@ class ChoiceForm(forms.ModelForm):
         model = Choice
         fields = ["position", "label", "value", "image", "excluded_tags", "required_tags",
                   "next", "next_question"]
+
+    def clean_image(self):
+        """Choice images go through the product images' checks and are stored from their
+        pixels alone (no EXIF or GPS position)."""
+        image = self.cleaned_data.get("image")
+        if image and "image" in self.changed_data:
+            try:
+                clean = image_clean(file=image)
+            except InvalidImage as exc:
+                raise forms.ValidationError(exc.message, code=exc.code) from exc
+            return ContentFile(clean.content, name=f"{Path(image.name).stem}.{clean.extension}")
+        return image
 
 
 class QuizQuestionsMixin:

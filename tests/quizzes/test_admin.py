@@ -172,3 +172,40 @@ def test_duplicating_from_the_list(admin_client):
     copy = Quiz.objects.get(slug="skin-copy")
     assert copy.questions.count() == 4
     assert Choice.objects.filter(question__quiz=copy).count() == 4
+
+
+def test_a_choice_image_that_is_not_an_image_is_refused(admin_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    _quiz, skin, *_rest = skin_quiz()
+    data = question_form(skin) | {
+        "choices-0-image": SimpleUploadedFile("oily.png", b"not a picture", "image/png")}
+
+    response = admin_client.post(url("question", "change", skin.pk), data)
+
+    assert response.status_code == 200
+    assert "Upload a valid image" in response.content.decode()
+    assert not skin.choices.get(label="Oily").image
+
+
+def test_a_choice_image_is_stored_from_its_pixels(admin_client):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    _quiz, skin, *_rest = skin_quiz()
+    buffer = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x010E] = "secret description"
+    Image.new("RGB", (60, 40), (200, 30, 30)).save(buffer, format="JPEG", exif=exif)
+    data = question_form(skin) | {
+        "choices-0-image": SimpleUploadedFile("oily.jpg", buffer.getvalue(), "image/jpeg")}
+
+    response = admin_client.post(url("question", "change", skin.pk), data)
+
+    assert response.status_code == 302
+    stored = skin.choices.get(label="Oily").image
+    with Image.open(stored.path) as image:
+        assert image.size == (60, 40)
+        assert not image.getexif()
