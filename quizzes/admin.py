@@ -165,10 +165,10 @@ class QuestionInlineFormSet(forms.BaseInlineFormSet):
 
     def clean(self):
         super().clean()
-        if any(self.errors) or self.instance.pk is None:
+        if any(self.errors):
             return
         quiz = self.instance
-        stored = building.quiz_questions(quiz)
+        stored = building.quiz_questions(quiz) if quiz.pk else []
         choices = {question.pk: list(question.choices.all()) for question in stored}
         nodes, touched, forms_by_key = [], set(), {}
         for index, form in enumerate(self.forms):
@@ -186,7 +186,7 @@ class QuestionInlineFormSet(forms.BaseInlineFormSet):
                           dataclasses.replace(node, key=key)))
         nodes.sort(key=lambda item: item[:2])
         after = validation.quiz_problems([node for *_order, node in nodes])
-        before = building.quiz_problems(quiz=quiz, questions=stored)
+        before = validation.quiz_problems([building.question_node(q) for q in stored])
         _apply_problems(self, validation.problems_added(before=before, after=after,
                                                         touched=touched), forms_by_key)
 

@@ -209,3 +209,22 @@ def test_a_choice_image_is_stored_from_its_pixels(admin_client):
     with Image.open(stored.path) as image:
         assert image.size == (60, 40)
         assert not image.getexif()
+
+
+def test_a_new_quiz_and_its_questions_are_checked_before_anything_is_saved(admin_client):
+    data = {
+        "title": "New", "slug": "new", "recommend_count": 3,
+        "questions-TOTAL_FORMS": 1, "questions-INITIAL_FORMS": 0,
+        "questions-MIN_NUM_FORMS": 0, "questions-MAX_NUM_FORMS": 1000,
+        "versions-TOTAL_FORMS": 0, "versions-INITIAL_FORMS": 0,
+        "versions-MIN_NUM_FORMS": 0, "versions-MAX_NUM_FORMS": 1000,
+        "questions-0-position": 1, "questions-0-text": "Pick several?",
+        "questions-0-kind": "scale", "questions-0-next": "next", "questions-0-max_choices": 2,
+    }
+
+    response = admin_client.post(url("quiz", "add"), data)
+
+    assert response.status_code == 200
+    assert "Only multiple-choice questions have a most number of choices." in \
+        response.content.decode()
+    assert not Quiz.objects.filter(slug="new").exists()

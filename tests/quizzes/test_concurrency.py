@@ -1,4 +1,4 @@
-"""Two first imports of one SKU at once (two workers, two storefront calls) on PostgreSQL."""
+"""Races on PostgreSQL with real threads: first imports of one SKU, publishing at once."""
 
 from decimal import Decimal
 
@@ -25,3 +25,14 @@ def test_simultaneous_first_imports_of_one_sku_make_one_product_and_no_error():
     assert outcomes.count(services.Outcome.CREATED) == 1
     assert Product.objects.filter(sku="SER-RACE-30").count() == 1
     assert Product.objects.get(sku="SER-RACE-30").name in {"Race serum 0", "Race serum 1"}
+
+
+def test_two_staff_publishing_at_once_make_two_numbered_versions():
+    from tests.quizzes.test_building import skin_quiz
+
+    quiz, *_rest = skin_quiz()
+
+    results = at_once(2, lambda i: services.quiz_publish(quiz=quiz))
+
+    assert not [r for r in results if isinstance(r, Exception)]
+    assert sorted(quiz.versions.values_list("number", flat=True)) == [1, 2]
