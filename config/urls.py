@@ -10,7 +10,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("customers.urls")),
     path("api/v1/", include("loyalty.urls")),
+    path("api/v1/", include("quizzes.urls")),
     path("", include("customers.page_urls")),
+    path("", include("quizzes.page_urls")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -52,16 +52,20 @@ def _locked(response: QuizResponse) -> QuizResponse:
     return locked
 
 
-def _save_answer(response: QuizResponse, question: qdef.QuestionDef, answer: qdef.Answer,
-                 *, consent: bool) -> None:
-    QuizAnswer.objects.update_or_create(
-        response=response, question_key=question.key,
-        defaults={"choice_keys": list(answer.choice_keys), "value": answer.value,
-                  "answered_at": timezone.now()},
+def _save_answers(response: QuizResponse, quiz: qdef.QuizDef, answers: dict[str, qdef.Answer],
+                  *, consent: bool) -> None:
+    """Insert or replace these answers in one statement (unique per response and question)."""
+    now = timezone.now()
+    QuizAnswer.objects.bulk_create(
+        [QuizAnswer(response=response, question_key=key, choice_keys=list(answer.choice_keys),
+                    value=answer.value, answered_at=now) for key, answer in answers.items()],
+        update_conflicts=True, unique_fields=["response", "question_key"],
+        update_fields=["choice_keys", "value", "answered_at"],
     )
-    if question.kind == qdef.EMAIL:
-        response.email = answer.value
-        response.consent_given = bool(answer.value) and consent
+    for key, answer in answers.items():
+        if quiz.question(key).kind == qdef.EMAIL:
+            response.email = answer.value
+            response.consent_given = bool(answer.value) and consent
 
 
 def quiz_response_answer(
@@ -87,7 +91,7 @@ def quiz_response_answer(
             raise InvalidAnswers.one(question_key, "not_on_path",
                                      _("This question is not on the path your answers take."))
         answer = qdef.answer_clean(question, raw)
-        _save_answer(response, question, answer, consent=consent)
+        _save_answers(response, quiz, {question_key: answer}, consent=consent)
         answers[question_key] = answer
         return _advance(response, quiz, answers)
 
@@ -113,8 +117,7 @@ def quiz_response_answer_many(
         saved = response_answers(response)
         merged = {**{k: _raw(a) for k, a in saved.items()}, **raw_answers}
         answers = qdef.answers_clean(quiz, merged, submitted=raw_answers.keys())
-        for key, answer in answers.items():
-            _save_answer(response, quiz.question(key), answer, consent=consent)
+        _save_answers(response, quiz, answers, consent=consent)
         return _advance(response, quiz, answers)
 
 

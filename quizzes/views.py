@@ -181,11 +181,7 @@ def _remaining(quiz: qdef.QuizDef, answers: dict, key: str) -> int:
 def _results(request, taking: Taking, recommendations, *, points: int, earned: bool):
     return render(request, "quizzes/results.html", {
         "quiz": taking.quiz, "preview": taking.preview,
-        "recommendations": [
-            {"product": item.product, "reasons": item.reasons,
-             "image": (item.product.thumbnail or item.product.image)}
-            for item in recommendations
-        ],
+        "recommendations": recommendations,
         "points": points, "earned": earned, "known": taking.response is not None
         and taking.response.customer_id is not None,
         "again_url": taking.url("intro"), "email": taking.email,
