@@ -246,6 +246,13 @@ class QuizAdmin(admin.ModelAdmin):
     inlines = [QuestionInline, VersionInline]
     actions = ["publish", "duplicate"]
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "slug":
+            # Admin shows help text as HTML: the model's "<slug>" would vanish.
+            kwargs["help_text"] = _("The quiz's address: /quizzes/%(example)s/.") % {
+                "example": "skin-routine"}
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
             questions_total=Count("questions", distinct=True),
@@ -496,11 +503,18 @@ class ChoiceInline(admin.StackedInline):
     extra = 0
     show_change_link = True
     fieldsets = [
-        (None, {"fields": [("position", "label", "value"), "image",
+        (None, {"fields": [("position", "label", "value"), ("image", "image_preview"),
                            ("excluded_tags", "required_tags"), ("next", "next_question"),
                            "weight_summary"]}),
     ]
-    readonly_fields = ["weight_summary"]
+    readonly_fields = ["weight_summary", "image_preview"]
+
+    @admin.display(description=gettext_lazy("image"))
+    def image_preview(self, choice):
+        if not choice.image:
+            return "—"
+        return format_html('<img src="{}" alt="" style="max-block-size: 64px">',
+                           choice.image.url)
     verbose_name_plural = gettext_lazy("choices (weights toward products: open a choice; "
                                        "toward tags: the quiz's mapping grid)")
 
@@ -514,6 +528,7 @@ class ChoiceInline(admin.StackedInline):
             quiz = question.quiz if question else None
             queryset = Question.objects.filter(quiz=quiz) if quiz else Question.objects.none()
             kwargs["queryset"] = queryset.order_by("position", "id")
+            return db_field.formfield(**kwargs)  # a plain select: no "add question" popup
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_queryset(self, request):
@@ -548,6 +563,7 @@ class QuestionAdmin(admin.ModelAdmin):
             queryset = (Question.objects.filter(quiz_id=question.quiz_id)
                         .exclude(pk=question.pk) if question else Question.objects.none())
             kwargs["queryset"] = queryset.order_by("position", "id")
+            return db_field.formfield(**kwargs)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_module_permission(self, request):
