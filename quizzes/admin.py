@@ -138,13 +138,15 @@ class ChoiceForm(forms.ModelForm):
         return image
 
 
-class QuizQuestionsMixin:
-    """Limits "next question" pickers to the questions of the quiz being edited."""
-
-    def quiz_questions_field(self, db_field, request, quiz, **kwargs):
-        queryset = Question.objects.filter(quiz=quiz) if quiz else Question.objects.none()
-        kwargs["queryset"] = queryset.order_by("position", "id")
-        return db_field.formfield(**kwargs)
+def next_question_field(db_field, quiz_id: int | None, *, exclude: int | None = None,
+                        **kwargs):
+    """A plain select of the questions of one quiz, in asking order (no "add" popup: a
+    branch goes to a question of the same quiz)."""
+    queryset = Question.objects.filter(quiz_id=quiz_id) if quiz_id else Question.objects.none()
+    if exclude:
+        queryset = queryset.exclude(pk=exclude)
+    kwargs["queryset"] = queryset.order_by("position", "id")
+    return db_field.formfield(**kwargs)
 
 
 def _apply_problems(formset, problems, forms_by_key) -> None:
@@ -191,7 +193,7 @@ class QuestionInlineFormSet(forms.BaseInlineFormSet):
                                                         touched=touched), forms_by_key)
 
 
-class QuestionInline(QuizQuestionsMixin, admin.TabularInline):
+class QuestionInline(admin.TabularInline):
     model = Question
     fk_name = "quiz"
     formset = QuestionInlineFormSet
@@ -208,8 +210,8 @@ class QuestionInline(QuizQuestionsMixin, admin.TabularInline):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "next_question":
-            return self.quiz_questions_field(db_field, request, getattr(self, "_quiz", None),
-                                             **kwargs)
+            quiz = getattr(self, "_quiz", None)
+            return next_question_field(db_field, quiz.pk if quiz else None, **kwargs)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_queryset(self, request):
@@ -525,10 +527,8 @@ class ChoiceInline(admin.StackedInline):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "next_question":
             question = getattr(self, "_question", None)
-            quiz = question.quiz if question else None
-            queryset = Question.objects.filter(quiz=quiz) if quiz else Question.objects.none()
-            kwargs["queryset"] = queryset.order_by("position", "id")
-            return db_field.formfield(**kwargs)  # a plain select: no "add question" popup
+            return next_question_field(db_field, question.quiz_id if question else None,
+                                       **kwargs)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_queryset(self, request):
@@ -560,10 +560,8 @@ class QuestionAdmin(admin.ModelAdmin):
             match = request.resolver_match
             question = Question.objects.filter(pk=match.kwargs.get("object_id")).first() \
                 if match else None
-            queryset = (Question.objects.filter(quiz_id=question.quiz_id)
-                        .exclude(pk=question.pk) if question else Question.objects.none())
-            kwargs["queryset"] = queryset.order_by("position", "id")
-            return db_field.formfield(**kwargs)
+            return next_question_field(db_field, question.quiz_id if question else None,
+                                       exclude=question.pk if question else None, **kwargs)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_module_permission(self, request):
