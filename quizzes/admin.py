@@ -236,9 +236,9 @@ class QuizAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     search_fields = ["title", "slug"]
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = ["status", "tools", "created_at", "updated_at"]
+    readonly_fields = ["status", "draft_state", "tools", "created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "status", "tools"]}),
+        (None, {"fields": ["title", "slug", "status", "draft_state", "tools"]}),
         (gettext_lazy("Start"), {"fields": ["intro", "cover_image"]}),
         (gettext_lazy("Results"), {"fields": ["results_heading", "results_text",
                                               "recommend_count"]}),
@@ -268,6 +268,18 @@ class QuizAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("published version"), ordering="latest")
     def latest_version(self, quiz):
         return quiz.latest or "—"
+
+    @admin.display(description=gettext_lazy("draft"))
+    def draft_state(self, quiz):
+        if not quiz.pk:
+            return "—"
+        latest = quiz.versions.order_by("-number").first()
+        if latest is None:
+            return _("Not published yet.")
+        if latest.definition == services.quiz_definition_build(quiz=quiz):
+            return _("Same as the published version %(number)d.") % {"number": latest.number}
+        return _("Changed since version %(number)d: shoppers see the changes once you "
+                 "publish again.") % {"number": latest.number}
 
     @admin.display(description=gettext_lazy("tools"))
     def tools(self, quiz):

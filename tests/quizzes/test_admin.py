@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from quizzes import services
 from quizzes.models import Choice, Question, Quiz, QuizVersion
 from tests.factories import ChoiceFactory, QuestionFactory, QuizFactory
 from tests.quizzes.test_building import skin_quiz
@@ -228,3 +229,15 @@ def test_a_new_quiz_and_its_questions_are_checked_before_anything_is_saved(admin
     assert "Only multiple-choice questions have a most number of choices." in \
         response.content.decode()
     assert not Quiz.objects.filter(slug="new").exists()
+
+
+def test_the_quiz_page_says_whether_the_draft_changed_since_publishing(admin_client):
+    quiz, skin, *_rest = skin_quiz()
+    services.quiz_publish(quiz=quiz)
+    page = url("quiz", "change", quiz.pk)
+    assert "Same as the published version 1." in admin_client.get(page).content.decode()
+
+    skin.text = "Your skin type?"
+    skin.save()
+
+    assert "Changed since version 1" in admin_client.get(page).content.decode()
