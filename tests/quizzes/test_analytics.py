@@ -4,6 +4,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from quizzes import selectors, services
@@ -122,3 +124,25 @@ def test_the_analytics_page_shows_the_numbers_and_a_chart(admin_client, shop):
     assert "50%" in body  # completion rate and hit rate
     assert "€20.00" in body or "20.00" in body
     assert "Skin type?" in body and "Oily" in body
+
+
+def test_the_analytics_cost_the_same_queries_however_many_responses(shop):
+    quiz = shop["quiz"]
+    buy(shop["ada"], "P1", days=5)
+
+    def cost():
+        with CaptureQueriesContext(connection) as queries:
+            selectors.quiz_funnel(quiz=quiz)
+            selectors.quiz_hit_rate(quiz=quiz)
+        return len(queries)
+
+    before = cost()
+    version = quiz.versions.get()
+    for n in range(10):
+        customer = CustomerFactory()
+        QuizResponseFactory(version=version, customer=customer, current_question="",
+                            status=QuizResponse.Status.COMPLETED, completed_at=DAY0,
+                            recommended_skus=["P1"])
+        buy(customer, "P1", days=n + 1)
+
+    assert cost() == before
