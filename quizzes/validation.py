@@ -45,15 +45,29 @@ class QuestionNode:
 class Problem:
     question: str  # the question's key, or "" for the quiz as a whole
     message: str
+    # A draft still being built (no questions yet, a choice question without its choices
+    # yet) may be saved; only publishing refuses it.
+    incomplete: bool = False
+
+
+def problems_added(*, before: Sequence[Problem], after: Sequence[Problem],
+                   touched: set[str]) -> list[Problem]:
+    """The problems an edit may not be saved with: those of the questions it touched, and
+    any it causes elsewhere (a loop, a question no longer reached), leaving out a draft's
+    incompleteness."""
+    known = set(before)
+    return [p for p in after
+            if not p.incomplete and (p.question in touched or p not in known)]
 
 
 def quiz_problems(questions: Sequence[QuestionNode]) -> list[Problem]:
     """Everything wrong with a quiz whose questions, in asking order, are `questions`."""
     if not questions:
-        return [Problem("", _("The quiz has no questions yet."))]
+        return [Problem("", _("The quiz has no questions yet."), incomplete=True)]
     problems: list[Problem] = []
     for question in questions:
-        problems += [Problem(question.key, message) for message in _question_problems(question)]
+        problems += [Problem(question.key, message, incomplete=message == _no_choices(question))
+                     for message in _question_problems(question)]
     problems += _graph_problems(questions)
     return problems
 
@@ -62,13 +76,23 @@ def _name(question: QuestionNode) -> str:
     return f"“{question.text}”"
 
 
+def _no_choices(question: QuestionNode) -> str | None:
+    if question.kind in CHOICE_KINDS and not question.choices:
+        return _too_few(question)
+    return None
+
+
+def _too_few(question: QuestionNode) -> str:
+    return _("%(question)s needs at least %(count)d choices.") % {
+        "question": _name(question), "count": MIN_CHOICES}
+
+
 def _question_problems(question: QuestionNode) -> list[str]:
     name = _name(question)
     problems = []
     has_choices = question.kind in CHOICE_KINDS
     if has_choices and len(question.choices) < MIN_CHOICES:
-        problems.append(_("%(question)s needs at least %(count)d choices.")
-                        % {"question": name, "count": MIN_CHOICES})
+        problems.append(_too_few(question))
     if not has_choices and question.choices:
         problems.append(_("%(question)s is not a choice question: delete its choices or make "
                           "it single or multiple choice.") % {"question": name})

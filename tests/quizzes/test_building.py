@@ -237,3 +237,27 @@ def _without_keys(definition: dict) -> dict:
             for q in definition["questions"]
         ],
     }
+
+
+def test_a_response_keeps_its_version_after_the_quiz_is_edited_and_republished():
+    from quizzes import response_selectors, response_services
+
+    quiz, skin, *_rest = skin_quiz()
+    first = services.quiz_publish(quiz=quiz)
+    response = response_services.quiz_response_start(version=first)
+    oily = skin.choices.get(label="Oily")
+    oily.label = "Shiny"
+    oily.save()
+    ChoiceFactory(question=skin, position=3, label="Normal", value="normal")
+
+    second = services.quiz_publish(quiz=quiz)
+    response = response_services.quiz_response_answer(response=response,
+                                                      question_key=skin.key, raw=oily.key)
+
+    response.refresh_from_db()
+    assert response.version == first
+    labels = [c["label"] for c in response.version.definition["questions"][0]["choices"]]
+    assert labels == ["Oily", "Sensitive"]
+    assert response_selectors.quiz_version_latest(slug=quiz.slug) == second
+    assert [c["label"] for c in second.definition["questions"][0]["choices"]] == [
+        "Shiny", "Sensitive", "Normal"]
