@@ -144,3 +144,28 @@ def test_the_schema_documents_the_quiz_api(api, admin_client):
     schema = admin_client.get("/api/schema/").content.decode()
     assert "/api/v1/quizzes/{slug}/responses/" in schema
     assert "quiz_response_create" in schema
+
+
+def test_the_demo_quizzes_can_be_taken_to_recommendations(api):
+    from django.core.management import call_command
+
+    call_command("seed_demo_quizzes")
+    for slug in ("skin-routine", "sun-care"):
+        detail = api.get(f"/api/v1/quizzes/{slug}/").json()
+        questions = {q["key"]: q for q in detail["questions"]}
+        answers, key = {}, detail["first_question"]
+        while key:
+            question = questions[key]
+            if question["choices"]:
+                choice = question["choices"][0]
+                answers[key] = [choice["key"]] if question["kind"] == "multiple" \
+                    else choice["key"]
+                branch = choice["next"]
+            else:
+                answers[key] = {"scale": 3, "email": "", "birthday": ""}.get(question["kind"],
+                                                                             "")
+                branch = None
+            key = question["next"] if branch is None else (None if branch == "end" else branch)
+        body = post(api, {"answers": answers}, url=f"/api/v1/quizzes/{slug}/responses/").json()
+        assert body["status"] == "completed", body
+        assert body["recommendations"] and body["recommendations"][0]["image"]
