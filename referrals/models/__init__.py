@@ -2,6 +2,7 @@
 module's public models are re-exported here so `from referrals.models import X` works."""
 
 from .referrals import (  # noqa: F401
+    FlaggedReferral,
     Referral,
     ReferralCheck,
     ReferralClick,

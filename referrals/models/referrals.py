@@ -276,3 +276,12 @@ class ReferralCheck(models.Model):
 
     def __str__(self):
         return f"{self.check_name}: {self.outcome}"
+
+
+class FlaggedReferral(Referral):
+    """The review queue: referrals a fraud check flagged, waiting for staff."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("flagged referral")
+        verbose_name_plural = _("review queue: flagged referrals")
