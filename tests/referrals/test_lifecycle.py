@@ -1,6 +1,7 @@
 """A friend signs up, orders, waits out the hold; the referrer is rewarded, or not."""
 
 import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
@@ -63,17 +64,17 @@ def test_the_whole_way_to_a_reward_with_points(shop, program, code, referrer, cl
     assert voucher_get(code=referral.voucher_code).status == "used"
 
     clock.shift(13 * DAY)
-    call_command("referrals_reward_due", stdout=open("/dev/null", "w"))
+    call_command("referrals_reward_due", stdout=io.StringIO())
     assert reload(referral).status == Status.PENDING
 
     clock.shift(DAY)
-    call_command("referrals_reward_due", stdout=open("/dev/null", "w"))
+    call_command("referrals_reward_due", stdout=io.StringIO())
     referral = reload(referral)
     assert referral.status == Status.REWARDED
     assert referral.reward_points == REFERRAL_POINTS
     assert balance_get(customer=referrer)["balance"] == REFERRAL_POINTS
 
-    call_command("referrals_reward_due", stdout=open("/dev/null", "w"))
+    call_command("referrals_reward_due", stdout=io.StringIO())
     assert balance_get(customer=referrer)["balance"] == REFERRAL_POINTS
     assert statuses(referrer) == ["signed_up", "pending", "rewarded"]
     rewarded = Activity.objects.get(kind="referral_status_changed", data__status="rewarded")
