@@ -154,6 +154,7 @@ class ExistingCustomer(FraudCheck):
 
 class SameDevice(FraudCheck):
     name = "same_device"
+    stages = (Stage.SIGNUP,)  # the friend's IP and browser are known only at sign-up
 
     def run(self, ctx):
         code, referral = ctx.referral.code, ctx.referral
@@ -172,7 +173,10 @@ class SameDevice(FraudCheck):
 
 
 class IpBurst(FraudCheck):
+    """Judged at sign-up, on the sign-ups before it: the first N from an IP stay clean."""
+
     name = "ip_burst"
+    stages = (Stage.SIGNUP,)
 
     def run(self, ctx):
         if not ctx.referral.ip_hash:
