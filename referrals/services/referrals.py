@@ -130,7 +130,8 @@ def referral_click_record(*, code: str, ip: str, now: dt.datetime | None = None)
         with transaction.atomic():
             ReferralClick.objects.create(code=row, ip_hash=ip_hash, day=day, first_at=now)
     except IntegrityError:  # a concurrent first click made the row: count this one on it
-        clicks.filter(count__lt=CLICKS_PER_LINK_PER_DAY).update(count=F("count") + 1)
+        counted = clicks.filter(count__lt=CLICKS_PER_LINK_PER_DAY).update(count=F("count") + 1)
+        return ClickResult(row, limited=not counted)
     return ClickResult(row, limited=False)
 
 
@@ -320,8 +321,8 @@ def referral_reward(*, referral: Referral, now: dt.datetime | None = None) -> Re
     now = now or timezone.now()
     program = ReferralProgram.get()
     with transaction.atomic():
-        referral = (Referral.objects.select_for_update().select_related("referrer", "order")
-                    .get(pk=referral.pk))
+        referral = (Referral.objects.select_for_update(of=("self",))
+                    .select_related("referrer", "order").get(pk=referral.pk))
         if referral.status != Status.PENDING or not referral.hold_until \
                 or referral.hold_until > now:
             return referral
