@@ -306,8 +306,12 @@ def referral_convert_for_order(*, order: Order, now: dt.datetime | None = None) 
             return _status_set(referral, Status.BLOCKED, now=now, reason=blocked[0])
         referral.hold_until = paid_at + dt.timedelta(days=program.hold_days)
         if referral.checks.filter(outcome=Outcome.FLAGGED).exists():
-            return _status_set(referral, Status.FLAGGED, now=now, fields=("hold_until",),
-                               reason=_("Waiting for staff review."))
+            _status_set(referral, Status.FLAGGED, now=now, fields=("hold_until",),
+                        reason=_("Waiting for staff review."))
+            from ..tasks import referral_flagged_alert_task
+
+            referral_flagged_alert_task.delay_on_commit(referral.pk)
+            return referral
         _status_set(referral, Status.PENDING, now=now, fields=("hold_until",))
         if referral.hold_until <= now:
             referral_reward(referral=referral, now=now)

@@ -56,6 +56,8 @@ def test_the_referrer_finds_their_link_share_buttons_and_card(page):
     expect(page.get_by_role("button", name="Copy link")).to_be_visible()
     card = page.get_by_role("img", name="Share card with your code")
     expect(card).to_be_visible()
+    card.scroll_into_view_if_needed()
+    page.wait_for_function("() => document.querySelector('.share-card img').naturalWidth > 0")
     assert card.evaluate("img => img.naturalWidth") == 1080
     assert_every_input_is_labelled(page)
     assert_no_horizontal_scroll(page)

@@ -241,3 +241,17 @@ def test_staff_reject_a_flagged_referral_with_a_reason(shop, program, code, refe
 
     with pytest.raises(services.referrals.ReferralNotReviewable):
         services.referral_approve(referral=referral, by=staff, reason="Changed my mind")
+
+
+def test_staff_are_emailed_when_a_referral_is_flagged(shop, program, code, clock, settings):
+    settings.STAFF_ALERT_EMAIL = "staff@example.com"
+    referral = shop.sign_up(code, name="Ada Lovelace")
+    mail.outbox.clear()
+
+    shop.pay("grace@example.com", discount_codes=[referral.voucher_code])
+
+    alerts = [m for m in mail.outbox if m.to == ["staff@example.com"]]
+    assert len(alerts) == 1
+    assert f"Referral #{referral.pk} waits for review" in alerts[0].subject
+    assert "self_referral_name" in alerts[0].body
+    assert f"/admin/referrals/flaggedreferral/{referral.pk}/change/" in alerts[0].body
