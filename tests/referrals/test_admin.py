@@ -1,5 +1,6 @@
 """Staff in admin: program settings, the review queue, the numbers and the top advocates."""
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -7,7 +8,7 @@ from django.urls import reverse
 
 from referrals.models import Referral
 
-from .conftest import reload
+from .conftest import START, reload
 
 pytestmark = pytest.mark.django_db
 
@@ -104,3 +105,15 @@ def test_the_numbers_and_the_leaderboard(admin_client, shop, program, code, cloc
     assert board.context["rows"][0]["email"] == "ada@example.com"
     assert board.context["rows"][0]["conversions"] == 2
     assert "Ada Lovelace" in board.text
+
+
+def test_the_numbers_for_a_period(admin_client, shop, program, code, clock):
+    shop.sign_up(code, "old@example.com", now=START - dt.timedelta(days=60))
+    shop.sign_up(code, "new@example.com")
+
+    url = reverse("admin:referrals_referral_changelist")
+    assert admin_client.get(url).context["stats"]["signups"] == 2
+    recent = admin_client.get(url, {"period": "30"})
+    assert recent.status_code == 200
+    assert recent.context["stats"]["signups"] == 1
+    assert len(recent.context["cl"].result_list) == 2  # the list itself is not filtered

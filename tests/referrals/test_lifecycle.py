@@ -21,6 +21,12 @@ Status = Referral.Status
 DAY = dt.timedelta(days=1)
 
 
+def reward_with_a_voucher(program):
+    program.referrer_reward_kind = ReferralProgram.ReferrerRewardKind.REWARD
+    program.referrer_reward = RewardFactory(name="€15 thank-you", amount=Decimal("15.00"))
+    program.save()
+
+
 def statuses(referrer):
     return list(Activity.objects.filter(customer=referrer, kind="referral_status_changed")
                 .order_by("occurred_at", "pk").values_list("data__status", flat=True))
@@ -91,9 +97,7 @@ def test_an_order_with_only_the_referral_code_converts(shop, program, code, refe
 
 
 def test_a_reward_voucher_instead_of_points(shop, program, code, referrer, clock):
-    program.referrer_reward_kind = ReferralProgram.ReferrerRewardKind.REWARD
-    program.referrer_reward = RewardFactory(name="€15 thank-you", amount=Decimal("15.00"))
-    program.save()
+    reward_with_a_voucher(program)
     referral = shop.sign_up(code)
     shop.pay("grace@example.com", discount_codes=[referral.voucher_code])
 
@@ -140,9 +144,7 @@ def test_a_refund_after_the_hold_reverses_the_points_once(shop, program, code, r
 def test_a_refund_after_the_hold_cancels_an_unused_reward_voucher(
     shop, program, code, referrer, clock
 ):
-    program.referrer_reward_kind = ReferralProgram.ReferrerRewardKind.REWARD
-    program.referrer_reward = RewardFactory(name="€15 thank-you", amount=Decimal("15.00"))
-    program.save()
+    reward_with_a_voucher(program)
     referral = shop.sign_up(code)
     shop.pay("grace@example.com", discount_codes=[referral.voucher_code])
     clock.shift(15 * DAY)
