@@ -194,6 +194,23 @@ class IpBurst(FraudCheck):
                        % {"count": count, "limit": limit}, evidence=evidence)
 
 
+class OtherBuyer(FraudCheck):
+    """The friend's voucher was used on someone else's order: flagged (it may be a gift; it
+    may be a made-up friend whose voucher the referrer uses)."""
+
+    name = "voucher_used_by_other"
+    stages = (Stage.ORDER,)
+
+    def run(self, ctx):
+        signed_up = ctx.referral.friend
+        buyer = ctx.order.customer if ctx.order is not None else None
+        if signed_up is None or buyer is None or signed_up.pk == buyer.pk:
+            return Verdict()
+        return Verdict(Outcome.FLAGGED,
+                       _("The friend's voucher was used on another customer's order."),
+                       evidence={"signed_up": signed_up.pk, "ordered": buyer.pk})
+
+
 class Cap(FraudCheck):
     name = "cap"
     stages = (Stage.ORDER,)
@@ -215,7 +232,7 @@ class Cap(FraudCheck):
 
 CHECKS: list[FraudCheck] = [
     SameCustomer(), SameEmail(), SameNameAddress(), ExistingCustomer(), SameDevice(), IpBurst(),
-    Cap(),
+    OtherBuyer(), Cap(),
 ]
 
 

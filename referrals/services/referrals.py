@@ -296,9 +296,11 @@ def referral_convert_for_order(*, order: Order, now: dt.datetime | None = None) 
         referral.friend = referral.friend or order.customer
         referral.save(update_fields=["order", "order_total", "currency", "converted_at",
                                      "friend"])
+        # At the order, the friend is whoever bought: a referrer using a made-up friend's
+        # voucher on their own order is a self-referral.
         results = checks_run(CheckContext(
-            referral=referral, referrer=referral.referrer, friend=referral.friend,
-            friend_email=referral.friend_email, stage=ReferralCheck.Stage.ORDER, now=now,
+            referral=referral, referrer=referral.referrer, friend=order.customer,
+            friend_email=order.customer.email, stage=ReferralCheck.Stage.ORDER, now=now,
             program=program, order=order,
         ))
         blocked = _blocking(results)
@@ -452,6 +454,28 @@ def referral_reject(*, referral: Referral, by, reason: str,
         referral.reviewed_by, referral.reviewed_at = by, now
         return _status_set(referral, Status.REJECTED, now=now, reason=reason,
                            fields=("reviewed_by", "reviewed_at"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Personal data
+
+
+def referral_personal_data_erase(*, customer: Customer) -> int:
+    """Erase what referrals hold about a customer who asked to be forgotten: their email as a
+    referred friend, the hashed IP and browser of their sign-ups, and where they were last seen
+    as a referrer (and their share card). Referrals stay, anonymous, so the numbers add up.
+    Returns how many referrals were changed. Safe to run twice."""
+    with transaction.atomic():
+        changed = 0
+        for referral in Referral.objects.select_for_update().filter(friend=customer):
+            referral.friend_email = f"erased-{referral.pk}@invalid"
+            referral.ip_hash = referral.ua_hash = ""
+            referral.save(update_fields=["friend_email", "ip_hash", "ua_hash"])
+            changed += 1
+        ReferralCode.objects.filter(customer=customer).update(
+            owner_ip_hash="", owner_ua_hash="", owner_seen_at=None, share_card=None,
+            share_card_key="")
+    return changed
 
 
 # ---------------------------------------------------------------------------------------------

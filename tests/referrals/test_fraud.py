@@ -200,5 +200,32 @@ def test_every_check_is_written_with_its_evidence(shop, program, code, clock):
     assert signup == {"self_referral_customer", "self_referral_email", "self_referral_name",
                       "existing_customer", "same_device", "ip_burst"}
     assert order == {"self_referral_customer", "self_referral_email", "self_referral_name",
-                     "existing_customer", "cap"}
+                     "existing_customer", "voucher_used_by_other", "cap"}
     assert set(referral.checks.values_list("outcome", flat=True)) == {"passed"}
+
+
+def test_the_referrer_using_a_made_up_friends_voucher_is_blocked(
+    shop, program, code, referrer, clock
+):
+    fake = shop.sign_up(code, "not-really-a-friend@example.net")
+
+    shop.pay("ada@example.com", discount_codes=[fake.voucher_code])
+
+    fake = reload(fake)
+    assert fake.status == Status.BLOCKED
+    assert check(fake, "self_referral_customer", "order").outcome == "blocked"
+    assert check(fake, "voucher_used_by_other", "order").outcome == "flagged"
+    clock.shift(dt.timedelta(days=30))
+    services.referrals_reward_due()
+    assert balance_get(customer=referrer)["balance"] == 0
+
+
+def test_a_voucher_passed_on_to_someone_else_is_flagged(shop, program, code, clock):
+    referral = shop.sign_up(code, "grace@example.com")
+
+    shop.pay("grace.sister@example.org", discount_codes=[referral.voucher_code])
+
+    referral = reload(referral)
+    assert referral.status == Status.FLAGGED
+    assert check(referral, "voucher_used_by_other", "order").evidence["ordered"] != \
+        referral.friend_id

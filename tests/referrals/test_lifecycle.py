@@ -257,3 +257,21 @@ def test_staff_are_emailed_when_a_referral_is_flagged(shop, program, code, clock
     assert f"Referral #{referral.pk} waits for review" in alerts[0].subject
     assert "self_referral_name" in alerts[0].body
     assert f"/admin/referrals/flaggedreferral/{referral.pk}/change/" in alerts[0].body
+
+
+def test_erasing_a_friend_forgets_their_email_and_devices(shop, program, code, referrer, clock):
+    from customers.services import customer_erase
+
+    referral = shop.sign_up(code, "grace@example.com")
+    services.referral_owner_seen(code=code, ip="192.0.2.1", user_agent="Ada's phone")
+    customer_erase(customer=referral.friend)
+
+    assert services.referral_personal_data_erase(customer=referral.friend) == 1
+    services.referral_personal_data_erase(customer=referrer)
+
+    referral = reload(referral)
+    assert referral.friend_email == f"erased-{referral.pk}@invalid"
+    assert referral.ip_hash == referral.ua_hash == ""
+    code.refresh_from_db()
+    assert code.owner_ip_hash == "" and code.owner_seen_at is None
+    assert Referral.objects.filter(friend_email__contains="grace").count() == 0
