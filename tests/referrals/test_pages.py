@@ -6,6 +6,8 @@ from unittest import mock
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
 from referrals import services
@@ -180,3 +182,25 @@ def test_the_share_card_is_a_png_drawn_once(client, program, referrer):
 def test_the_share_card_needs_a_login(client, program):
     response = client.get("/account/referral/card.png")
     assert response.status_code == 302
+
+
+def test_the_pages_cost_the_same_queries_however_many_referrals(
+    client, program, referrer
+):
+    _signed_in(client, referrer)
+    code = services.referral_code_get_or_create(customer=referrer)
+    client.get("/account/")  # first visit makes the code and notes the device
+
+    def costs(visitor_ip):
+        with CaptureQueriesContext(connection) as account:
+            client.get("/account/")
+        with CaptureQueriesContext(connection) as landing:
+            visit(client, code.code, ip=visitor_ip)
+        return len(account), len(landing)
+
+    services.referral_signup(code=code, email="first@example.com", ip="192.0.2.250")
+    few = costs("198.51.100.77")
+    for i in range(40):
+        services.referral_signup(code=code, email=f"friend{i}@example.com", ip=f"192.0.2.{i}")
+    many = costs("198.51.100.78")
+    assert many == few
