@@ -204,3 +204,27 @@ def test_the_pages_cost_the_same_queries_however_many_referrals(
         services.referral_signup(code=code, email=f"friend{i}@example.com", ip=f"192.0.2.{i}")
     many = costs("198.51.100.78")
     assert many == few
+
+
+def test_one_ip_signing_up_friends_all_day_is_stopped_with_a_clear_page(client, program, code):
+    from referrals.services.referrals import SIGNUPS_PER_IP_PER_DAY
+
+    answers = [client.post(f"/r/{code.code}/", {"email": f"bot{i}@example.com"},
+                           REMOTE_ADDR="198.51.100.9").status_code
+               for i in range(SIGNUPS_PER_IP_PER_DAY + 3)]
+
+    assert answers == [200] * SIGNUPS_PER_IP_PER_DAY + [429] * 3
+    assert Referral.objects.count() == SIGNUPS_PER_IP_PER_DAY
+    again = client.post(f"/r/{code.code}/", {"email": "bot0@example.com"},
+                        REMOTE_ADDR="198.51.100.9")
+    assert again.status_code == 200  # someone already signed up still sees their code
+    refused = client.post(f"/r/{code.code}/", {"email": "late@example.com"},
+                          REMOTE_ADDR="198.51.100.9")
+    assert "Too many sign-ups from your network today" in refused.text
+
+
+def test_the_service_refuses_a_bad_email(program, code):
+    with pytest.raises(services.referrals.FlywheelError) as error:
+        services.referral_signup(code=code, email="nope")
+    assert error.value.code == "invalid_email"
+    assert Referral.objects.count() == 0
