@@ -101,12 +101,13 @@ class ReviewForm(forms.Form):
 
 
 class ReferralAdminBase(admin.ModelAdmin):
-    list_display = ("__str__", "referrer", "status_badge", "flags", "order_total", "currency",
-                    "converted_at", "hold_until", "created_at")
+    list_display = ("__str__", "referrer", "status_badge", "flags", "order", "converted_at",
+                    "hold_until", "created_at")
     list_filter = ("status", "created_at", "converted_at")
     search_fields = ("friend_email", "referrer__email", "code__code", "voucher_code",
                      "order__name", "order__external_id")
     list_select_related = ("referrer", "code")
+    list_per_page = 50
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in Referral._meta.fields]
     inlines = [ReferralCheckInline]
@@ -124,8 +125,13 @@ class ReferralAdminBase(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("status"), ordering="status")
     def status_badge(self, obj):
         return format_html(
-            '<span style="background:{};color:#fff;border-radius:1em;padding:0 .6em">{}</span>',
+            '<span style="background:{};color:#fff;border-radius:1em;padding:0 .6em;'
+            'white-space:nowrap">{}</span>',
             STATUS_COLOURS.get(obj.status, "#6b7280"), obj.get_status_display())
+
+    @admin.display(description=gettext_lazy("friend's order"), ordering="order_total")
+    def order(self, obj):
+        return f"{obj.order_total} {obj.currency}" if obj.order_id else "-"
 
     @admin.display(description=gettext_lazy("checks that fired"))
     def flags(self, obj):

@@ -514,7 +514,7 @@ def share_card_png(*, code: ReferralCode, share_url: str) -> bytes:
     """The share card (1080x1080 PNG): the shop's name, the offer, the code and a QR code of the
     share link. Drawn once and kept on the code's row until the offer or link changes."""
     offer = _offer_text()
-    key = hashlib.sha256(f"v1|{settings.SITE_NAME}|{offer}|{share_url}".encode()).hexdigest()
+    key = hashlib.sha256(f"v2|{settings.SITE_NAME}|{offer}|{share_url}".encode()).hexdigest()
     if code.share_card_key == key and code.share_card:
         return bytes(code.share_card)
     png = _draw_card(code=code.code, share_url=share_url, offer=offer)
@@ -527,7 +527,7 @@ def _draw_card(*, code: str, share_url: str, offer: str) -> bytes:
     import segno
     from PIL import Image, ImageDraw, ImageFont
 
-    size, ink, paper, accent = 1080, (17, 24, 39), (255, 255, 255), (79, 70, 229)
+    size, ink, paper, accent = 1080, (31, 27, 45), (255, 255, 255), (90, 50, 200)
     card = Image.new("RGB", (size, size), paper)
     draw = ImageDraw.Draw(card)
     draw.rectangle((0, 0, size, 150), fill=accent)
