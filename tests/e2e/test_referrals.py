@@ -53,7 +53,11 @@ def test_the_referrer_finds_their_link_share_buttons_and_card(page):
     assert "/r/" in link.input_value()
     whatsapp = page.get_by_role("link", name="WhatsApp").get_attribute("href")
     assert whatsapp.startswith("https://wa.me/?text=")
-    expect(page.get_by_role("button", name="Copy link")).to_be_visible()
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="Copy link").click()
+    expect(page.get_by_role("status").filter(has_text="Copied")).to_have_text(
+        "Copied to the clipboard.")
+    assert page.evaluate("navigator.clipboard.readText()") == link.input_value()
     card = page.get_by_role("img", name="Share card with your code")
     expect(card).to_be_visible()
     card.scroll_into_view_if_needed()
