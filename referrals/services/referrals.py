@@ -155,12 +155,17 @@ def _status_set(referral: Referral, status: str, *, now: dt.datetime, reason: st
     if reason:
         referral.reason = reason[:255]
     referral.save(update_fields=["status", "status_changed_at", "reason", *fields])
+    _status_announce(referral, status, now=now)
+    return referral
+
+
+def _status_announce(referral: Referral, status: str, *, now: dt.datetime) -> None:
+    """Put a status on the referrer's timeline, once per referral and status."""
     activity_record(
         customer=referral.referrer, kind=Activity.Kind.REFERRAL_STATUS_CHANGED, occurred_at=now,
         reference=f"referral:{referral.pk}", data={"referral": referral.pk, "status": status},
         key=f"referral:{referral.pk}:status:{status}",
     )
-    return referral
 
 
 def _blocking(results) -> tuple[str, str] | None:
@@ -227,12 +232,7 @@ def referral_signup(
         if blocked:
             _status_set(referral, Status.BLOCKED, now=now, reason=blocked[1] or blocked[0])
         else:
-            activity_record(
-                customer=code.customer, kind=Activity.Kind.REFERRAL_STATUS_CHANGED,
-                occurred_at=now, reference=f"referral:{referral.pk}",
-                data={"referral": referral.pk, "status": Status.SIGNED_UP},
-                key=f"referral:{referral.pk}:status:{Status.SIGNED_UP}",
-            )
+            _status_announce(referral, Status.SIGNED_UP, now=now)
             if program.friend_reward_id:
                 voucher = loyalty_services.voucher_grant(
                     customer=friend, reward=program.friend_reward,
@@ -282,12 +282,7 @@ def _referral_for_order(order: Order) -> Referral | None:
                       "status_changed_at": now},
         )
     if created:
-        activity_record(
-            customer=code.customer, kind=Activity.Kind.REFERRAL_STATUS_CHANGED, occurred_at=now,
-            reference=f"referral:{referral.pk}",
-            data={"referral": referral.pk, "status": Status.SIGNED_UP},
-            key=f"referral:{referral.pk}:status:{Status.SIGNED_UP}",
-        )
+        _status_announce(referral, Status.SIGNED_UP, now=now)
     return referral
 
 
