@@ -4,6 +4,7 @@ referrals themselves and the fraud checks written on them."""
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -96,6 +97,12 @@ class ReferralProgram(models.Model):
 
     def __str__(self):
         return str(_("Referral program"))
+
+    def clean(self):
+        if self.referrer_reward_kind == self.ReferrerRewardKind.REWARD and \
+                not self.referrer_reward_id:
+            raise ValidationError({"referrer_reward": _(
+                "Choose the reward voucher the referrer gets, or reward them with points.")})
 
     @classmethod
     def get(cls) -> "ReferralProgram":

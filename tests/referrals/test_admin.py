@@ -133,3 +133,22 @@ def test_each_referrers_numbers_in_the_codes_list(admin_client, client, shop, pr
     row = response.context["cl"].result_list[0]
     assert (row.clicks_sum, row.signups_count, row.conversions_count) == (2, 2, 1)
     assert row.revenue_sum == Decimal("64.00")
+
+
+def test_a_reward_voucher_for_the_referrer_must_be_chosen(admin_client, program):
+    url = reverse("admin:referrals_referralprogram_change", args=[program.pk])
+    form = {
+        "is_active": "on", "friend_reward": program.friend_reward_id,
+        "referrer_reward_kind": "reward", "referrer_reward": "", "first_order_only": "on",
+        "minimum_order_total": "0", "hold_days": "14", "cap_per_30_days": "10",
+        "attribution_days": "30", "ip_referrals_7_days": "3", "same_device_hours": "72",
+    }
+
+    refused = admin_client.post(url, form)
+    assert refused.status_code == 200
+    assert "Choose the reward voucher the referrer gets" in refused.text
+
+    saved = admin_client.post(url, {**form, "referrer_reward_kind": "points", "hold_days": "7"})
+    assert saved.status_code == 302
+    program.refresh_from_db()
+    assert program.hold_days == 7
