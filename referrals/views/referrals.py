@@ -49,10 +49,12 @@ def referral_landing(request, code: str):
         response = render(request, "referrals/limited.html", status=429)
         response["Retry-After"] = "3600"
         return response
-    own = (request.user.is_authenticated
-           and getattr(request.user, "customer", None) == click.code.customer)
+    visitor = getattr(request.user, "customer", None) if request.user.is_authenticated else None
+    own = visitor is not None and visitor == click.code.customer
+    initial = {"email": visitor.email, "name": visitor.full_name} if visitor and not own else {}
     return render(request, "referrals/landing.html", {
-        "code": click.code, "program": program, "form": ReferralSignupForm(), "own": own,
+        "code": click.code, "program": program, "form": ReferralSignupForm(initial=initial),
+        "own": own,
     })
 
 

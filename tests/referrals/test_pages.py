@@ -228,3 +228,22 @@ def test_the_service_refuses_a_bad_email(program, code):
         services.referral_signup(code=code, email="nope")
     assert error.value.code == "invalid_email"
     assert Referral.objects.count() == 0
+
+
+def test_a_signed_in_visitor_finds_their_email_filled_in(client, program, code):
+    friend = CustomerFactory(email="grace@example.com", first_name="Grace", last_name="Hopper")
+    _signed_in(client, friend)
+
+    response = visit(client, code.code)
+
+    assert 'value="grace@example.com"' in response.text
+    assert "This is your own referral link" not in response.text
+
+
+def test_the_referrer_opening_their_own_link_is_told_so(client, program, referrer, code):
+    _signed_in(client, referrer)
+
+    response = visit(client, code.code)
+
+    assert "This is your own referral link" in response.text
+    assert 'value="ada@example.com"' not in response.text
