@@ -11,6 +11,9 @@ urlpatterns = [
     path("api/v1/", include("customers.urls")),
     path("api/v1/", include("loyalty.urls")),
     path("", include("customers.page_urls")),
+    # NPS surveys (referrals/nps)
+    path("api/v1/", include("referrals.nps.api_urls")),
+    path("", include("referrals.nps.urls")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
