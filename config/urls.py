@@ -11,6 +11,8 @@ urlpatterns = [
     path("api/v1/", include("customers.urls")),
     path("api/v1/", include("loyalty.urls")),
     path("", include("customers.page_urls")),
+    path("api/v1/", include("referrals.urls")),
+    path("", include("referrals.page_urls")),
     # NPS surveys (referrals/nps)
     path("api/v1/", include("referrals.nps.api_urls")),
     path("", include("referrals.nps.urls")),

@@ -7,6 +7,11 @@ class ReferralsConfig(AppConfig):
     verbose_name = _("Referrals")
 
     def ready(self):
+        from . import receivers  # noqa: F401
+        from .panels import register_referral_panel
+
+        register_referral_panel()
+
         # NPS surveys (referrals/nps): Celery tasks and the account page's feedback panel.
         from customers import account_panels
         from referrals.nps import tasks  # noqa: F401

@@ -171,6 +171,38 @@ class RewardFactory(factory.django.DjangoModelFactory):
     cost = 100
 
 
+# Referrals ------------------------------------------------------------------------------------
+
+
+class ReferralProgramFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "referrals.ReferralProgram"
+        django_get_or_create = ("id",)
+
+    id = 1
+    friend_reward = factory.SubFactory(RewardFactory, name="10% off your first order",
+                                       kind="percent_off", amount=None, currency="",
+                                       percent=10, cost=1000)
+
+
+class ReferralCodeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "referrals.ReferralCode"
+
+    customer = factory.SubFactory(CustomerFactory)
+    code = factory.Sequence(lambda n: f"RF{n:05d}")
+
+
+class ReferralFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "referrals.Referral"
+
+    code = factory.SubFactory(ReferralCodeFactory)
+    referrer = factory.LazyAttribute(lambda o: o.code.customer)
+    friend = factory.SubFactory(CustomerFactory)
+    friend_email = factory.LazyAttribute(lambda o: o.friend.email)
+
+
 # NPS surveys (referrals/nps). Invitations are normally made by
 # referrals.nps.services.nps_invitation_create; these build the rows directly for tests.
 class NpsInvitationFactory(factory.django.DjangoModelFactory):

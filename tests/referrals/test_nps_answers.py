@@ -245,3 +245,23 @@ def test_a_customer_sees_their_own_answers_and_never_anothers(client):
 
     client.logout()
     assert client.get("/api/v1/me/nps/responses/").status_code == 403
+
+
+def test_a_promoter_is_thanked_with_their_referral_link(shopper):
+    invitation = NpsInvitationFactory()
+    link = nps_link(invitation, 10)
+    shopper.get(link)
+    page = shopper.post(link, {"comment": "Best serum ever"}, follow=True).content.decode()
+
+    code = invitation.customer.referral_code_row.code
+    assert "Share the love" in page
+    assert f"/r/{code}" in page and "wa.me" in page
+
+
+def test_passives_and_detractors_see_no_referral_link(shopper):
+    for score in (8, 4):
+        invitation = NpsInvitationFactory()
+        link = nps_link(invitation, score)
+        shopper.get(link)
+        page = shopper.post(link, {"comment": ""}, follow=True).content.decode()
+        assert "Thank you for your answer" in page and "/r/" not in page

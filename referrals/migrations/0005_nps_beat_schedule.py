@@ -27,7 +27,7 @@ def remove_schedule(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("referrals", "0001_nps_surveys"),
+        ("referrals", "0004_nps_surveys"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 

@@ -12,6 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
+        ('referrals', '0003_referral_reward_beat_schedule'),
         ('customers', '0002_profile_tier_nps'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -1,2 +1,0 @@
-# NPS surveys (referrals/nps): their admin lives in that package.
-from referrals.nps import admin as nps_admin  # noqa: F401
