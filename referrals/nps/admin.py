@@ -6,6 +6,7 @@ import datetime as dt
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db import models
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -47,6 +48,7 @@ class _ReadOnly(admin.ModelAdmin):
 
 @admin.register(NpsSurvey)
 class NpsSurveyAdmin(admin.ModelAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ("is_active",)}),
         (gettext_lazy("Questions"), {

@@ -2,6 +2,7 @@
 follow-up cases staff work through for detractors."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -83,6 +84,11 @@ class NpsSurvey(models.Model):
 
     def __str__(self):
         return str(_("NPS survey settings"))
+
+    def clean(self):
+        if self.answer_page_url and "{token}" not in self.answer_page_url:
+            raise ValidationError({"answer_page_url": _("Put {token} where the link's token "
+                                                        "goes.")})
 
     @classmethod
     def get(cls) -> "NpsSurvey":

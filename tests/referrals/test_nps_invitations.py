@@ -2,7 +2,9 @@
 consent and order status decide who is asked; running again changes nothing."""
 
 import datetime as dt
+import re
 from io import StringIO
+from urllib.parse import unquote
 
 import pytest
 import time_machine
@@ -207,3 +209,14 @@ def test_two_workers_at_once_never_pass_the_cap_twice():
     assert not [r for r in results if isinstance(r, Exception)]
     assert NpsInvitation.objects.filter(customer=customer).count() == 1
     assert SurveyContact.objects.filter(customer=customer).count() == 1
+
+
+def test_a_headless_storefront_gets_the_links_pointing_at_its_own_page(mailoutbox, send):
+    survey = NpsSurvey.get()
+    survey.answer_page_url = "https://shop.example/pages/nps?t={token}"
+    survey.save()
+    paid_order(15)
+    send(now=NOW)
+    links = re.findall(r"https://shop\.example/pages/nps\?t=(\S+)", mailoutbox[0].body)
+    assert len(links) == 11
+    assert token_read(unquote(links[7])).score == 7
