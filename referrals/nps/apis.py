@@ -5,7 +5,7 @@ import datetime as dt
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.pagination import LimitOffsetPagination
@@ -23,6 +23,7 @@ TAGS = ["nps"]
 DEFAULT_PERIOD_DAYS = 90
 
 
+@extend_schema_serializer(component_name="NpsResponse")
 class ResponseOutput(serializers.ModelSerializer):
     follow_up_question = serializers.SerializerMethodField()
 
@@ -39,6 +40,7 @@ class NpsResponseCreateApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
+    @extend_schema_serializer(component_name="NpsAnswer")
     class Input(serializers.Serializer):
         token = serializers.CharField(max_length=1000)
         score = serializers.JSONField(required=False, allow_null=True)
@@ -99,6 +101,7 @@ def summary_period(request) -> tuple[dt.date, dt.date]:
 
 
 class NpsSummaryApi(APIView):
+    @extend_schema_serializer(component_name="NpsSummary")
     class Output(serializers.Serializer):
         period = serializers.DictField(child=serializers.DateField())
         nps = serializers.IntegerField(allow_null=True)

@@ -10,7 +10,8 @@ presses it.
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from customers.models import NpsCategory
+from customers.models import Activity, NpsCategory
+from loyalty.selectors import activity_points_preview
 
 from . import services
 from .errors import AlreadyAnswered, TokenExpired, TokenInvalid
@@ -48,6 +49,7 @@ def _follow_up(request, token, response: NpsResponse, form=None, *, clicked: int
         "token": token, "response": response, "form": form or FollowUpForm(),
         "follow_up_question": survey.follow_up_question(response.category),
         "kept_first": clicked is not None and clicked != response.score,
+        "points": activity_points_preview(activity_kind=Activity.Kind.NPS_ANSWERED),
     }, status=400 if form is not None and form.errors else 200)
 
 

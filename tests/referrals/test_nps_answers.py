@@ -91,10 +91,11 @@ def test_a_reused_link_or_another_score_records_nothing_twice(shopper):
     invitation = NpsInvitationFactory()
     customer = invitation.customer
 
-    shopper.get(nps_link(invitation, 10))
+    first = shopper.get(nps_link(invitation, 10))
     page = shopper.get(nps_link(invitation, 2))
     shopper.get(nps_link(invitation, 10))
 
+    assert "You earned 25 points for answering" in first.content.decode()
     assert "kept your first answer" in page.content.decode()
     assert NpsResponse.objects.get().score == 10
     assert not NpsFollowUp.objects.exists()
