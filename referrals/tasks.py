@@ -27,3 +27,11 @@ def referrals_reward_due_task() -> int:
     from referrals.services import referrals_reward_due
 
     return referrals_reward_due()
+
+
+@shared_task(**RETRY)
+def referral_flagged_alert_task(referral_id: int) -> None:
+    """Tell staff (settings.STAFF_ALERT_EMAIL) a referral waits for review."""
+    from referrals.services.emails import referral_flagged_alert_send
+
+    referral_flagged_alert_send(referral_id=referral_id)

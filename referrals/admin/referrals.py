@@ -2,12 +2,15 @@
 the review queue for flagged ones, the numbers and the top advocates. Every change goes through
 referrals.services."""
 
+import datetime as dt
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -165,8 +168,15 @@ class ReferralAdmin(ReferralAdminBase):
             *super().get_urls(),
         ]
 
+    PERIODS = {"30": 30, "90": 90, "365": 365}
+
     def changelist_view(self, request, extra_context=None):
-        stats = selectors.program_stats()
+        # The numbers' period is not a list filter: take it out before the changelist sees it.
+        request.GET = request.GET.copy()
+        period = request.GET.pop("period", ["all"])[-1]
+        days = self.PERIODS.get(period)
+        since = timezone.now() - dt.timedelta(days=days) if days else None
+        stats = selectors.program_stats(since=since)
         total = sum(stats["by_status"].values()) or 1
         bars = [{"label": label, "count": stats["by_status"].get(value, 0),
                  "percent": round(100 * stats["by_status"].get(value, 0) / total),
@@ -174,6 +184,9 @@ class ReferralAdmin(ReferralAdminBase):
                 for value, label in Referral.Status.choices]
         return super().changelist_view(request, {
             **(extra_context or {}), "stats": stats, "status_bars": bars,
+            "period": period if days else "all",
+            "periods": [("30", _("30 days")), ("90", _("90 days")), ("365", _("12 months")),
+                        ("all", _("All time"))],
         })
 
     def advocates_view(self, request):

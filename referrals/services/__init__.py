@@ -7,6 +7,7 @@ from .referrals import (  # noqa: F401
     referral_code_get_or_create,
     referral_convert_for_order,
     referral_owner_seen,
+    referral_personal_data_erase,
     referral_refund,
     referral_reject,
     referral_reward,

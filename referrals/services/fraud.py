@@ -154,6 +154,7 @@ class ExistingCustomer(FraudCheck):
 
 class SameDevice(FraudCheck):
     name = "same_device"
+    stages = (Stage.SIGNUP,)  # the friend's IP and browser are known only at sign-up
 
     def run(self, ctx):
         code, referral = ctx.referral.code, ctx.referral
@@ -172,7 +173,10 @@ class SameDevice(FraudCheck):
 
 
 class IpBurst(FraudCheck):
+    """Judged at sign-up, on the sign-ups before it: the first N from an IP stay clean."""
+
     name = "ip_burst"
+    stages = (Stage.SIGNUP,)
 
     def run(self, ctx):
         if not ctx.referral.ip_hash:
@@ -188,6 +192,23 @@ class IpBurst(FraudCheck):
         return Verdict(Outcome.FLAGGED,
                        _("%(count)s referrals from one IP address in 7 days (limit %(limit)s).")
                        % {"count": count, "limit": limit}, evidence=evidence)
+
+
+class OtherBuyer(FraudCheck):
+    """The friend's voucher was used on someone else's order: flagged (it may be a gift; it
+    may be a made-up friend whose voucher the referrer uses)."""
+
+    name = "voucher_used_by_other"
+    stages = (Stage.ORDER,)
+
+    def run(self, ctx):
+        signed_up = ctx.referral.friend
+        buyer = ctx.order.customer if ctx.order is not None else None
+        if signed_up is None or buyer is None or signed_up.pk == buyer.pk:
+            return Verdict()
+        return Verdict(Outcome.FLAGGED,
+                       _("The friend's voucher was used on another customer's order."),
+                       evidence={"signed_up": signed_up.pk, "ordered": buyer.pk})
 
 
 class Cap(FraudCheck):
@@ -211,7 +232,7 @@ class Cap(FraudCheck):
 
 CHECKS: list[FraudCheck] = [
     SameCustomer(), SameEmail(), SameNameAddress(), ExistingCustomer(), SameDevice(), IpBurst(),
-    Cap(),
+    OtherBuyer(), Cap(),
 ]
 
 

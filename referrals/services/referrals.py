@@ -130,7 +130,8 @@ def referral_click_record(*, code: str, ip: str, now: dt.datetime | None = None)
         with transaction.atomic():
             ReferralClick.objects.create(code=row, ip_hash=ip_hash, day=day, first_at=now)
     except IntegrityError:  # a concurrent first click made the row: count this one on it
-        clicks.filter(count__lt=CLICKS_PER_LINK_PER_DAY).update(count=F("count") + 1)
+        counted = clicks.filter(count__lt=CLICKS_PER_LINK_PER_DAY).update(count=F("count") + 1)
+        return ClickResult(row, limited=not counted)
     return ClickResult(row, limited=False)
 
 
@@ -295,9 +296,11 @@ def referral_convert_for_order(*, order: Order, now: dt.datetime | None = None) 
         referral.friend = referral.friend or order.customer
         referral.save(update_fields=["order", "order_total", "currency", "converted_at",
                                      "friend"])
+        # At the order, the friend is whoever bought: a referrer using a made-up friend's
+        # voucher on their own order is a self-referral.
         results = checks_run(CheckContext(
-            referral=referral, referrer=referral.referrer, friend=referral.friend,
-            friend_email=referral.friend_email, stage=ReferralCheck.Stage.ORDER, now=now,
+            referral=referral, referrer=referral.referrer, friend=order.customer,
+            friend_email=order.customer.email, stage=ReferralCheck.Stage.ORDER, now=now,
             program=program, order=order,
         ))
         blocked = _blocking(results)
@@ -305,8 +308,12 @@ def referral_convert_for_order(*, order: Order, now: dt.datetime | None = None) 
             return _status_set(referral, Status.BLOCKED, now=now, reason=blocked[0])
         referral.hold_until = paid_at + dt.timedelta(days=program.hold_days)
         if referral.checks.filter(outcome=Outcome.FLAGGED).exists():
-            return _status_set(referral, Status.FLAGGED, now=now, fields=("hold_until",),
-                               reason=_("Waiting for staff review."))
+            _status_set(referral, Status.FLAGGED, now=now, fields=("hold_until",),
+                        reason=_("Waiting for staff review."))
+            from ..tasks import referral_flagged_alert_task
+
+            referral_flagged_alert_task.delay_on_commit(referral.pk)
+            return referral
         _status_set(referral, Status.PENDING, now=now, fields=("hold_until",))
         if referral.hold_until <= now:
             referral_reward(referral=referral, now=now)
@@ -320,8 +327,8 @@ def referral_reward(*, referral: Referral, now: dt.datetime | None = None) -> Re
     now = now or timezone.now()
     program = ReferralProgram.get()
     with transaction.atomic():
-        referral = (Referral.objects.select_for_update().select_related("referrer", "order")
-                    .get(pk=referral.pk))
+        referral = (Referral.objects.select_for_update(of=("self",))
+                    .select_related("referrer", "order").get(pk=referral.pk))
         if referral.status != Status.PENDING or not referral.hold_until \
                 or referral.hold_until > now:
             return referral
@@ -447,6 +454,28 @@ def referral_reject(*, referral: Referral, by, reason: str,
         referral.reviewed_by, referral.reviewed_at = by, now
         return _status_set(referral, Status.REJECTED, now=now, reason=reason,
                            fields=("reviewed_by", "reviewed_at"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Personal data
+
+
+def referral_personal_data_erase(*, customer: Customer) -> int:
+    """Erase what referrals hold about a customer who asked to be forgotten: their email as a
+    referred friend, the hashed IP and browser of their sign-ups, and where they were last seen
+    as a referrer (and their share card). Referrals stay, anonymous, so the numbers add up.
+    Returns how many referrals were changed. Safe to run twice."""
+    with transaction.atomic():
+        changed = 0
+        for referral in Referral.objects.select_for_update().filter(friend=customer):
+            referral.friend_email = f"erased-{referral.pk}@invalid"
+            referral.ip_hash = referral.ua_hash = ""
+            referral.save(update_fields=["friend_email", "ip_hash", "ua_hash"])
+            changed += 1
+        ReferralCode.objects.filter(customer=customer).update(
+            owner_ip_hash="", owner_ua_hash="", owner_seen_at=None, share_card=None,
+            share_card_key="")
+    return changed
 
 
 # ---------------------------------------------------------------------------------------------

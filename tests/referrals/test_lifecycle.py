@@ -21,6 +21,12 @@ Status = Referral.Status
 DAY = dt.timedelta(days=1)
 
 
+def reward_with_a_voucher(program):
+    program.referrer_reward_kind = ReferralProgram.ReferrerRewardKind.REWARD
+    program.referrer_reward = RewardFactory(name="€15 thank-you", amount=Decimal("15.00"))
+    program.save()
+
+
 def statuses(referrer):
     return list(Activity.objects.filter(customer=referrer, kind="referral_status_changed")
                 .order_by("occurred_at", "pk").values_list("data__status", flat=True))
@@ -91,9 +97,7 @@ def test_an_order_with_only_the_referral_code_converts(shop, program, code, refe
 
 
 def test_a_reward_voucher_instead_of_points(shop, program, code, referrer, clock):
-    program.referrer_reward_kind = ReferralProgram.ReferrerRewardKind.REWARD
-    program.referrer_reward = RewardFactory(name="€15 thank-you", amount=Decimal("15.00"))
-    program.save()
+    reward_with_a_voucher(program)
     referral = shop.sign_up(code)
     shop.pay("grace@example.com", discount_codes=[referral.voucher_code])
 
@@ -140,9 +144,7 @@ def test_a_refund_after_the_hold_reverses_the_points_once(shop, program, code, r
 def test_a_refund_after_the_hold_cancels_an_unused_reward_voucher(
     shop, program, code, referrer, clock
 ):
-    program.referrer_reward_kind = ReferralProgram.ReferrerRewardKind.REWARD
-    program.referrer_reward = RewardFactory(name="€15 thank-you", amount=Decimal("15.00"))
-    program.save()
+    reward_with_a_voucher(program)
     referral = shop.sign_up(code)
     shop.pay("grace@example.com", discount_codes=[referral.voucher_code])
     clock.shift(15 * DAY)
@@ -241,3 +243,35 @@ def test_staff_reject_a_flagged_referral_with_a_reason(shop, program, code, refe
 
     with pytest.raises(services.referrals.ReferralNotReviewable):
         services.referral_approve(referral=referral, by=staff, reason="Changed my mind")
+
+
+def test_staff_are_emailed_when_a_referral_is_flagged(shop, program, code, clock, settings):
+    settings.STAFF_ALERT_EMAIL = "staff@example.com"
+    referral = shop.sign_up(code, name="Ada Lovelace")
+    mail.outbox.clear()
+
+    shop.pay("grace@example.com", discount_codes=[referral.voucher_code])
+
+    alerts = [m for m in mail.outbox if m.to == ["staff@example.com"]]
+    assert len(alerts) == 1
+    assert f"Referral #{referral.pk} waits for review" in alerts[0].subject
+    assert "self_referral_name" in alerts[0].body
+    assert f"/admin/referrals/flaggedreferral/{referral.pk}/change/" in alerts[0].body
+
+
+def test_erasing_a_friend_forgets_their_email_and_devices(shop, program, code, referrer, clock):
+    from customers.services import customer_erase
+
+    referral = shop.sign_up(code, "grace@example.com")
+    services.referral_owner_seen(code=code, ip="192.0.2.1", user_agent="Ada's phone")
+    customer_erase(customer=referral.friend)
+
+    assert services.referral_personal_data_erase(customer=referral.friend) == 1
+    services.referral_personal_data_erase(customer=referrer)
+
+    referral = reload(referral)
+    assert referral.friend_email == f"erased-{referral.pk}@invalid"
+    assert referral.ip_hash == referral.ua_hash == ""
+    code.refresh_from_db()
+    assert code.owner_ip_hash == "" and code.owner_seen_at is None
+    assert Referral.objects.filter(friend_email__contains="grace").count() == 0
