@@ -256,11 +256,10 @@ class NpsFollowUpAdmin(admin.ModelAdmin):
         return follow_up.response.answered_at
 
     def save_model(self, request, obj, form, change):
-        updated = services.nps_follow_up_update(
+        services.nps_follow_up_update(
             follow_up=obj, by=request.user, status=form.cleaned_data["status"],
             notes=form.cleaned_data["notes"],
         )
-        obj.__dict__.update(updated.__dict__)
 
     def _set_status(self, request, queryset, *, status, action, title, question, button):
         if not action_confirmed(request):

@@ -289,3 +289,10 @@ def nps_follow_up_goodwill_grant(*, follow_up: NpsFollowUp, points: int, by, rea
         follow_up.assigned_to = follow_up.assigned_to or by
         follow_up.save(update_fields=["goodwill_points", "assigned_to"])
     return follow_up
+
+
+def nps_personal_data_erase(*, customer: Customer) -> int:
+    """Forget what a customer wrote in surveys when they are erased: comments and staff notes
+    go; scores stay, anonymous, so past NPS figures still add up. Returns the answers blanked."""
+    NpsFollowUp.objects.filter(customer=customer).update(notes="")
+    return NpsResponse.objects.filter(customer=customer).update(comment="")

@@ -11,9 +11,11 @@ from customers.models import Activity, NpsCategory
 from loyalty.selectors import balance_get
 from referrals.nps.models import COMMENT_MAX_LENGTH, NpsFollowUp, NpsResponse, NpsSurvey
 from referrals.nps.tokens import SALT, token_make
+from tests.conftest import at_once
 from tests.factories import (
     ActivityRuleFactory,
     CustomerFactory,
+    NpsFollowUpFactory,
     NpsInvitationFactory,
     NpsResponseFactory,
     UserFactory,
@@ -266,3 +268,27 @@ def test_passives_and_detractors_see_no_referral_link(shopper):
         shopper.get(link)
         page = shopper.post(link, {"comment": ""}, follow=True).content.decode()
         assert "Thank you for your answer" in page and "/r/" not in page
+
+
+def test_erasing_a_customer_forgets_their_comments_but_keeps_the_scores():
+    from referrals.nps.services import nps_personal_data_erase
+
+    case = NpsFollowUpFactory(response__comment="My address is 1 Main St", notes="Called her")
+    nps_personal_data_erase(customer=case.customer)
+    case.refresh_from_db()
+    case.response.refresh_from_db()
+    assert (case.response.comment, case.notes, case.response.score) == ("", "", 3)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_clicks_at_once_record_one_answer():
+    from referrals.nps.services import nps_answer_record
+
+    invitation = NpsInvitationFactory()
+    results = at_once(6, lambda i: nps_answer_record(invitation=invitation, score=2 + i % 2))
+
+    assert not [r for r in results if isinstance(r, Exception)]
+    assert sum(created for _response, created in results) == 1
+    assert NpsResponse.objects.count() == 1 and NpsFollowUp.objects.count() == 1
+    assert Activity.objects.filter(kind="nps_answered").count() == 1
