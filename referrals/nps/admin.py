@@ -294,6 +294,7 @@ class NpsFollowUpAdmin(admin.ModelAdmin):
             return TemplateResponse(request, GOODWILL_TEMPLATE, {
                 **self.admin_site.each_context(request),
                 "title": _("Give goodwill points"), "opts": self.model._meta, "form": form,
+                "action": "give_goodwill_points", "button": _("Give points"),
                 "queryset": queryset.select_related("customer"),
                 "action_checkbox_name": ACTION_CHECKBOX_NAME, "media": self.media + form.media,
             })
