@@ -1,9 +1,26 @@
 """The "Refer a friend" panel on the shopper's account page."""
 
+from django.utils.translation import gettext_lazy as _
+
 from customers.account_panels import AccountPanel, register
 from loyalty.selectors import activity_points_preview
 
 from . import selectors, services
+from .models import Referral
+
+Status = Referral.Status
+# What a referrer reads about a friend's referral (staff see the exact status in admin).
+SHOPPER_STATUS = {
+    Status.SIGNED_UP: _("Joined"),
+    Status.PENDING: _("Ordered: waiting for the return window"),
+    Status.FLAGGED: _("Ordered: being checked"),
+    Status.REWARDED: _("Rewarded"),
+    Status.VOID: _("Order refunded"),
+    Status.REVERSED: _("Order refunded, reward taken back"),
+    Status.BLOCKED: _("Not eligible"),
+    Status.REJECTED: _("Not eligible"),
+    Status.EXPIRED: _("Expired: no order in time"),
+}
 
 
 def referral_panel_context(request, customer) -> dict | None:
@@ -18,7 +35,8 @@ def referral_panel_context(request, customer) -> dict | None:
         "stats": selectors.referrer_stats(customer=customer),
         "points": activity_points_preview(activity_kind="referral_converted"),
         "referrals": [{"friend": selectors.referrals.referral_friend_label(r),
-                       "status": r.get_status_display()} for r in referrals],
+                       "status": SHOPPER_STATUS.get(r.status, r.get_status_display())}
+                      for r in referrals],
     }
 
 

@@ -7,6 +7,8 @@ import datetime as dt
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -19,7 +21,15 @@ from customers.admin import ReadOnlyInline
 from customers.errors import FlywheelError
 
 from .. import selectors, services
-from ..models import FlaggedReferral, Referral, ReferralCheck, ReferralCode, ReferralProgram
+from ..models import (
+    FlaggedReferral,
+    Referral,
+    ReferralCheck,
+    ReferralClick,
+    ReferralCode,
+    ReferralProgram,
+)
+from ..selectors.referrals import CONVERTED
 
 REVIEW_TEMPLATE = "admin/referrals/review.html"
 STATUS_COLOURS = {
@@ -91,12 +101,13 @@ class ReviewForm(forms.Form):
 
 
 class ReferralAdminBase(admin.ModelAdmin):
-    list_display = ("__str__", "referrer", "status_badge", "flags", "order_total", "currency",
-                    "converted_at", "hold_until", "created_at")
+    list_display = ("__str__", "referrer", "status_badge", "flags", "order", "converted_at",
+                    "hold_until", "created_at")
     list_filter = ("status", "created_at", "converted_at")
     search_fields = ("friend_email", "referrer__email", "code__code", "voucher_code",
                      "order__name", "order__external_id")
     list_select_related = ("referrer", "code")
+    list_per_page = 50
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in Referral._meta.fields]
     inlines = [ReferralCheckInline]
@@ -114,8 +125,13 @@ class ReferralAdminBase(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("status"), ordering="status")
     def status_badge(self, obj):
         return format_html(
-            '<span style="background:{};color:#fff;border-radius:1em;padding:0 .6em">{}</span>',
+            '<span style="background:{};color:#fff;border-radius:1em;padding:0 .6em;'
+            'white-space:nowrap">{}</span>',
             STATUS_COLOURS.get(obj.status, "#6b7280"), obj.get_status_display())
+
+    @admin.display(description=gettext_lazy("friend's order"), ordering="order_total")
+    def order(self, obj):
+        return f"{obj.order_total} {obj.currency}" if obj.order_id else "-"
 
     @admin.display(description=gettext_lazy("checks that fired"))
     def flags(self, obj):
@@ -210,8 +226,12 @@ class FlaggedReferralAdmin(ReferralAdminBase):
 
 @admin.register(ReferralCode)
 class ReferralCodeAdmin(admin.ModelAdmin):
-    list_display = ("code", "customer", "referral_count", "created_at")
-    search_fields = ("code", "customer__email")
+    """Each referrer's code with their numbers (clicks, sign-ups, conversions, revenue,
+    points), sortable: the full list behind the top advocates."""
+
+    list_display = ("code", "customer", "clicks_total", "signups", "conversions", "revenue",
+                    "points", "created_at")
+    search_fields = ("code", "customer__email", "customer__first_name", "customer__last_name")
     readonly_fields = ("customer", "code", "owner_seen_at", "created_at", "card_preview")
     fields = readonly_fields
     list_select_related = ("customer",)
@@ -222,9 +242,37 @@ class ReferralCodeAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description=gettext_lazy("referrals"))
-    def referral_count(self, obj):
-        return obj.referrals.count()
+    def get_queryset(self, request):
+        converted = Q(referrals__status__in=CONVERTED)
+        clicks = (ReferralClick.objects.filter(code=OuterRef("pk")).values("code")
+                  .annotate(total=Sum("count")).values("total"))
+        return super().get_queryset(request).annotate(
+            clicks_sum=Coalesce(Subquery(clicks), 0),
+            signups_count=Count("referrals", filter=~Q(referrals__status="blocked")),
+            conversions_count=Count("referrals", filter=converted),
+            revenue_sum=Sum("referrals__order_total", filter=converted),
+            points_sum=Sum("referrals__reward_points", filter=Q(referrals__status="rewarded")),
+        )
+
+    @admin.display(description=gettext_lazy("clicks"), ordering="clicks_sum")
+    def clicks_total(self, obj):
+        return obj.clicks_sum
+
+    @admin.display(description=gettext_lazy("sign-ups"), ordering="signups_count")
+    def signups(self, obj):
+        return obj.signups_count
+
+    @admin.display(description=gettext_lazy("conversions"), ordering="conversions_count")
+    def conversions(self, obj):
+        return obj.conversions_count
+
+    @admin.display(description=gettext_lazy("referred revenue"), ordering="revenue_sum")
+    def revenue(self, obj):
+        return obj.revenue_sum or 0
+
+    @admin.display(description=gettext_lazy("points earned"), ordering="points_sum")
+    def points(self, obj):
+        return obj.points_sum or 0
 
     @admin.display(description=gettext_lazy("share card"))
     def card_preview(self, obj):

@@ -10,6 +10,8 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -40,6 +42,8 @@ Outcome = ReferralCheck.Outcome
 # LINKS_PER_IP_PER_DAY rows per IP and day, each with a count of at most CLICKS_PER_LINK_PER_DAY.
 CLICKS_PER_LINK_PER_DAY = 30
 LINKS_PER_IP_PER_DAY = 20
+# Sign-ups one IP can make in a day: each makes a profile and a voucher, so bots must not.
+SIGNUPS_PER_IP_PER_DAY = 10
 # The referrer's IP and browser are noted at most this often (for the same-device check).
 OWNER_SEEN_EVERY = dt.timedelta(hours=1)
 
@@ -52,6 +56,11 @@ class ReferralProgramClosed(FlywheelError):
 class ReferralBlocked(FlywheelError):
     code = "referral_blocked"
     status = 422
+
+
+class ReferralRateLimited(FlywheelError):
+    code = "too_many_signups"
+    status = 429
 
 
 class ReferralNotReviewable(Conflict):
@@ -172,6 +181,7 @@ def referral_signup(
 ) -> Referral:
     """A friend gives their email on a share link's page. Runs the sign-up fraud checks; a
     blocked referral gets no voucher (ReferralBlocked carries the reason that is safe to show).
+    One IP makes at most SIGNUPS_PER_IP_PER_DAY new sign-ups a day (too_many_signups, 429).
     Otherwise the friend gets the program's welcome voucher (once: signing up again with the
     same email returns the same referral and voucher), by email too, after commit."""
     now = now or timezone.now()
@@ -179,9 +189,20 @@ def referral_signup(
     if not program.is_active:
         raise ReferralProgramClosed(_("This referral offer has ended."))
     email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError as error:
+        raise FlywheelError(_("Enter a valid email address."), code="invalid_email",
+                            fields={"email": _("Enter a valid email address.")}) from error
     first, _sep, last = " ".join(name.split()).partition(" ")
+    ip_hash = fingerprint(ip)
     with transaction.atomic():
         existing = Referral.objects.filter(code=code, friend_email=email).first()
+        if existing is None and ip_hash and Referral.objects.filter(
+            ip_hash=ip_hash, created_at__gt=now - dt.timedelta(days=1), created_at__lte=now,
+        ).count() >= SIGNUPS_PER_IP_PER_DAY:
+            raise ReferralRateLimited(
+                _("Too many sign-ups from your network today. Please try again tomorrow."))
         if existing is None:
             # An existing profile is never renamed from this public form.
             friend = Customer.objects.filter(email=email).first() or customer_upsert(
@@ -190,7 +211,7 @@ def referral_signup(
                 with transaction.atomic():
                     referral = Referral.objects.create(
                         referrer=code.customer, code=code, friend=friend, friend_email=email,
-                        ip_hash=fingerprint(ip), ua_hash=fingerprint(user_agent),
+                        ip_hash=ip_hash, ua_hash=fingerprint(user_agent),
                         created_at=now, status_changed_at=now,
                     )
             except IntegrityError:
@@ -493,7 +514,7 @@ def share_card_png(*, code: ReferralCode, share_url: str) -> bytes:
     """The share card (1080x1080 PNG): the shop's name, the offer, the code and a QR code of the
     share link. Drawn once and kept on the code's row until the offer or link changes."""
     offer = _offer_text()
-    key = hashlib.sha256(f"v1|{settings.SITE_NAME}|{offer}|{share_url}".encode()).hexdigest()
+    key = hashlib.sha256(f"v2|{settings.SITE_NAME}|{offer}|{share_url}".encode()).hexdigest()
     if code.share_card_key == key and code.share_card:
         return bytes(code.share_card)
     png = _draw_card(code=code.code, share_url=share_url, offer=offer)
@@ -506,7 +527,7 @@ def _draw_card(*, code: str, share_url: str, offer: str) -> bytes:
     import segno
     from PIL import Image, ImageDraw, ImageFont
 
-    size, ink, paper, accent = 1080, (17, 24, 39), (255, 255, 255), (79, 70, 229)
+    size, ink, paper, accent = 1080, (31, 27, 45), (255, 255, 255), (90, 50, 200)
     card = Image.new("RGB", (size, size), paper)
     draw = ImageDraw.Draw(card)
     draw.rectangle((0, 0, size, 150), fill=accent)

@@ -117,3 +117,19 @@ def test_the_numbers_for_a_period(admin_client, shop, program, code, clock):
     assert recent.status_code == 200
     assert recent.context["stats"]["signups"] == 1
     assert len(recent.context["cl"].result_list) == 2  # the list itself is not filtered
+
+
+def test_each_referrers_numbers_in_the_codes_list(admin_client, client, shop, program, code,
+                                                  clock):
+    for ip in ("198.51.100.1", "198.51.100.2"):
+        client.get(f"/r/{code.code}/", REMOTE_ADDR=ip)
+    referral = shop.sign_up(code, "grace@example.com")
+    shop.sign_up(code, "linus@example.com")
+    shop.pay("grace@example.com", total="64.00", discount_codes=[referral.voucher_code])
+
+    response = admin_client.get(reverse("admin:referrals_referralcode_changelist"),
+                                {"o": "-4"})
+
+    row = response.context["cl"].result_list[0]
+    assert (row.clicks_sum, row.signups_count, row.conversions_count) == (2, 2, 1)
+    assert row.revenue_sum == Decimal("64.00")

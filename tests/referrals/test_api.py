@@ -68,3 +68,13 @@ def test_a_shopper_cannot_use_the_api_key_endpoint(program, referrer):
 def test_me_needs_a_login(program):
     response = APIClient().get("/api/v1/me/referral/")
     assert response.status_code == 403
+
+
+def test_a_login_without_a_profile_gets_a_clear_404(program):
+    client = APIClient()
+    client.force_login(UserFactory(email="staff-only@example.com"))
+
+    response = client.get("/api/v1/me/referral/")
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "no_customer"

@@ -6,6 +6,8 @@ from unittest import mock
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
 from referrals import services
@@ -180,3 +182,49 @@ def test_the_share_card_is_a_png_drawn_once(client, program, referrer):
 def test_the_share_card_needs_a_login(client, program):
     response = client.get("/account/referral/card.png")
     assert response.status_code == 302
+
+
+def test_the_pages_cost_the_same_queries_however_many_referrals(
+    client, program, referrer
+):
+    _signed_in(client, referrer)
+    code = services.referral_code_get_or_create(customer=referrer)
+    client.get("/account/")  # first visit makes the code and notes the device
+
+    def costs(visitor_ip):
+        with CaptureQueriesContext(connection) as account:
+            client.get("/account/")
+        with CaptureQueriesContext(connection) as landing:
+            visit(client, code.code, ip=visitor_ip)
+        return len(account), len(landing)
+
+    services.referral_signup(code=code, email="first@example.com", ip="192.0.2.250")
+    few = costs("198.51.100.77")
+    for i in range(40):
+        services.referral_signup(code=code, email=f"friend{i}@example.com", ip=f"192.0.2.{i}")
+    many = costs("198.51.100.78")
+    assert many == few
+
+
+def test_one_ip_signing_up_friends_all_day_is_stopped_with_a_clear_page(client, program, code):
+    from referrals.services.referrals import SIGNUPS_PER_IP_PER_DAY
+
+    answers = [client.post(f"/r/{code.code}/", {"email": f"bot{i}@example.com"},
+                           REMOTE_ADDR="198.51.100.9").status_code
+               for i in range(SIGNUPS_PER_IP_PER_DAY + 3)]
+
+    assert answers == [200] * SIGNUPS_PER_IP_PER_DAY + [429] * 3
+    assert Referral.objects.count() == SIGNUPS_PER_IP_PER_DAY
+    again = client.post(f"/r/{code.code}/", {"email": "bot0@example.com"},
+                        REMOTE_ADDR="198.51.100.9")
+    assert again.status_code == 200  # someone already signed up still sees their code
+    refused = client.post(f"/r/{code.code}/", {"email": "late@example.com"},
+                          REMOTE_ADDR="198.51.100.9")
+    assert "Too many sign-ups from your network today" in refused.text
+
+
+def test_the_service_refuses_a_bad_email(program, code):
+    with pytest.raises(services.referrals.FlywheelError) as error:
+        services.referral_signup(code=code, email="nope")
+    assert error.value.code == "invalid_email"
+    assert Referral.objects.count() == 0

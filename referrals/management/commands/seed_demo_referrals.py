@@ -78,6 +78,7 @@ class Command(BaseCommand):
                 if paid is not None:
                     self.order(number, email, name, today - dt.timedelta(days=paid), refunded,
                                today)
+            self.clicks(codes, today)
             services.referrals_reward_due(now=today)
             self.review(program)
         counts = dict(Referral.objects.values_list("status").annotate(n=Count("pk"))
@@ -125,6 +126,17 @@ class Command(BaseCommand):
             when = today - dt.timedelta(days=refunded_days_ago)
             customer_services.order_apply(event=dataclasses.replace(
                 event, status="refunded", refunded_total=total, updated_at=when))
+
+    def clicks(self, codes, today) -> None:
+        """Clicks on each advocate's link over the last weeks (only on a first run: clicks
+        count up)."""
+        for index, code in enumerate(codes):
+            if code.clicks.exists():
+                continue
+            for visitor in range(12 + 9 * index):
+                services.referral_click_record(
+                    code=code.code, ip=f"100.64.{index}.{visitor}",
+                    now=today - dt.timedelta(days=(visitor * 5) % 60))
 
     def review(self, program) -> None:
         staff = User.objects.filter(is_superuser=True).order_by("pk").first()
