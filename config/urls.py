@@ -15,6 +15,9 @@ urlpatterns = [
     path("", include("quizzes.page_urls")),
     path("api/v1/", include("referrals.urls")),
     path("", include("referrals.page_urls")),
+    # NPS surveys (referrals/nps)
+    path("api/v1/", include("referrals.nps.api_urls")),
+    path("", include("referrals.nps.urls")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -11,3 +11,10 @@ class ReferralsConfig(AppConfig):
         from .panels import register_referral_panel
 
         register_referral_panel()
+
+        # NPS surveys (referrals/nps): Celery tasks and the account page's feedback panel.
+        from customers import account_panels
+        from referrals.nps import tasks  # noqa: F401
+        from referrals.nps.panels import PANEL as nps_panel
+
+        account_panels.register(nps_panel)

@@ -312,3 +312,47 @@ class ReferralFactory(factory.django.DjangoModelFactory):
     referrer = factory.LazyAttribute(lambda o: o.code.customer)
     friend = factory.SubFactory(CustomerFactory)
     friend_email = factory.LazyAttribute(lambda o: o.friend.email)
+
+
+# NPS surveys (referrals/nps). Invitations are normally made by
+# referrals.nps.services.nps_invitation_create; these build the rows directly for tests.
+class NpsInvitationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "referrals.NpsInvitation"
+
+    customer = factory.SubFactory(CustomerFactory, accepts_marketing=True)
+    order = factory.SubFactory(OrderFactory, customer=factory.SelfAttribute("..customer"))
+    question = "How likely are you to recommend us to a friend or colleague?"
+    nonce = factory.Sequence(lambda n: f"nonce-{n:012d}")
+    created_at = factory.LazyFunction(timezone.now)
+    expires_at = factory.LazyAttribute(lambda o: o.created_at + dt.timedelta(days=30))
+    sent_at = factory.LazyAttribute(lambda o: o.created_at)
+
+
+class NpsResponseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "referrals.NpsResponse"
+
+    invitation = factory.SubFactory(NpsInvitationFactory)
+    customer = factory.SelfAttribute("invitation.customer")
+    score = 10
+    category = factory.LazyAttribute(lambda o: models.NpsCategory.for_score(o.score))
+    answered_at = factory.LazyFunction(timezone.now)
+
+
+class NpsFollowUpFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "referrals.NpsFollowUp"
+
+    response = factory.SubFactory(NpsResponseFactory, score=3)
+    customer = factory.SelfAttribute("response.customer")
+
+
+class SurveyContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "referrals.SurveyContact"
+
+    customer = factory.SubFactory(CustomerFactory)
+    survey = "nps"
+    contacted_at = factory.LazyFunction(timezone.now)
+    key = factory.Sequence(lambda n: f"test-contact:{n}")
