@@ -271,10 +271,10 @@ def test_passives_and_detractors_see_no_referral_link(shopper):
 
 
 def test_erasing_a_customer_forgets_their_comments_but_keeps_the_scores():
-    from referrals.nps.services import nps_personal_data_erase
+    from customers.services import customer_erase
 
     case = NpsFollowUpFactory(response__comment="My address is 1 Main St", notes="Called her")
-    nps_personal_data_erase(customer=case.customer)
+    customer_erase(customer=case.customer)
     case.refresh_from_db()
     case.response.refresh_from_db()
     assert (case.response.comment, case.notes, case.response.score) == ("", "", 3)
