@@ -282,3 +282,77 @@ class QuizResponseFactory(factory.django.DjangoModelFactory):
     version = factory.SubFactory(QuizVersionFactory)
     token = factory.Sequence(lambda n: f"token-{n}")
     current_question = "q1"
+# Referrals ------------------------------------------------------------------------------------
+
+
+class ReferralProgramFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "referrals.ReferralProgram"
+        django_get_or_create = ("id",)
+
+    id = 1
+    friend_reward = factory.SubFactory(RewardFactory, name="10% off your first order",
+                                       kind="percent_off", amount=None, currency="",
+                                       percent=10, cost=1000)
+
+
+class ReferralCodeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "referrals.ReferralCode"
+
+    customer = factory.SubFactory(CustomerFactory)
+    code = factory.Sequence(lambda n: f"RF{n:05d}")
+
+
+class ReferralFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "referrals.Referral"
+
+    code = factory.SubFactory(ReferralCodeFactory)
+    referrer = factory.LazyAttribute(lambda o: o.code.customer)
+    friend = factory.SubFactory(CustomerFactory)
+    friend_email = factory.LazyAttribute(lambda o: o.friend.email)
+
+
+# NPS surveys (referrals/nps). Invitations are normally made by
+# referrals.nps.services.nps_invitation_create; these build the rows directly for tests.
+class NpsInvitationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "referrals.NpsInvitation"
+
+    customer = factory.SubFactory(CustomerFactory, accepts_marketing=True)
+    order = factory.SubFactory(OrderFactory, customer=factory.SelfAttribute("..customer"))
+    question = "How likely are you to recommend us to a friend or colleague?"
+    nonce = factory.Sequence(lambda n: f"nonce-{n:012d}")
+    created_at = factory.LazyFunction(timezone.now)
+    expires_at = factory.LazyAttribute(lambda o: o.created_at + dt.timedelta(days=30))
+    sent_at = factory.LazyAttribute(lambda o: o.created_at)
+
+
+class NpsResponseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "referrals.NpsResponse"
+
+    invitation = factory.SubFactory(NpsInvitationFactory)
+    customer = factory.SelfAttribute("invitation.customer")
+    score = 10
+    category = factory.LazyAttribute(lambda o: models.NpsCategory.for_score(o.score))
+    answered_at = factory.LazyFunction(timezone.now)
+
+
+class NpsFollowUpFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "referrals.NpsFollowUp"
+
+    response = factory.SubFactory(NpsResponseFactory, score=3)
+    customer = factory.SelfAttribute("response.customer")
+
+
+class SurveyContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "referrals.SurveyContact"
+
+    customer = factory.SubFactory(CustomerFactory)
+    survey = "nps"
+    contacted_at = factory.LazyFunction(timezone.now)
+    key = factory.Sequence(lambda n: f"test-contact:{n}")
