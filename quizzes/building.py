@@ -235,7 +235,7 @@ def quiz_grid_set(*, quiz: Quiz, weights: Mapping[tuple[int, str], int]) -> int:
     with transaction.atomic():
         existing = {
             (w.choice_id, w.tag): w
-            for w in ChoiceWeight.objects.select_for_update()
+            for w in ChoiceWeight.objects.select_for_update(of=("self",))
             .filter(choice_id__in=choice_ids).exclude(tag="")
         }
         gone = [w.pk for key, w in existing.items() if key not in wanted]
