@@ -16,7 +16,8 @@ from customers.errors import Conflict, FlywheelError
 from customers.models import Activity, Customer, Order, Refund
 
 from ..errors import InsufficientPoints
-from ..models import EarningRule, LoyaltyAccount, PointsEntry, PointsLot
+from ..expiry import lot_expires_at
+from ..models import EarningRule, LoyaltyAccount, LoyaltyProgram, PointsEntry, PointsLot
 
 Kind = PointsEntry.Kind
 
@@ -90,7 +91,8 @@ def points_award(
         if entry is None:
             return None
         PointsLot.objects.create(
-            account=account, entry=entry, points=points, remaining=points, held_until=held_until
+            account=account, entry=entry, points=points, remaining=points, held_until=held_until,
+            expires_at=lot_expires_at(program=LoyaltyProgram.get(), earned_at=entry.created_at),
         )
         if held_until is None:
             _move(account.pk, balance=points)
