@@ -15,8 +15,8 @@ How a rule earns (the admin help text says the same):
   points are posted once, on an entry that records the rule and its version.
 
 Choosing costs a fixed number of queries whatever the number of rules or order lines: the
-candidate rules with their tiers (2), the customer's account and tier (1) and their capped
-usage (1).
+candidate rules with their tiers (2), the customer's account and tier (1) and, when any
+candidate has a cap, the customer's usage of all capped rules (1).
 """
 
 import datetime as dt
