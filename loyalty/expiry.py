@@ -75,17 +75,18 @@ def expiry_of(*, program: LoyaltyProgram, lot: PointsLot, last_activity=None) ->
     return lot.expires_at or months_after(lot.created_at, program.expiry_months)
 
 
-def lot_shares(*, lots: Iterable[PointsLot], balance: int) -> dict[int, int]:
+def lot_shares(*, lots: Iterable[tuple[int, int]], balance: int) -> dict[int, int]:
     """What is left of each of an account's available lots, first in, first out.
 
-    `lots` are all the account's available lots, oldest first; `balance` its available points.
-    The points the lots hold beyond the balance were spent (or taken back), and come out of
-    the oldest lots first; positive adjustments, which have no lot, never expire."""
+    `lots` are (id, remaining) of all the account's available lots, oldest first; `balance`
+    its available points. The points the lots hold beyond the balance were spent (or taken
+    back), and come out of the oldest lots first; positive adjustments, which have no lot,
+    never expire."""
     lots = list(lots)
-    consumed = max(sum(lot.remaining for lot in lots) - max(balance, 0), 0)
+    consumed = max(sum(remaining for _pk, remaining in lots) - max(balance, 0), 0)
     shares = {}
-    for lot in lots:
-        taken = min(consumed, lot.remaining)
+    for pk, remaining in lots:
+        taken = min(consumed, remaining)
         consumed -= taken
-        shares[lot.pk] = lot.remaining - taken
+        shares[pk] = remaining - taken
     return shares

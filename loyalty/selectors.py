@@ -87,7 +87,8 @@ def points_expiring_soon(*, customer: Customer, now: dt.datetime | None = None) 
                          .order_by("-created_at").values_list("created_at", flat=True).first())
         if last_activity is None:
             return []
-    shares = expiry.lot_shares(lots=lots, balance=account.balance)
+    shares = expiry.lot_shares(lots=[(lot.pk, lot.remaining) for lot in lots],
+                               balance=account.balance)
     until = now + dt.timedelta(days=program.expiry_reminder_days)
     soon: dict[dt.datetime, int] = {}
     for lot in lots:
