@@ -24,10 +24,13 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Prefetch
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from customers.errors import FlywheelError
 from customers.models import Activity, Customer, Order
 
 from ..models import EarningRule, LoyaltyAccount, PointsEntry, PointsLot, Tier
@@ -196,6 +199,16 @@ def _email_earned(entry: PointsEntry | None) -> None:
         points_earned_email_task.delay_on_commit(entry.pk)
 
 
+def _validate(rule: EarningRule) -> None:
+    try:
+        rule.full_clean(exclude=["version"])
+    except ValidationError as error:
+        raise FlywheelError(
+            _("The earning rule is not valid."), code="invalid_rule",
+            fields={name: " ".join(messages) for name, messages in error.message_dict.items()},
+        ) from None
+
+
 def earning_rule_create(*, tiers: list[Tier] | None = None, **fields) -> EarningRule:
     """A new rule at version 1; it earns from now on."""
     unknown = set(fields) - {*RULE_FIELDS, "kind"}
@@ -203,7 +216,7 @@ def earning_rule_create(*, tiers: list[Tier] | None = None, **fields) -> Earning
         raise TypeError(f"unknown earning rule fields: {sorted(unknown)}")
     with transaction.atomic():
         rule = EarningRule(**fields)
-        rule.full_clean()
+        _validate(rule)
         rule.save()
         if tiers:
             rule.tiers.set(tiers)
@@ -214,9 +227,9 @@ def earning_rule_update(*, rule: EarningRule, tiers: list[Tier] | None = None,
                         **changes) -> EarningRule:
     """Change a rule (any of RULE_FIELDS, and its tiers); its version goes up by one when
     something really changed, so what it earned before keeps pointing at the version that
-    earned it and the change only affects what happens afterwards. A value of None leaves
-    `name`, `points_per_unit` and `is_active` as they are (for the nullable fields, pass
-    None to clear them)."""
+    earned it and the change only affects what happens afterwards. None leaves a required
+    field (name, points, multiplier...) as it is and clears an optional one (window, minimum
+    total, cap). An invalid rule is refused with the fields at fault and changes nothing."""
     unknown = set(changes) - set(RULE_FIELDS)
     if unknown:
         raise TypeError(f"unknown earning rule fields: {sorted(unknown)}")
@@ -236,8 +249,8 @@ def earning_rule_update(*, rule: EarningRule, tiers: list[Tier] | None = None,
             changed |= new_tiers != set(rule.tiers.values_list("pk", flat=True))
         if not changed:
             return rule
+        _validate(rule)
         rule.version = F("version") + 1
-        rule.full_clean(exclude=["version"])
         rule.save()
         if new_tiers is not None:
             rule.tiers.set(new_tiers)

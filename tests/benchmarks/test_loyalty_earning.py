@@ -52,7 +52,7 @@ def _build_lots() -> float:
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO loyalty_pointsentry (account_id, kind, amount, held, reason, key, "
-            f"created_at) SELECT {first} + (i % {ACCOUNTS}), 'bonus', 10, %s, '', "
+            f"created_at) SELECT {first} + (i %% {ACCOUNTS}), 'bonus', 10, %s, '', "
             f"'bench:' || i, %s FROM ({_numbers(LOTS)}) AS numbers",
             [False, EARNED])
         cursor.execute(

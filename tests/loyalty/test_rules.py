@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from customers.errors import FlywheelError
 from customers.services import activity_record
 from loyalty import services
 from loyalty.models import EarningRule, LoyaltyAccount, LoyaltyProgram, PointsEntry
@@ -244,11 +245,12 @@ def test_saving_a_rule_unchanged_keeps_its_version_and_tiers_count_as_a_change()
 def test_an_invalid_change_is_refused_and_writes_nothing():
     rule = EarningRuleFactory()
 
-    with pytest.raises(Exception) as error:
+    with pytest.raises(FlywheelError) as error:
         services.earning_rule_update(rule=rule, starts_at=at("2026-11-09T00:00:00Z"),
                                      ends_at=at("2026-11-07T00:00:00Z"))
 
-    assert "ends_at" in str(error.value)
+    assert error.value.code == "invalid_rule"
+    assert "ends_at" in error.value.fields
     rule.refresh_from_db()
     assert (rule.version, rule.starts_at) == (1, None)
 
