@@ -412,3 +412,17 @@ def test_the_rule_list_reads_like_the_rules(admin_client):
 
     assert response.status_code == 200
     assert b"Gold" in response.content and b"1 per day" in response.content
+
+
+def test_a_new_activity_rule_can_be_previewed_before_it_exists(admin_client):
+    with time_machine.travel(at("2026-11-20T12:00:00Z"), tick=False):
+        quiz(CustomerFactory(), "quiz:a")
+        quiz(CustomerFactory(), "quiz:b")
+        response = admin_client.post(reverse("admin:loyalty_earningrule_add"), rule_form(
+            name="Quiz", kind="activity", activity_kind="quiz_completed", points="30",
+            points_per_unit="0", _preview="Preview"))
+
+    assert response.status_code == 200
+    preview = response.context["preview"]
+    assert (preview.count, preview.current, preview.changed) == (2, 0, 60)
+    assert not EarningRule.objects.exists()
