@@ -426,3 +426,20 @@ def test_a_new_activity_rule_can_be_previewed_before_it_exists(admin_client):
     preview = response.context["preview"]
     assert (preview.count, preview.current, preview.changed) == (2, 0, 60)
     assert not EarningRule.objects.exists()
+
+
+def test_the_points_a_page_promises_follow_campaigns_and_ignore_tier_only_rules():
+    from loyalty.selectors import activity_points_preview
+
+    gold = TierFactory(name="Gold", position=1, threshold=0)
+    ActivityRuleFactory(activity_kind="account_created", points=50)
+    ActivityRuleFactory(activity_kind="account_created", points=50, multiplier=Decimal("2"),
+                        starts_at=at("2026-11-07T00:00:00Z"), ends_at=at("2026-11-09T00:00:00Z"))
+    ActivityRuleFactory(activity_kind="account_created", points=500).tiers.set([gold])
+
+    with time_machine.travel(at("2026-11-06T12:00:00Z"), tick=False):
+        weekday = activity_points_preview(activity_kind="account_created")
+    with time_machine.travel(at("2026-11-07T12:00:00Z"), tick=False):
+        weekend = activity_points_preview(activity_kind="account_created")
+
+    assert (weekday, weekend) == (50, 100)
