@@ -236,7 +236,7 @@ class CustomerActivityCreateApi(APIView):
     """A custom activity the shop records for a customer (a review written, a social follow);
     loyalty's activity rules award its points."""
 
-    class Input(serializers.Serializer):
+    class ActivityInput(serializers.Serializer):
         kind = serializers.SlugField(
             max_length=48, help_text=_("A custom kind, e.g. review_written or social_follow."))
         idempotency_key = serializers.CharField(
@@ -247,7 +247,7 @@ class CustomerActivityCreateApi(APIView):
                                           allow_blank=True)
         data = serializers.DictField(required=False, default=dict)
 
-    class Output(serializers.Serializer):
+    class ActivityOutput(serializers.Serializer):
         id = serializers.IntegerField()
         customer_id = serializers.IntegerField()
         kind = serializers.CharField()
@@ -256,8 +256,9 @@ class CustomerActivityCreateApi(APIView):
         data = serializers.DictField()
 
     @extend_schema(
-        request=Input, responses={201: Output, 200: Output, 400: ErrorSerializer,
-                                  404: ErrorSerializer, 409: ErrorSerializer},
+        request=ActivityInput,
+        responses={201: ActivityOutput, 200: ActivityOutput, 400: ErrorSerializer,
+                   404: ErrorSerializer, 409: ErrorSerializer},
         operation_id="customer_activity_create", tags=["customers"],
         summary="Record a custom activity",
         description="201 when recorded, 200 with the first activity when the idempotency key "
@@ -267,7 +268,7 @@ class CustomerActivityCreateApi(APIView):
     )
     def post(self, request, customer_id: int):
         customer = selectors.customer_get(customer_id=customer_id)
-        data = self.Input(data=request.data)
+        data = self.ActivityInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         activity, created = services.activity_post(
@@ -275,5 +276,5 @@ class CustomerActivityCreateApi(APIView):
             occurred_at=values["occurred_at"], reference=values["reference"],
             data=values["data"],
         )
-        return Response(self.Output(activity).data,
+        return Response(self.ActivityOutput(activity).data,
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
