@@ -34,7 +34,7 @@ from customers.errors import FlywheelError
 from customers.models import Activity, Customer, Order
 
 from ..models import EarningRule, LoyaltyAccount, PointsEntry, PointsLot, Tier
-from .ledger import _move, _post, points_award
+from .ledger import _move, _post, loyalty_account_get_or_create, points_award
 
 Kind = PointsEntry.Kind
 
@@ -102,13 +102,19 @@ def _candidates(**filters) -> list[EarningRule]:
                 .order_by("pk"))
 
 
-def _locked_account(customer_id: int) -> LoyaltyAccount | None:
-    """The account with its tier, row-locked so two awards at once count caps one after the
-    other (only the account row on PostgreSQL)."""
-    locking = LoyaltyAccount.objects.select_related("tier").filter(customer_id=customer_id)
+def _locked_account(customer: Customer) -> LoyaltyAccount:
+    """The account with its tier (created on a first earn), row-locked so two awards at once
+    count caps one after the other (only the account row on PostgreSQL)."""
+    locking = LoyaltyAccount.objects.select_related("tier").filter(customer_id=customer.pk)
     if transaction.get_connection().features.has_select_for_update_of:
-        return locking.select_for_update(of=("self",)).first()
-    return locking.select_for_update().first()
+        locking = locking.select_for_update(of=("self",))
+    else:
+        locking = locking.select_for_update()
+    account = locking.first()
+    if account is None:
+        loyalty_account_get_or_create(customer=customer)
+        account = locking.first()
+    return account
 
 
 def _cap_reached(rules: list[EarningRule], account: LoyaltyAccount | None,
@@ -154,7 +160,7 @@ def points_award_for_order(*, order: Order) -> PointsEntry | None:
         return None
     now = timezone.now()
     with transaction.atomic():
-        account = _locked_account(order.customer_id)
+        account = _locked_account(order.customer)
         award = _best(rules, account=account, when=order.paid_at, now=now,
                       order_total=order.total)
         if award is None:
@@ -179,7 +185,7 @@ def points_award_for_activity(*, activity: Activity) -> PointsEntry | None:
     if not rules:
         return None
     with transaction.atomic():
-        account = _locked_account(activity.customer_id)
+        account = _locked_account(activity.customer)
         award = _best(rules, account=account, when=activity.occurred_at, now=timezone.now())
         if award is None:
             return None

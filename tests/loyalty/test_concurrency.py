@@ -128,8 +128,7 @@ def test_a_once_ever_rule_awards_once_when_activities_arrive_at_once():
 
     ActivityRuleFactory(activity_kind="social_follow", points=40, cap_count=1,
                         cap_period="ever")
-    customer = CustomerFactory()
-    services.loyalty_account_get_or_create(customer=customer)
+    customer = CustomerFactory()  # no account yet: the first award opens it
 
     results = at_once(8, lambda i: activity_record(
         customer=customer, kind="social_follow", key=f"follow:{i}"))
