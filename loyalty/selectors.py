@@ -33,12 +33,17 @@ def loyalty_summary_get(*, customer: Customer) -> dict:
 
 
 def activity_points_preview(*, activity_kind: str) -> int:
-    """The points an activity of this kind earns now under the active rule (0 when none), for
-    pages that promise them ("create an account to keep your 50 points")."""
-    points = (EarningRule.objects.filter(kind=EarningRule.Kind.ACTIVITY, is_active=True,
-                                       activity_kind=activity_kind)
-            .order_by("-points", "pk").values_list("points", flat=True).first())
-    return points or 0
+    """The points an activity of this kind earns now for anyone (rules open to every tier,
+    within their window, with their multiplier; 0 when none), for pages that promise them
+    ("create an account to keep your 50 points"). A member's tier multiplier may add more."""
+    from .services.rules import rule_applies, rule_points
+
+    now = timezone.now()
+    rules = (EarningRule.objects.filter(kind=EarningRule.Kind.ACTIVITY, is_active=True,
+                                        activity_kind=activity_kind, tiers__isnull=True)
+             .order_by("pk"))
+    return max((rule_points(rule=rule) for rule in rules
+                if rule_applies(rule=rule, when=now, tier_id=None, tier_ids=set())), default=0)
 
 
 def activity_points_earned(*, activity: Activity) -> int:
@@ -72,3 +77,35 @@ def tier_position_get(*, customer: Customer | None) -> int | None:
         return None
     return (LoyaltyAccount.objects.filter(customer=customer, tier__isnull=False)
             .values_list("tier__position", flat=True).first())
+def points_expiring_soon(*, customer: Customer, now: dt.datetime | None = None) -> list[dict]:
+    """The customer's points that expire within the program's reminder window (or are already
+    due and go at the next expiry run), grouped by expiry date, oldest first:
+    `[{"points": 120, "expires_at": datetime}, ...]`. Empty when points never expire.
+
+    Counts only what a lot still holds after the customer's spending, first in, first out, so
+    the figures add up to at most the available balance."""
+    from . import expiry
+    from .models import LoyaltyProgram
+
+    now = now or timezone.now()
+    program = LoyaltyProgram.get()
+    account = LoyaltyAccount.objects.filter(customer=customer).first()
+    if account is None or program.expiry == LoyaltyProgram.Expiry.NEVER or account.balance <= 0:
+        return []
+    lots = list(expiry.available_lots().filter(account=account))
+    last_activity = None
+    if program.expiry == LoyaltyProgram.Expiry.INACTIVITY:
+        last_activity = (account.entries.filter(kind__in=expiry.ACTIVITY_KINDS)
+                         .order_by("-created_at").values_list("created_at", flat=True).first())
+        if last_activity is None:
+            return []
+    shares = expiry.lot_shares(lots=[(lot.pk, lot.remaining) for lot in lots],
+                               balance=account.balance)
+    until = now + dt.timedelta(days=program.expiry_reminder_days)
+    soon: dict[dt.datetime, int] = {}
+    for lot in lots:
+        expires_at = expiry.expiry_of(program=program, lot=lot, last_activity=last_activity)
+        if shares[lot.pk] and expires_at <= until:
+            soon[expires_at] = soon.get(expires_at, 0) + shares[lot.pk]
+    return [{"points": points, "expires_at": expires_at}
+            for expires_at, points in sorted(soon.items())]

@@ -80,3 +80,79 @@ def test_two_release_jobs_at_once_release_each_lot_once():
     assert sum(results) == 20
     assert PointsEntry.objects.filter(kind="release").count() == 20
     audit()
+
+
+def test_fifty_concurrent_api_redemptions_get_ten_vouchers_and_forty_409s():
+    from customers.services import api_key_create
+    from tests.conftest import api_client
+
+    _, raw_key = api_key_create(name="Race")
+    customer = customer_with(10 * 25)
+    reward = RewardFactory(cost=25)
+    url = f"/api/v1/customers/{customer.pk}/redemptions/"
+
+    responses = at_once(50, lambda i: api_client(raw_key).post(
+        url, {"reward_id": reward.pk}, format="json"))
+
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [201] * 10 + [409] * 40
+    assert {r.json()["error"]["code"] for r in responses if r.status_code == 409} == {
+        "insufficient_points"}
+    assert balance_get(customer=customer)["balance"] == 0
+    audit()
+
+
+def test_two_expiry_runs_at_once_expire_each_lot_once():
+    from loyalty.models import LoyaltyProgram
+
+    LoyaltyProgram.objects.update_or_create(pk=1, defaults={
+        "expiry": LoyaltyProgram.Expiry.AFTER_EARNING, "expiry_months": 1})
+    customers = [CustomerFactory() for _ in range(12)]
+    for customer in customers:
+        for n in range(3):
+            services.points_award(customer=customer, points=10, key=f"bonus:{customer.pk}:{n}")
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=62)
+
+    results = at_once(4, lambda i: services.points_expire_due(now=later, batch_size=5))
+
+    assert [r for r in results if isinstance(r, Exception)] == []
+    assert sum(results) == 12 * 30
+    assert PointsEntry.objects.filter(kind="expire").count() == 36
+    assert all(balance_get(customer=c)["balance"] == 0 for c in customers)
+    audit()
+
+
+def test_a_once_ever_rule_awards_once_when_activities_arrive_at_once():
+    from customers.services import activity_record
+    from tests.factories import ActivityRuleFactory
+
+    ActivityRuleFactory(activity_kind="social_follow", points=40, cap_count=1,
+                        cap_period="ever")
+    customer = CustomerFactory()  # no account yet: the first award opens it
+
+    results = at_once(8, lambda i: activity_record(
+        customer=customer, kind="social_follow", key=f"follow:{i}"))
+
+    assert [r for r in results if isinstance(r, Exception)] == []
+    assert PointsEntry.objects.filter(kind="earn").count() == 1
+    assert balance_get(customer=customer)["balance"] == 40
+    audit()
+
+
+def test_the_same_custom_activity_posted_ten_times_at_once_earns_once():
+    from customers.services import api_key_create
+    from tests.conftest import api_client
+    from tests.factories import ActivityRuleFactory
+
+    _, raw_key = api_key_create(name="Race")
+    ActivityRuleFactory(activity_kind="review_written", points=25)
+    customer = CustomerFactory()
+    body = {"kind": "review_written", "idempotency_key": "review-1"}
+
+    responses = at_once(10, lambda i: api_client(raw_key).post(
+        f"/api/v1/customers/{customer.pk}/activities/", body, format="json"))
+
+    assert sorted(r.status_code for r in responses) == [200] * 9 + [201]
+    assert customer.activities.filter(kind="review_written").count() == 1
+    assert balance_get(customer=customer)["balance"] == 25
+    audit()

@@ -4,13 +4,14 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from loyalty import services
 from loyalty.errors import InsufficientPoints
-from loyalty.models import LoyaltyAccount, PointsEntry
+from loyalty.models import LoyaltyAccount, LoyaltyProgram, PointsEntry
 from loyalty.selectors import balance_get
 from tests.factories import (
     CustomerFactory,
@@ -33,6 +34,8 @@ operations = st.lists(
         st.tuples(st.just("refund"), st.integers(0, 20), st.integers(1, 100)),
         st.tuples(st.just("wait"), st.integers(0, 20)),
         st.tuples(st.just("adjust"), who, st.integers(-60, 60).filter(bool)),
+        st.tuples(st.just("expire"), st.integers(0, 40)),
+        st.tuples(st.just("cancel"), st.integers(0, 20)),
     ),
     max_size=25,
 )
@@ -54,7 +57,8 @@ class Shop:
 
     def run(self, op):
         kind, *args = op
-        getattr(self, kind)(*args)
+        with time_machine.travel(self.now, tick=False):
+            getattr(self, kind)(*args)
 
     def earn(self, who, total):
         order = OrderFactory(customer=self.customers[who], total=Decimal(total),
@@ -103,6 +107,29 @@ class Shop:
         except InsufficientPoints:
             assert points < 0
 
+    def expire(self, days):
+        """Time passes (lots expire a month after they were earned) and the expiry runs."""
+        self.now += dt.timedelta(days=days)
+        before = {a.pk: a.balance for a in LoyaltyAccount.objects.all()}
+        services.points_release_due(now=self.now)
+        services.points_expire_due(now=self.now)
+        services.points_expire_due(now=self.now)  # a second run expires nothing more
+        for account in LoyaltyAccount.objects.all():
+            assert account.balance >= min(before.get(account.pk, 0), 0)
+        keys = list(PointsEntry.objects.filter(kind="expire").values_list("key", flat=True))
+        assert len(keys) == len(set(keys))
+
+    def cancel(self, index):
+        if not self.orders:
+            return
+        pair = self.orders[index % len(self.orders)]
+        order = pair[0]
+        order.cancelled_at = self.now
+        order.save()
+        services.points_cancel_for_order(order=order)
+        assert services.points_cancel_for_order(order=order) is None
+        pair[1] = Decimal(0)
+
     def check(self):
         for account in LoyaltyAccount.objects.all():
             assert account.pending >= 0
@@ -117,6 +144,8 @@ class Shop:
 def test_after_any_sequence_the_audit_passes_and_only_reversals_go_negative(db, operations):
     with transaction.atomic():
         EarningRuleFactory()
+        LoyaltyProgram.objects.update_or_create(pk=1, defaults={
+            "expiry": LoyaltyProgram.Expiry.AFTER_EARNING, "expiry_months": 1})
         shop = Shop()
         for op in operations:
             shop.run(op)
