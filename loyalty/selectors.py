@@ -1,18 +1,25 @@
 """Reads of the points ledger, for the API, the pages and the other apps."""
 
 import datetime as dt
+from decimal import ROUND_CEILING, Decimal
 
+from django.conf import settings
 from django.db.models import Q, QuerySet, Sum
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from customers.models import Activity, Customer
 
+from . import qualification as q
 from .models import (
     EarningRule,
     LoyaltyAccount,
+    LoyaltyProgram,
     PointsEntry,
     Redemption,
     Reward,
+    Tier,
     voucher_code_normalize,
 )
 
@@ -25,11 +32,95 @@ def balance_get(*, customer: Customer) -> dict[str, int]:
     return row or {"balance": 0, "pending": 0}
 
 
-def loyalty_summary_get(*, customer: Customer) -> dict:
-    """What a customer sees at a glance, from cached columns only. Tiers and expiry are not
-    built yet, so they read as empty."""
-    return {**balance_get(customer=customer), "expiring_soon": [], "tier": None,
-            "next_tier": None, "progress": None}
+def loyalty_summary_get(*, customer: Customer, now: dt.datetime | None = None) -> dict:
+    """What a customer sees at a glance: available and pending points (cached columns), their
+    tier, the next one and their progress toward it. Expiry is not built on this branch yet,
+    so `expiring_soon` reads as empty."""
+    return {**balance_get(customer=customer), "expiring_soon": [],
+            **tier_progress_get(customer=customer, now=now)}
+
+
+CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF "}
+
+
+def money_format(amount: Decimal, currency: str) -> str:
+    """€40 or €40.50: whole amounts without cents, the symbol first."""
+    amount = Decimal(amount)
+    text = f"{amount:.0f}" if amount == amount.to_integral_value() else f"{amount:.2f}"
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    return f"{symbol}{text}" if symbol else f"{text} {currency}"
+
+
+def tier_as_dict(tier: Tier | None) -> dict | None:
+    if tier is None:
+        return None
+    return {"id": tier.pk, "name": tier.name, "position": tier.position,
+            "threshold": str(tier.threshold), "colour": tier.colour,
+            "badge_url": tier.badge.url if tier.badge else "", "perks": tier.perks,
+            "earn_multiplier": str(tier.earn_multiplier)}
+
+
+def _remaining_text(*, metric: str, remaining: Decimal, tier: Tier, window: q.Window,
+                    period: str) -> str:
+    name = tier.name
+    if metric == q.Metric.SPENT:
+        amount = money_format(remaining, settings.SHOP_CURRENCY)
+        what = _("Spend %(amount)s more") % {"amount": amount}
+    elif metric == q.Metric.POINTS:
+        count = int(remaining.to_integral_value(rounding=ROUND_CEILING))
+        what = ngettext("Earn %(count)d more point", "Earn %(count)d more points",
+                        count) % {"count": count}
+    else:
+        count = int(remaining.to_integral_value(rounding=ROUND_CEILING))
+        what = ngettext("Place %(count)d more order", "Place %(count)d more orders",
+                        count) % {"count": count}
+    if window.deadline is not None:
+        return _("%(what)s by %(date)s to reach %(tier)s.") % {
+            "what": what, "date": formats.date_format(window.deadline, "j F"), "tier": name}
+    if period == q.Period.ROLLING_12_MONTHS:
+        return _("%(what)s to reach %(tier)s (we count the last 12 months).") % {
+            "what": what, "tier": name}
+    return _("%(what)s to reach %(tier)s.") % {"what": what, "tier": name}
+
+
+def tier_progress_get(*, customer: Customer, now: dt.datetime | None = None) -> dict:
+    """The customer's tier, the next one and their progress toward it, period-aware:
+    {"tier", "next_tier", "progress": {metric, period, current, target, remaining, percent,
+    deadline, text}}. `progress` is None when there are no tiers; at the top tier it says so
+    with nothing remaining. The metric over the period is read from the orders or the
+    period's entries (loyalty/qualification.py)."""
+    now = now or timezone.now()
+    tiers = list(Tier.objects.order_by("position"))
+    account = (LoyaltyAccount.objects.select_related("tier").filter(customer=customer)
+               .first())
+    current = account.tier if account else None
+    result = {"tier": tier_as_dict(current), "next_tier": None, "progress": None}
+    if not tiers:
+        return result
+    program = LoyaltyProgram.get()
+    window = q.period_window(period=program.tier_period, now=now)
+    value = q.qualifying_value(account=account, program=program, window=window) \
+        if account else q.ZERO
+    # The next tier above both their tier and what they already qualify for.
+    upcoming = q.next_tier(current=q.best(current, q.tier_for_value(value=value, tiers=tiers)),
+                           tiers=tiers)
+    progress = {
+        "metric": program.tier_metric, "period": program.tier_period, "current": str(value),
+        "deadline": window.deadline.isoformat() if window.deadline else None,
+    }
+    if upcoming is None:
+        progress.update(target=str(value), remaining="0", percent=100,
+                        text=_("You're in our top tier.") if current else "")
+    else:
+        remaining = max(upcoming.threshold - value, q.ZERO)
+        percent = int(min(value / upcoming.threshold * 100, 100)) if upcoming.threshold else 100
+        progress.update(
+            target=str(upcoming.threshold), remaining=str(remaining), percent=percent,
+            text=_remaining_text(metric=program.tier_metric, remaining=remaining,
+                                 tier=upcoming, window=window, period=program.tier_period))
+    result["next_tier"] = tier_as_dict(upcoming)
+    result["progress"] = progress
+    return result
 
 
 def activity_points_preview(*, activity_kind: str) -> int:

@@ -1,4 +1,4 @@
-"""Every write to loyalty: the points ledger, and rewards with their vouchers.
+"""Every write to loyalty: the points ledger, rewards with their vouchers, and VIP tiers.
 
 Import as `from loyalty import services`; each name below is public."""
 
@@ -23,6 +23,17 @@ from .rewards import (
     voucher_use,
     vouchers_use_for_order,
 )
+from .tiers import (
+    tier_badge_clean,
+    tier_delete,
+    tier_save,
+    tier_set_manual,
+    tiers_promote,
+    tiers_promote_customer,
+    tiers_recalculate,
+    tiers_recalculate_schedule,
+    tiers_reevaluate,
+)
 
 __all__ = [
     "activity_rule_get",
@@ -37,6 +48,15 @@ __all__ = [
     "points_reverse_for_refund",
     "points_spend",
     "redemption_create",
+    "tier_badge_clean",
+    "tier_delete",
+    "tier_save",
+    "tier_set_manual",
+    "tiers_promote",
+    "tiers_promote_customer",
+    "tiers_recalculate",
+    "tiers_recalculate_schedule",
+    "tiers_reevaluate",
     "voucher_cancel",
     "voucher_code_generate",
     "voucher_grant",
