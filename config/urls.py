@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1/", include("customers.urls")),
     path("api/v1/", include("loyalty.urls")),
     path("", include("customers.page_urls")),
+    path("", include("loyalty.page_urls")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -154,3 +154,68 @@ def voucher_get(*, code: str) -> Redemption | None:
     """The voucher with this code (any case or spacing), or None."""
     return (Redemption.objects.select_related("reward")
             .filter(code=voucher_code_normalize(code)).first())
+
+
+def _month_start(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def _months_back(start: dt.datetime, count: int) -> list[dt.datetime]:
+    months, year, month = [], start.year, start.month
+    for _i in range(count):
+        months.append(dt.datetime(year, month, 1, tzinfo=dt.UTC))
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return list(reversed(months))
+
+
+def program_report_get(*, now: dt.datetime | None = None, months: int = 12) -> dict:
+    """The program's numbers for staff: members per tier; points issued (earned and bonus),
+    redeemed and expired per month over the last `months` months; the outstanding liability
+    (available and pending points, and their value at the program's point value); and the
+    breakage rate (all points expired / all points issued)."""
+    from django.db.models import Count
+    from django.db.models.functions import TruncMonth
+
+    now = now or timezone.now()
+    program = LoyaltyProgram.get()
+    members = [{"name": tier.name, "colour": tier.colour, "count": tier.members}
+               for tier in Tier.objects.annotate(members=Count("accounts"))
+               .order_by("position")]
+    members.insert(0, {"name": _("No tier"), "colour": "#9ca3af",
+                       "count": LoyaltyAccount.objects.filter(tier__isnull=True).count()})
+    month_list = _months_back(_month_start(now), months)
+    kinds = {"issued": [PointsEntry.Kind.EARN, PointsEntry.Kind.BONUS],
+             "redeemed": [PointsEntry.Kind.REDEEM], "expired": [PointsEntry.Kind.EXPIRE]}
+    rows = (PointsEntry.objects.filter(created_at__gte=month_list[0])
+            .annotate(month=TruncMonth("created_at", tzinfo=dt.UTC))
+            .values("month", "kind").annotate(total=Sum("amount")))
+    per_month = {month: {"issued": 0, "redeemed": 0, "expired": 0} for month in month_list}
+    for row in rows:
+        for series, series_kinds in kinds.items():
+            if row["kind"] in series_kinds and row["month"] in per_month:
+                per_month[row["month"]][series] += abs(row["total"] or 0)
+    totals = PointsEntry.objects.values("kind").annotate(total=Sum("amount"))
+    all_time = {row["kind"]: abs(row["total"] or 0) for row in totals}
+    issued = all_time.get(PointsEntry.Kind.EARN, 0) + all_time.get(PointsEntry.Kind.BONUS, 0)
+    expired = all_time.get(PointsEntry.Kind.EXPIRE, 0)
+    owed = LoyaltyAccount.objects.aggregate(
+        available=Sum("balance", filter=Q(balance__gt=0)), pending=Sum("pending"))
+    available, pending = owed["available"] or 0, owed["pending"] or 0
+    return {
+        "members": members,
+        "months": [{"month": month, **values} for month, values in per_month.items()],
+        "issued": issued, "redeemed": all_time.get(PointsEntry.Kind.REDEEM, 0),
+        "expired": expired,
+        "available": available, "pending": pending, "point_value": program.point_value,
+        "available_value": available * program.point_value,
+        "pending_value": pending * program.point_value,
+        "breakage": (Decimal(expired) / issued * 100).quantize(Decimal("0.1"))
+        if issued else None,
+        "currency": settings.SHOP_CURRENCY,
+    }
+
+
+def voucher_list(*, customer: Customer) -> QuerySet[Redemption]:
+    """The customer's vouchers (bought or given), newest first."""
+    return (Redemption.objects.filter(account__customer=customer).select_related("reward")
+            .order_by("-created_at", "-id"))
