@@ -230,3 +230,50 @@ class CustomerExportApi(APIView):
     def get(self, request, customer_id: int):
         customer = selectors.customer_get(customer_id=customer_id)
         return Response(selectors.customer_export(customer=customer))
+
+
+class CustomerActivityCreateApi(APIView):
+    """A custom activity the shop records for a customer (a review written, a social follow);
+    loyalty's activity rules award its points."""
+
+    class Input(serializers.Serializer):
+        kind = serializers.SlugField(
+            max_length=48, help_text=_("A custom kind, e.g. review_written or social_follow."))
+        idempotency_key = serializers.CharField(
+            max_length=150, help_text=_("Unique per activity; a retry with the same key "
+                                        "records nothing new."))
+        occurred_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+        reference = serializers.CharField(max_length=128, required=False, default="",
+                                          allow_blank=True)
+        data = serializers.DictField(required=False, default=dict)
+
+    class Output(serializers.Serializer):
+        id = serializers.IntegerField()
+        customer_id = serializers.IntegerField()
+        kind = serializers.CharField()
+        occurred_at = serializers.DateTimeField()
+        reference = serializers.CharField()
+        data = serializers.DictField()
+
+    @extend_schema(
+        request=Input, responses={201: Output, 200: Output, 400: ErrorSerializer,
+                                  404: ErrorSerializer, 409: ErrorSerializer},
+        operation_id="customer_activity_create", tags=["customers"],
+        summary="Record a custom activity",
+        description="201 when recorded, 200 with the first activity when the idempotency key "
+        "was already used for the same customer and kind, 409 `idempotency_key_reused` when "
+        "it was used for another. Built-in kinds are refused (400 "
+        "`reserved_activity_kind`).",
+    )
+    def post(self, request, customer_id: int):
+        customer = selectors.customer_get(customer_id=customer_id)
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        activity, created = services.activity_post(
+            customer=customer, kind=values["kind"], key=values["idempotency_key"],
+            occurred_at=values["occurred_at"], reference=values["reference"],
+            data=values["data"],
+        )
+        return Response(self.Output(activity).data,
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

@@ -12,4 +12,6 @@ urlpatterns = [
          name="api-customer"),
     path("customers/<int:customer_id>/export/", apis.CustomerExportApi.as_view(),
          name="api-customer-export"),
+    path("customers/<int:customer_id>/activities/", apis.CustomerActivityCreateApi.as_view(),
+         name="api-customer-activities"),
 ]

@@ -18,7 +18,6 @@ from customers.errors import FlywheelError
 
 from . import selectors, services
 from .models import (
-    EarningRule,
     LoyaltyAccount,
     LoyaltyProgram,
     PointsEntry,
@@ -31,35 +30,7 @@ from .models import (
 ADJUST_TEMPLATE = "admin/loyalty/adjust_points.html"
 
 
-@admin.register(EarningRule)
-class EarningRuleAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "points_per_unit", "is_active", "version", "updated_at")
-    list_filter = ("kind", "is_active")
-    readonly_fields = ("version", "updated_at")
-    fieldsets = [(None, {
-        "fields": ("name", "kind", "points_per_unit", "is_active", "version", "updated_at"),
-        "description": gettext_lazy(
-            "Points are counted on the order total after discounts, times the points per "
-            "currency unit, rounded down (€19.99 at 1 point per euro earns 19 points). Saving a "
-            "change raises the version by one: points already earned keep the version that "
-            "earned them, and the change only affects orders paid afterwards."),
-    })]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [*self.readonly_fields, "kind"] if obj else self.readonly_fields
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            super().save_model(request, obj, form, change)
-            return
-        updated = services.earning_rule_update(
-            rule=obj, name=obj.name, points_per_unit=obj.points_per_unit,
-            is_active=obj.is_active,
-        )
-        obj.version = updated.version
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from . import admin_rules  # noqa: E402, F401  (the earning rules admin, with its preview)
 
 
 @admin.register(Reward)

@@ -260,11 +260,21 @@ class TierChange(models.Model):
 
 class EarningRule(models.Model):
     """How many points something earns. Editing a rule bumps its version; every entry records
-    the rule and version that produced it, so a change only affects what happens afterwards."""
+    the rule and version that produced it, so a change only affects what happens afterwards.
+
+    Several rules may match one order or activity (a base rule and a double-points weekend,
+    a Gold-only rule...): the one that earns the most wins, and its points are posted once."""
 
     class Kind(models.TextChoices):
         ORDER = "order", _("Order paid")
         ACTIVITY = "activity", _("Activity")
+
+    class CapPeriod(models.TextChoices):
+        EVER = "ever", _("ever")
+        DAY = "day", _("per day")
+        WEEK = "week", _("per week")
+        MONTH = "month", _("per month")
+        YEAR = "year", _("per year")
 
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices, default=Kind.ORDER)
@@ -282,6 +292,44 @@ class EarningRule(models.Model):
         help_text=_("Points for each whole unit of the order total after discounts "
                     "(1 = one point per euro). The result is rounded down."),
     )
+    multiplier = models.DecimalField(
+        _("multiplier"), max_digits=5, decimal_places=2, default=Decimal("1"),
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text=_("Multiplies what the rule earns: 2 for a double-points weekend (set the "
+                    "window below). The customer's tier multiplier applies on top; the result "
+                    "is rounded down to whole points."),
+    )
+    starts_at = models.DateTimeField(
+        _("active from"), null=True, blank=True,
+        help_text=_("Empty: from now on. Orders paid (or activities that happened) before "
+                    "this time do not earn under the rule."),
+    )
+    ends_at = models.DateTimeField(
+        _("active until"), null=True, blank=True,
+        help_text=_("Empty: no end. Orders paid (or activities) from this time on do not earn "
+                    "under the rule."),
+    )
+    min_order_total = models.DecimalField(
+        _("minimum order total"), max_digits=12, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(0)],
+        help_text=_("For order rules: orders whose total after discounts is below this earn "
+                    "nothing under the rule."),
+    )
+    cap_count = models.PositiveIntegerField(
+        _("at most (times)"), null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text=_("Empty: no cap. Otherwise a customer earns under this rule at most this "
+                    "many times per period (1 per ever = once in a lifetime)."),
+    )
+    cap_period = models.CharField(
+        _("cap period"), max_length=8, choices=CapPeriod.choices, default=CapPeriod.EVER,
+        help_text=_("Calendar day, week (from Monday), month or year in the shop's time zone, "
+                    "counted by when the points were awarded."),
+    )
+    tiers = models.ManyToManyField(
+        Tier, blank=True, related_name="earning_rules", verbose_name=_("tiers"),
+        help_text=_("Only members of these tiers earn under the rule. None selected: "
+                    "everyone, including customers without a tier."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     version = models.PositiveIntegerField(
         _("version"), default=1, editable=False,
@@ -293,10 +341,6 @@ class EarningRule(models.Model):
         verbose_name = _("earning rule")
         verbose_name_plural = _("earning rules")
         constraints = [
-            models.UniqueConstraint(
-                fields=["kind"], condition=Q(is_active=True, kind="order"),
-                name="earningrule_one_active_order_rule",
-            ),
             models.CheckConstraint(
                 condition=Q(points_per_unit__gte=0), name="earningrule_points_per_unit_gte_0"
             ),
@@ -304,10 +348,31 @@ class EarningRule(models.Model):
                 condition=Q(kind="order") | ~Q(activity_kind=""),
                 name="earningrule_activity_rule_names_activity",
             ),
+            models.CheckConstraint(
+                condition=Q(multiplier__gt=0), name="earningrule_multiplier_gt_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(cap_count__isnull=True) | Q(cap_count__gte=1),
+                name="earningrule_cap_count_gte_1",
+            ),
+            models.CheckConstraint(
+                condition=Q(starts_at__isnull=True) | Q(ends_at__isnull=True)
+                | Q(ends_at__gt=models.F("starts_at")),
+                name="earningrule_window_ends_after_start",
+            ),
         ]
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        errors = {}
+        if self.kind == self.Kind.ACTIVITY and not self.activity_kind:
+            errors["activity_kind"] = _("Name the activity that earns the points.")
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            errors["ends_at"] = _("Must be after the start of the window.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class PointsEntryQuerySet(models.QuerySet):
@@ -453,6 +518,14 @@ class PointsLot(models.Model):
             models.Index(
                 fields=["held_until"], condition=Q(released_at__isnull=True),
                 name="pointslot_due_idx",
+            ),
+            models.Index(
+                fields=["expires_at"], condition=Q(remaining__gt=0),
+                name="pointslot_expiry_idx",
+            ),
+            models.Index(
+                fields=["account", "created_at"], condition=Q(remaining__gt=0),
+                name="pointslot_open_idx",
             ),
         ]
 

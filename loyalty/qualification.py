@@ -26,6 +26,7 @@ Metric = LoyaltyProgram.TierMetric
 Period = LoyaltyProgram.TierPeriod
 ENTRY_KEY_PREFIX = "tier:"
 ZERO = Decimal("0")
+CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,8 @@ def qualifying_values(*, metric: str, window: Window, account_ids) -> dict[int, 
         rows = (orders.filter(refunded_total__lt=F("total"))
                 .values("customer__loyalty_account").annotate(value=Count("pk"))
                 .values_list("customer__loyalty_account", "value"))
-    return {pk: Decimal(value or 0) for pk, value in rows}
+    # SQLite sums decimals as floats: back to cents.
+    return {pk: Decimal(str(value or 0)).quantize(CENT) for pk, value in rows}
 
 
 def qualifying_value(*, account: LoyaltyAccount, program: LoyaltyProgram,

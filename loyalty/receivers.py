@@ -3,7 +3,7 @@ are sent inside the order's transaction, so these writes commit or roll back wit
 
 from django.dispatch import receiver
 
-from customers.signals import activity_recorded, order_paid, order_refunded
+from customers.signals import activity_recorded, order_cancelled, order_paid, order_refunded
 
 from . import services
 
@@ -31,3 +31,8 @@ def use_vouchers_in_paid_order(sender, *, order, **kwargs):
 @receiver(activity_recorded, dispatch_uid="loyalty_earn_for_activity")
 def earn_for_activity(sender, *, activity, **kwargs):
     services.points_award_for_activity(activity=activity)
+
+
+@receiver(order_cancelled, dispatch_uid="loyalty_cancel_points_for_cancelled_order")
+def cancel_points_for_cancelled_order(sender, *, order, **kwargs):
+    services.points_cancel_for_order(order=order)

@@ -33,10 +33,11 @@ def balance_get(*, customer: Customer) -> dict[str, int]:
 
 
 def loyalty_summary_get(*, customer: Customer, now: dt.datetime | None = None) -> dict:
-    """What a customer sees at a glance: available and pending points (cached columns), their
-    tier, the next one and their progress toward it. Expiry is not built on this branch yet,
-    so `expiring_soon` reads as empty."""
-    return {**balance_get(customer=customer), "expiring_soon": [],
+    """What a customer sees at a glance: available and pending points (cached columns), the
+    points expiring soon (`[{"points", "expires_at"}]`, oldest first), their tier, the next
+    one and their progress toward it."""
+    return {**balance_get(customer=customer),
+            "expiring_soon": points_expiring_soon(customer=customer, now=now),
             **tier_progress_get(customer=customer, now=now)}
 
 
@@ -154,6 +155,39 @@ def voucher_get(*, code: str) -> Redemption | None:
     """The voucher with this code (any case or spacing), or None."""
     return (Redemption.objects.select_related("reward")
             .filter(code=voucher_code_normalize(code)).first())
+
+
+def points_expiring_soon(*, customer: Customer, now: dt.datetime | None = None) -> list[dict]:
+    """The customer's points that expire within the program's reminder window (or are already
+    due and go at the next expiry run), grouped by expiry date, oldest first:
+    `[{"points": 120, "expires_at": datetime}, ...]`. Empty when points never expire.
+
+    Counts only what a lot still holds after the customer's spending, first in, first out, so
+    the figures add up to at most the available balance."""
+    from . import expiry
+    from .models import LoyaltyProgram
+
+    now = now or timezone.now()
+    program = LoyaltyProgram.get()
+    account = LoyaltyAccount.objects.filter(customer=customer).first()
+    if account is None or program.expiry == LoyaltyProgram.Expiry.NEVER or account.balance <= 0:
+        return []
+    lots = list(expiry.available_lots().filter(account=account))
+    last_activity = None
+    if program.expiry == LoyaltyProgram.Expiry.INACTIVITY:
+        last_activity = (account.entries.filter(kind__in=expiry.ACTIVITY_KINDS)
+                         .order_by("-created_at").values_list("created_at", flat=True).first())
+        if last_activity is None:
+            return []
+    shares = expiry.lot_shares(lots=lots, balance=account.balance)
+    until = now + dt.timedelta(days=program.expiry_reminder_days)
+    soon: dict[dt.datetime, int] = {}
+    for lot in lots:
+        expires_at = expiry.expiry_of(program=program, lot=lot, last_activity=last_activity)
+        if shares[lot.pk] and expires_at <= until:
+            soon[expires_at] = soon.get(expires_at, 0) + shares[lot.pk]
+    return [{"points": points, "expires_at": expires_at}
+            for expires_at, points in sorted(soon.items())]
 
 
 def _month_start(moment: dt.datetime) -> dt.datetime:

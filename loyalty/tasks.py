@@ -1,4 +1,8 @@
-"""Loyalty's background work: thin tasks that load by id and call one service."""
+"""Loyalty's background work: thin, idempotent Celery tasks that call one service each.
+
+Periodic tasks run on the beat schedules created by migration 0006 (editable in admin under
+Periodic tasks); each has a management command for shops that prefer cron. Email tasks are
+scheduled after commit by the services that cause them."""
 
 from celery import shared_task
 from django.db import OperationalError
@@ -7,9 +11,73 @@ RETRY = {
     "acks_late": True, "reject_on_worker_lost": True, "autoretry_for": (OperationalError,),
     "retry_backoff": True, "retry_backoff_max": 300, "max_retries": 5,
 }
+LONG = {**RETRY, "soft_time_limit": 1800, "time_limit": 1900}
+SHORT = {**RETRY, "soft_time_limit": 60, "time_limit": 90}
 
 
-@shared_task(**RETRY, soft_time_limit=60, time_limit=90)
+@shared_task(name="loyalty.release_points", **LONG)
+def release_points_task() -> int:
+    """Make held points available once their return window has passed."""
+    from loyalty.services import points_release_due
+
+    return points_release_due()
+
+
+@shared_task(name="loyalty.expire_points", **LONG)
+def expire_points_task() -> int:
+    """Expire the points due under the program's expiry rule."""
+    from loyalty.services import points_expire_due
+
+    return points_expire_due()
+
+
+@shared_task(name="loyalty.send_expiry_reminders", **LONG)
+def send_expiry_reminders_task() -> int:
+    """Warn customers whose points expire within the reminder window, once per date."""
+    from loyalty.services import points_expiry_remind
+
+    return points_expiry_remind()
+
+
+@shared_task(name="loyalty.award_birthday_points", **LONG)
+def award_birthday_points_task() -> int:
+    """Record today's birthdays once a year; the birthday rule awards the points."""
+    from loyalty.services import birthday_activities_record
+
+    return birthday_activities_record()
+
+
+@shared_task(name="loyalty.expire_vouchers", **SHORT)
+def expire_vouchers_task() -> int:
+    """Mark issued vouchers past their date as expired."""
+    from loyalty.services import vouchers_expire_due
+
+    return vouchers_expire_due()
+
+
+@shared_task(name="loyalty.points_earned_email", **SHORT)
+def points_earned_email_task(entry_id: int) -> None:
+    from loyalty.services import points_earned_email_send
+
+    points_earned_email_send(entry_id=entry_id)
+
+
+@shared_task(name="loyalty.points_expiring_email", **SHORT)
+def points_expiring_email_task(customer_id: int, activity_ids: list[int]) -> None:
+    from loyalty.services import points_expiring_email_send
+
+    points_expiring_email_send(customer_id=customer_id, activity_ids=activity_ids)
+
+
+@shared_task(name="loyalty.voucher_issued_email", **SHORT)
+def voucher_issued_email_task(redemption_id: int) -> None:
+    from loyalty.services import voucher_issued_email_send
+
+    voucher_issued_email_send(redemption_id=redemption_id)
+
+
+
+@shared_task(name="loyalty.tier_up_email", **SHORT)
 def tier_up_email_task(change_id: int) -> None:
     """Email the customer that they reached a tier. Sent once per tier change (the change's
     id is the cause); nothing is sent to erased customers or without an address."""
@@ -18,7 +86,7 @@ def tier_up_email_task(change_id: int) -> None:
     tier_up_email_send(change_id=change_id)
 
 
-@shared_task(**RETRY, soft_time_limit=1800, time_limit=1900)
+@shared_task(name="loyalty.recalculate_tiers", **LONG)
 def tiers_recalculate_task() -> None:
     """After tiers were edited: move up who now qualifies (never down) and refresh names."""
     from loyalty.services import tiers_recalculate
@@ -26,7 +94,7 @@ def tiers_recalculate_task() -> None:
     tiers_recalculate()
 
 
-@shared_task(**RETRY, soft_time_limit=3600, time_limit=3700)
+@shared_task(name="loyalty.reevaluate_tiers", **LONG)
 def tiers_reevaluate_task() -> None:
     """The re-evaluation at period end (beat schedule "loyalty: re-evaluate tiers")."""
     from loyalty.services import tiers_reevaluate

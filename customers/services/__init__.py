@@ -1,5 +1,6 @@
 """Every write to the customer profile. Other apps call these, never the models directly."""
 
+from .activities import activity_post, activity_record_many
 from .api_keys import api_key_authenticate, api_key_create, api_key_revoke
 from .deliveries import delivery_process, delivery_receive, delivery_reprocess
 from .orders import order_apply, refund_apply
@@ -19,7 +20,9 @@ from .profiles import (
 
 __all__ = [
     "account_signup",
+    "activity_post",
     "activity_record",
+    "activity_record_many",
     "api_key_authenticate",
     "api_key_create",
     "api_key_revoke",

@@ -2,18 +2,22 @@
 
 Import as `from loyalty import services`; each name below is public."""
 
+from .expiry import points_expire_due, points_expiry_remind, vouchers_expire_due
 from .ledger import (
     activity_rule_get,
-    earning_rule_update,
     loyalty_account_get_or_create,
     order_points,
     points_adjust,
     points_award,
-    points_award_for_activity,
-    points_award_for_order,
     points_release_due,
     points_reverse_for_refund,
     points_spend,
+)
+from .notifications import (
+    email_recipient,
+    points_earned_email_send,
+    points_expiring_email_send,
+    voucher_issued_email_send,
 )
 from .rewards import (
     redemption_create,
@@ -22,6 +26,16 @@ from .rewards import (
     voucher_grant,
     voucher_use,
     vouchers_use_for_order,
+)
+from .rules import (
+    birthday_activities_record,
+    earning_rule_create,
+    earning_rule_update,
+    points_award_for_activity,
+    points_award_for_order,
+    points_cancel_for_order,
+    rule_applies,
+    rule_points,
 )
 from .tiers import (
     tier_badge_clean,
@@ -37,17 +51,27 @@ from .tiers import (
 
 __all__ = [
     "activity_rule_get",
+    "birthday_activities_record",
+    "earning_rule_create",
     "earning_rule_update",
+    "email_recipient",
     "loyalty_account_get_or_create",
     "order_points",
     "points_adjust",
     "points_award",
     "points_award_for_activity",
     "points_award_for_order",
+    "points_cancel_for_order",
+    "points_earned_email_send",
+    "points_expire_due",
+    "points_expiring_email_send",
+    "points_expiry_remind",
     "points_release_due",
     "points_reverse_for_refund",
     "points_spend",
     "redemption_create",
+    "rule_applies",
+    "rule_points",
     "tier_badge_clean",
     "tier_delete",
     "tier_save",
@@ -60,6 +84,8 @@ __all__ = [
     "voucher_cancel",
     "voucher_code_generate",
     "voucher_grant",
+    "voucher_issued_email_send",
     "voucher_use",
+    "vouchers_expire_due",
     "vouchers_use_for_order",
 ]

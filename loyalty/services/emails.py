@@ -8,6 +8,7 @@ from django.utils import timezone
 from customers.emails import email_send
 
 from ..models import TierChange
+from .notifications import email_recipient
 
 
 def tier_up_email_send(*, change_id: int) -> bool:
@@ -15,15 +16,15 @@ def tier_up_email_send(*, change_id: int) -> bool:
 
     Once per change: `emailed_at` is claimed with a conditional UPDATE in the transaction that
     sends, so a retried or duplicated task sends nothing (and a failed send rolls the claim
-    back for the retry). Nothing goes to an erased customer, one without an address, or for a
-    change since undone (no longer in that tier). Returns whether it was sent."""
+    back for the retry). Only to customers loyalty emails may reach (`email_recipient`: a
+    login or marketing consent), and not for a change since undone. Returns whether it was sent."""
     change = (TierChange.objects.select_related("account__customer", "to_tier")
               .filter(pk=change_id, is_up=True).first())
     if change is None or change.to_tier is None:
         return False
     customer = change.account.customer
-    if (not customer.email or customer.erased_at is not None
-            or change.account.tier_id != change.to_tier_id):
+    to = email_recipient(customer=customer)
+    if to is None or change.account.tier_id != change.to_tier_id:
         return False
     from ..selectors import tier_progress_get
 
@@ -33,7 +34,7 @@ def tier_up_email_send(*, change_id: int) -> bool:
                 emailed_at=timezone.now()):
             return False
         email_send(
-            to=customer.email, template="loyalty/emails/tier_up", locale=customer.locale,
+            to=to, template="loyalty/emails/tier_up", locale=customer.locale,
             context={"customer": customer, "tier": change.to_tier,
                      "from_name": change.from_name, "progress": progress["progress"],
                      "next_tier": progress["next_tier"],

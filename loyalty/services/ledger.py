@@ -6,7 +6,6 @@ import uuid
 from collections import defaultdict
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Sum, Value, When
 from django.utils import timezone
@@ -16,7 +15,8 @@ from customers.errors import Conflict, FlywheelError
 from customers.models import Activity, Customer, Order, Refund
 
 from ..errors import InsufficientPoints
-from ..models import EarningRule, LoyaltyAccount, PointsEntry, PointsLot
+from ..expiry import lot_expires_at
+from ..models import EarningRule, LoyaltyAccount, LoyaltyProgram, PointsEntry, PointsLot
 from .tiers import tiers_promote
 
 Kind = PointsEntry.Kind
@@ -91,7 +91,8 @@ def points_award(
         if entry is None:
             return None
         PointsLot.objects.create(
-            account=account, entry=entry, points=points, remaining=points, held_until=held_until
+            account=account, entry=entry, points=points, remaining=points, held_until=held_until,
+            expires_at=lot_expires_at(program=LoyaltyProgram.get(), earned_at=entry.created_at),
         )
         if held_until is None:
             _move(account.pk, balance=points)
@@ -108,43 +109,11 @@ def order_points(*, order: Order, rule: EarningRule) -> int:
     return max(int(points), 0)
 
 
-def points_award_for_order(*, order: Order) -> PointsEntry | None:
-    """Earn points for a paid order with the active order rule, once per order
-    (key `order:<source>:<id>:earn`). They are held for LOYALTY_HOLD_DAYS (the return window)
-    after payment. Guest orders, cancelled orders (a late "paid" can arrive after the
-    cancellation) and shops without an active order rule earn nothing."""
-    if order.customer_id is None or order.paid_at is None or order.cancelled_at is not None:
-        return None
-    rule = EarningRule.objects.filter(kind=EarningRule.Kind.ORDER, is_active=True).first()
-    if rule is None:
-        return None
-    days = settings.LOYALTY_HOLD_DAYS
-    return points_award(
-        customer=order.customer, points=order_points(order=order, rule=rule),
-        key=f"order:{order.source}:{order.external_id}:earn", kind=Kind.EARN,
-        held_until=order.paid_at + dt.timedelta(days=days) if days > 0 else None,
-        order=order, rule=rule,
-    )
-
-
 def activity_rule_get(*, activity_kind: str) -> EarningRule | None:
     """The active rule that awards points for this kind of activity, if any."""
     return (EarningRule.objects.filter(kind=EarningRule.Kind.ACTIVITY, is_active=True,
                                        activity_kind=activity_kind)
             .order_by("-points", "pk").first())
-
-
-def points_award_for_activity(*, activity: Activity) -> PointsEntry | None:
-    """Earn the fixed points of the active rule for this kind of activity (quiz completed, NPS
-    answered, referral converted, a custom activity the shop posted...), once per activity
-    (key `activity:<id>:earn`). The points are available at once."""
-    rule = activity_rule_get(activity_kind=activity.kind)
-    if rule is None or rule.points == 0:
-        return None
-    return points_award(
-        customer=activity.customer, points=rule.points, key=f"activity:{activity.pk}:earn",
-        kind=Kind.EARN, activity=activity, rule=rule,
-    )
 
 
 def points_release_due(*, now: dt.datetime | None = None, batch_size: int = 500) -> int:
@@ -280,20 +249,3 @@ def points_adjust(
             _debit(account.pk, -amount)
     return entry
 
-
-def earning_rule_update(
-    *, rule: EarningRule, name: str | None = None, points_per_unit: Decimal | None = None,
-    is_active: bool | None = None,
-) -> EarningRule:
-    """Change a rule; its version goes up by one, so what it earned before keeps pointing at
-    the version that earned it and the change only affects what happens afterwards."""
-    with transaction.atomic():
-        rule = EarningRule.objects.select_for_update().get(pk=rule.pk)
-        changes = {"name": name, "points_per_unit": points_per_unit, "is_active": is_active}
-        for field, value in changes.items():
-            if value is not None:
-                setattr(rule, field, value)
-        rule.version += 1
-        rule.full_clean()
-        rule.save()
-    return rule

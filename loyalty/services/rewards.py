@@ -95,6 +95,7 @@ def redemption_create(
             pk=reward.pk, stock__gt=0
         ).update(stock=F("stock") - 1):
             raise RewardOutOfStock(_("This reward is out of stock."))
+        _email_voucher_issued(redemption)
     return redemption
 
 
@@ -122,7 +123,14 @@ def voucher_grant(
             pk=reward.pk, stock__gt=0
         ).update(stock=F("stock") - 1):
             raise RewardOutOfStock(_("This reward is out of stock."))
+        _email_voucher_issued(redemption)
     return redemption
+
+
+def _email_voucher_issued(redemption: Redemption) -> None:
+    from ..tasks import voucher_issued_email_task
+
+    voucher_issued_email_task.delay_on_commit(redemption.pk)
 
 
 def _mark_used(redemption: Redemption, *, now: dt.datetime, order_reference: str) -> None:

@@ -290,7 +290,8 @@ def test_editing_a_rule_in_admin_raises_its_version(admin_client):
 
     response = admin_client.post(
         reverse("admin:loyalty_earningrule_change", args=[rule.pk]),
-        {"name": rule.name, "points_per_unit": "2", "is_active": "on"},
+        {"name": rule.name, "points_per_unit": "2", "is_active": "on", "points": "0",
+         "multiplier": "1", "cap_period": "ever"},
     )
 
     assert response.status_code == 302

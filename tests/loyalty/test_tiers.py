@@ -436,7 +436,7 @@ def test_the_loyalty_api_shows_tier_next_tier_and_progress(api, tiers):
 def test_a_tier_up_sends_one_email_with_html_and_text(
     tiers, mailoutbox, django_capture_on_commit_callbacks
 ):
-    customer = CustomerFactory(email="noor@example.com", first_name="Noor")
+    customer = CustomerFactory(email="noor@example.com", first_name="Noor", accepts_marketing=True)
     tiers["Silver"].perks = "Free shipping on every order"
     tiers["Silver"].save()
 

@@ -18,7 +18,7 @@ def schedule(apps, schema_editor):
     PeriodicTask.objects.update_or_create(
         name=TASK_NAME,
         defaults={
-            "task": "loyalty.tasks.tiers_reevaluate_task", "crontab": crontab,
+            "task": "loyalty.reevaluate_tiers", "crontab": crontab,
             "args": json.dumps([]), "kwargs": json.dumps({}), "enabled": True,
             "description": "Moves customers up to what they qualify for and down once their "
                            "retention period or manual tier has ended. Same as "
@@ -33,7 +33,7 @@ def unschedule(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("loyalty", "0005_tier_changes_manual_tier"),
+        ("loyalty", "0007_tier_changes_manual_tier"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 

@@ -1,0 +1,85 @@
+"""Timeline writes in bulk, and custom activities the shop posts through the API."""
+
+import datetime as dt
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customers.errors import Conflict, FlywheelError
+from customers.models import Activity, Customer
+from customers.signals import activity_recorded
+
+
+def activity_record_many(*, rows: list[dict]) -> list[Activity]:
+    """Put many rows on timelines at once, each once per key (every row needs one): one query
+    finds the keys already recorded, one INSERT adds the rest, and `activity_recorded` is sent
+    for each new row. Rows are dicts of customer_id, kind, key and optional occurred_at,
+    reference, data. Returns the new rows. Call it inside the transaction that caused them."""
+    if not rows:
+        return []
+    if any(not row.get("key") for row in rows):
+        raise ValueError("activity_record_many needs a key on every row")
+    seen = set(Activity.objects.filter(key__in=[row["key"] for row in rows])
+               .values_list("key", flat=True))
+    now = timezone.now()
+    new = []
+    for row in rows:
+        if row["key"] in seen:
+            continue
+        seen.add(row["key"])
+        new.append(Activity(
+            customer_id=row["customer_id"], kind=row["kind"], key=row["key"],
+            occurred_at=row.get("occurred_at") or now, reference=row.get("reference", "")[:128],
+            data=row.get("data") or {},
+        ))
+    with transaction.atomic():
+        created = Activity.objects.bulk_create(new, batch_size=1000)
+        if created and created[0].pk is None:  # backends that don't return ids
+            created = list(Activity.objects.filter(key__in=[a.key for a in new]))
+        for activity in created:
+            activity_recorded.send(sender=Activity, activity=activity)
+    return created
+
+
+RESERVED_KINDS = frozenset(Activity.Kind.values) | {"points_expiring"}
+
+
+def activity_post(
+    *,
+    customer: Customer,
+    kind: str,
+    key: str,
+    occurred_at: dt.datetime | None = None,
+    reference: str = "",
+    data: dict | None = None,
+) -> tuple[Activity, bool]:
+    """Record a custom activity the shop posted (a review, a social follow), once per the
+    shop's idempotency key; returns the activity and whether it is new. Built-in kinds
+    (orders, points, quizzes, surveys, referrals...) are recorded by Flywheel itself and are
+    refused, as is a key reused for another customer or kind. An activity in the future is
+    refused. Loyalty's activity rules award points for it."""
+    if kind in RESERVED_KINDS:
+        raise FlywheelError(
+            _("This kind of activity is recorded by Flywheel itself; post a custom kind."),
+            code="reserved_activity_kind", fields={"kind": _("Choose a custom kind.")})
+    if customer.erased_at is not None:
+        raise Conflict(_("This customer's data was erased."), code="customer_erased")
+    occurred_at = occurred_at or timezone.now()
+    if occurred_at > timezone.now() + dt.timedelta(minutes=5):
+        raise FlywheelError(_("An activity cannot happen in the future."),
+                            code="invalid", fields={"occurred_at": _("Not in the future.")})
+    full_key = f"shop:{key}"
+    activity = Activity(customer=customer, kind=kind, key=full_key, occurred_at=occurred_at,
+                        reference=reference[:128], data=data or {})
+    try:
+        with transaction.atomic():
+            activity.save()
+    except IntegrityError:
+        existing = Activity.objects.get(key=full_key)
+        if existing.customer_id != customer.pk or existing.kind != kind:
+            raise Conflict(_("This idempotency key was already used for another activity."),
+                           code="idempotency_key_reused") from None
+        return existing, False
+    activity_recorded.send(sender=Activity, activity=activity)
+    return activity, True

@@ -1,0 +1,79 @@
+"""Loyalty emails: points earned, points expiring soon, voucher issued.
+
+These are transactional account emails, sent only to a customer who can act on them: one with
+a login (they joined the program) or who gave marketing consent. Erased customers and
+customers without an email get nothing. Each is sent from a Celery task scheduled after the
+commit that caused it, in the customer's language."""
+
+import datetime as dt
+
+from django.conf import settings
+
+from customers.emails import email_send
+from customers.models import Activity, Customer
+
+from ..models import LoyaltyAccount, PointsEntry, Redemption
+
+
+def email_recipient(*, customer: Customer) -> str | None:
+    """The customer's email when loyalty emails may go to them, else None."""
+    if customer.erased_at is not None or not customer.email:
+        return None
+    if customer.user_id is None and not customer.accepts_marketing:
+        return None
+    return customer.email
+
+
+def _account_url() -> str:
+    return settings.SITE_URL.rstrip("/") + "/account/"
+
+
+def _send(customer: Customer, template: str, context: dict) -> bool:
+    to = email_recipient(customer=customer)
+    if to is None:
+        return False
+    email_send(to=to, template=template, locale=customer.locale,
+               context={"customer": customer, "account_url": _account_url(), **context})
+    return True
+
+
+def points_earned_email_send(*, entry_id: int) -> bool:
+    """Tell the customer what they just earned, and whether it is pending until the return
+    window closes. Returns whether an email went out."""
+    entry = (PointsEntry.objects.select_related("account__customer", "order", "lot")
+             .filter(pk=entry_id).first())
+    if entry is None:
+        return False
+    account = LoyaltyAccount.objects.get(pk=entry.account_id)
+    lot = getattr(entry, "lot", None)
+    return _send(entry.account.customer, "loyalty/emails/points_earned", {
+        "points": entry.amount, "order": entry.order,
+        "held_until": lot.held_until if lot and lot.is_held else None,
+        "balance": account.balance, "pending": account.pending,
+    })
+
+
+def points_expiring_email_send(*, customer_id: int, activity_ids: list[int]) -> bool:
+    """Warn the customer about the points the reminder activities announced."""
+    customer = Customer.objects.filter(pk=customer_id).first()
+    activities = list(Activity.objects.filter(pk__in=activity_ids, customer_id=customer_id)
+                      .order_by("data__expires_at"))
+    if customer is None or not activities:
+        return False
+    rows = [{"points": a.data.get("points", 0),
+             "expires_at": dt.datetime.fromisoformat(a.data["expires_at"])}
+            for a in activities if a.data.get("expires_at")]
+    return _send(customer, "loyalty/emails/points_expiring", {
+        "rows": rows, "total": sum(row["points"] for row in rows),
+    })
+
+
+def voucher_issued_email_send(*, redemption_id: int) -> bool:
+    """Send the customer their new voucher code."""
+    redemption = (Redemption.objects.select_related("reward", "account__customer")
+                  .filter(pk=redemption_id).first())
+    if redemption is None:
+        return False
+    return _send(redemption.account.customer, "loyalty/emails/voucher_issued", {
+        "redemption": redemption, "reward": redemption.reward,
+    })

@@ -1,0 +1,303 @@
+"""Earning rules: which rule awards what for an order or an activity, changing a rule, and
+taking back a cancelled order's points.
+
+How a rule earns (the admin help text says the same):
+
+- An order rule earns `points_per_unit` for each currency unit of the order total after
+  discounts; an activity rule earns its fixed `points`. Either is multiplied by the rule's
+  `multiplier` (a double-points weekend) and by the customer's tier `earn_multiplier`, then
+  rounded down to whole points. Refunds later take back points in proportion to the money.
+- A rule applies only while it is active, within its window (at the order's payment or the
+  activity's time), to orders at or above its minimum total, to members of its tiers (none
+  chosen: everyone) and while the customer is under its cap (N times ever, or per calendar
+  day, week, month or year, counted on the entries it posted).
+- Of the rules that apply, the one that earns the most wins (the oldest on a tie), and its
+  points are posted once, on an entry that records the rule and its version.
+
+Choosing costs a fixed number of queries whatever the number of rules or order lines: the
+candidate rules with their tiers (2), the customer's account and tier (1) and their capped
+usage (1).
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import ROUND_FLOOR, Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Prefetch
+from django.utils import timezone
+
+from customers.models import Activity, Customer, Order
+
+from ..models import EarningRule, LoyaltyAccount, PointsEntry, PointsLot, Tier
+from .ledger import _move, _post, points_award
+
+Kind = PointsEntry.Kind
+
+RULE_FIELDS = ("name", "activity_kind", "points", "points_per_unit", "multiplier", "starts_at",
+               "ends_at", "min_order_total", "cap_count", "cap_period", "is_active")
+
+
+@dataclass(frozen=True)
+class Award:
+    rule: EarningRule
+    points: int
+
+
+def _floor(value: Decimal) -> int:
+    return max(int(value.to_integral_value(rounding=ROUND_FLOOR)), 0)
+
+
+def rule_points(*, rule: EarningRule, order_total: Decimal | None = None,
+                tier_multiplier: Decimal = Decimal("1")) -> int:
+    """What the rule earns, before its conditions are checked: for an order rule the total
+    times points per unit, for an activity rule its fixed points; times the rule's multiplier
+    and the tier's, rounded down."""
+    base = (Decimal(order_total or 0) * rule.points_per_unit if rule.kind == EarningRule.Kind.ORDER
+            else Decimal(rule.points))
+    return _floor(base * rule.multiplier * tier_multiplier)
+
+
+def rule_applies(*, rule: EarningRule, when: dt.datetime, tier_id: int | None,
+                 order_total: Decimal | None = None, tier_ids: set[int] | None = None) -> bool:
+    """The rule's window, minimum order total and tiers (caps are counted separately).
+    The rule's tiers come from `tier_ids` when given (a change not saved yet), else from
+    `rule.tiers`, which should be prefetched."""
+    if not rule.is_active:
+        return False
+    if rule.starts_at and when < rule.starts_at:
+        return False
+    if rule.ends_at and when >= rule.ends_at:
+        return False
+    if (rule.min_order_total is not None and order_total is not None
+            and order_total < rule.min_order_total):
+        return False
+    if tier_ids is None:
+        tier_ids = {tier.pk for tier in rule.tiers.all()}
+    return not tier_ids or tier_id in tier_ids
+
+
+def cap_period_start(period: str, now: dt.datetime) -> dt.datetime | None:
+    """The start of the calendar period containing `now`, in the shop's time zone."""
+    local = timezone.localtime(now)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    if period == EarningRule.CapPeriod.DAY:
+        return midnight
+    if period == EarningRule.CapPeriod.WEEK:
+        return midnight - dt.timedelta(days=midnight.weekday())
+    if period == EarningRule.CapPeriod.MONTH:
+        return midnight.replace(day=1)
+    if period == EarningRule.CapPeriod.YEAR:
+        return midnight.replace(month=1, day=1)
+    return None
+
+
+def _candidates(**filters) -> list[EarningRule]:
+    return list(EarningRule.objects.filter(is_active=True, **filters)
+                .prefetch_related(Prefetch("tiers", queryset=Tier.objects.only("pk")))
+                .order_by("pk"))
+
+
+def _locked_account(customer_id: int) -> LoyaltyAccount | None:
+    """The account with its tier, row-locked so two awards at once count caps one after the
+    other (only the account row on PostgreSQL)."""
+    locking = LoyaltyAccount.objects.select_related("tier").filter(customer_id=customer_id)
+    if transaction.get_connection().features.has_select_for_update_of:
+        return locking.select_for_update(of=("self",)).first()
+    return locking.select_for_update().first()
+
+
+def _cap_reached(rules: list[EarningRule], account: LoyaltyAccount | None,
+                 now: dt.datetime) -> set[int]:
+    """Ids of the capped rules this account already used up; one query for all of them."""
+    capped = {rule.pk: rule for rule in rules if rule.cap_count}
+    if not capped or account is None:
+        return set()
+    used: dict[int, int] = {}
+    rows = (PointsEntry.objects.filter(account=account, rule_id__in=capped, kind=Kind.EARN)
+            .values_list("rule_id", "created_at"))
+    starts = {pk: cap_period_start(rule.cap_period, now) for pk, rule in capped.items()}
+    for rule_id, created_at in rows:
+        if starts[rule_id] is None or created_at >= starts[rule_id]:
+            used[rule_id] = used.get(rule_id, 0) + 1
+    return {pk for pk, rule in capped.items() if used.get(pk, 0) >= rule.cap_count}
+
+
+def _best(rules, *, account, when, now, order_total=None) -> Award | None:
+    tier = account.tier if account else None
+    multiplier = tier.earn_multiplier if tier else Decimal("1")
+    reached = _cap_reached(rules, account, now)
+    best = None
+    for rule in rules:
+        if rule.pk in reached or not rule_applies(
+                rule=rule, when=when, tier_id=tier.pk if tier else None, order_total=order_total):
+            continue
+        points = rule_points(rule=rule, order_total=order_total, tier_multiplier=multiplier)
+        if points and (best is None or points > best.points):
+            best = Award(rule=rule, points=points)
+    return best
+
+
+def points_award_for_order(*, order: Order) -> PointsEntry | None:
+    """Earn points for a paid order with the best applicable order rule, once per order
+    (key `order:<source>:<id>:earn`). They are held for LOYALTY_HOLD_DAYS (the return window)
+    after payment. Guest orders, cancelled orders (a late "paid" can arrive after the
+    cancellation) and orders no rule applies to earn nothing."""
+    if order.customer_id is None or order.paid_at is None or order.cancelled_at is not None:
+        return None
+    rules = _candidates(kind=EarningRule.Kind.ORDER)
+    if not rules:
+        return None
+    now = timezone.now()
+    with transaction.atomic():
+        account = _locked_account(order.customer_id)
+        award = _best(rules, account=account, when=order.paid_at, now=now,
+                      order_total=order.total)
+        if award is None:
+            return None
+        days = settings.LOYALTY_HOLD_DAYS
+        entry = points_award(
+            customer=order.customer, points=award.points,
+            key=f"order:{order.source}:{order.external_id}:earn", kind=Kind.EARN,
+            held_until=order.paid_at + dt.timedelta(days=days) if days > 0 else None,
+            order=order, rule=award.rule,
+        )
+        _email_earned(entry)
+    return entry
+
+
+def points_award_for_activity(*, activity: Activity) -> PointsEntry | None:
+    """Earn the points of the best applicable rule for this kind of activity (account created,
+    birthday, quiz completed, NPS answered, referral converted, a custom activity the shop
+    posted...), once per activity (key `activity:<id>:earn`). The points are available at
+    once."""
+    rules = _candidates(kind=EarningRule.Kind.ACTIVITY, activity_kind=activity.kind)
+    if not rules:
+        return None
+    with transaction.atomic():
+        account = _locked_account(activity.customer_id)
+        award = _best(rules, account=account, when=activity.occurred_at, now=timezone.now())
+        if award is None:
+            return None
+        entry = points_award(
+            customer=activity.customer, points=award.points,
+            key=f"activity:{activity.pk}:earn", kind=Kind.EARN, activity=activity,
+            rule=award.rule,
+        )
+        _email_earned(entry)
+    return entry
+
+
+def _email_earned(entry: PointsEntry | None) -> None:
+    if entry is not None:
+        from ..tasks import points_earned_email_task
+
+        points_earned_email_task.delay_on_commit(entry.pk)
+
+
+def earning_rule_create(*, tiers: list[Tier] | None = None, **fields) -> EarningRule:
+    """A new rule at version 1; it earns from now on."""
+    unknown = set(fields) - {*RULE_FIELDS, "kind"}
+    if unknown:
+        raise TypeError(f"unknown earning rule fields: {sorted(unknown)}")
+    with transaction.atomic():
+        rule = EarningRule(**fields)
+        rule.full_clean()
+        rule.save()
+        if tiers:
+            rule.tiers.set(tiers)
+    return rule
+
+
+def earning_rule_update(*, rule: EarningRule, tiers: list[Tier] | None = None,
+                        **changes) -> EarningRule:
+    """Change a rule (any of RULE_FIELDS, and its tiers); its version goes up by one when
+    something really changed, so what it earned before keeps pointing at the version that
+    earned it and the change only affects what happens afterwards. A value of None leaves
+    `name`, `points_per_unit` and `is_active` as they are (for the nullable fields, pass
+    None to clear them)."""
+    unknown = set(changes) - set(RULE_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown earning rule fields: {sorted(unknown)}")
+    with transaction.atomic():
+        rule = EarningRule.objects.select_for_update().get(pk=rule.pk)
+        changed = False
+        for field, value in changes.items():
+            if value is None and field in ("name", "points_per_unit", "is_active", "points",
+                                           "multiplier", "cap_period", "activity_kind"):
+                continue
+            if getattr(rule, field) != value:
+                setattr(rule, field, value)
+                changed = True
+        new_tiers = None
+        if tiers is not None:
+            new_tiers = {tier.pk for tier in tiers}
+            changed |= new_tiers != set(rule.tiers.values_list("pk", flat=True))
+        if not changed:
+            return rule
+        rule.version = F("version") + 1
+        rule.full_clean(exclude=["version"])
+        rule.save()
+        if new_tiers is not None:
+            rule.tiers.set(new_tiers)
+        rule.refresh_from_db()
+    return rule
+
+
+def points_cancel_for_order(*, order: Order) -> PointsEntry | None:
+    """A cancelled order loses the points it earned, once (key `order:<source>:<id>:cancel`):
+    whatever its earn lot still holds after refunds is reversed, from pending points during
+    the hold and from the balance after it (which may then go negative, as with a refund)."""
+    key = f"order:{order.source}:{order.external_id}:cancel"
+    with transaction.atomic():
+        earn = PointsEntry.objects.filter(order=order, kind=Kind.EARN).first()
+        if earn is None:
+            return None
+        LoyaltyAccount.objects.select_for_update().filter(pk=earn.account_id).first()
+        lot = PointsLot.objects.select_for_update().get(entry=earn)
+        if lot.remaining <= 0:
+            return None
+        entry = _post(account_id=earn.account_id, kind=Kind.REVERSE, amount=-lot.remaining,
+                      key=key, held=lot.is_held, order=order,
+                      reason="order cancelled")
+        if entry is None:
+            return None
+        PointsLot.objects.filter(pk=lot.pk).update(remaining=0)
+        if lot.is_held:
+            _move(earn.account_id, pending=-lot.remaining)
+        else:
+            _move(earn.account_id, balance=-lot.remaining)
+    return entry
+
+
+def birthday_activities_record(*, today: dt.date | None = None) -> int:
+    """Record a `birthday` activity for every customer whose birthday is today (29 February
+    birthdays on 28 February in other years), once a year (key `birthday:<customer>:<year>`);
+    the activity rule for birthdays awards the points. Erased customers are skipped. Returns
+    how many were recorded now."""
+    from customers.models import Activity as ActivityModel
+    from customers.services import activity_record
+
+    today = today or timezone.localdate()
+    days = [today.day]
+    if today.month == 2 and today.day == 28 and not _is_leap(today.year):
+        days.append(29)
+    customers = (Customer.objects.filter(birthday__month=today.month, birthday__day__in=days,
+                                         erased_at__isnull=True).order_by("pk"))
+    done = set(ActivityModel.objects.filter(
+        kind=ActivityModel.Kind.BIRTHDAY, key__startswith="birthday:",
+        key__endswith=f":{today.year}").values_list("customer_id", flat=True))
+    recorded = 0
+    for customer in customers.exclude(pk__in=done).iterator():
+        with transaction.atomic():
+            activity_record(customer=customer, kind=ActivityModel.Kind.BIRTHDAY,
+                            key=f"birthday:{customer.pk}:{today.year}",
+                            reference=str(today.year))
+        recorded += 1
+    return recorded
+
+
+def _is_leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
