@@ -32,6 +32,13 @@ def balance_get(*, customer: Customer) -> dict[str, int]:
     return row or {"balance": 0, "pending": 0}
 
 
+def account_tier_get(*, customer: Customer) -> Tier | None:
+    """The customer's current tier, from the account's cached column (no ledger reads)."""
+    account = (LoyaltyAccount.objects.select_related("tier").filter(customer=customer)
+               .only("tier").first())
+    return account.tier if account else None
+
+
 def loyalty_summary_get(*, customer: Customer, now: dt.datetime | None = None) -> dict:
     """What a customer sees at a glance: available and pending points (cached columns), the
     points expiring soon (`[{"points", "expires_at"}]`, oldest first), their tier, the next
