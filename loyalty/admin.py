@@ -404,3 +404,24 @@ def bar_chart(rows: list[tuple[str, int, str]]) -> dict:
                      "mid": x + BAR_WIDTH / 2})
     return {"bars": bars, "width": max(len(rows) * (BAR_WIDTH + BAR_GAP), 1),
             "height": CHART_HEIGHT + 40, "axis": 20 + CHART_HEIGHT}
+
+
+@admin.register(TierChange)
+class TierChangeAdmin(admin.ModelAdmin):
+    """Every tier move, read-only: who moved, from and to, why, and which staff member."""
+
+    list_display = ("created_at", "account", "from_name", "to_name", "is_up", "reason",
+                    "staff", "qualifying_value")
+    list_filter = ("reason", "is_up", "to_tier")
+    search_fields = ("account__customer__email", "from_name", "to_name", "note")
+    list_select_related = ("account__customer", "staff")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

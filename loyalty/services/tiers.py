@@ -110,9 +110,12 @@ def _manual_floor(account: LoyaltyAccount, now: dt.datetime) -> Tier | None:
 
 
 def _locked(account_ids) -> list[LoyaltyAccount]:
-    return list(LoyaltyAccount.objects.select_for_update(of=("self",))
-                .select_related("tier", "manual_tier", "customer")
-                .filter(pk__in=list(account_ids)).order_by("pk"))
+    """Lock the accounts (in id order, as every ledger write does), then read them afresh:
+    a row read while waiting for a lock may be older than the change that held it."""
+    ids = list(LoyaltyAccount.objects.select_for_update().filter(pk__in=list(account_ids))
+               .order_by("pk").values_list("pk", flat=True))
+    return list(LoyaltyAccount.objects.select_related("tier", "manual_tier", "customer")
+                .filter(pk__in=ids).order_by("pk"))
 
 
 def tiers_promote(*, account_ids, now: dt.datetime | None = None,
@@ -129,9 +132,11 @@ def tiers_promote(*, account_ids, now: dt.datetime | None = None,
     window = q.period_window(period=program.tier_period, now=now)
     changes = []
     with transaction.atomic():
+        accounts = _locked(account_ids)
+        # Read after locking, so what concurrent writers committed is counted.
         values = q.qualifying_values(metric=program.tier_metric, window=window,
                                      account_ids=account_ids)
-        for account in _locked(account_ids):
+        for account in accounts:
             value = values.get(account.pk, q.ZERO)
             target = q.best(q.tier_for_value(value=value, tiers=tiers),
                             _manual_floor(account, now))
@@ -177,11 +182,12 @@ def tiers_reevaluate(*, now: dt.datetime | None = None) -> dict[str, int]:
     counts = {"up": 0, "down": 0}
     for ids in _all_account_ids():
         with transaction.atomic():
+            accounts = _locked(ids)
             values = q.qualifying_values(metric=program.tier_metric, window=current,
                                          account_ids=ids)
             before = (q.qualifying_values(metric=program.tier_metric, window=ended,
                                           account_ids=ids) if ended else {})
-            for account in _locked(ids):
+            for account in accounts:
                 value = max(values.get(account.pk, q.ZERO), before.get(account.pk, q.ZERO))
                 floor = _manual_floor(account, now)
                 if account.manual_tier_id and floor is None:
@@ -250,9 +256,10 @@ def tier_delete(*, tier: Tier, by=None, now: dt.datetime | None = None) -> int:
         below = max((t for t in remaining if t.position < tier.position), key=rank,
                     default=None)
         ids = list(LoyaltyAccount.objects.filter(tier=tier).values_list("pk", flat=True))
+        accounts = [account for account in _locked(ids) if account.tier_id == tier.pk]
         values = q.qualifying_values(metric=program.tier_metric, window=window,
                                      account_ids=ids)
-        for account in _locked(ids):
+        for account in accounts:
             value = values.get(account.pk, q.ZERO)
             manual = _manual_floor(account, now)
             if manual is not None and manual.pk == tier.pk:
