@@ -9,6 +9,7 @@ from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -109,8 +110,11 @@ class LoyaltyAccountForm(forms.ModelForm):
         changed = {"manual_tier", "manual_tier_until"} & set(self.changed_data)
         if changed and data.get("manual_tier") and not data.get("manual_reason", "").strip():
             self.add_error("manual_reason", _("Say why the tier is set by hand."))
-        if data.get("manual_tier") and not data.get("manual_tier_until"):
+        until = data.get("manual_tier_until")
+        if data.get("manual_tier") and not until:
             self.add_error("manual_tier_until", _("A manual tier needs an end date."))
+        elif changed and data.get("manual_tier") and until <= timezone.now():
+            self.add_error("manual_tier_until", _("Give an end date in the future."))
         return data
 
 

@@ -78,7 +78,7 @@ def _move(account: LoyaltyAccount, to: Tier | None, *, reason: str, now: dt.date
     is_up = rank(to) > rank(old)
     account.tier = to
     account.tier_since = now
-    if is_up:
+    if is_up and reason != Reason.MANUAL:  # a manual tier is kept until its own end date
         kept = now + dt.timedelta(days=program.tier_retention_days)
         account.tier_kept_until = max(filter(None, [account.tier_kept_until, kept]))
     account.save(update_fields=["tier", "tier_since", "tier_kept_until"])

@@ -230,6 +230,20 @@ def test_a_manual_tier_is_a_floor_until_its_end_date(tiers):
     assert account.manual_tier is None
 
 
+def test_a_manual_tier_is_kept_until_its_end_not_for_the_retention_period(tiers):
+    program(tier_retention_days=365)
+    customer = CustomerFactory()
+    account = services.loyalty_account_get_or_create(customer=customer)
+    with time_machine.travel(at("2026-05-01T10:00:00Z")):
+        services.tier_set_manual(account=account, tier=tiers["Gold"],
+                                 until=at("2026-06-01T00:00:00Z"), by=staff(),
+                                 reason="One month trial")
+
+    services.tiers_reevaluate(now=at("2026-06-02T00:00:00Z"))
+
+    assert tier_of(customer) == "Bronze"
+
+
 def test_a_customer_can_still_move_up_above_a_manual_tier(tiers):
     customer = CustomerFactory()
     account = services.loyalty_account_get_or_create(customer=customer)
