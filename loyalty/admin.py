@@ -10,6 +10,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -382,11 +383,11 @@ class LoyaltyProgramAdmin(admin.ModelAdmin):
                 [(row["name"], row["count"], row["colour"]) for row in report["members"]]),
             "charts": [
                 (_("Points issued per month"), bar_chart(
-                    [(m["month"].strftime("%b %y"), m["issued"], "#2563eb") for m in months])),
+                    [(date_format(m["month"], "M y"), m["issued"], "#2563eb") for m in months])),
                 (_("Points redeemed per month"), bar_chart(
-                    [(m["month"].strftime("%b %y"), m["redeemed"], "#16a34a") for m in months])),
+                    [(date_format(m["month"], "M y"), m["redeemed"], "#16a34a") for m in months])),
                 (_("Points expired per month"), bar_chart(
-                    [(m["month"].strftime("%b %y"), m["expired"], "#dc2626") for m in months])),
+                    [(date_format(m["month"], "M y"), m["expired"], "#dc2626") for m in months])),
             ],
         })
 

@@ -209,6 +209,27 @@ def test_admin_sets_a_manual_tier_with_a_reason(staff_client, tiers):
         "manual", "Brand ambassador", "admin@example.com")
 
 
+def test_changing_what_qualifies_recalculates_members_without_moving_anyone_down(
+    staff_client, tiers, django_capture_on_commit_callbacks
+):
+    from loyalty.models import LoyaltyProgram
+    from tests.factories import OrderFactory
+
+    customer = CustomerFactory()
+    services.points_award(customer=customer, points=150, key="bonus")  # Silver on points
+    OrderFactory(customer=customer, total=Decimal("600"))
+    program = LoyaltyProgram.get()
+    url = reverse("admin:loyalty_loyaltyprogram_change", args=[program.pk])
+    form = {"tier_metric": "spent", "tier_period": "lifetime", "tier_retention_days": 365,
+            "expiry": program.expiry, "expiry_months": program.expiry_months,
+            "expiry_reminder_days": program.expiry_reminder_days, "point_value": "0.01"}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert staff_client.post(url, form).status_code == 302
+
+    assert LoyaltyAccount.objects.get(customer=customer).tier.name == "Gold"
+
+
 def test_program_settings_is_a_single_page(staff_client):
     response = staff_client.get(reverse("admin:loyalty_loyaltyprogram_changelist"))
     assert response.status_code == 302
