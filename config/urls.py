@@ -18,6 +18,7 @@ urlpatterns = [
     # NPS surveys (referrals/nps)
     path("api/v1/", include("referrals.nps.api_urls")),
     path("", include("referrals.nps.urls")),
+    path("", include("loyalty.page_urls")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

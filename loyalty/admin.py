@@ -3,15 +3,31 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db.models import Count
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from customers.admin import NewestFormSet, ReadOnlyInline, action_confirmed, confirm_action
 from customers.errors import FlywheelError
 
-from . import services
-from .models import LoyaltyAccount, PointsEntry, Redemption, Reward
+from . import selectors, services
+from .models import (
+    LoyaltyAccount,
+    LoyaltyProgram,
+    PointsEntry,
+    Redemption,
+    Reward,
+    Tier,
+    TierChange,
+)
 
 ADJUST_TEMPLATE = "admin/loyalty/adjust_points.html"
 
@@ -68,12 +84,63 @@ class AdjustPointsForm(forms.Form):
         return self.cleaned_data["amount"]
 
 
+class TierChangeInline(ReadOnlyInline):
+    model = TierChange
+    fk_name = "account"
+    fields = ("created_at", "from_name", "to_name", "reason", "note", "staff",
+              "qualifying_value")
+    readonly_fields = fields
+    ordering = ("-created_at", "-id")
+    verbose_name_plural = gettext_lazy("tier history (newest first)")
+
+
+class LoyaltyAccountForm(forms.ModelForm):
+    manual_reason = forms.CharField(
+        label=gettext_lazy("Why (manual tier)"), required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=gettext_lazy("Required when you set or change the manual tier; kept with "
+                               "your name in the tier history."),
+    )
+
+    class Meta:
+        model = LoyaltyAccount
+        fields = ("manual_tier", "manual_tier_until")
+
+    def clean(self):
+        data = super().clean()
+        changed = {"manual_tier", "manual_tier_until"} & set(self.changed_data)
+        if changed and data.get("manual_tier") and not data.get("manual_reason", "").strip():
+            self.add_error("manual_reason", _("Say why the tier is set by hand."))
+        until = data.get("manual_tier_until")
+        if data.get("manual_tier") and not until:
+            self.add_error("manual_tier_until", _("A manual tier needs an end date."))
+        elif changed and data.get("manual_tier") and until <= timezone.now():
+            self.add_error("manual_tier_until", _("Give an end date in the future."))
+        return data
+
+
 @admin.register(LoyaltyAccount)
 class LoyaltyAccountAdmin(admin.ModelAdmin):
-    list_display = ("customer", "balance", "pending", "created_at")
+    form = LoyaltyAccountForm
+    list_display = ("customer", "balance", "pending", "tier", "manual_tier",
+                    "manual_tier_until", "created_at")
+    list_filter = ("tier", ("manual_tier", admin.RelatedOnlyFieldListFilter))
+    list_select_related = ("customer", "tier", "manual_tier")
     search_fields = ("customer__email", "customer__first_name", "customer__last_name")
-    readonly_fields = ("customer", "balance", "pending", "created_at")
-    inlines = [PointsEntryInline]
+    readonly_fields = ("customer", "balance", "pending", "tier", "tier_since",
+                       "tier_kept_until", "created_at")
+    fieldsets = [
+        (None, {"fields": ("customer", "balance", "pending", "created_at")}),
+        (gettext_lazy("Tier"), {
+            "fields": ("tier", "tier_since", "tier_kept_until", "manual_tier",
+                       "manual_tier_until", "manual_reason"),
+            "description": gettext_lazy(
+                "A manual tier is a floor: the customer is never below it until its end date "
+                "and still moves up if they qualify for more. Setting one above their tier "
+                "moves them now. Removing it keeps their tier until the next re-evaluation."),
+        }),
+    ]
+    inlines = [TierChangeInline, PointsEntryInline]
     actions = ["adjust_points"]
 
     def has_add_permission(self, request):
@@ -81,6 +148,19 @@ class LoyaltyAccountAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def save_model(self, request, obj, form, change):
+        if not {"manual_tier", "manual_tier_until"} & set(form.changed_data):
+            return
+        try:
+            services.tier_set_manual(
+                account=obj, tier=form.cleaned_data["manual_tier"],
+                until=form.cleaned_data["manual_tier_until"], by=request.user,
+                reason=form.cleaned_data["manual_reason"] or _("Manual tier removed"),
+            )
+        except FlywheelError as error:
+            self.message_user(request, f"{error.message} {' '.join(error.fields.values())}",
+                              messages.ERROR)
 
     @admin.action(description=gettext_lazy("Adjust points"), permissions=["change"])
     def adjust_points(self, request, queryset):
@@ -148,3 +228,205 @@ class RedemptionAdmin(admin.ModelAdmin):
             "Cancelled %(n)d voucher.", "Cancelled %(n)d vouchers.", done) % {"n": done},
             messages.SUCCESS)
         return None
+
+
+TIER_RULES = gettext_lazy(
+    "Customers qualify by the program's metric over its period (see Loyalty program "
+    "settings); the threshold is in that unit: points, amount spent or orders. A higher "
+    "position needs a higher threshold. Customers move up as soon as they cross a threshold "
+    "and down only at the re-evaluation at period end, once their retention period has "
+    "passed. Tiers stay editable while the program is live: renaming a tier, moving a "
+    "threshold or adding a tier recalculates members in the background and never moves "
+    "anyone down before the next re-evaluation; removing a tier moves its members to the "
+    "best remaining tier they qualify for, never below the tier under it. Entry points and "
+    "the entry reward are given once per customer, the first time they reach the tier.")
+
+
+class TierForm(forms.ModelForm):
+    # A plain file field, so our Pillow pipeline gives the error rather than Django's.
+    badge = forms.FileField(
+        label=gettext_lazy("badge image"), required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp,"
+                                                         "image/gif"}),
+    )
+
+    class Meta:
+        model = Tier
+        fields = ("name", "position", "threshold", "colour", "badge", "perks",
+                  "earn_multiplier", "entry_points", "entry_reward")
+        widgets = {"colour": forms.TextInput(attrs={"type": "color"})}
+
+    def clean_badge(self):
+        badge = self.cleaned_data.get("badge")
+        if isinstance(badge, UploadedFile):
+            try:
+                return services.tier_badge_clean(
+                    file=badge, name=self.cleaned_data.get("name") or badge.name)
+            except FlywheelError as error:
+                raise ValidationError(error.message) from error
+        return badge
+
+
+def _badge(tier: Tier, size: int = 32):
+    if tier.badge:
+        return format_html('<img src="{}" alt="" width="{}" height="{}" '
+                           'style="object-fit:contain;vertical-align:middle">',
+                           tier.badge.url, size, size)
+    return format_html('<span aria-hidden="true" style="display:inline-block;width:{}px;'
+                       'height:{}px;border-radius:50%;background:{};vertical-align:middle">'
+                       '</span>', size, size, tier.colour)
+
+
+@admin.register(Tier)
+class TierAdmin(admin.ModelAdmin):
+    form = TierForm
+    list_display = ("badge_preview", "name", "position", "threshold", "members",
+                    "earn_multiplier", "entry_points", "entry_reward")
+    list_display_links = ("badge_preview", "name")
+    ordering = ("position",)
+    readonly_fields = ("badge_preview_large", "members")
+    fieldsets = [
+        (None, {"fields": ("name", "position", "threshold", "members"),
+                "description": TIER_RULES}),
+        (gettext_lazy("Look"), {
+            "fields": ("colour", "badge", "badge_preview_large"),
+            "description": gettext_lazy("A badge is a JPEG, PNG, WebP or GIF image up to 2 MB; "
+                                        "it is resized to fit 256×256 pixels."),
+        }),
+        (gettext_lazy("What members get"), {
+            "fields": ("perks", "earn_multiplier", "entry_points", "entry_reward")}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(member_count=Count("accounts"))
+
+    @admin.display(description=gettext_lazy("badge"))
+    def badge_preview(self, tier):
+        return _badge(tier)
+
+    @admin.display(description=gettext_lazy("badge preview"))
+    def badge_preview_large(self, tier):
+        return _badge(tier, 96) if tier.pk else "—"
+
+    @admin.display(description=gettext_lazy("members"), ordering="member_count")
+    def members(self, tier):
+        if not tier.pk:
+            return 0
+        count = getattr(tier, "member_count", None)
+        if count is None:
+            count = tier.accounts.count()
+        url = reverse("admin:loyalty_loyaltyaccount_changelist") + f"?tier__id__exact={tier.pk}"
+        return format_html('<a href="{}">{}</a>', url, count)
+
+    def save_model(self, request, obj, form, change):
+        services.tier_save(tier=obj)
+        if change:
+            self.message_user(request, _("Members are being recalculated in the background; "
+                                         "nobody moves down before the next re-evaluation."))
+
+    def delete_model(self, request, obj):
+        moved = services.tier_delete(tier=obj, by=request.user)
+        self.message_user(request, ngettext(
+            "%(n)d member moved to another tier.", "%(n)d members moved to another tier.",
+            moved) % {"n": moved})
+
+    def delete_queryset(self, request, queryset):
+        for tier in queryset.order_by("position"):
+            self.delete_model(request, tier)
+
+
+@admin.register(LoyaltyProgram)
+class LoyaltyProgramAdmin(admin.ModelAdmin):
+    """The single settings row: the list goes straight to it; the program page hangs off it."""
+
+    fieldsets = [
+        (gettext_lazy("Tiers"), {
+            "fields": ("tier_metric", "tier_period", "tier_retention_days"),
+            "description": TIER_RULES,
+        }),
+        (gettext_lazy("Expiry"), {"fields": ("expiry", "expiry_months",
+                                             "expiry_reminder_days")}),
+        (gettext_lazy("Value"), {"fields": ("point_value",)}),
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        program = LoyaltyProgram.get()
+        return HttpResponseRedirect(
+            reverse("admin:loyalty_loyaltyprogram_change", args=[program.pk]))
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if {"tier_metric", "tier_period"} & set(form.changed_data):
+            services.tiers_recalculate_schedule()
+            self.message_user(request, _("Members are being recalculated in the background; "
+                                         "nobody moves down before the next re-evaluation."))
+
+    def get_urls(self):
+        return [path("report/", self.admin_site.admin_view(self.report_view),
+                     name="loyalty_program_report"), *super().get_urls()]
+
+    def report_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        report = selectors.program_report_get()
+        months = report["months"]
+        return TemplateResponse(request, "admin/loyalty/program_report.html", {
+            **self.admin_site.each_context(request),
+            "title": _("Loyalty program"), "opts": self.model._meta, "report": report,
+            "members_chart": bar_chart(
+                [(row["name"], row["count"], row["colour"]) for row in report["members"]]),
+            "charts": [
+                (_("Points issued per month"), bar_chart(
+                    [(date_format(m["month"], "M y"), m["issued"], "#2563eb") for m in months])),
+                (_("Points redeemed per month"), bar_chart(
+                    [(date_format(m["month"], "M y"), m["redeemed"], "#16a34a") for m in months])),
+                (_("Points expired per month"), bar_chart(
+                    [(date_format(m["month"], "M y"), m["expired"], "#dc2626") for m in months])),
+            ],
+        })
+
+
+CHART_HEIGHT = 160
+BAR_WIDTH = 36
+BAR_GAP = 12
+
+
+def bar_chart(rows: list[tuple[str, int, str]]) -> dict:
+    """Geometry of a server-rendered SVG bar chart: one bar per (label, value, colour)."""
+    top = max((value for _label, value, _colour in rows), default=0) or 1
+    bars = []
+    for index, (label, value, colour) in enumerate(rows):
+        height = round(value / top * CHART_HEIGHT)
+        x = index * (BAR_WIDTH + BAR_GAP)
+        bars.append({"label": label, "value": value, "colour": colour, "x": x,
+                     "y": 20 + CHART_HEIGHT - height, "height": height, "width": BAR_WIDTH,
+                     "mid": x + BAR_WIDTH / 2})
+    return {"bars": bars, "width": max(len(rows) * (BAR_WIDTH + BAR_GAP), 1),
+            "height": CHART_HEIGHT + 40, "axis": 20 + CHART_HEIGHT}
+
+
+@admin.register(TierChange)
+class TierChangeAdmin(admin.ModelAdmin):
+    """Every tier move, read-only: who moved, from and to, why, and which staff member."""
+
+    list_display = ("created_at", "account", "from_name", "to_name", "is_up", "reason",
+                    "staff", "qualifying_value")
+    list_filter = ("reason", "is_up", "to_tier")
+    search_fields = ("account__customer__email", "from_name", "to_name", "note")
+    list_select_related = ("account__customer", "staff")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -29,12 +29,37 @@ def _shopper(request) -> Customer:
 
 
 class SummaryOutput(serializers.Serializer):
+    class Expiring(serializers.Serializer):
+        points = serializers.IntegerField()
+        expires_at = serializers.DateTimeField()
+
+    class TierOutput(serializers.Serializer):
+        id = serializers.IntegerField()
+        name = serializers.CharField()
+        position = serializers.IntegerField()
+        threshold = serializers.DecimalField(max_digits=14, decimal_places=2)
+        colour = serializers.CharField()
+        badge_url = serializers.CharField()
+        perks = serializers.CharField()
+        earn_multiplier = serializers.DecimalField(max_digits=4, decimal_places=2)
+
+    class Progress(serializers.Serializer):
+        metric = serializers.CharField(help_text="points, spent or orders")
+        period = serializers.CharField(help_text="lifetime, calendar_year or rolling_12_months")
+        current = serializers.DecimalField(max_digits=14, decimal_places=2)
+        target = serializers.DecimalField(max_digits=14, decimal_places=2)
+        remaining = serializers.DecimalField(max_digits=14, decimal_places=2)
+        percent = serializers.IntegerField()
+        deadline = serializers.DateField(allow_null=True)
+        text = serializers.CharField(help_text="e.g. Spend €40 more by 31 December to reach "
+                                               "Gold.")
+
     balance = serializers.IntegerField()
     pending = serializers.IntegerField()
-    expiring_soon = serializers.ListField(child=serializers.DictField())
-    tier = serializers.DictField(allow_null=True)
-    next_tier = serializers.DictField(allow_null=True)
-    progress = serializers.DictField(allow_null=True)
+    expiring_soon = Expiring(many=True)
+    tier = TierOutput(allow_null=True)
+    next_tier = TierOutput(allow_null=True)
+    progress = Progress(allow_null=True)
 
 
 class EntryOutput(serializers.Serializer):

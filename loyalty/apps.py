@@ -7,4 +7,12 @@ class LoyaltyConfig(AppConfig):
     verbose_name = _("Loyalty")
 
     def ready(self):
+        from customers import account_panels
+
         from . import receivers  # noqa: F401
+        from .views import account_panel_context
+
+        account_panels.register(account_panels.AccountPanel(
+            name="loyalty", template="loyalty/account_panel.html",
+            context=account_panel_context, order=10, placement="before",
+        ))

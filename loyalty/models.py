@@ -138,6 +138,20 @@ class Tier(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        """Higher tiers need more: a threshold sits strictly between its neighbours'."""
+        others = Tier.objects.exclude(pk=self.pk)
+        if self.position is None or self.threshold is None:
+            return
+        below = others.filter(position__lt=self.position, threshold__gte=self.threshold)
+        above = others.filter(position__gt=self.position, threshold__lte=self.threshold)
+        clash = below.order_by("-position").first() or above.order_by("position").first()
+        if clash is not None:
+            raise ValidationError({"threshold": _(
+                "A higher tier needs a higher threshold: %(tier)s (position %(position)s) "
+                "has %(threshold)s.") % {"tier": clash.name, "position": clash.position,
+                                          "threshold": clash.threshold}})
+
 
 class LoyaltyAccount(models.Model):
     """A customer's points, created the first time they need one.
@@ -162,6 +176,18 @@ class LoyaltyAccount(models.Model):
         Tier, on_delete=models.SET_NULL, null=True, blank=True, related_name="accounts",
         verbose_name=_("tier"),
     )
+    tier_since = models.DateTimeField(_("in this tier since"), null=True, blank=True)
+    tier_kept_until = models.DateTimeField(
+        _("tier kept until"), null=True, blank=True,
+        help_text=_("Re-evaluation can't move the customer down before this time: the "
+                    "retention period after they last moved up, or a manual tier's end."),
+    )
+    manual_tier = models.ForeignKey(
+        Tier, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("manual tier"),
+        help_text=_("Set by staff: the customer is never below this tier until its end date."),
+    )
+    manual_tier_until = models.DateTimeField(_("manual tier until"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
 
     class Meta:
@@ -171,10 +197,65 @@ class LoyaltyAccount(models.Model):
             models.CheckConstraint(
                 condition=Q(pending__gte=0), name="loyaltyaccount_pending_gte_0"
             ),
+            models.CheckConstraint(
+                condition=Q(manual_tier__isnull=True) | Q(manual_tier_until__isnull=False),
+                name="loyaltyaccount_manual_tier_has_end",
+            ),
         ]
 
     def __str__(self):
         return str(self.customer)
+
+
+class TierChange(models.Model):
+    """A customer's move from one tier to another, with why and, for staff changes, who."""
+
+    class Reason(models.TextChoices):
+        QUALIFIED = "qualified", _("Reached the threshold")
+        RE_EVALUATION = "re_evaluation", _("Re-evaluation")
+        MANUAL = "manual", _("Set by staff")
+        TIERS_EDITED = "tiers_edited", _("Tiers edited")
+        TIER_REMOVED = "tier_removed", _("Tier removed")
+
+    account = models.ForeignKey(
+        LoyaltyAccount, on_delete=models.PROTECT, related_name="tier_changes",
+        verbose_name=_("account"),
+    )
+    from_tier = models.ForeignKey(Tier, on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="+", verbose_name=_("from"))
+    to_tier = models.ForeignKey(Tier, on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="+", verbose_name=_("to"))
+    # The names then, kept when a tier is renamed or removed.
+    from_name = models.CharField(_("from (name)"), max_length=100, blank=True)
+    to_name = models.CharField(_("to (name)"), max_length=100, blank=True)
+    is_up = models.BooleanField(_("moved up"))
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    note = models.TextField(_("note"), blank=True)
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="tier_changes", verbose_name=_("staff member"),
+    )
+    qualifying_value = models.DecimalField(
+        _("qualifying value"), max_digits=14, decimal_places=2, null=True, blank=True,
+        help_text=_("What the customer had in the program's metric at the change."),
+    )
+    created_at = models.DateTimeField(_("when"), default=timezone.now, editable=False)
+    emailed_at = models.DateTimeField(_("tier-up email sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("tier change")
+        verbose_name_plural = _("tier changes")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["account", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(reason="manual") | Q(staff__isnull=False),
+                name="tierchange_manual_has_staff",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.from_name or '—'} → {self.to_name or '—'}"
 
 
 class EarningRule(models.Model):

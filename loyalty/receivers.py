@@ -1,5 +1,5 @@
-"""Loyalty reacting to orders: points, and vouchers used as discount codes. The signals are sent
-inside the order's transaction, so these writes commit or roll back with the order."""
+"""Loyalty reacting to orders: points, tiers, and vouchers used as discount codes. The signals
+are sent inside the order's transaction, so these writes commit or roll back with the order."""
 
 from django.dispatch import receiver
 
@@ -11,6 +11,11 @@ from . import services
 @receiver(order_paid, dispatch_uid="loyalty_earn_for_paid_order")
 def earn_for_paid_order(sender, *, order, **kwargs):
     services.points_award_for_order(order=order)
+
+
+@receiver(order_paid, dispatch_uid="loyalty_promote_after_paid_order")
+def promote_after_paid_order(sender, *, order, **kwargs):
+    services.tiers_promote_customer(customer=order.customer)
 
 
 @receiver(order_refunded, dispatch_uid="loyalty_reverse_for_refund")

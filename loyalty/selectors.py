@@ -1,18 +1,25 @@
 """Reads of the points ledger, for the API, the pages and the other apps."""
 
 import datetime as dt
+from decimal import ROUND_CEILING, Decimal
 
+from django.conf import settings
 from django.db.models import Q, QuerySet, Sum
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from customers.models import Activity, Customer
 
+from . import qualification as q
 from .models import (
     EarningRule,
     LoyaltyAccount,
+    LoyaltyProgram,
     PointsEntry,
     Redemption,
     Reward,
+    Tier,
     voucher_code_normalize,
 )
 
@@ -25,11 +32,103 @@ def balance_get(*, customer: Customer) -> dict[str, int]:
     return row or {"balance": 0, "pending": 0}
 
 
-def loyalty_summary_get(*, customer: Customer) -> dict:
-    """What a customer sees at a glance, from cached columns only. Tiers and expiry are not
-    built yet, so they read as empty."""
-    return {**balance_get(customer=customer), "expiring_soon": [], "tier": None,
-            "next_tier": None, "progress": None}
+def account_tier_get(*, customer: Customer) -> Tier | None:
+    """The customer's current tier, from the account's cached column (no ledger reads)."""
+    account = (LoyaltyAccount.objects.select_related("tier").filter(customer=customer)
+               .only("tier").first())
+    return account.tier if account else None
+
+
+def loyalty_summary_get(*, customer: Customer, now: dt.datetime | None = None) -> dict:
+    """What a customer sees at a glance: available and pending points (cached columns), the
+    points expiring soon (`[{"points", "expires_at"}]`, oldest first), their tier, the next
+    one and their progress toward it."""
+    return {**balance_get(customer=customer),
+            "expiring_soon": points_expiring_soon(customer=customer, now=now),
+            **tier_progress_get(customer=customer, now=now)}
+
+
+CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF "}
+
+
+def money_format(amount: Decimal, currency: str) -> str:
+    """€40 or €40.50: whole amounts without cents, the symbol first."""
+    amount = Decimal(amount)
+    text = f"{amount:.0f}" if amount == amount.to_integral_value() else f"{amount:.2f}"
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    return f"{symbol}{text}" if symbol else f"{text} {currency}"
+
+
+def tier_as_dict(tier: Tier | None) -> dict | None:
+    if tier is None:
+        return None
+    return {"id": tier.pk, "name": tier.name, "position": tier.position,
+            "threshold": str(tier.threshold), "colour": tier.colour,
+            "badge_url": tier.badge.url if tier.badge else "", "perks": tier.perks,
+            "earn_multiplier": str(tier.earn_multiplier)}
+
+
+def _remaining_text(*, metric: str, remaining: Decimal, tier: Tier, window: q.Window,
+                    period: str) -> str:
+    name = tier.name
+    if metric == q.Metric.SPENT:
+        amount = money_format(remaining, settings.SHOP_CURRENCY)
+        what = _("Spend %(amount)s more") % {"amount": amount}
+    elif metric == q.Metric.POINTS:
+        count = int(remaining.to_integral_value(rounding=ROUND_CEILING))
+        what = ngettext("Earn %(count)d more point", "Earn %(count)d more points",
+                        count) % {"count": count}
+    else:
+        count = int(remaining.to_integral_value(rounding=ROUND_CEILING))
+        what = ngettext("Place %(count)d more order", "Place %(count)d more orders",
+                        count) % {"count": count}
+    if window.deadline is not None:
+        return _("%(what)s by %(date)s to reach %(tier)s.") % {
+            "what": what, "date": formats.date_format(window.deadline, "j F"), "tier": name}
+    if period == q.Period.ROLLING_12_MONTHS:
+        return _("%(what)s to reach %(tier)s (we count the last 12 months).") % {
+            "what": what, "tier": name}
+    return _("%(what)s to reach %(tier)s.") % {"what": what, "tier": name}
+
+
+def tier_progress_get(*, customer: Customer, now: dt.datetime | None = None) -> dict:
+    """The customer's tier, the next one and their progress toward it, period-aware:
+    {"tier", "next_tier", "progress": {metric, period, current, target, remaining, percent,
+    deadline, text}}. `progress` is None when there are no tiers; at the top tier it says so
+    with nothing remaining. The metric over the period is read from the orders or the
+    period's entries (loyalty/qualification.py)."""
+    now = now or timezone.now()
+    tiers = list(Tier.objects.order_by("position"))
+    account = (LoyaltyAccount.objects.select_related("tier").filter(customer=customer)
+               .first())
+    current = account.tier if account else None
+    result = {"tier": tier_as_dict(current), "next_tier": None, "progress": None}
+    if not tiers:
+        return result
+    program = LoyaltyProgram.get()
+    window = q.period_window(period=program.tier_period, now=now)
+    value = q.qualifying_value(account=account, program=program, window=window) \
+        if account else q.ZERO
+    # The next tier above both their tier and what they already qualify for.
+    upcoming = q.next_tier(current=q.best(current, q.tier_for_value(value=value, tiers=tiers)),
+                           tiers=tiers)
+    progress = {
+        "metric": program.tier_metric, "period": program.tier_period, "current": str(value),
+        "deadline": window.deadline.isoformat() if window.deadline else None,
+    }
+    if upcoming is None:
+        progress.update(target=str(value), remaining="0", percent=100,
+                        text=_("You're in our top tier.") if current else "")
+    else:
+        remaining = max(upcoming.threshold - value, q.ZERO)
+        percent = int(min(value / upcoming.threshold * 100, 100)) if upcoming.threshold else 100
+        progress.update(
+            target=str(upcoming.threshold), remaining=str(remaining), percent=percent,
+            text=_remaining_text(metric=program.tier_metric, remaining=remaining,
+                                 tier=upcoming, window=window, period=program.tier_period))
+    result["next_tier"] = tier_as_dict(upcoming)
+    result["progress"] = progress
+    return result
 
 
 def activity_points_preview(*, activity_kind: str) -> int:
@@ -109,3 +208,68 @@ def points_expiring_soon(*, customer: Customer, now: dt.datetime | None = None) 
             soon[expires_at] = soon.get(expires_at, 0) + shares[lot.pk]
     return [{"points": points, "expires_at": expires_at}
             for expires_at, points in sorted(soon.items())]
+
+
+def _month_start(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def _months_back(start: dt.datetime, count: int) -> list[dt.datetime]:
+    months, year, month = [], start.year, start.month
+    for _i in range(count):
+        months.append(dt.datetime(year, month, 1, tzinfo=dt.UTC))
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return list(reversed(months))
+
+
+def program_report_get(*, now: dt.datetime | None = None, months: int = 12) -> dict:
+    """The program's numbers for staff: members per tier; points issued (earned and bonus),
+    redeemed and expired per month over the last `months` months; the outstanding liability
+    (available and pending points, and their value at the program's point value); and the
+    breakage rate (all points expired / all points issued)."""
+    from django.db.models import Count
+    from django.db.models.functions import TruncMonth
+
+    now = now or timezone.now()
+    program = LoyaltyProgram.get()
+    members = [{"name": tier.name, "colour": tier.colour, "count": tier.members}
+               for tier in Tier.objects.annotate(members=Count("accounts"))
+               .order_by("position")]
+    members.insert(0, {"name": _("No tier"), "colour": "#9ca3af",
+                       "count": LoyaltyAccount.objects.filter(tier__isnull=True).count()})
+    month_list = _months_back(_month_start(now), months)
+    kinds = {"issued": [PointsEntry.Kind.EARN, PointsEntry.Kind.BONUS],
+             "redeemed": [PointsEntry.Kind.REDEEM], "expired": [PointsEntry.Kind.EXPIRE]}
+    rows = (PointsEntry.objects.filter(created_at__gte=month_list[0])
+            .annotate(month=TruncMonth("created_at", tzinfo=dt.UTC))
+            .values("month", "kind").annotate(total=Sum("amount")))
+    per_month = {month: {"issued": 0, "redeemed": 0, "expired": 0} for month in month_list}
+    for row in rows:
+        for series, series_kinds in kinds.items():
+            if row["kind"] in series_kinds and row["month"] in per_month:
+                per_month[row["month"]][series] += abs(row["total"] or 0)
+    totals = PointsEntry.objects.values("kind").annotate(total=Sum("amount"))
+    all_time = {row["kind"]: abs(row["total"] or 0) for row in totals}
+    issued = all_time.get(PointsEntry.Kind.EARN, 0) + all_time.get(PointsEntry.Kind.BONUS, 0)
+    expired = all_time.get(PointsEntry.Kind.EXPIRE, 0)
+    owed = LoyaltyAccount.objects.aggregate(
+        available=Sum("balance", filter=Q(balance__gt=0)), pending=Sum("pending"))
+    available, pending = owed["available"] or 0, owed["pending"] or 0
+    return {
+        "members": members,
+        "months": [{"month": month, **values} for month, values in per_month.items()],
+        "issued": issued, "redeemed": all_time.get(PointsEntry.Kind.REDEEM, 0),
+        "expired": expired,
+        "available": available, "pending": pending, "point_value": program.point_value,
+        "available_value": available * program.point_value,
+        "pending_value": pending * program.point_value,
+        "breakage": (Decimal(expired) / issued * 100).quantize(Decimal("0.1"))
+        if issued else None,
+        "currency": settings.SHOP_CURRENCY,
+    }
+
+
+def voucher_list(*, customer: Customer) -> QuerySet[Redemption]:
+    """The customer's vouchers (bought or given), newest first."""
+    return (Redemption.objects.filter(account__customer=customer).select_related("reward")
+            .order_by("-created_at", "-id"))

@@ -74,3 +74,29 @@ def voucher_issued_email_task(redemption_id: int) -> None:
     from loyalty.services import voucher_issued_email_send
 
     voucher_issued_email_send(redemption_id=redemption_id)
+
+
+
+@shared_task(name="loyalty.tier_up_email", **SHORT)
+def tier_up_email_task(change_id: int) -> None:
+    """Email the customer that they reached a tier. Sent once per tier change (the change's
+    id is the cause); nothing is sent to erased customers or without an address."""
+    from loyalty.services.emails import tier_up_email_send
+
+    tier_up_email_send(change_id=change_id)
+
+
+@shared_task(name="loyalty.recalculate_tiers", **LONG)
+def tiers_recalculate_task() -> None:
+    """After tiers were edited: move up who now qualifies (never down) and refresh names."""
+    from loyalty.services import tiers_recalculate
+
+    tiers_recalculate()
+
+
+@shared_task(name="loyalty.reevaluate_tiers", **LONG)
+def tiers_reevaluate_task() -> None:
+    """The re-evaluation at period end (beat schedule "loyalty: re-evaluate tiers")."""
+    from loyalty.services import tiers_reevaluate
+
+    tiers_reevaluate()

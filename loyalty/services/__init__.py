@@ -1,4 +1,4 @@
-"""Every write to loyalty: the points ledger, and rewards with their vouchers.
+"""Every write to loyalty: the points ledger, rewards with their vouchers, and VIP tiers.
 
 Import as `from loyalty import services`; each name below is public."""
 
@@ -38,6 +38,17 @@ from .rules import (
     rule_applies,
     rule_points,
 )
+from .tiers import (
+    tier_badge_clean,
+    tier_delete,
+    tier_save,
+    tier_set_manual,
+    tiers_promote,
+    tiers_promote_customer,
+    tiers_recalculate,
+    tiers_recalculate_schedule,
+    tiers_reevaluate,
+)
 
 __all__ = [
     "activity_rule_get",
@@ -63,6 +74,15 @@ __all__ = [
     "redemption_create",
     "rule_applies",
     "rule_points",
+    "tier_badge_clean",
+    "tier_delete",
+    "tier_save",
+    "tier_set_manual",
+    "tiers_promote",
+    "tiers_promote_customer",
+    "tiers_recalculate",
+    "tiers_recalculate_schedule",
+    "tiers_reevaluate",
     "voucher_cancel",
     "voucher_code_generate",
     "voucher_grant",

@@ -17,6 +17,7 @@ from customers.models import Activity, Customer, Order, Refund
 from ..errors import InsufficientPoints
 from ..expiry import lot_expires_at
 from ..models import EarningRule, LoyaltyAccount, LoyaltyProgram, PointsEntry, PointsLot
+from .tiers import tiers_promote
 
 Kind = PointsEntry.Kind
 
@@ -95,6 +96,7 @@ def points_award(
         )
         if held_until is None:
             _move(account.pk, balance=points)
+            tiers_promote(account_ids=[account.pk])
         else:
             _move(account.pk, pending=points)
     return entry
@@ -152,6 +154,7 @@ def points_release_due(*, now: dt.datetime | None = None, batch_size: int = 500)
                 LoyaltyAccount.objects.filter(pk__in=moved).update(
                     balance=F("balance") + shift, pending=F("pending") - shift
                 )
+                tiers_promote(account_ids=list(moved), now=now)
             released += len(lots)
 
 

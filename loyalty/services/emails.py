@@ -1,0 +1,43 @@
+"""Loyalty emails, sent from tasks after commit through customers.emails.email_send."""
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from customers.emails import email_send
+
+from ..models import TierChange
+from .notifications import email_recipient
+
+
+def tier_up_email_send(*, change_id: int) -> bool:
+    """Tell the customer they reached a tier, with its perks and what the next one needs.
+
+    Once per change: `emailed_at` is claimed with a conditional UPDATE in the transaction that
+    sends, so a retried or duplicated task sends nothing (and a failed send rolls the claim
+    back for the retry). Only to customers loyalty emails may reach (`email_recipient`: a
+    login or marketing consent), and not for a change since undone. Returns whether it was sent."""
+    change = (TierChange.objects.select_related("account__customer", "to_tier")
+              .filter(pk=change_id, is_up=True).first())
+    if change is None or change.to_tier is None:
+        return False
+    customer = change.account.customer
+    to = email_recipient(customer=customer)
+    if to is None or change.account.tier_id != change.to_tier_id:
+        return False
+    from ..selectors import tier_progress_get
+
+    progress = tier_progress_get(customer=customer)
+    with transaction.atomic():
+        if not TierChange.objects.filter(pk=change.pk, emailed_at__isnull=True).update(
+                emailed_at=timezone.now()):
+            return False
+        email_send(
+            to=to, template="loyalty/emails/tier_up", locale=customer.locale,
+            context={"customer": customer, "tier": change.to_tier,
+                     "from_name": change.from_name, "progress": progress["progress"],
+                     "next_tier": progress["next_tier"],
+                     "account_url": settings.SITE_URL.rstrip("/") + reverse("account")},
+        )
+    return True

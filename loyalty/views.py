@@ -1,0 +1,79 @@
+"""Shopper pages for loyalty: the account panel's data, and redeeming with a confirmation step.
+
+A shopper only ever reaches their own customer profile (request.user.customer): no page takes
+a customer or account id, so nobody can see or spend another customer's points."""
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customers.errors import FlywheelError
+
+from . import selectors, services
+from .models import Redemption
+
+HISTORY_PAGE_SIZE = 10
+VOUCHERS_SHOWN = 20
+
+
+def account_panel_context(request, customer) -> dict:
+    """The loyalty panel on /account/: points, tier and progress, expiring points, history,
+    rewards (those they can afford highlighted) and their vouchers."""
+    summary = selectors.loyalty_summary_get(customer=customer)
+    balance = summary["balance"]
+    rewards = [{"reward": reward, "affordable": balance >= reward.cost,
+                "missing": max(reward.cost - balance, 0)}
+               for reward in selectors.reward_list_available()]
+    now = timezone.now()
+    vouchers = [{"voucher": voucher, "status": voucher.current_status(now)}
+                for voucher in selectors.voucher_list(customer=customer)[:VOUCHERS_SHOWN]]
+    return {
+        "summary": summary,
+        "history": Paginator(selectors.points_entry_list(customer=customer),
+                             HISTORY_PAGE_SIZE).get_page(request.GET.get("points_page")),
+        "rewards": rewards,
+        "vouchers": vouchers,
+        "issued": Redemption.Status.ISSUED,
+    }
+
+
+def _customer(request):
+    customer = getattr(request.user, "customer", None)
+    if customer is None or customer.erased_at is not None:
+        raise Http404(_("This login has no customer profile."))
+    return customer
+
+
+@login_required
+def reward_redeem(request, reward_id: int):
+    """GET: what the reward costs and what would be left, with a confirm button.
+    POST (CSRF): redeem it once (the form's key makes a double submit return the same
+    voucher), then back to the account with the code."""
+    customer = _customer(request)
+    reward = selectors.reward_list_available().filter(pk=reward_id).first()
+    if reward is None:
+        raise Http404(_("This reward is not available."))
+    balance = selectors.balance_get(customer=customer)["balance"]
+    error = ""
+    if request.method == "POST":
+        try:
+            redemption = services.redemption_create(
+                customer=customer, reward=reward, key=request.POST.get("key", "")[:200])
+        except FlywheelError as exc:
+            error = exc.message
+        else:
+            messages.success(request, _("Done! Your voucher code for %(reward)s is %(code)s.")
+                             % {"reward": reward.name, "code": redemption.code})
+            return redirect(reverse("account") + "#vouchers")
+    return render(request, "loyalty/redeem_confirm.html", {
+        "reward": reward, "balance": balance, "after": balance - reward.cost,
+        "affordable": balance >= reward.cost, "missing": max(reward.cost - balance, 0),
+        "error": error, "key": uuid.uuid4().hex,
+    }, status=409 if error else 200)
