@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from customers import services as customer_services
 from customers.ingestion.events import CustomerData, LineData, OrderEvent
 from customers.models import User
+from loyalty import services as loyalty_services
 from referrals import services
 from referrals.models import Referral, ReferralProgram
 
@@ -81,6 +82,9 @@ class Command(BaseCommand):
             self.clicks(codes, today)
             services.referrals_reward_due(now=today)
             self.review(program)
+            # Friends who just joined take their place in the tiers, as the loyalty demo's
+            # members did, so a second run has nothing left to move.
+            loyalty_services.tiers_recalculate(now=today)
         counts = dict(Referral.objects.values_list("status").annotate(n=Count("pk"))
                       .values_list("status", "n"))
         self.stdout.write(self.style.SUCCESS(_("Demo referrals ready: %(counts)s")
