@@ -155,16 +155,21 @@ class CustomerRedemptionCreateApi(APIView):
 
 class RewardListApi(APIView):
     class Output(serializers.ModelSerializer):
+        min_tier = serializers.SlugRelatedField(slug_field="name", read_only=True,
+                                                help_text="VIP early access: the lowest tier "
+                                                          "that may redeem it, or null.")
+
         class Meta:
             model = Reward
             fields = ["id", "name", "description", "kind", "amount", "currency", "percent",
-                      "sku", "cost", "stock", "available_until", "image"]
+                      "sku", "cost", "stock", "available_until", "image", "min_tier"]
 
     @extend_schema(responses=Output(many=True), operation_id="rewards_list", tags=TAGS,
                    summary="Rewards that can be redeemed now")
     def get(self, request):
         paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(selectors.reward_list_available(), request, view=self)
+        page = paginator.paginate_queryset(
+            selectors.reward_list_available().select_related("min_tier"), request, view=self)
         return paginator.get_paginated_response(
             self.Output(page, many=True, context={"request": request}).data)
 

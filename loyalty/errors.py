@@ -24,6 +24,13 @@ class RewardUnavailable(FlywheelError):
     status = 409
 
 
+class TierRequired(FlywheelError):
+    """The reward is for members of a higher tier (VIP early access)."""
+
+    code = "tier_required"
+    status = 409
+
+
 class RewardOutOfStock(FlywheelError):
     code = "reward_out_of_stock"
     status = 409

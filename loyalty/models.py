@@ -587,6 +587,12 @@ class Reward(models.Model):
         help_text=_("How long a voucher can be used after it is issued."),
     )
     image = models.ImageField(_("image"), upload_to="loyalty/rewards/", blank=True)
+    min_tier = models.ForeignKey(
+        Tier, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("minimum tier"),
+        help_text=_("VIP early access: only members of this tier or a higher one can redeem it. "
+                    "Empty: everyone."),
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
 
     objects = RewardQuerySet.as_manager()

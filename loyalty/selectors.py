@@ -169,6 +169,11 @@ def voucher_get(*, code: str) -> Redemption | None:
             .filter(code=voucher_code_normalize(code)).first())
 
 
+def tier_get(*, customer: Customer) -> Tier | None:
+    """The customer's current VIP tier, or None."""
+    return Tier.objects.filter(accounts__customer=customer).first()
+
+
 def tier_position_get(*, customer: Customer | None) -> int | None:
     """The position of the customer's current VIP tier (1 is the entry tier), or None when
     they have none (or are anonymous): what unlocks VIP-only products. One query."""

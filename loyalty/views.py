@@ -28,9 +28,13 @@ def account_panel_context(request, customer) -> dict:
     rewards (those they can afford highlighted) and their vouchers."""
     summary = selectors.loyalty_summary_get(customer=customer)
     balance = summary["balance"]
-    rewards = [{"reward": reward, "affordable": balance >= reward.cost,
-                "missing": max(reward.cost - balance, 0)}
-               for reward in selectors.reward_list_available()]
+    tier = selectors.tier_get(customer=customer)
+    rewards = []
+    for reward in selectors.reward_list_available().select_related("min_tier"):
+        unlocked = services.reward_tier_allows(reward=reward, tier=tier)
+        rewards.append({"reward": reward, "unlocked": unlocked,
+                        "affordable": unlocked and balance >= reward.cost,
+                        "missing": max(reward.cost - balance, 0)})
     now = timezone.now()
     vouchers = [{"voucher": voucher, "status": voucher.current_status(now)}
                 for voucher in selectors.voucher_list(customer=customer)[:VOUCHERS_SHOWN]]

@@ -22,6 +22,7 @@ from .notifications import (
 from .reversals import points_reverse_for_activity
 from .rewards import (
     redemption_create,
+    reward_tier_allows,
     voucher_cancel,
     voucher_code_generate,
     voucher_grant,
@@ -72,6 +73,7 @@ __all__ = [
     "points_reverse_for_refund",
     "points_spend",
     "redemption_create",
+    "reward_tier_allows",
     "rule_applies",
     "rule_points",
     "tier_badge_clean",

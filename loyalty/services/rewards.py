@@ -15,6 +15,7 @@ from customers.models import Customer, Order
 from ..errors import (
     RewardOutOfStock,
     RewardUnavailable,
+    TierRequired,
     VoucherCancelled,
     VoucherExpired,
     VoucherNotFound,
@@ -49,6 +50,13 @@ def _insert_redemption(**fields) -> Redemption | None:
     raise RuntimeError("Could not draw an unused voucher code.")
 
 
+def reward_tier_allows(*, reward: Reward, tier) -> bool:
+    """Whether a member of `tier` (None: no tier) may redeem the reward (VIP early access)."""
+    if reward.min_tier_id is None:
+        return True
+    return tier is not None and tier.position >= reward.min_tier.position
+
+
 def _same_request(redemption: Redemption, reward: Reward) -> Redemption:
     if redemption.reward_id != reward.pk:
         raise Conflict(_("This idempotency key was already used for another reward."),
@@ -63,10 +71,11 @@ def redemption_create(
     """Spend a reward's cost and issue its voucher, all in one transaction.
 
     Refused when the reward is inactive or outside its window (reward_unavailable), out of
-    stock (reward_out_of_stock), or not affordable, a negative balance included
-    (insufficient_points); a refusal writes nothing. The points are debited with the ledger's
-    conditional UPDATE and the stock with `stock > 0`, so concurrent redemptions never overspend
-    or oversell. With a client `key`, a retry returns the same redemption.
+    stock (reward_out_of_stock), for a higher tier than the customer's (tier_required), or not
+    affordable, a negative balance included (insufficient_points); a refusal writes nothing.
+    The points are debited with the ledger's conditional UPDATE and the stock with
+    `stock > 0`, so concurrent redemptions never overspend or oversell. With a client `key`,
+    a retry returns the same redemption.
     """
     now = now or timezone.now()
     key = (key or "").strip()
@@ -81,6 +90,9 @@ def redemption_create(
             raise RewardUnavailable(_("This reward is not available now."))
         if reward.stock == 0:
             raise RewardOutOfStock(_("This reward is out of stock."))
+        if not reward_tier_allows(reward=reward, tier=account.tier):
+            raise TierRequired(_("This reward is for %(tier)s members and above.")
+                               % {"tier": reward.min_tier.name})
         redemption = _insert_redemption(
             account=account, reward=reward, points=reward.cost, client_key=key,
             expires_at=now + dt.timedelta(days=reward.voucher_valid_days), created_at=now,

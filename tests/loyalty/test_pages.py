@@ -263,3 +263,33 @@ def test_a_shopper_with_no_points_sees_an_empty_panel(client):
     page = client.get(reverse("account")).content.decode()
     assert "No points yet" in page
     assert LoyaltyAccount.objects.count() == 0
+
+
+def test_a_vip_reward_is_shown_locked_below_its_tier_and_refused_everywhere(client, tiers):
+    customer = shopper(client, points=150)  # Silver on the points metric
+    gold_only = RewardFactory(name="Gold early access", cost=100,
+                              min_tier=Tier.objects.get(name="Gold"))
+
+    page = client.get(reverse("account")).content.decode()
+    refused = client.post(reverse("reward_redeem", args=[gold_only.pk]), {"key": "k1"})
+    api = APIClient()
+    api.force_login(customer.user)
+    via_api = api.post("/api/v1/me/redemptions/", {"reward_id": gold_only.pk}, format="json")
+
+    assert "For Gold members and above" in page
+    assert reverse("reward_redeem", args=[gold_only.pk]) not in page
+    assert refused.status_code == 409 and "for Gold members and above" in refused.content.decode()
+    assert via_api.status_code == 409 and via_api.json()["error"]["code"] == "tier_required"
+    assert balance_get(customer=customer)["balance"] == 150
+    assert not Redemption.objects.exists()
+
+
+def test_a_vip_reward_is_redeemable_from_its_tier_up(client, tiers):
+    customer = shopper(client, points=600)  # Gold
+    silver_up = RewardFactory(name="Silver treat", cost=100,
+                              min_tier=Tier.objects.get(name="Silver"))
+
+    redemption = services.redemption_create(customer=customer, reward=silver_up)
+
+    assert redemption.points == 100
+    assert balance_get(customer=customer)["balance"] == 500
