@@ -112,7 +112,7 @@ def test_every_periodic_task_has_a_beat_schedule_staff_can_edit():
     assert tasks == {
         "loyalty.release_points": "*", "loyalty.expire_points": "2",
         "loyalty.send_expiry_reminders": "9", "loyalty.award_birthday_points": "0",
-        "loyalty.expire_vouchers": "2",
+        "loyalty.expire_vouchers": "2", "loyalty.reevaluate_tiers": "0",
     }
 
 
