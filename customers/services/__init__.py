@@ -15,6 +15,7 @@ from .profiles import (
     customer_stats_refresh,
     customer_tier_set,
     customer_upsert,
+    customers_stats_refresh,
 )
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "customer_stats_refresh",
     "customer_tier_set",
     "customer_upsert",
+    "customers_stats_refresh",
     "delivery_process",
     "delivery_receive",
     "delivery_reprocess",

@@ -98,29 +98,37 @@ def _apply(event):
 
 def delivery_process(*, delivery_id: int) -> WebhookDelivery:
     """Apply a stored delivery, exactly once: the delivery row is locked and its status
-    committed with everything the event changed, so a retry after a crash starts over."""
+    committed with everything the event changed, so a retry after a crash starts over. An
+    event that can't be applied changes nothing and leaves the delivery failed with the reason.
+    """
+    try:
+        with transaction.atomic():
+            delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
+            if delivery.status in (Status.PROCESSED, Status.IGNORED):
+                return delivery
+            event = parse_delivery(
+                delivery.source, delivery.topic,
+                delivery.headers.get("Content-Type", "application/json"), delivery.body.encode(),
+            )
+            result = _apply(event) if event is not None else None
+            delivery.attempts += 1
+            delivery.status = Status.PROCESSED if event is not None else Status.IGNORED
+            delivery.error = ""
+            delivery.order = result if isinstance(result, Order) else None
+            delivery.processed_at = timezone.now()
+            delivery.save(update_fields=["status", "error", "order", "processed_at", "attempts"])
+        return delivery
+    except FlywheelError as exc:
+        failure = exc
+    # Everything the event changed was rolled back with the transaction; say why.
     with transaction.atomic():
         delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
         if delivery.status in (Status.PROCESSED, Status.IGNORED):
             return delivery
         delivery.attempts += 1
-        try:
-            with transaction.atomic():
-                event = parse_delivery(
-                    delivery.source, delivery.topic,
-                    delivery.headers.get("Content-Type", "application/json"),
-                    delivery.body.encode(),
-                )
-                result = _apply(event) if event is not None else None
-        except FlywheelError as exc:
-            delivery.status = Status.FAILED
-            delivery.error = _describe(exc)
-        else:
-            delivery.status = Status.PROCESSED if event is not None else Status.IGNORED
-            delivery.error = ""
-            delivery.order = result if isinstance(result, Order) else None
-            delivery.processed_at = timezone.now()
-        delivery.save(update_fields=["status", "error", "order", "processed_at", "attempts"])
+        delivery.status = Status.FAILED
+        delivery.error = _describe(failure)
+        delivery.save(update_fields=["status", "error", "attempts"])
     return delivery
 
 
