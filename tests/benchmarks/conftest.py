@@ -34,6 +34,8 @@ class Stack:
     api_key: str
     database_url: str
     description: str
+    web_pid: int = 0
+    worker_pid: int = 0
 
 
 def bench_database_url() -> str:
@@ -124,6 +126,7 @@ def stack(tmp_path_factory):
             base_url=base_url, api_key=api_key, database_url=database_url,
             description=f"gunicorn {WEB_WORKERS} sync workers, celery prefork "
             f"x{CELERY_CONCURRENCY}, {os.cpu_count()} CPUs",
+            web_pid=web.pid, worker_pid=worker.process.pid,
         )
     finally:
         worker.stop()
