@@ -1,6 +1,8 @@
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import router, transaction
+from django.db.models.constants import OnConflict
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -143,6 +145,27 @@ class _OrderInsertedMeanwhile(Exception):
     pass
 
 
+def _insert_unless_known(order: Order) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id, in one round trip and without a
+    savepoint: True and the pk set when this call inserted the order, False when another
+    transaction holds one with the same source and id (the INSERT waited for it to commit)."""
+    query = InsertQuery(Order, on_conflict=OnConflict.IGNORE)
+    query.insert_values([f for f in Order._meta.local_concrete_fields if not f.primary_key],
+                        [order])
+    compiler = query.get_compiler(using=router.db_for_write(Order))
+    compiler.returning_fields = [Order._meta.pk]
+    (sql, params), = compiler.as_sql()
+    with compiler.connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    order.pk = row[0]
+    order._state.adding = False
+    order._state.db = compiler.using
+    return True
+
+
 def _order_update(order: Order, event: OrderEvent, customer: Customer | None) -> Order:
     created = order.pk is None
     if order.currency != event.currency and order.refunded_total:
@@ -171,13 +194,8 @@ def _order_update(order: Order, event: OrderEvent, customer: Customer | None) ->
     refunds = _add_refunds(order, _new_refunds(order, event))
     order.status = order_status(order)
     if created:
-        try:
-            with transaction.atomic():
-                order.save(force_insert=True)
-        except IntegrityError:
-            if Order.objects.filter(source=order.source, external_id=order.external_id).exists():
-                raise _OrderInsertedMeanwhile from None
-            raise
+        if not _insert_unless_known(order):
+            raise _OrderInsertedMeanwhile
     else:
         order.save()
     if lines is not None:

@@ -57,8 +57,11 @@ class CpuMeter:
         self.database = urlparse(stack.database_url).path.lstrip("/")
 
     def snapshot(self) -> dict:
+        worker = tree_cpu(self.stack.worker_pid)
+        main = {pid: cpu for pid, cpu in worker.items() if pid == self.stack.worker_pid}
         return {"client": {0: time.process_time()}, "web": tree_cpu(self.stack.web_pid),
-                "worker": tree_cpu(self.stack.worker_pid),
+                "worker main": main,
+                "worker pool": {pid: cpu for pid, cpu in worker.items() if pid not in main},
                 "database": backends_cpu(self.db, self.database)}
 
     def per_item_ms(self, before: dict, count: int) -> dict[str, float]:
