@@ -10,7 +10,7 @@ from customers.errors import FlywheelError, InvalidEvent
 from customers.ingestion.events import CustomerEvent, OrderEvent, RefundEvent
 from customers.models import Order, WebhookDelivery
 
-from .orders import order_apply, refund_apply
+from .orders import order_apply_in_transaction, refund_apply
 from .profiles import customer_apply
 
 Status = WebhookDelivery.Status
@@ -90,7 +90,7 @@ def _describe(exc: FlywheelError) -> str:
 
 def _apply(event):
     if isinstance(event, OrderEvent):
-        return order_apply(event=event)
+        return order_apply_in_transaction(event=event)  # delivery_process holds the transaction
     if isinstance(event, RefundEvent):
         return refund_apply(event=event)
     if isinstance(event, CustomerEvent):

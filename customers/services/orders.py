@@ -124,21 +124,27 @@ def order_apply(*, event: OrderEvent) -> Order | None:
     resurrects a refunded or cancelled order. Refunds are rows keyed by the source's refund
     id, so each is counted once however often it is delivered. Test orders are ignored.
     """
+    with transaction.atomic():
+        return order_apply_in_transaction(event=event)
+
+
+def order_apply_in_transaction(*, event: OrderEvent) -> Order | None:
+    """order_apply for a caller that already holds a transaction it rolls back whole when
+    this raises (delivery_process): the same writes, without a savepoint of their own."""
     check_order(event)
     if event.test:
         return None
-    with transaction.atomic():
-        customer = _customer_for(event)
-        order = _locked_order(event)
-        if order is not None:
-            return _order_update(order, event, customer)
-        try:
-            return _order_update(_new_order(event, customer), event, customer)
-        except _OrderInsertedMeanwhile:
-            # Another copy of this event inserted the order first and has committed (the
-            # insert waited for it), so its row can be locked now and this copy applies on top
-            # of it like any later delivery: whatever it already counted is not counted again.
-            return _order_update(_locked_order(event), event, customer)
+    customer = _customer_for(event)
+    order = _locked_order(event)
+    if order is not None:
+        return _order_update(order, event, customer)
+    try:
+        return _order_update(_new_order(event, customer), event, customer)
+    except _OrderInsertedMeanwhile:
+        # Another copy of this event inserted the order first and has committed (the insert
+        # waited for it), so its row can be locked now and this copy applies on top of it
+        # like any later delivery: whatever it already counted is not counted again.
+        return _order_update(_locked_order(event), event, customer)
 
 
 class _OrderInsertedMeanwhile(Exception):
