@@ -10,7 +10,14 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("customers.urls")),
     path("api/v1/", include("loyalty.urls")),
+    path("api/v1/", include("quizzes.urls")),
     path("", include("customers.page_urls")),
+    path("", include("quizzes.page_urls")),
+    path("api/v1/", include("referrals.urls")),
+    path("", include("referrals.page_urls")),
+    # NPS surveys (referrals/nps)
+    path("api/v1/", include("referrals.nps.api_urls")),
+    path("", include("referrals.nps.urls")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

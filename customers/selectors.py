@@ -1,10 +1,13 @@
 """Reads of the customer profile, for the API, the pages and the other apps."""
 
+import datetime as dt
+from collections.abc import Collection
+
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from customers.errors import NotFound
-from customers.models import Activity, Attribute, Customer, Order
+from customers.models import Activity, Attribute, Customer, Order, OrderLine
 
 
 def customer_list(*, email: str = "", external_id: str = "") -> QuerySet[Customer]:
@@ -92,3 +95,36 @@ def _order(order: Order) -> dict:
 
 def _iso(value):
     return value.isoformat() if value else None
+
+
+def customer_skus_bought(*, customer: Customer) -> frozenset[str]:
+    """The SKUs on the customer's paid, not cancelled orders (one query), so recommendations
+    can leave out what they already own."""
+    skus = (Order.objects.filter(customer=customer, paid_at__isnull=False)
+            .exclude(status=Order.Status.CANCELLED)
+            .values_list("lines__sku", flat=True).distinct())
+    return frozenset(sku for sku in skus if sku)
+
+
+def activity_get_by_key(*, key: str) -> Activity | None:
+    """The timeline row recorded with this idempotency key, or None."""
+    return Activity.objects.filter(key=key).first()
+
+
+def order_lines_bought(*, customer_ids: Collection[int], skus: Collection[str],
+                       since: dt.datetime) -> list[dict]:
+    """The lines with these SKUs on these customers' paid orders placed since `since` (one
+    query; cancelled and fully refunded orders left out), as plain rows: customer_id,
+    order_id, line_id, sku, placed_at, amount (unit price x quantity), currency. Quizzes
+    measure with it which recommendations sold."""
+    rows = (OrderLine.objects
+            .filter(order__customer_id__in=list(customer_ids), sku__in=list(skus),
+                    order__placed_at__gte=since, order__paid_at__isnull=False)
+            .exclude(order__status__in=[Order.Status.CANCELLED, Order.Status.REFUNDED])
+            .values_list("order__customer_id", "order_id", "id", "sku", "order__placed_at",
+                         "unit_price", "quantity", "order__currency")
+            .order_by("order__placed_at", "id"))
+    return [{"customer_id": customer_id, "order_id": order_id, "line_id": line_id, "sku": sku,
+             "placed_at": placed_at, "amount": unit_price * quantity, "currency": currency}
+            for customer_id, order_id, line_id, sku, placed_at, unit_price, quantity, currency
+            in rows]

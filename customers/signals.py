@@ -14,3 +14,6 @@ order_refunded = Signal()
 order_cancelled = Signal()
 # activity: Activity, just recorded (sent once per activity).
 activity_recorded = Signal()
+# customer: Customer, whose personal data was just erased (sent once, inside the erasure's
+# transaction): upper apps erase the personal data they hold about them.
+customer_erased = Signal()

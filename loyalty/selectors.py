@@ -63,3 +63,12 @@ def voucher_get(*, code: str) -> Redemption | None:
     """The voucher with this code (any case or spacing), or None."""
     return (Redemption.objects.select_related("reward")
             .filter(code=voucher_code_normalize(code)).first())
+
+
+def tier_position_get(*, customer: Customer | None) -> int | None:
+    """The position of the customer's current VIP tier (1 is the entry tier), or None when
+    they have none (or are anonymous): what unlocks VIP-only products. One query."""
+    if customer is None or customer.pk is None:
+        return None
+    return (LoyaltyAccount.objects.filter(customer=customer, tier__isnull=False)
+            .values_list("tier__position", flat=True).first())

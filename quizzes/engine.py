@@ -85,18 +85,32 @@ def recommend(
     _refuse_duplicate_skus(products)
     excluded = frozenset().union(*(answer.excluded_tags for answer in answers))
     required = frozenset().union(*(answer.required_tags for answer in answers))
-    ranked: list[tuple[ProductInfo, Recommendation]] = []
+    # The answers' weights summed per tag and per SKU give each product's score in one pass
+    # over its own tags; the reasons are worked out for the winners only.
+    tag_totals: dict[str, int] = {}
+    sku_totals: dict[str, int] = {}
+    for answer in answers:
+        for tag, weight in answer.tag_weights.items():
+            tag_totals[tag] = tag_totals.get(tag, 0) + weight
+        for sku, weight in answer.product_weights.items():
+            sku_totals[sku] = sku_totals.get(sku, 0) + weight
+    weighted_tags = frozenset(tag_totals)
+    ranked: list[tuple[int, ProductInfo]] = []
     for product in products:
+        if product.sku not in sku_totals and not (product.tags & weighted_tags):
+            continue  # nothing spoke for it: score 0
         if not _eligible(product, excluded, required, owned_skus, tier_position):
             continue
-        weights = [(answer.label, answer.weight_for(product)) for answer in answers]
-        score = sum(weight for _label, weight in weights)
+        score = sku_totals.get(product.sku, 0) + sum(
+            tag_totals.get(tag, 0) for tag in product.tags)
         if score > 0:
-            reasons = tuple(dict.fromkeys(label for label, weight in weights if weight > 0))
-            ranked.append((product, Recommendation(sku=product.sku, score=score,
-                                                   reasons=reasons)))
-    ranked.sort(key=lambda pair: (-pair[1].score, pair[0].price, pair[0].sku))
-    return [recommendation for _product, recommendation in ranked[:limit]]
+            ranked.append((score, product))
+    ranked.sort(key=lambda pair: (-pair[0], pair[1].price, pair[1].sku))
+    return [
+        Recommendation(sku=product.sku, score=score, reasons=tuple(dict.fromkeys(
+            answer.label for answer in answers if answer.weight_for(product) > 0)))
+        for score, product in ranked[:limit]
+    ]
 
 
 def _refuse_duplicate_skus(products: Sequence[ProductInfo]) -> None:

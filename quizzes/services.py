@@ -7,14 +7,27 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from customers.errors import flatten_errors
+from quizzes.building import (  # the quiz builder's writes; callers use them from here
+    quiz_check,
+    quiz_definition_build,
+    quiz_duplicate,
+    quiz_grid_import,
+    quiz_grid_set,
+    quiz_publish,
+)
 from quizzes.errors import InvalidImage, InvalidProduct
 from quizzes.images import CleanImage, file_sha256, image_clean
 from quizzes.models import Product
+
+__all__ = [
+    "Outcome", "product_image_set", "product_upsert", "quiz_check", "quiz_definition_build",
+    "quiz_duplicate", "quiz_grid_import", "quiz_grid_set", "quiz_publish", "tags_normalise",
+]
 
 IMAGE_FIELDS = ["image", "thumbnail", "image_source_sha256", "updated_at"]
 
@@ -73,30 +86,50 @@ def product_upsert(
             except InvalidImage as exc:
                 image_error = exc.message
 
-    with transaction.atomic():
-        product = Product.objects.select_for_update().filter(sku=sku).first()
-        outcome = Outcome.UPDATED
-        if product is None:
-            product = Product(sku=sku)
-            outcome = Outcome.CREATED
-        changed = [name for name, value in values.items() if getattr(product, name) != value]
-        image_changed = clean is not None and product.image_source_sha256 != source_sha256
-        if outcome == Outcome.UPDATED and not (changed or image_changed or image_error):
-            return product, Outcome.UNCHANGED
-        for field_name in changed:
-            setattr(product, field_name, values[field_name])
-        errors: dict[str, str] = {}
-        try:
-            product.full_clean()
-        except ValidationError as exc:
-            errors = flatten_errors(exc.message_dict)
-        if image_error:
-            errors["image"] = image_error
-        if errors:
-            raise InvalidProduct(_("The product is not valid."), fields=errors)
-        if image_changed:
-            _image_store(product, clean, source_sha256)
-        product.save()
+    # Two first imports of one SKU at once both find no row and both insert; the database's
+    # unique SKU lets one win, and the other then runs again as an update of the winner's row.
+    try:
+        return _product_write(sku, values, clean, source_sha256, image_error)
+    except IntegrityError:
+        if not Product.objects.filter(sku=sku).exists():
+            raise
+    return _product_write(sku, values, clean, source_sha256, image_error)
+
+
+def _product_write(sku: str, values: dict, clean: CleanImage | None, source_sha256: str,
+                   image_error: str) -> tuple[Product, Outcome]:
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            product = Product.objects.select_for_update().filter(sku=sku).first()
+            outcome = Outcome.UPDATED
+            if product is None:
+                product = Product(sku=sku)
+                outcome = Outcome.CREATED
+            changed = [name for name, value in values.items() if getattr(product, name) != value]
+            image_changed = clean is not None and product.image_source_sha256 != source_sha256
+            if outcome == Outcome.UPDATED and not (changed or image_changed or image_error):
+                return product, Outcome.UNCHANGED
+            for field_name in changed:
+                setattr(product, field_name, values[field_name])
+            errors: dict[str, str] = {}
+            try:
+                # The SKU's uniqueness is the database's to enforce (see product_upsert).
+                product.full_clean(validate_unique=False)
+            except ValidationError as exc:
+                errors = flatten_errors(exc.message_dict)
+            if image_error:
+                errors["image"] = image_error
+            if errors:
+                raise InvalidProduct(_("The product is not valid."), fields=errors)
+            if image_changed:
+                _image_store(product, clean, source_sha256)
+                stored = [product.image.name, product.thumbnail.name]
+            product.save()
+    except IntegrityError:
+        for name in stored:  # files written for a row that was not
+            product.image.storage.delete(name)
+        raise
     return product, outcome
 
 
@@ -130,3 +163,4 @@ def _image_store(product: Product, clean: CleanImage | None, source_sha256: str)
     for name in old:
         if name not in kept:
             transaction.on_commit(lambda name=name: storage.delete(name))
+

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from customers.errors import FlywheelError
 from customers.ingestion.events import CustomerData
 from customers.models import Activity, Attribute, Customer, ExternalId, NpsCategory, Order, User
-from customers.signals import activity_recorded
+from customers.signals import activity_recorded, customer_erased
 
 
 def _normalise_email(email: str) -> str:
@@ -234,6 +234,7 @@ def customer_erase(*, customer: Customer) -> Customer:
         customer.marketing_consent_source = ""
         customer.erased_at = timezone.now()
         customer.save()
+        customer_erased.send(sender=Customer, customer=customer)
     return customer
 
 

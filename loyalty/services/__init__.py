@@ -15,6 +15,7 @@ from .ledger import (
     points_reverse_for_refund,
     points_spend,
 )
+from .reversals import points_reverse_for_activity
 from .rewards import (
     redemption_create,
     voucher_cancel,
@@ -34,6 +35,7 @@ __all__ = [
     "points_award_for_activity",
     "points_award_for_order",
     "points_release_due",
+    "points_reverse_for_activity",
     "points_reverse_for_refund",
     "points_spend",
     "redemption_create",

@@ -1,0 +1,27 @@
+"""Quizzes reacting to the profile: a new account, or a shopper signing in, picks up the quizzes
+taken with their email or in their browser."""
+
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
+
+from customers.models import Activity
+from customers.signals import activity_recorded
+
+from . import response_services
+from .views import SESSION_KEY
+
+
+@receiver(activity_recorded, dispatch_uid="quizzes_attach_responses_on_signup")
+def attach_responses_on_signup(sender, *, activity, **kwargs):
+    if activity.kind == Activity.Kind.ACCOUNT_CREATED:
+        response_services.quiz_responses_attach(customer=activity.customer)
+
+
+@receiver(user_logged_in, dispatch_uid="quizzes_attach_session_responses_on_login")
+def attach_session_responses_on_login(sender, *, request, user, **kwargs):
+    """A shopper who took a quiz anonymously and then signs up or logs in, in the same
+    browser, keeps it: the responses in their session become theirs."""
+    customer = getattr(user, "customer", None)
+    tokens = list((request.session.get(SESSION_KEY) or {}).values()) if request else []
+    if customer is not None and tokens:
+        response_services.quiz_responses_attach(customer=customer, tokens=tokens)

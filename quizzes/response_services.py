@@ -1,0 +1,260 @@
+"""Every write of a shopper taking a quiz: starting, answering (step by step or all at once),
+completing with recommendations, and adding what they said to their profile. Pages, the API
+and the signup receiver call these."""
+
+import datetime as dt
+import secrets
+from collections.abc import Collection
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customers.models import Activity, Attribute, Customer
+from customers.selectors import customer_skus_bought
+from customers.services import activity_record, attribute_set, consent_set, customer_upsert
+from loyalty.selectors import tier_position_get
+from quizzes import definition as qdef
+from quizzes.engine import ChosenAnswer, recommend
+from quizzes.errors import InvalidAnswers, ResponseCompleted
+from quizzes.models import Quiz, QuizAnswer, QuizResponse, QuizVersion, QuizViewDay
+from quizzes.response_selectors import response_answers
+from quizzes.selectors import catalog_for_engine
+
+
+def quiz_view_count(*, quiz: Quiz, day: dt.date | None = None) -> None:
+    """Count one view of the quiz's intro: one row per quiz and day, incremented in place."""
+    day = day or timezone.localdate()
+    QuizViewDay.objects.bulk_create([QuizViewDay(quiz=quiz, day=day, views=0)],
+                                    ignore_conflicts=True)
+    QuizViewDay.objects.filter(quiz=quiz, day=day).update(views=F("views") + 1)
+
+
+def quiz_response_start(
+    *, version: QuizVersion, customer: Customer | None = None,
+    channel: str = QuizResponse.Channel.PAGE,
+) -> QuizResponse:
+    """Start a response on this version, at its first question, with a fresh secret token."""
+    quiz = qdef.definition_parse(version.definition)
+    return QuizResponse.objects.create(
+        version=version, customer=customer, channel=channel,
+        token=secrets.token_urlsafe(32), current_question=quiz.first_question or "",
+    )
+
+
+def _locked(response: QuizResponse) -> QuizResponse:
+    locked = (QuizResponse.objects.select_for_update().select_related("version")
+              .get(pk=response.pk))
+    if locked.status == QuizResponse.Status.COMPLETED:
+        raise ResponseCompleted(_("This quiz is already completed; start it again to change "
+                                  "your answers."))
+    return locked
+
+
+def _save_answers(response: QuizResponse, quiz: qdef.QuizDef, answers: dict[str, qdef.Answer],
+                  *, consent: bool) -> None:
+    """Insert or replace these answers in one statement (unique per response and question)."""
+    now = timezone.now()
+    QuizAnswer.objects.bulk_create(
+        [QuizAnswer(response=response, question_key=key, choice_keys=list(answer.choice_keys),
+                    value=answer.value, answered_at=now) for key, answer in answers.items()],
+        update_conflicts=True, unique_fields=["response", "question_key"],
+        update_fields=["choice_keys", "value", "answered_at"],
+    )
+    for key, answer in answers.items():
+        if quiz.question(key).kind == qdef.EMAIL:
+            response.email = answer.value
+            response.consent_given = bool(answer.value) and consent
+
+
+def quiz_response_answer(
+    *, response: QuizResponse, question_key: str, raw, consent: bool = False,
+) -> QuizResponse:
+    """Answer one question of a response in progress (or change an earlier answer).
+
+    The question must be on the shopper's path: answered already, or the one they are on.
+    Changing an answer can change the branch: answers to questions no longer on the path are
+    dropped. The response moves to the next unanswered question on the path; when the path
+    reaches the end it is completed (recommendations, profile). `consent` is the marketing
+    box of an email question (unticked unless the shopper ticks it)."""
+    with transaction.atomic():
+        response = _locked(response)
+        quiz = qdef.definition_parse(response.version.definition)
+        answers = response_answers(response)
+        path, current = qdef.path_walk(quiz, answers)
+        question = quiz.question(question_key)
+        if question is None:
+            raise InvalidAnswers.one(question_key, "unknown_question",
+                                     _("There is no such question."))
+        if question_key not in path and question_key != current:
+            raise InvalidAnswers.one(question_key, "not_on_path",
+                                     _("This question is not on the path your answers take."))
+        answer = qdef.answer_clean(question, raw)
+        _save_answers(response, quiz, {question_key: answer}, consent=consent)
+        answers[question_key] = answer
+        return _advance(response, quiz, answers)
+
+
+def quiz_response_answer_many(
+    *, response: QuizResponse, raw_answers: dict, consent: bool = False, complete: bool = True,
+) -> QuizResponse:
+    """Answer several questions at once, in path order. With `complete`, the answers must
+    take the shopper to the end (every required question on the path answered) and the
+    response is completed; every problem is reported at once, each under its question's key,
+    and nothing is saved. Without it, they are saved one by one as `quiz_response_answer`
+    would, stopping at the first problem (earlier answers stay saved)."""
+    if not complete:
+        quiz = qdef.definition_parse(response.version.definition)
+        order = {question.key: i for i, question in enumerate(quiz.questions)}
+        for key in sorted(raw_answers, key=lambda k: order.get(k, len(order))):
+            response = quiz_response_answer(response=response, question_key=key,
+                                            raw=raw_answers[key], consent=consent)
+        return response
+    with transaction.atomic():
+        response = _locked(response)
+        quiz = qdef.definition_parse(response.version.definition)
+        saved = response_answers(response)
+        merged = {**{k: _raw(a) for k, a in saved.items()}, **raw_answers}
+        answers = qdef.answers_clean(quiz, merged, submitted=raw_answers.keys())
+        _save_answers(response, quiz, answers, consent=consent)
+        return _advance(response, quiz, answers)
+
+
+def _raw(answer: qdef.Answer):
+    return list(answer.choice_keys) if answer.choice_keys else answer.value
+
+
+def _advance(response: QuizResponse, quiz: qdef.QuizDef,
+             answers: dict[str, qdef.Answer]) -> QuizResponse:
+    path, current = qdef.path_walk(quiz, answers)
+    response.answers.exclude(question_key__in=path).delete()
+    if not {k for k in path if quiz.question(k).kind == qdef.EMAIL}:
+        response.email, response.consent_given = "", False
+    response.current_question = current or ""
+    if current is None:
+        _complete(response, quiz, {key: answers[key] for key in path})
+    else:
+        response.save(update_fields=["current_question", "email", "consent_given",
+                                     "updated_at"])
+    return response
+
+
+def recommendations_for(
+    *, quiz: qdef.QuizDef, answers: dict[str, qdef.Answer], customer: Customer | None,
+) -> list:
+    """The engine's recommendations for these answers and this customer (what they already
+    bought, their VIP tier), in a fixed number of queries whatever the catalog's size."""
+    chosen = []
+    for key, answer in answers.items():
+        question = quiz.question(key)
+        for choice in question.choices:
+            if choice.key in answer.choice_keys:
+                chosen.append(ChosenAnswer(
+                    label=choice.label, tag_weights=choice.tag_weights,
+                    product_weights=choice.product_weights,
+                    excluded_tags=choice.excluded_tags, required_tags=choice.required_tags,
+                ))
+    known = customer is not None
+    return recommend(
+        products=catalog_for_engine(), answers=chosen, limit=quiz.recommend_count,
+        owned_skus=customer_skus_bought(customer=customer) if known else frozenset(),
+        tier_position=tier_position_get(customer=customer) if known else None,
+    )
+
+
+def _complete(response: QuizResponse, quiz: qdef.QuizDef,
+              answers: dict[str, qdef.Answer]) -> None:
+    if response.customer is None and response.email:
+        response.customer = _customer_for_email(response.email, consent=response.consent_given)
+    recommendations = recommendations_for(quiz=quiz, answers=answers,
+                                          customer=response.customer)
+    response.recommended_skus = [r.sku for r in recommendations]
+    response.recommendations = [{"sku": r.sku, "score": r.score, "reasons": list(r.reasons)}
+                                for r in recommendations]
+    response.status = QuizResponse.Status.COMPLETED
+    response.completed_at = timezone.now()
+    response.current_question = ""
+    response.save()
+    if response.customer is not None:
+        quiz_response_sync(response=response)
+
+
+def _customer_for_email(email: str, *, consent: bool) -> Customer | None:
+    """The customer an emailed answer belongs to: found by email, or created when the
+    shopper agreed to hear from the shop; None keeps the response anonymous for now."""
+    if consent:
+        return customer_upsert(email=email)
+    return Customer.objects.filter(email=email.strip().lower(), erased_at__isnull=True).first()
+
+
+def quiz_response_sync(*, response: QuizResponse) -> QuizResponse:
+    """Add a completed response to its customer's profile, once: each answer to a question
+    that writes an attribute becomes that attribute (source quiz, source id
+    "<slug>:v<version>:<question key>"), a birthday answer fills an empty birthday, the
+    marketing consent given on the email question is recorded, and the completion goes on the
+    timeline as `quiz_completed` (key per response), which earns the loyalty rule's points
+    once. Does nothing for an anonymous, unfinished or already synced response."""
+    with transaction.atomic():
+        response = (QuizResponse.objects.select_for_update().select_related("version__quiz",
+                                                                            "customer")
+                    .get(pk=response.pk))
+        customer = response.customer
+        if (customer is None or response.synced_at is not None
+                or response.status != QuizResponse.Status.COMPLETED):
+            return response
+        quiz = qdef.definition_parse(response.version.definition)
+        slug, number = response.version.quiz.slug, response.version.number
+        for row in response.answers.all():
+            question = quiz.question(row.question_key)
+            if question is None:
+                continue
+            answer = qdef.Answer(choice_keys=tuple(row.choice_keys), value=row.value)
+            value = qdef.answer_attribute_value(question, answer)
+            if question.attribute and value:
+                attribute_set(
+                    customer=customer, key=question.attribute, value=value,
+                    source_kind=Attribute.SourceKind.QUIZ,
+                    source_id=f"{slug}:v{number}:{question.key}", captured_at=row.answered_at,
+                )
+            if question.kind == qdef.BIRTHDAY and value and customer.birthday is None:
+                customer_upsert(email=customer.email,
+                                birthday=dt.date.fromisoformat(value))
+        if response.consent_given and not customer.accepts_marketing:
+            consent_set(customer=customer, accepts_marketing=True, source=f"quiz:{slug}")
+        activity_record(
+            customer=customer, kind=Activity.Kind.QUIZ_COMPLETED,
+            occurred_at=response.completed_at, reference=f"{slug} v{number}",
+            data={"quiz": slug, "version": number, "response": response.pk},
+            key=completion_activity_key(response),
+        )
+        response.synced_at = timezone.now()
+        response.save(update_fields=["synced_at", "updated_at"])
+    return response
+
+
+def completion_activity_key(response: QuizResponse) -> str:
+    """The timeline key of a response's completion: one activity, so one award, per response."""
+    return f"quiz_response:{response.pk}:completed"
+
+
+def quiz_responses_attach(*, customer: Customer, tokens: Collection[str] = ()) -> int:
+    """Attach anonymous responses to this customer: those given with their email (they just
+    signed up, or the email now matches them) and those taken in the same browser (`tokens`
+    from the session they signed in with). The completed ones are added to their profile,
+    each once. Returns how many were attached."""
+    if customer.erased_at is not None:
+        return 0
+    mine = Q(pk__in=[])
+    if customer.email:
+        mine |= Q(email__iexact=customer.email)
+    if tokens:
+        mine |= Q(token__in=list(tokens))
+    with transaction.atomic():
+        ids = list(QuizResponse.objects.select_for_update()
+                   .filter(mine, customer__isnull=True).values_list("pk", flat=True))
+        QuizResponse.objects.filter(pk__in=ids).update(customer=customer)
+        for response in QuizResponse.objects.filter(
+                pk__in=ids, status=QuizResponse.Status.COMPLETED).order_by("completed_at"):
+            quiz_response_sync(response=response)
+    return len(ids)

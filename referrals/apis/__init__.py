@@ -1,0 +1,1 @@
+"""The advocacy API. Referral endpoints live in `referrals.py`."""

@@ -1,0 +1,9 @@
+"""Reads of the advocacy app. Referral reads live in `referrals.py`; NPS has its own module."""
+
+from .referrals import (  # noqa: F401
+    advocate_leaderboard,
+    program_stats,
+    referral_list_for_customer,
+    referral_share_get,
+    referrer_stats,
+)

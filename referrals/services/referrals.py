@@ -1,0 +1,553 @@
+"""Every write of refer-a-friend: codes, clicks, sign-ups, conversions, rewards, refunds and
+staff review. Status changes go through `_status_set`, which puts each one on the referrer's
+timeline as `referral_status_changed` with `{"referral": id, "status": new_status}`."""
+
+import datetime as dt
+import hashlib
+import hmac
+import io
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customers.errors import Conflict, FlywheelError, NotFound
+from customers.models import Activity, Customer, Order, Refund
+from customers.services import activity_record, customer_upsert
+from loyalty import selectors as loyalty_selectors
+from loyalty import services as loyalty_services
+from loyalty.models import voucher_code_normalize
+
+from ..models import (
+    Referral,
+    ReferralCheck,
+    ReferralClick,
+    ReferralCode,
+    ReferralProgram,
+)
+from ..models.referrals import CODE_ALPHABET, CODE_LENGTH
+from .fraud import CheckContext, checks_run
+
+Status = Referral.Status
+Outcome = ReferralCheck.Outcome
+
+# A share link counts at most this many clicks per visitor IP and day; past it the visitor is
+# rate-limited. One IP may open at most this many different links a day. So bots add at most
+# LINKS_PER_IP_PER_DAY rows per IP and day, each with a count of at most CLICKS_PER_LINK_PER_DAY.
+CLICKS_PER_LINK_PER_DAY = 30
+LINKS_PER_IP_PER_DAY = 20
+# Sign-ups one IP can make in a day: each makes a profile and a voucher, so bots must not.
+SIGNUPS_PER_IP_PER_DAY = 10
+# The referrer's IP and browser are noted at most this often (for the same-device check).
+OWNER_SEEN_EVERY = dt.timedelta(hours=1)
+
+
+class ReferralProgramClosed(FlywheelError):
+    code = "referral_program_closed"
+    status = 409
+
+
+class ReferralBlocked(FlywheelError):
+    code = "referral_blocked"
+    status = 422
+
+
+class ReferralRateLimited(FlywheelError):
+    code = "too_many_signups"
+    status = 429
+
+
+class ReferralNotReviewable(Conflict):
+    code = "referral_not_reviewable"
+
+
+def fingerprint(value: str) -> str:
+    """A keyed hash of an IP address or user agent: equal inputs compare equal, and the raw
+    value is never stored."""
+    if not value:
+        return ""
+    return hmac.new(settings.SECRET_KEY.encode(), value.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def code_normalize(code: str) -> str:
+    return "".join((code or "").split()).upper()
+
+
+# ---------------------------------------------------------------------------------------------
+# Codes and clicks
+
+
+def referral_code_get_or_create(*, customer: Customer) -> ReferralCode:
+    """The customer's referral code, made on first need: CODE_LENGTH characters from an alphabet
+    without look-alikes, unique (a collision or a concurrent first call just retries)."""
+    for _attempt in range(10):
+        existing = ReferralCode.objects.filter(customer=customer).first()
+        if existing:
+            return existing
+        code = "".join(secrets.choice(CODE_ALPHABET) for _i in range(CODE_LENGTH))
+        try:
+            with transaction.atomic():
+                return ReferralCode.objects.create(customer=customer, code=code)
+        except IntegrityError:
+            continue
+    raise RuntimeError("Could not make a unique referral code")
+
+
+def referral_owner_seen(*, code: ReferralCode, ip: str, user_agent: str,
+                        now: dt.datetime | None = None) -> None:
+    """Note where the referrer uses their account (hashed IP and browser), for the same-device
+    check; written at most once per OWNER_SEEN_EVERY unless it changed."""
+    now = now or timezone.now()
+    ip_hash, ua_hash = fingerprint(ip), fingerprint(user_agent)
+    if (code.owner_ip_hash == ip_hash and code.owner_ua_hash == ua_hash and code.owner_seen_at
+            and now - code.owner_seen_at < OWNER_SEEN_EVERY):
+        return
+    ReferralCode.objects.filter(pk=code.pk).update(owner_ip_hash=ip_hash, owner_ua_hash=ua_hash,
+                                                   owner_seen_at=now)
+    code.owner_ip_hash, code.owner_ua_hash, code.owner_seen_at = ip_hash, ua_hash, now
+
+
+@dataclass(frozen=True)
+class ClickResult:
+    code: ReferralCode
+    limited: bool
+
+
+def referral_click_record(*, code: str, ip: str, now: dt.datetime | None = None) -> ClickResult:
+    """Count a click on a share link: one row per code, hashed IP and day with a capped count.
+    A visitor past CLICKS_PER_LINK_PER_DAY on a link, or opening more than LINKS_PER_IP_PER_DAY
+    links a day, is `limited` and adds nothing. An unknown code is not_found."""
+    now = now or timezone.now()
+    row = ReferralCode.objects.filter(code=code_normalize(code)).first()
+    if row is None:
+        raise NotFound(_("This referral link doesn't exist."), code="referral_code_not_found")
+    ip_hash, day = fingerprint(ip or "unknown"), now.date()
+    clicks = ReferralClick.objects.filter(code=row, ip_hash=ip_hash, day=day)
+    if clicks.filter(count__lt=CLICKS_PER_LINK_PER_DAY).update(count=F("count") + 1):
+        return ClickResult(row, limited=False)
+    if clicks.exists():
+        return ClickResult(row, limited=True)
+    if ReferralClick.objects.filter(ip_hash=ip_hash, day=day).count() >= LINKS_PER_IP_PER_DAY:
+        return ClickResult(row, limited=True)
+    try:
+        with transaction.atomic():
+            ReferralClick.objects.create(code=row, ip_hash=ip_hash, day=day, first_at=now)
+    except IntegrityError:  # a concurrent first click made the row: count this one on it
+        counted = clicks.filter(count__lt=CLICKS_PER_LINK_PER_DAY).update(count=F("count") + 1)
+        return ClickResult(row, limited=not counted)
+    return ClickResult(row, limited=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Status changes
+
+
+def _status_set(referral: Referral, status: str, *, now: dt.datetime, reason: str = "",
+                fields: tuple[str, ...] = ()) -> Referral:
+    referral.status = status
+    referral.status_changed_at = now
+    if reason:
+        referral.reason = reason[:255]
+    referral.save(update_fields=["status", "status_changed_at", "reason", *fields])
+    _status_announce(referral, status, now=now)
+    return referral
+
+
+def _status_announce(referral: Referral, status: str, *, now: dt.datetime) -> None:
+    """Put a status on the referrer's timeline, once per referral and status."""
+    activity_record(
+        customer=referral.referrer, kind=Activity.Kind.REFERRAL_STATUS_CHANGED, occurred_at=now,
+        reference=f"referral:{referral.pk}", data={"referral": referral.pk, "status": status},
+        key=f"referral:{referral.pk}:status:{status}",
+    )
+
+
+def _blocking(results) -> tuple[str, str] | None:
+    """(staff reason, public reason) of the first blocked verdict, if any."""
+    for _check, verdict in results:
+        if verdict.outcome == Outcome.BLOCKED:
+            return verdict.reason, verdict.public_reason
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# The friend signs up
+
+
+def referral_signup(
+    *, code: ReferralCode, email: str, name: str = "", ip: str = "", user_agent: str = "",
+    now: dt.datetime | None = None,
+) -> Referral:
+    """A friend gives their email on a share link's page. Runs the sign-up fraud checks; a
+    blocked referral gets no voucher (ReferralBlocked carries the reason that is safe to show).
+    One IP makes at most SIGNUPS_PER_IP_PER_DAY new sign-ups a day (too_many_signups, 429).
+    Otherwise the friend gets the program's welcome voucher (once: signing up again with the
+    same email returns the same referral and voucher), by email too, after commit."""
+    now = now or timezone.now()
+    program = ReferralProgram.get()
+    if not program.is_active:
+        raise ReferralProgramClosed(_("This referral offer has ended."))
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError as error:
+        raise FlywheelError(_("Enter a valid email address."), code="invalid_email",
+                            fields={"email": _("Enter a valid email address.")}) from error
+    first, _sep, last = " ".join(name.split()).partition(" ")
+    ip_hash = fingerprint(ip)
+    with transaction.atomic():
+        existing = Referral.objects.filter(code=code, friend_email=email).first()
+        if existing is None and ip_hash and Referral.objects.filter(
+            ip_hash=ip_hash, created_at__gt=now - dt.timedelta(days=1), created_at__lte=now,
+        ).count() >= SIGNUPS_PER_IP_PER_DAY:
+            raise ReferralRateLimited(
+                _("Too many sign-ups from your network today. Please try again tomorrow."))
+        if existing is None:
+            # An existing profile is never renamed from this public form.
+            friend = Customer.objects.filter(email=email).first() or customer_upsert(
+                email=email, first_name=first, last_name=last, source="referral")
+            try:
+                with transaction.atomic():
+                    referral = Referral.objects.create(
+                        referrer=code.customer, code=code, friend=friend, friend_email=email,
+                        ip_hash=ip_hash, ua_hash=fingerprint(user_agent),
+                        created_at=now, status_changed_at=now,
+                    )
+            except IntegrityError:
+                existing = Referral.objects.get(code=code, friend_email=email)
+        if existing is not None:
+            return _signup_answer(existing)
+        results = checks_run(CheckContext(
+            referral=referral, referrer=code.customer, friend=friend, friend_email=email,
+            stage=ReferralCheck.Stage.SIGNUP, now=now, program=program,
+            friend_name=" ".join(name.lower().split()),
+        ))
+        blocked = _blocking(results)
+        if blocked:
+            _status_set(referral, Status.BLOCKED, now=now, reason=blocked[1] or blocked[0])
+        else:
+            _status_announce(referral, Status.SIGNED_UP, now=now)
+            if program.friend_reward_id:
+                voucher = loyalty_services.voucher_grant(
+                    customer=friend, reward=program.friend_reward,
+                    key=f"referral:{referral.pk}:friend", now=now)
+                referral.voucher, referral.voucher_code = voucher, voucher.code
+                referral.save(update_fields=["voucher", "voucher_code"])
+                from ..tasks import referral_friend_email_task
+
+                referral_friend_email_task.delay_on_commit(referral.pk)
+    return _signup_answer(referral)
+
+
+def _signup_answer(referral: Referral) -> Referral:
+    if referral.status == Status.BLOCKED:
+        raise ReferralBlocked(referral.reason or _("This referral can't be used."))
+    return referral
+
+
+# ---------------------------------------------------------------------------------------------
+# The friend's order, the hold, the reward
+
+
+def _referral_for_order(order: Order) -> Referral | None:
+    codes = {voucher_code_normalize(str(code)) for code in order.discount_codes or []}
+    codes.discard("")
+    if codes:
+        referral = (Referral.objects.select_for_update().filter(voucher_code__in=codes)
+                    .order_by("pk").first())
+        if referral:
+            return referral
+    if not order.referral_code:
+        return None
+    code = ReferralCode.objects.filter(code=code_normalize(order.referral_code)).first()
+    if code is None:
+        return None
+    customer = order.customer
+    referral = (Referral.objects.select_for_update().filter(code=code, friend=customer).first()
+                or Referral.objects.select_for_update()
+                .filter(code=code, friend_email=customer.email).first())
+    if referral:
+        return referral
+    now = order.paid_at or timezone.now()
+    with transaction.atomic():
+        referral, created = Referral.objects.get_or_create(
+            code=code, friend_email=customer.email,
+            defaults={"referrer": code.customer, "friend": customer, "created_at": now,
+                      "status_changed_at": now},
+        )
+    if created:
+        _status_announce(referral, Status.SIGNED_UP, now=now)
+    return referral
+
+
+def referral_convert_for_order(*, order: Order, now: dt.datetime | None = None) -> Referral | None:
+    """A paid order that carries a referred friend's voucher code (in `discount_codes`) or a
+    referral code (`Order.referral_code`) converts that referral, once, if it qualifies: within
+    the attribution window and at least the minimum total (a smaller order leaves the referral
+    waiting). The order-stage fraud checks then decide: blocked ends it, flagged waits for staff,
+    otherwise it is pending until the hold passes (rewarded at once when the hold is 0 days)."""
+    if order.customer_id is None:
+        return None
+    now = now or timezone.now()
+    program = ReferralProgram.get()
+    with transaction.atomic():
+        referral = _referral_for_order(order)
+        if referral is None or referral.order_id is not None or \
+                referral.status != Status.SIGNED_UP:
+            return referral
+        paid_at = order.paid_at or now
+        if paid_at > referral.created_at + dt.timedelta(days=program.attribution_days):
+            return _status_set(referral, Status.EXPIRED, now=now,
+                               reason=_("The order came after the attribution window."))
+        if order.total < program.minimum_order_total:
+            return referral
+        referral.order, referral.order_total, referral.currency = order, order.total, order.currency
+        referral.converted_at = paid_at
+        referral.friend = referral.friend or order.customer
+        referral.save(update_fields=["order", "order_total", "currency", "converted_at",
+                                     "friend"])
+        # At the order, the friend is whoever bought: a referrer using a made-up friend's
+        # voucher on their own order is a self-referral.
+        results = checks_run(CheckContext(
+            referral=referral, referrer=referral.referrer, friend=order.customer,
+            friend_email=order.customer.email, stage=ReferralCheck.Stage.ORDER, now=now,
+            program=program, order=order,
+        ))
+        blocked = _blocking(results)
+        if blocked:
+            return _status_set(referral, Status.BLOCKED, now=now, reason=blocked[0])
+        referral.hold_until = paid_at + dt.timedelta(days=program.hold_days)
+        if referral.checks.filter(outcome=Outcome.FLAGGED).exists():
+            _status_set(referral, Status.FLAGGED, now=now, fields=("hold_until",),
+                        reason=_("Waiting for staff review."))
+            from ..tasks import referral_flagged_alert_task
+
+            referral_flagged_alert_task.delay_on_commit(referral.pk)
+            return referral
+        _status_set(referral, Status.PENDING, now=now, fields=("hold_until",))
+        if referral.hold_until <= now:
+            referral_reward(referral=referral, now=now)
+    return referral
+
+
+def referral_reward(*, referral: Referral, now: dt.datetime | None = None) -> Referral:
+    """Reward the referrer for a pending referral whose hold has passed with no refund: the
+    `referral_converted` activity (loyalty's rule turns it into points) or the program's reward
+    voucher. Once: a referral that is not pending, or still in its hold, is left as it is."""
+    now = now or timezone.now()
+    program = ReferralProgram.get()
+    with transaction.atomic():
+        referral = (Referral.objects.select_for_update(of=("self",))
+                    .select_related("referrer", "order").get(pk=referral.pk))
+        if referral.status != Status.PENDING or not referral.hold_until \
+                or referral.hold_until > now:
+            return referral
+        if referral.order and referral.order.refunded_total > 0:
+            return _status_set(referral, Status.VOID, now=now,
+                               reason=_("The friend's order was refunded during the hold."))
+        fields = ["rewarded_at"]
+        referral.rewarded_at = now
+        use_voucher = (program.referrer_reward_kind == program.ReferrerRewardKind.REWARD
+                       and program.referrer_reward_id)
+        if use_voucher:
+            voucher = loyalty_services.voucher_grant(
+                customer=referral.referrer, reward=program.referrer_reward,
+                key=f"referral:{referral.pk}:referrer", now=now)
+            referral.reward_voucher = voucher
+            fields.append("reward_voucher")
+        else:
+            activity = activity_record(
+                customer=referral.referrer, kind=Activity.Kind.REFERRAL_CONVERTED,
+                occurred_at=now, reference=f"referral:{referral.pk}",
+                data={"referral": referral.pk}, key=f"referral:{referral.pk}:converted",
+            )
+            referral.reward_points = loyalty_selectors.activity_points_earned(activity=activity)
+            fields.append("reward_points")
+        _status_set(referral, Status.REWARDED, now=now, fields=tuple(fields))
+    return referral
+
+
+def referrals_reward_due(*, now: dt.datetime | None = None, batch_size: int = 500) -> int:
+    """The periodic job: reward every pending referral whose hold has passed, and expire
+    sign-ups whose attribution window closed without an order. Returns how many were rewarded.
+    Safe to run twice or on two workers: each referral is locked and checked again."""
+    now = now or timezone.now()
+    rewarded = 0
+    due = Referral.objects.filter(status=Status.PENDING, hold_until__lte=now).order_by("pk")
+    for pk in list(due.values_list("pk", flat=True)[:batch_size]):
+        referral = referral_reward(referral=Referral(pk=pk), now=now)
+        rewarded += referral.status == Status.REWARDED
+    window = dt.timedelta(days=ReferralProgram.get().attribution_days)
+    stale = Referral.objects.filter(status=Status.SIGNED_UP, order__isnull=True,
+                                    created_at__lt=now - window).order_by("pk")
+    for referral in list(stale[:batch_size]):
+        with transaction.atomic():
+            if Referral.objects.filter(pk=referral.pk, status=Status.SIGNED_UP).exists():
+                _status_set(referral, Status.EXPIRED, now=now,
+                            reason=_("No order within the attribution window."))
+    return rewarded
+
+
+def referral_refund(*, order: Order, refund: Refund, now: dt.datetime | None = None
+                    ) -> Referral | None:
+    """A refund on a referred friend's order: during the hold (pending or flagged) it voids the
+    referral; after the referrer was rewarded it reverses the reward (the points, once, through
+    the ledger; an unused reward voucher is cancelled)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        referral = Referral.objects.select_for_update().filter(order=order).first()
+        if referral is None:
+            return None
+        if referral.status in (Status.PENDING, Status.FLAGGED):
+            return _status_set(referral, Status.VOID, now=now,
+                               reason=_("The friend's order was refunded during the hold."))
+        if referral.status != Status.REWARDED:
+            return referral
+        reason = _("The friend's order was refunded after the hold.")
+        activity = Activity.objects.filter(key=f"referral:{referral.pk}:converted").first()
+        if activity is not None:
+            loyalty_services.points_reverse_for_activity(activity=activity, reason=reason)
+        if referral.reward_voucher_id:
+            try:
+                loyalty_services.voucher_cancel(redemption=referral.reward_voucher, now=now)
+            except FlywheelError:
+                reason = _("The friend's order was refunded after the hold; the referrer's "
+                           "voucher was already used.")
+        return _status_set(referral, Status.REVERSED, now=now, reason=reason)
+
+
+# ---------------------------------------------------------------------------------------------
+# Staff review
+
+
+def _reviewable(referral: Referral) -> Referral:
+    referral = Referral.objects.select_for_update().get(pk=referral.pk)
+    if referral.status != Status.FLAGGED:
+        raise ReferralNotReviewable(
+            _("Only flagged referrals wait for review; this one is %(status)s.")
+            % {"status": referral.get_status_display()})
+    return referral
+
+
+def _review_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise FlywheelError(_("Give a reason."), code="reason_required",
+                            fields={"reason": _("This field is required.")})
+    return reason
+
+
+def referral_approve(*, referral: Referral, by, reason: str,
+                     now: dt.datetime | None = None) -> Referral:
+    """Staff approve a flagged referral: it becomes pending and is rewarded when its hold has
+    passed (at once if it already has). A reason is required."""
+    now = now or timezone.now()
+    reason = _review_reason(reason)
+    with transaction.atomic():
+        referral = _reviewable(referral)
+        referral.reviewed_by, referral.reviewed_at = by, now
+        _status_set(referral, Status.PENDING, now=now, reason=reason,
+                    fields=("reviewed_by", "reviewed_at"))
+        if referral.hold_until and referral.hold_until <= now:
+            referral = referral_reward(referral=referral, now=now)
+    return referral
+
+
+def referral_reject(*, referral: Referral, by, reason: str,
+                    now: dt.datetime | None = None) -> Referral:
+    """Staff reject a flagged referral: the referrer is never rewarded for it. A reason is
+    required."""
+    now = now or timezone.now()
+    reason = _review_reason(reason)
+    with transaction.atomic():
+        referral = _reviewable(referral)
+        referral.reviewed_by, referral.reviewed_at = by, now
+        return _status_set(referral, Status.REJECTED, now=now, reason=reason,
+                           fields=("reviewed_by", "reviewed_at"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Personal data
+
+
+def referral_personal_data_erase(*, customer: Customer) -> int:
+    """Erase what referrals hold about a customer who asked to be forgotten: their email as a
+    referred friend, the hashed IP and browser of their sign-ups, and where they were last seen
+    as a referrer (and their share card). Referrals stay, anonymous, so the numbers add up.
+    Returns how many referrals were changed. Safe to run twice."""
+    with transaction.atomic():
+        changed = 0
+        for referral in Referral.objects.select_for_update().filter(friend=customer):
+            referral.friend_email = f"erased-{referral.pk}@invalid"
+            referral.ip_hash = referral.ua_hash = ""
+            referral.save(update_fields=["friend_email", "ip_hash", "ua_hash"])
+            changed += 1
+        ReferralCode.objects.filter(customer=customer).update(
+            owner_ip_hash="", owner_ua_hash="", owner_seen_at=None, share_card=None,
+            share_card_key="")
+    return changed
+
+
+# ---------------------------------------------------------------------------------------------
+# Share card
+
+
+def _offer_text() -> str:
+    program = ReferralProgram.get()
+    if program.friend_reward_id:
+        return _("Get %(offer)s with my code") % {"offer": program.friend_reward.name}
+    return _("Join me with my code")
+
+
+def share_card_png(*, code: ReferralCode, share_url: str) -> bytes:
+    """The share card (1080x1080 PNG): the shop's name, the offer, the code and a QR code of the
+    share link. Drawn once and kept on the code's row until the offer or link changes."""
+    offer = _offer_text()
+    key = hashlib.sha256(f"v2|{settings.SITE_NAME}|{offer}|{share_url}".encode()).hexdigest()
+    if code.share_card_key == key and code.share_card:
+        return bytes(code.share_card)
+    png = _draw_card(code=code.code, share_url=share_url, offer=offer)
+    ReferralCode.objects.filter(pk=code.pk).update(share_card=png, share_card_key=key)
+    code.share_card, code.share_card_key = png, key
+    return png
+
+
+def _draw_card(*, code: str, share_url: str, offer: str) -> bytes:
+    import segno
+    from PIL import Image, ImageDraw, ImageFont
+
+    size, ink, paper, accent = 1080, (31, 27, 45), (255, 255, 255), (90, 50, 200)
+    card = Image.new("RGB", (size, size), paper)
+    draw = ImageDraw.Draw(card)
+    draw.rectangle((0, 0, size, 150), fill=accent)
+
+    def font(px):
+        return ImageFont.load_default(size=px)
+
+    def centred(y, text, px, fill):
+        face = font(px)
+        width = draw.textlength(text, font=face)
+        while width > size - 80 and px > 18:
+            px -= 4
+            face = font(px)
+            width = draw.textlength(text, font=face)
+        draw.text(((size - width) / 2, y), text, font=face, fill=fill)
+
+    centred(45, settings.SITE_NAME, 56, paper)
+    centred(200, offer, 52, ink)
+    centred(290, code, 110, accent)
+    qr = io.BytesIO()
+    segno.make(share_url, error="m").save(qr, kind="png", scale=12, border=2)
+    qr_image = Image.open(io.BytesIO(qr.getvalue())).convert("RGB")
+    qr_image = qr_image.resize((520, 520), Image.NEAREST)
+    card.paste(qr_image, ((size - 520) // 2, 440))
+    centred(985, share_url.split("://", 1)[-1], 34, ink)
+    out = io.BytesIO()
+    card.save(out, format="PNG", optimize=True)
+    return out.getvalue()

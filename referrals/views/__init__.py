@@ -1,0 +1,1 @@
+"""Shopper pages of the advocacy app. Referral pages live in `referrals.py`."""
