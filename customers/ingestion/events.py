@@ -189,6 +189,8 @@ class Reader:
             return None
         if isinstance(value, bool):
             return value
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
         if isinstance(value, str) and value.lower() in {"true", "false", "yes", "no", "1", "0"}:
             return value.lower() in {"true", "yes", "1"}
         self.fail(key, _("Must be true or false."))

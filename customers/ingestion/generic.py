@@ -1,9 +1,12 @@
 """The generic JSON order event, for any platform: `POST /api/v1/events/orders/`."""
 
+from decimal import Decimal, InvalidOperation
+
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from customers.errors import InvalidEvent, flatten_errors
+from customers.errors import InvalidEvent
 
 from .currencies import ISO_4217
 from .events import (
@@ -11,6 +14,7 @@ from .events import (
     CustomerData,
     LineData,
     OrderEvent,
+    Reader,
     check_order,
     load_json,
     unknown_topic,
@@ -40,7 +44,10 @@ class _Line(serializers.Serializer):
 
 
 class OrderEventSerializer(serializers.Serializer):
-    """One order as the shop sees it now. Send it on every change; Flywheel keeps the newest."""
+    """One order as the shop sees it now. Send it on every change; Flywheel keeps the newest.
+
+    This documents the event in the OpenAPI schema; parse_order below enforces the same rules
+    (tests/customers/test_order_events_api.py checks that the two agree)."""
 
     id = serializers.CharField(max_length=64, help_text=_("The order's id in the shop."))
     name = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
@@ -72,49 +79,104 @@ class OrderEventSerializer(serializers.Serializer):
             raise serializers.ValidationError(_("Unknown currency '%(code)s'.") % {"code": value})
         return value
 
-    def to_event(self) -> OrderEvent:
-        data = self.validated_data
-        customer = data["customer"]
-        event = OrderEvent(
-            source="generic",
-            external_id=data["id"],
-            name=data["name"],
-            status=data["status"],
-            placed_at=data["placed_at"],
-            updated_at=data["updated_at"],
-            currency=data["currency"],
-            total=data["total"],
-            discount_total=data["discount_total"],
-            refunded_total=data["refunded_total"],
-            customer=CustomerData(
-                external_id=customer["id"],
-                email=customer["email"].lower(),
-                first_name=customer["first_name"],
-                last_name=customer["last_name"],
-                accepts_marketing=customer["accepts_marketing"],
-            ),
-            lines=tuple(
-                LineData(sku=li["sku"], name=li["name"], quantity=li["quantity"],
-                         unit_price=li["price"])
-                for li in data["lines"]
-            ),
-            discount_codes=tuple(data["discount_codes"]),
-            referral_code=data["referral_code"],
-            test=data["test"],
-        )
-        return check_order(event)
+
+MAX_LINES = 500
+MAX_CODES = 50
+MAX_QUANTITY = 100_000
+
+
+def _amount(r: Reader, key: str, required: bool = False):
+    """Money with at most two decimal places, as the schema documents it."""
+    value = r.raw(key)
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        try:
+            places = -Decimal(str(value).strip()).as_tuple().exponent
+        except (InvalidOperation, TypeError):
+            places = 0  # r.money names the problem
+        if isinstance(places, int) and places > 2:
+            r.fail(key, gettext("At most 2 decimal places."))
+    return r.money(key, required=required)
+
+
+def _customer(r: Reader) -> CustomerData:
+    if not isinstance(r.raw("customer"), dict):
+        r.fail("customer", gettext("Give the customer as an object with an id, email or both."))
+    c = r.nested("customer")
+    customer = CustomerData(
+        external_id=c.text("id", max_length=64), email=c.email("email"),
+        first_name=c.text("first_name", max_length=150),
+        last_name=c.text("last_name", max_length=150),
+        accepts_marketing=c.boolean("accepts_marketing"),
+    )
+    fields_valid = not any(name.startswith("customer.") for name in r.errors)
+    if fields_valid and not customer.external_id and not customer.email:
+        r.fail("customer", gettext("Give the customer's id, email or both."))
+    return customer
+
+
+def _lines(r: Reader) -> tuple[LineData, ...]:
+    items = r.items("lines")
+    if len(items) > MAX_LINES:
+        r.fail("lines", gettext("At most %(n)d lines.") % {"n": MAX_LINES})
+    lines = []
+    for index, item in enumerate(items[:MAX_LINES]):
+        line = r.nested(item, f"lines.{index}")
+        if not isinstance(item, dict):
+            r.fail(f"lines.{index}", gettext("Must be an object."))
+        quantity = line.integer("quantity", required=True, minimum=1)
+        if quantity > MAX_QUANTITY:
+            line.fail("quantity", gettext("At most %(n)d.") % {"n": MAX_QUANTITY})
+        lines.append(LineData(sku=line.text("sku", max_length=64),
+                              name=line.text("name", required=True, max_length=255),
+                              quantity=quantity, unit_price=_amount(line, "price", True)))
+    return tuple(lines)
+
+
+def _codes(r: Reader) -> tuple[str, ...]:
+    items = r.items("discount_codes")
+    if len(items) > MAX_CODES:
+        r.fail("discount_codes", gettext("At most %(n)d codes.") % {"n": MAX_CODES})
+    codes = []
+    for index, code in enumerate(items[:MAX_CODES]):
+        name = f"discount_codes.{index}"
+        if isinstance(code, bool) or not isinstance(code, str | int) or not str(code).strip():
+            r.fail(name, gettext("Must be a code."))
+        elif len(str(code).strip()) > 64:
+            r.fail(name, gettext("At most %(n)d characters.") % {"n": 64})
+        else:
+            codes.append(str(code).strip())
+    return tuple(codes)
 
 
 def parse_order(payload) -> OrderEvent:
-    """Validate a generic order event; raise InvalidEvent naming every bad field."""
+    """Validate a generic order event (the fields OrderEventSerializer documents); raise
+    InvalidEvent naming every bad field. Read by hand rather than by the serializer: this runs
+    for every event, in the request and again in the worker."""
     if not isinstance(payload, dict):
-        raise InvalidEvent(_("The body must be a JSON object."), code="invalid_json")
-    serializer = OrderEventSerializer(data=payload)
-    if not serializer.is_valid():
-        raise InvalidEvent(
-            _("The order event has invalid fields."), fields=flatten_errors(serializer.errors)
-        )
-    return serializer.to_event()
+        raise InvalidEvent(gettext("The body must be a JSON object."), code="invalid_json")
+    r = Reader(payload)
+    external_id = r.text("id", required=True, max_length=64)
+    status = r.text("status", required=True, max_length=32)
+    if status and status not in ORDER_STATUSES:
+        r.fail("status", gettext("One of: %(s)s.") % {"s": ", ".join(ORDER_STATUSES)})
+    placed_at = r.datetime("placed_at", required=True)
+    updated_at = r.datetime("updated_at", required=True)
+    currency = r.currency("currency")
+    total = _amount(r, "total", required=True)
+    discount_total = _amount(r, "discount_total")
+    refunded_total = _amount(r, "refunded_total")
+    customer = _customer(r)
+    lines = _lines(r)
+    codes = _codes(r)
+    event = OrderEvent(
+        source="generic", external_id=external_id, name=r.text("name", max_length=64),
+        status=status, placed_at=placed_at, updated_at=updated_at, currency=currency,
+        total=total, discount_total=discount_total, refunded_total=refunded_total,
+        customer=customer, lines=lines, discount_codes=codes,
+        referral_code=r.text("referral_code", max_length=32), test=bool(r.boolean("test")),
+    )
+    r.check(gettext("The order event has invalid fields."))
+    return check_order(event)
 
 
 def parse(topic: str, content_type: str, body: bytes) -> OrderEvent:

@@ -16,6 +16,7 @@ from .profiles import (
     customer_stats_refresh,
     customer_tier_set,
     customer_upsert,
+    customers_stats_refresh,
 )
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "customer_stats_refresh",
     "customer_tier_set",
     "customer_upsert",
+    "customers_stats_refresh",
     "delivery_process",
     "delivery_receive",
     "delivery_reprocess",

@@ -1,5 +1,6 @@
 import hashlib
 import importlib
+from contextlib import nullcontext
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -9,7 +10,7 @@ from customers.errors import FlywheelError, InvalidEvent
 from customers.ingestion.events import CustomerEvent, OrderEvent, RefundEvent
 from customers.models import Order, WebhookDelivery
 
-from .orders import order_apply, refund_apply
+from .orders import order_apply_in_transaction, refund_apply
 from .profiles import customer_apply
 
 Status = WebhookDelivery.Status
@@ -54,8 +55,10 @@ def delivery_receive(
             delivery.status = Status.IGNORED
             delivery.processed_at = timezone.now()
             delivery.response_status = 200
+    # One INSERT commits on its own; only inside a caller's transaction does it need a savepoint.
+    in_transaction = transaction.get_connection().in_atomic_block
     try:
-        with transaction.atomic():
+        with transaction.atomic() if in_transaction else nullcontext():
             delivery.save()
     except IntegrityError:
         # The same event id arrived twice at once and the other copy was stored first.
@@ -87,7 +90,7 @@ def _describe(exc: FlywheelError) -> str:
 
 def _apply(event):
     if isinstance(event, OrderEvent):
-        return order_apply(event=event)
+        return order_apply_in_transaction(event=event)  # delivery_process holds the transaction
     if isinstance(event, RefundEvent):
         return refund_apply(event=event)
     if isinstance(event, CustomerEvent):
@@ -98,29 +101,37 @@ def _apply(event):
 
 def delivery_process(*, delivery_id: int) -> WebhookDelivery:
     """Apply a stored delivery, exactly once: the delivery row is locked and its status
-    committed with everything the event changed, so a retry after a crash starts over."""
+    committed with everything the event changed, so a retry after a crash starts over. An
+    event that can't be applied changes nothing and leaves the delivery failed with the reason.
+    """
+    try:
+        with transaction.atomic():
+            delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
+            if delivery.status in (Status.PROCESSED, Status.IGNORED):
+                return delivery
+            event = parse_delivery(
+                delivery.source, delivery.topic,
+                delivery.headers.get("Content-Type", "application/json"), delivery.body.encode(),
+            )
+            result = _apply(event) if event is not None else None
+            delivery.attempts += 1
+            delivery.status = Status.PROCESSED if event is not None else Status.IGNORED
+            delivery.error = ""
+            delivery.order = result if isinstance(result, Order) else None
+            delivery.processed_at = timezone.now()
+            delivery.save(update_fields=["status", "error", "order", "processed_at", "attempts"])
+        return delivery
+    except FlywheelError as exc:
+        failure = exc
+    # Everything the event changed was rolled back with the transaction; say why.
     with transaction.atomic():
         delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
         if delivery.status in (Status.PROCESSED, Status.IGNORED):
             return delivery
         delivery.attempts += 1
-        try:
-            with transaction.atomic():
-                event = parse_delivery(
-                    delivery.source, delivery.topic,
-                    delivery.headers.get("Content-Type", "application/json"),
-                    delivery.body.encode(),
-                )
-                result = _apply(event) if event is not None else None
-        except FlywheelError as exc:
-            delivery.status = Status.FAILED
-            delivery.error = _describe(exc)
-        else:
-            delivery.status = Status.PROCESSED if event is not None else Status.IGNORED
-            delivery.error = ""
-            delivery.order = result if isinstance(result, Order) else None
-            delivery.processed_at = timezone.now()
-        delivery.save(update_fields=["status", "error", "order", "processed_at", "attempts"])
+        delivery.status = Status.FAILED
+        delivery.error = _describe(failure)
+        delivery.save(update_fields=["status", "error", "attempts"])
     return delivery
 
 

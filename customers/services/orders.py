@@ -1,6 +1,8 @@
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import router, transaction
+from django.db.models.constants import OnConflict
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,21 +35,22 @@ def _customer_for(event: OrderEvent) -> Customer | None:
         return None  # a guest order without an email: kept, belongs to no one
 
 
-def _locked_order(event: OrderEvent, customer: Customer | None) -> Order:
-    # Insert-if-missing then lock: ten copies of one event arriving at once queue on this row.
-    Order.objects.bulk_create(
-        [Order(source=event.source, external_id=event.external_id, customer=customer,
-               currency=event.currency, total=event.total, placed_at=event.placed_at,
-               source_updated_at=event.updated_at)],
-        ignore_conflicts=True,
-    )
-    return Order.objects.select_for_update().get(source=event.source,
-                                                 external_id=event.external_id)
+def _locked_order(event: OrderEvent) -> Order | None:
+    """Our copy of the order, locked until commit so copies of one event apply one by one."""
+    return (Order.objects.select_for_update()
+            .filter(source=event.source, external_id=event.external_id).first())
+
+
+def _new_order(event: OrderEvent, customer: Customer | None) -> Order:
+    """An order we have not seen: built in memory, inserted once its state is known."""
+    return Order(source=event.source, external_id=event.external_id, customer=customer,
+                 currency=event.currency, total=event.total, placed_at=event.placed_at,
+                 source_updated_at=event.updated_at)
 
 
 def _new_refunds(order: Order, event: OrderEvent) -> list[RefundData]:
     if event.refunds:
-        known = set(order.refunds.values_list("external_id", flat=True))
+        known = set(order.refunds.values_list("external_id", flat=True)) if order.pk else set()
         return [r for r in event.refunds if r.external_id not in known]
     if event.refunded_total is not None and event.refunded_total > order.refunded_total:
         return [RefundData(external_id=cumulative_refund_id(event.refunded_total),
@@ -69,7 +72,8 @@ def order_status(order: Order) -> str:
     return Order.Status.PENDING
 
 
-def _apply_refunds(order: Order, refunds: list[RefundData]) -> list[Refund]:
+def _add_refunds(order: Order, refunds: list[RefundData]) -> list[Refund]:
+    """Count new refunds into the order's totals; the rows are saved with the order."""
     added = sum((r.amount for r in refunds), Decimal("0"))
     if order.refunded_total + added > order.total:
         raise InvalidEvent(
@@ -77,15 +81,11 @@ def _apply_refunds(order: Order, refunds: list[RefundData]) -> list[Refund]:
             % {"amount": order.refunded_total + added, "total": order.total},
             code="refund_exceeds_total",
         )
-    rows = Refund.objects.bulk_create([
-        Refund(order=order, external_id=r.external_id, amount=r.amount,
-               created_at=r.created_at or timezone.now())
-        for r in refunds
-    ])
     order.refunded_total += added
     if refunds and order.paid_at is None:
         order.paid_at = order.source_updated_at  # money came back, so it was paid
-    return rows
+    return [Refund(order=order, external_id=r.external_id, amount=r.amount,
+                   created_at=r.created_at or timezone.now()) for r in refunds]
 
 
 def _announce(order: Order, *, newly_paid: bool, refunds: list[Refund], newly_cancelled: bool):
@@ -124,41 +124,96 @@ def order_apply(*, event: OrderEvent) -> Order | None:
     resurrects a refunded or cancelled order. Refunds are rows keyed by the source's refund
     id, so each is counted once however often it is delivered. Test orders are ignored.
     """
+    with transaction.atomic():
+        return order_apply_in_transaction(event=event)
+
+
+def order_apply_in_transaction(*, event: OrderEvent) -> Order | None:
+    """order_apply for a caller that already holds a transaction it rolls back whole when
+    this raises (delivery_process): the same writes, without a savepoint of their own."""
     check_order(event)
     if event.test:
         return None
-    with transaction.atomic():
-        customer = _customer_for(event)
-        order = _locked_order(event, customer)
-        if order.currency != event.currency and order.refunded_total:
-            raise InvalidEvent(_("The order's currency cannot change after a refund."),
-                               code="currency_changed")
-        was_paid, was_cancelled = order.paid_at is not None, order.cancelled_at is not None
-        fresh = event.updated_at >= order.source_updated_at
-        if fresh:
-            order.customer = customer or order.customer
-            order.name = event.name
-            order.currency = event.currency
-            order.total = event.total
-            order.discount_total = event.discount_total
-            order.discount_codes = list(event.discount_codes)
-            order.referral_code = event.referral_code
-            order.placed_at = event.placed_at
-            order.source_updated_at = event.updated_at
-            if event.status == Order.Status.CANCELLED:
-                order.cancelled_at = order.cancelled_at or event.updated_at
-            else:
-                order.cancelled_at = None
-            _replace_lines(order, event)
-        if event.status in PAID_STATUSES and order.paid_at is None:
-            order.paid_at = event.updated_at
-        refunds = _apply_refunds(order, _new_refunds(order, event))
-        order.status = order_status(order)
+    customer = _customer_for(event)
+    order = _locked_order(event)
+    if order is not None:
+        return _order_update(order, event, customer)
+    try:
+        return _order_update(_new_order(event, customer), event, customer)
+    except _OrderInsertedMeanwhile:
+        # Another copy of this event inserted the order first and has committed (the insert
+        # waited for it), so its row can be locked now and this copy applies on top of it
+        # like any later delivery: whatever it already counted is not counted again.
+        return _order_update(_locked_order(event), event, customer)
+
+
+class _OrderInsertedMeanwhile(Exception):
+    pass
+
+
+def _insert_unless_known(order: Order) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id, in one round trip and without a
+    savepoint: True and the pk set when this call inserted the order, False when another
+    transaction holds one with the same source and id (the INSERT waited for it to commit)."""
+    query = InsertQuery(Order, on_conflict=OnConflict.IGNORE)
+    query.insert_values([f for f in Order._meta.local_concrete_fields if not f.primary_key],
+                        [order])
+    compiler = query.get_compiler(using=router.db_for_write(Order))
+    compiler.returning_fields = [Order._meta.pk]
+    (sql, params), = compiler.as_sql()
+    with compiler.connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    order.pk = row[0]
+    order._state.adding = False
+    order._state.db = compiler.using
+    return True
+
+
+def _order_update(order: Order, event: OrderEvent, customer: Customer | None) -> Order:
+    created = order.pk is None
+    if order.currency != event.currency and order.refunded_total:
+        raise InvalidEvent(_("The order's currency cannot change after a refund."),
+                           code="currency_changed")
+    was_paid, was_cancelled = order.paid_at is not None, order.cancelled_at is not None
+    if event.updated_at >= order.source_updated_at:
+        order.customer = customer or order.customer
+        order.name = event.name
+        order.currency = event.currency
+        order.total = event.total
+        order.discount_total = event.discount_total
+        order.discount_codes = list(event.discount_codes)
+        order.referral_code = event.referral_code
+        order.placed_at = event.placed_at
+        order.source_updated_at = event.updated_at
+        if event.status == Order.Status.CANCELLED:
+            order.cancelled_at = order.cancelled_at or event.updated_at
+        else:
+            order.cancelled_at = None
+        lines = _changed_lines(order, event)
+    else:
+        lines = None
+    if event.status in PAID_STATUSES and order.paid_at is None:
+        order.paid_at = event.updated_at
+    refunds = _add_refunds(order, _new_refunds(order, event))
+    order.status = order_status(order)
+    if created:
+        if not _insert_unless_known(order):
+            raise _OrderInsertedMeanwhile
+    else:
         order.save()
-        _announce(order, newly_paid=not was_paid and order.paid_at is not None, refunds=refunds,
-                  newly_cancelled=not was_cancelled and order.cancelled_at is not None)
-        if order.customer:
-            customer_stats_refresh(customer=order.customer)
+    if lines is not None:
+        if not created:
+            order.lines.all().delete()
+        OrderLine.objects.bulk_create(lines)
+    if refunds:
+        Refund.objects.bulk_create(refunds)
+    _announce(order, newly_paid=not was_paid and order.paid_at is not None, refunds=refunds,
+              newly_cancelled=not was_cancelled and order.cancelled_at is not None)
+    if order.customer_id:
+        customer_stats_refresh(customer=order.customer)
     return order
 
 
@@ -175,23 +230,22 @@ def refund_apply(*, event: RefundEvent) -> Order:
             )
         if order.refunds.filter(external_id=event.refund.external_id).exists():
             return order
-        refunds = _apply_refunds(order, [event.refund])
+        refunds = _add_refunds(order, [event.refund])
         order.status = order_status(order)
         order.save()
+        Refund.objects.bulk_create(refunds)
         _announce(order, newly_paid=False, refunds=refunds, newly_cancelled=False)
         if order.customer:
             customer_stats_refresh(customer=order.customer)
     return order
 
 
-def _replace_lines(order: Order, event: OrderEvent) -> None:
+def _changed_lines(order: Order, event: OrderEvent) -> list[OrderLine] | None:
+    """The order's lines as the event lists them, or None when they are unchanged."""
     wanted = [(li.sku, li.name, li.quantity, li.unit_price) for li in event.lines]
-    current = list(order.lines.values_list("sku", "name", "quantity", "unit_price"))
-    if current == wanted:
-        return
-    if current:
-        order.lines.all().delete()
-    OrderLine.objects.bulk_create([
-        OrderLine(order=order, sku=sku, name=name, quantity=qty, unit_price=price)
-        for sku, name, qty, price in wanted
-    ])
+    if order.pk is not None and wanted == list(
+        order.lines.values_list("sku", "name", "quantity", "unit_price")
+    ):
+        return None
+    return [OrderLine(order=order, sku=sku, name=name, quantity=qty, unit_price=price)
+            for sku, name, qty, price in wanted]

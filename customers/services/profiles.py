@@ -1,9 +1,11 @@
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Max, Min, Q, Sum
+from django.db.models import Count, F, Max, Min, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -179,21 +181,33 @@ def attribute_set(
     return attribute
 
 
+STATS_FIELDS = ("orders_count", "total_spent", "first_order_at", "last_order_at")
+
+
+def customers_stats_refresh(*, customer_ids: Iterable[int]) -> int:
+    """Recount orders and net spend from the orders themselves (paid, not cancelled), for many
+    customers in one UPDATE. Returns how many customers were updated."""
+    counted = (Order.objects.filter(customer=OuterRef("pk"), paid_at__isnull=False)
+               .exclude(status=Order.Status.CANCELLED).order_by().values("customer"))
+
+    def of_counted(aggregate):
+        return Subquery(counted.annotate(value=aggregate).values("value")[:1])
+
+    return Customer.objects.filter(pk__in=list(customer_ids)).update(
+        orders_count=Coalesce(of_counted(Count("id")), 0),
+        total_spent=Coalesce(of_counted(Sum(F("total") - F("refunded_total"))), Decimal("0"),
+                             output_field=Customer._meta.get_field("total_spent")),
+        first_order_at=of_counted(Min("placed_at")),
+        last_order_at=of_counted(Max("placed_at")),
+    )
+
+
 def customer_stats_refresh(*, customer: Customer) -> Customer:
-    """Recount orders and net spend from the orders themselves (paid, not cancelled)."""
-    counted = Q(paid_at__isnull=False) & ~Q(status=Order.Status.CANCELLED)
-    stats = Order.objects.filter(counted, customer=customer).aggregate(
-        count=Count("id"), gross=Sum("total"), refunded=Sum("refunded_total"),
-        first=Min("placed_at"), last=Max("placed_at"),
-    )
-    customer.orders_count = stats["count"]
-    customer.total_spent = (stats["gross"] or Decimal("0")) - (stats["refunded"] or Decimal("0"))
-    customer.first_order_at = stats["first"]
-    customer.last_order_at = stats["last"]
-    Customer.objects.filter(pk=customer.pk).update(
-        orders_count=customer.orders_count, total_spent=customer.total_spent,
-        first_order_at=customer.first_order_at, last_order_at=customer.last_order_at,
-    )
+    """Recount one customer's order statistics in one UPDATE. The customer object forgets its
+    old figures: they are read again, fresh, if something asks for them."""
+    customers_stats_refresh(customer_ids=[customer.pk])
+    for field in STATS_FIELDS:
+        customer.__dict__.pop(field, None)  # deferred: loaded from the database on access
     return customer
 
 

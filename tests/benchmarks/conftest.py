@@ -34,6 +34,8 @@ class Stack:
     api_key: str
     database_url: str
     description: str
+    web_pid: int = 0
+    worker_pid: int = 0
 
 
 def bench_database_url() -> str:
@@ -66,7 +68,7 @@ def manage(*args: str, env: dict) -> str:
     return result.stdout
 
 
-def wait_for_http(url: str, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
+def wait_for_http(url: str, process: subprocess.Popen, log: Path, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while True:
         if process.poll() is not None:
@@ -119,11 +121,12 @@ def stack(tmp_path_factory):
         worker.start()
         base_url = f"http://127.0.0.1:{port}"
         wait_for_http(f"{base_url}/bench/baseline/", web, web_log)
-        worker.wait_ready()
+        worker.wait_ready(timeout=120)
         yield Stack(
             base_url=base_url, api_key=api_key, database_url=database_url,
             description=f"gunicorn {WEB_WORKERS} sync workers, celery prefork "
             f"x{CELERY_CONCURRENCY}, {os.cpu_count()} CPUs",
+            web_pid=web.pid, worker_pid=worker.process.pid,
         )
     finally:
         worker.stop()

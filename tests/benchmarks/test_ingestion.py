@@ -8,11 +8,14 @@ import json
 import threading
 import time
 import uuid
+from urllib.parse import urlparse
 
 import psycopg
 import requests
 
 from tests.conftest import order_event
+
+from .cpu import backends_cpu, tree_cpu, used
 
 CLIENT_THREADS = 8
 SECONDS = 12  # aimed duration of each measurement
@@ -46,18 +49,44 @@ def post_all(stack, path: str, bodies: list[str]) -> tuple[list[requests.Respons
     return responses, elapsed
 
 
+class CpuMeter:
+    """CPU used by the client (this process), gunicorn, the Celery worker and PostgreSQL."""
+
+    def __init__(self, stack, db):
+        self.stack, self.db = stack, db
+        self.database = urlparse(stack.database_url).path.lstrip("/")
+
+    def snapshot(self) -> dict:
+        worker = tree_cpu(self.stack.worker_pid)
+        main = {pid: cpu for pid, cpu in worker.items() if pid == self.stack.worker_pid}
+        return {"client": {0: time.process_time()}, "web": tree_cpu(self.stack.web_pid),
+                "worker main": main,
+                "worker pool": {pid: cpu for pid, cpu in worker.items() if pid not in main},
+                "database": backends_cpu(self.db, self.database)}
+
+    def per_item_ms(self, before: dict, count: int) -> dict[str, float]:
+        after = self.snapshot()
+        return {part: used(before[part], after[part]) / count * 1000 for part in after}
+
+
+def cpu_line(label: str, ms: dict[str, float]) -> str:
+    parts = ", ".join(f"{part} {value:.1f}" for part, value in ms.items())
+    return f"{label}: {sum(ms.values()):.1f} ms CPU each ({parts})"
+
+
 def sized(rate: float) -> int:
     return max(200, min(20_000, int(rate * SECONDS)))
 
 
-def baseline_rate(stack) -> float:
-    def run(count: int) -> float:
+def baseline_rate(stack, meter: CpuMeter) -> tuple[float, dict]:
+    def run(count: int) -> tuple[float, dict]:
         bodies = [json.dumps({"id": str(i)}) for i in range(count)]
+        before = meter.snapshot()
         responses, elapsed = post_all(stack, "/bench/baseline/", bodies)
         assert {r.status_code for r in responses} == {201}
-        return count / elapsed
+        return count / elapsed, meter.per_item_ms(before, count)
 
-    return run(sized(run(WARM_UP * 2)))
+    return run(sized(run(WARM_UP * 2)[0]))
 
 
 def order_bodies(run: str, count: int) -> list[str]:
@@ -85,12 +114,14 @@ def wait_until_applied(db, delivery_ids: list[int], timeout: float) -> float:
         time.sleep(0.1)
 
 
-def flywheel_rate(stack, db) -> tuple[float, float, int]:
-    """Events per second end to end, events per second accepted by the API, and events."""
+def flywheel_rate(stack, db, meter: CpuMeter) -> tuple[float, float, int, dict]:
+    """Events per second end to end, events per second accepted by the API, events, and the
+    CPU each event cost."""
 
-    def run(count: int) -> tuple[float, float]:
+    def run(count: int) -> tuple[float, float, dict]:
         run_id = uuid.uuid4().hex[:8]
         bodies = order_bodies(run_id, count)
+        before = meter.snapshot()
         started = time.time()
         responses, posting = post_all(stack, "/api/v1/events/orders/", bodies)
         assert {r.status_code for r in responses} == {202}
@@ -104,18 +135,22 @@ def flywheel_rate(stack, db) -> tuple[float, float, int]:
         orders = db.execute("SELECT count(*) FROM customers_order WHERE external_id LIKE %s",
                             [f"bench-{run_id}-%"]).fetchone()[0]
         assert orders == count
-        return count / (finished - started), count / posting
+        return count / (finished - started), count / posting, meter.per_item_ms(before, count)
 
     count = sized(run(WARM_UP)[0])
-    return *run(count), count
+    flywheel, accepted, cpu = run(count)
+    return flywheel, accepted, count, cpu
 
 
 def test_ingestion_end_to_end_against_a_bare_endpoint(stack):
     with psycopg.connect(stack.database_url, autocommit=True) as db:
-        baseline = baseline_rate(stack)
-        flywheel, accepted, count = flywheel_rate(stack, db)
+        meter = CpuMeter(stack, db)
+        baseline, baseline_cpu = baseline_rate(stack, meter)
+        flywheel, accepted, count, flywheel_cpu = flywheel_rate(stack, db, meter)
 
     print(f"\n{stack.description}, {CLIENT_THREADS} client threads, {count} events "
           f"(the API accepted them at {accepted:.1f}/s)")
     print(f"ingestion: {flywheel:.1f} events/s end to end, baseline {baseline:.1f} req/s, "
           f"ratio {flywheel / baseline:.2f} (target >= 0.5)")
+    print(cpu_line("baseline request", baseline_cpu))
+    print(cpu_line("Flywheel event", flywheel_cpu))

@@ -256,7 +256,7 @@ def test_seed_demo_twice_changes_no_row_counts():
     again, _ = run("seed_demo")
 
     assert row_counts() == first
-    # The customers demo's 120 orders, plus the referred friends' orders of referrals' demo.
+    # 120 orders from the customers seed; the referrals seed adds its friends' first orders.
     assert first["Customer"] >= 40 and first["Order"] >= 120 and first["User"] == 2
     assert first["Refund"] > 0 and first["Attribute"] > 0
     assert "flywheel-demo" in out and "http://127.0.0.1:8000/admin/" in out

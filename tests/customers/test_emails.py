@@ -10,9 +10,10 @@ def test_an_email_has_a_subject_a_text_part_and_an_html_part(tmp_path, settings)
     (tmp_path / "hello.txt").write_text("Hi {{ name }}, welcome to {{ site_name }}.")
     (tmp_path / "hello.html").write_text(
         '{% extends "emails/base.html" %}{% block content %}<p>Hi {{ name }}</p>{% endblock %}')
-    # Assigned (not mutated in place) so Django resets its template engines.
-    settings.TEMPLATES = [{**settings.TEMPLATES[0],
-                           "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
+    # A new TEMPLATES value (not an edit in place) so the cached template engines are reset.
+    engine = settings.TEMPLATES[0]
+    settings.TEMPLATES = [{**engine, "DIRS": [tmp_path, *engine["DIRS"]]},
+                          *settings.TEMPLATES[1:]]
     settings.SITE_NAME = "Glow & Co"
 
     email_send(to="ada@example.com", template="hello", context={"name": "Ada"})

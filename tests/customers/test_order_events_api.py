@@ -128,3 +128,57 @@ def test_test_orders_are_acknowledged_and_ignored(api, django_capture_on_commit_
     assert response.status_code == 200
     assert response.json()["status"] == "ignored"
     assert Order.objects.count() == 0
+
+
+AGREEMENT_CASES = [
+    {},
+    {"id": "", "name": "x" * 65},
+    {"id": 1001, "total": 59.9, "discount_total": "1.5"},
+    {"total": "59.901"},
+    {"total": "1000000000000.00"},
+    {"refunded_total": "-1"},
+    {"status": "PAID"},
+    {"status": None},
+    {"currency": "eur"},
+    {"currency": "EURO"},
+    {"placed_at": "2026-11-01"},
+    {"updated_at": 5},
+    {"customer": None},
+    {"customer": {}},
+    {"customer": {"email": "not-an-email"}},
+    {"customer": {"id": "c-9"}},
+    {"customer": {"email": "grace@example.com", "accepts_marketing": "maybe"}},
+    {"customer": {"email": "grace@example.com", "accepts_marketing": 0}},
+    {"customer": {"id": "c-1", "first_name": "x" * 151}},
+    {"lines": "serum"},
+    {"lines": [{"name": "Serum", "quantity": 100_001, "price": "1.00"}]},
+    {"lines": [{"sku": "S", "quantity": 1, "price": "1.00"}]},
+    {"lines": [{"name": "Serum", "quantity": "two", "price": "-1"}]},
+    {"lines": [{"name": "Serum", "quantity": 1, "price": "1.00"}] * 501},
+    {"discount_codes": ["WELCOME10", ""]},
+    {"discount_codes": ["x" * 65]},
+    {"discount_codes": ["C"] * 51},
+    {"referral_code": "r" * 33},
+    {"test": "yes"},
+    {"test": "perhaps"},
+]
+
+
+@pytest.mark.parametrize("overrides", AGREEMENT_CASES)
+def test_the_parser_enforces_what_the_schema_documents(overrides):
+    """The schema's serializer and the hand-written parser accept the same events and name
+    the same fields when they refuse one."""
+    from customers.errors import InvalidEvent, flatten_errors
+    from customers.ingestion.generic import OrderEventSerializer, parse_order
+
+    payload = {**order_event(), **overrides}
+    if overrides == {}:
+        payload = {}
+    serializer = OrderEventSerializer(data=payload)
+    documented = set() if serializer.is_valid() else set(flatten_errors(serializer.errors))
+    try:
+        parse_order(payload)
+        parsed = set()
+    except InvalidEvent as exc:
+        parsed = set(exc.fields)
+    assert parsed == documented

@@ -1,15 +1,16 @@
 """The profile services other apps build on: timeline, answers, consent, accounts."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
 from customers import selectors, services
 from customers.errors import FlywheelError
-from customers.models import Activity, Attribute, Customer
+from customers.models import Activity, Attribute, Customer, Order
 from customers.signals import activity_recorded
-from tests.factories import CustomerFactory, UserFactory
+from tests.factories import CustomerFactory, OrderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -97,3 +98,31 @@ def test_upsert_normalises_the_email():
 
     assert customer.email == "grace@example.com"
     assert services.customer_upsert(email="grace@example.com").pk == customer.pk
+
+
+def test_order_statistics_are_recounted_for_many_customers_at_once():
+    ada, grace, alan = CustomerFactory.create_batch(3)
+    OrderFactory(customer=ada, total=Decimal("40.00"), refunded_total=Decimal("15.00"))
+    OrderFactory(customer=ada, total=Decimal("20.00"))
+    OrderFactory(customer=ada, total=Decimal("99.00"), status=Order.Status.CANCELLED)
+    OrderFactory(customer=grace, total=Decimal("10.00"), status=Order.Status.PENDING,
+                 paid_at=None)
+
+    assert services.customers_stats_refresh(customer_ids=[ada.pk, grace.pk, alan.pk]) == 3
+
+    ada.refresh_from_db()
+    assert (ada.orders_count, ada.total_spent) == (2, Decimal("45.00"))
+    assert ada.first_order_at == min(o.placed_at for o in ada.orders.exclude(
+        status=Order.Status.CANCELLED))
+    grace.refresh_from_db()
+    assert (grace.orders_count, grace.total_spent, grace.last_order_at) == (0, 0, None)
+
+
+def test_a_refreshed_customer_reads_its_new_statistics():
+    customer = CustomerFactory()
+    assert customer.orders_count == 0
+    OrderFactory(customer=customer, total=Decimal("25.00"))
+
+    services.customer_stats_refresh(customer=customer)
+
+    assert (customer.orders_count, customer.total_spent) == (1, Decimal("25.00"))

@@ -19,7 +19,7 @@ from customers.errors import InvalidEvent
 from customers.ingestion.events import OrderEvent
 from customers.ingestion.generic import parse_order
 from customers.models import Activity, Customer, ExternalId, Order, OrderLine, Refund, Source
-from customers.services import consent_set, customer_stats_refresh
+from customers.services import consent_set, customers_stats_refresh
 from customers.services.orders import (
     PAID_STATUSES,
     cumulative_refund_id,
@@ -172,9 +172,13 @@ class Command(BaseCommand):
                 with transaction.atomic():
                     self.import_chunk(chunk, source, totals, touched)
                 bar.update(len(chunk))
-        for customer_id in self.bar(sorted(touched), desc=_("Customer stats"),
-                                    unit=_("customer")):
-            customer_stats_refresh(customer=Customer(pk=customer_id))
+        touched_ids = sorted(touched)
+        with self.bar(total=len(touched_ids), desc=_("Customer stats"),
+                      unit=_("customer")) as bar:
+            for start in range(0, len(touched_ids), chunk_size):
+                chunk = touched_ids[start:start + chunk_size]
+                customers_stats_refresh(customer_ids=chunk)
+                bar.update(len(chunk))
 
         self.stdout.write(
             _("Imported %(orders)d orders (%(lines)d lines, %(refunds)d refunds) for "
