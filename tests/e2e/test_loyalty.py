@@ -46,7 +46,7 @@ def test_a_shopper_sees_points_and_progress_redeems_and_gets_a_code(page):
     page.get_by_role("button", name="Yes, redeem it").click()
 
     code = Redemption.objects.get(account__customer=customer).code
-    expect(page.get_by_role("status")).to_contain_text(code)
+    expect(page.get_by_role("status").filter(has_text="Done!")).to_contain_text(code)
     expect(page.get_by_test_id("points-available")).to_have_text("250")
     field = page.get_by_label("Voucher code for €5 off")
     expect(field).to_have_value(code)
