@@ -92,3 +92,13 @@ def _order(order: Order) -> dict:
 
 def _iso(value):
     return value.isoformat() if value else None
+
+
+# Segments (customers/selectors_segments.py): `segment_has_member` is what loyalty asks.
+from customers.selectors_segments import (  # noqa: E402, F401
+    segment_count,
+    segment_customers,
+    segment_get,
+    segment_has_member,
+    segment_list,
+)

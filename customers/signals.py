@@ -14,3 +14,6 @@ order_refunded = Signal()
 order_cancelled = Signal()
 # activity: Activity, just recorded (sent once per activity).
 activity_recorded = Signal()
+# customer: Customer, from_stage: str ("" the first time), to_stage: str, at: datetime. Sent
+# once per change of lifecycle stage (see customers/segments/rules.py).
+customer_stage_changed = Signal()

@@ -16,6 +16,11 @@ from .profiles import (
     customer_tier_set,
     customer_upsert,
 )
+from .segments import (
+    customer_stage_refresh,
+    segment_membership_refresh,
+    segments_recompute,
+)
 
 __all__ = [
     "account_signup",
@@ -29,6 +34,7 @@ __all__ = [
     "customer_erase",
     "customer_link_user",
     "customer_nps_set",
+    "customer_stage_refresh",
     "customer_stats_refresh",
     "customer_tier_set",
     "customer_upsert",
@@ -37,4 +43,6 @@ __all__ = [
     "delivery_reprocess",
     "order_apply",
     "refund_apply",
+    "segment_membership_refresh",
+    "segments_recompute",
 ]

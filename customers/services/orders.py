@@ -10,6 +10,7 @@ from customers.models import Activity, Customer, Order, OrderLine, Refund
 from customers.signals import order_cancelled, order_paid, order_refunded
 
 from .profiles import activity_record, customer_apply, customer_stats_refresh
+from .segments import customer_stage_refresh
 
 PAID_STATUSES = {"paid", "partially_refunded", "refunded"}
 
@@ -159,6 +160,7 @@ def order_apply(*, event: OrderEvent) -> Order | None:
                   newly_cancelled=not was_cancelled and order.cancelled_at is not None)
         if order.customer:
             customer_stats_refresh(customer=order.customer)
+            customer_stage_refresh(customer=order.customer)
     return order
 
 
