@@ -3,7 +3,12 @@ inside the order's transaction, so these writes commit or roll back with the ord
 
 from django.dispatch import receiver
 
-from customers.signals import activity_recorded, order_paid, order_refunded
+from customers.signals import (
+    activity_recorded,
+    customer_stage_changed,
+    order_paid,
+    order_refunded,
+)
 
 from . import services
 
@@ -26,3 +31,10 @@ def use_vouchers_in_paid_order(sender, *, order, **kwargs):
 @receiver(activity_recorded, dispatch_uid="loyalty_earn_for_activity")
 def earn_for_activity(sender, *, activity, **kwargs):
     services.points_award_for_activity(activity=activity)
+
+
+@receiver(customer_stage_changed, dispatch_uid="loyalty_winback_for_at_risk")
+def winback_for_at_risk(sender, *, customer, to_stage, at=None, **kwargs):
+    from .services.winback import winback_for_stage_change
+
+    winback_for_stage_change(customer=customer, to_stage=to_stage, now=at)

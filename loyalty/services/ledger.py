@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from customers.errors import Conflict, FlywheelError
 from customers.models import Activity, Customer, Order, Refund
+from customers.selectors import segment_has_member
 
 from ..errors import InsufficientPoints
 from ..models import EarningRule, LoyaltyAccount, PointsEntry, PointsLot
@@ -114,7 +115,8 @@ def points_award_for_order(*, order: Order) -> PointsEntry | None:
     if order.customer_id is None or order.paid_at is None or order.cancelled_at is not None:
         return None
     rule = EarningRule.objects.filter(kind=EarningRule.Kind.ORDER, is_active=True).first()
-    if rule is None:
+    if rule is None or (rule.audience_id and not segment_has_member(
+            segment=rule.audience, customer=order.customer)):
         return None
     days = settings.LOYALTY_HOLD_DAYS
     return points_award(
@@ -125,18 +127,26 @@ def points_award_for_order(*, order: Order) -> PointsEntry | None:
     )
 
 
-def activity_rule_get(*, activity_kind: str) -> EarningRule | None:
-    """The active rule that awards points for this kind of activity, if any."""
-    return (EarningRule.objects.filter(kind=EarningRule.Kind.ACTIVITY, is_active=True,
-                                       activity_kind=activity_kind)
-            .order_by("-points", "pk").first())
+def activity_rule_get(*, activity_kind: str, customer: Customer | None = None
+                      ) -> EarningRule | None:
+    """The active rule that awards points for this kind of activity, if any: the best one whose
+    audience (a customer segment) includes the customer; without a customer, rules for
+    everyone only."""
+    rules = (EarningRule.objects.filter(kind=EarningRule.Kind.ACTIVITY, is_active=True,
+                                        activity_kind=activity_kind)
+             .select_related("audience").order_by("-points", "pk"))
+    for rule in rules:
+        if rule.audience is None or (customer is not None and segment_has_member(
+                segment=rule.audience, customer=customer)):
+            return rule
+    return None
 
 
 def points_award_for_activity(*, activity: Activity) -> PointsEntry | None:
     """Earn the fixed points of the active rule for this kind of activity (quiz completed, NPS
     answered, referral converted, a custom activity the shop posted...), once per activity
     (key `activity:<id>:earn`). The points are available at once."""
-    rule = activity_rule_get(activity_kind=activity.kind)
+    rule = activity_rule_get(activity_kind=activity.kind, customer=activity.customer)
     if rule is None or rule.points == 0:
         return None
     return points_award(

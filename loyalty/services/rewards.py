@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from customers.errors import Conflict
 from customers.models import Customer, Order
+from customers.selectors import segment_has_member
 
 from ..errors import (
     RewardOutOfStock,
@@ -81,6 +82,10 @@ def redemption_create(
             raise RewardUnavailable(_("This reward is not available now."))
         if reward.stock == 0:
             raise RewardOutOfStock(_("This reward is out of stock."))
+        if reward.audience_id and not segment_has_member(segment=reward.audience,
+                                                         customer=customer):
+            raise RewardUnavailable(_("This reward is not available to you."),
+                                    code="reward_not_for_you")
         redemption = _insert_redemption(
             account=account, reward=reward, points=reward.cost, client_key=key,
             expires_at=now + dt.timedelta(days=reward.voucher_valid_days), created_at=now,
