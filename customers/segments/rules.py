@@ -18,7 +18,8 @@ Lifecycle stage, first match wins:
   first_time  one order.
 
 RFM: recency (newest last order), frequency (orders) and monetary (net revenue) are scored 1-5
-by quintile with NTILE(5), ties broken by customer id so a rerun agrees; 5 is best. The named
+by quintile with NTILE(5); 5 is best. Ties are broken by a second measure (recency by orders,
+frequency by net revenue, monetary by orders), then by customer id, so a rerun agrees. The named
 segment comes from RFM_GRID by (R, F).
 
 CLV: historical = net revenue (paid orders minus refunds). Predicted = average order value *
@@ -81,7 +82,7 @@ def stage_for(
         return Stage.LAPSED
     if recency > expected:
         return Stage.AT_RISK
-    if (prev_stage in WINBACK_FROM and prev_since_t is not None and last_t > prev_since_t) or (
+    if (prev_stage in WINBACK_FROM and prev_since_t is not None and last_t >= prev_since_t) or (
         prev_stage == Stage.WON_BACK and orders == prev_orders
     ):
         return Stage.WON_BACK

@@ -9,7 +9,7 @@ import itertools
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from customers.models import (
@@ -169,9 +169,9 @@ gaps AS (
 medians AS ({medians}),
 rfm AS (
   SELECT customer_id,
-         NTILE(5) OVER (ORDER BY last_t, customer_id) AS r,
-         NTILE(5) OVER (ORDER BY n, customer_id) AS f,
-         NTILE(5) OVER (ORDER BY net, customer_id) AS m
+         NTILE(5) OVER (ORDER BY last_t, n, customer_id) AS r,
+         NTILE(5) OVER (ORDER BY n, net, customer_id) AS f,
+         NTILE(5) OVER (ORDER BY net, n, customer_id) AS m
   FROM stats
 ),
 measured AS (
@@ -193,7 +193,7 @@ SELECT measured.*,
     WHEN n = 0 THEN 'prospect'
     WHEN recency_s > {greatest}(%(lapsed_s)s, expected_s) THEN 'lapsed'
     WHEN recency_s > expected_s THEN 'at_risk'
-    WHEN (prev_stage IN ('at_risk', 'lapsed') AND last_t > {epoch.format("prev_since")})
+    WHEN (prev_stage IN ('at_risk', 'lapsed') AND last_t >= {epoch.format("prev_since")})
       OR (prev_stage = 'won_back' AND n = prev_orders) THEN 'won_back'
     WHEN n >= %(loyal_orders)s OR {vip} THEN 'loyal'
     WHEN n >= 2 THEN 'repeat'
@@ -312,12 +312,12 @@ def segment_membership_refresh(*, segment: Segment, at: dt.datetime | None = Non
             customer_id__in=members.values("pk")).delete()
         newcomers = members.exclude(
             pk__in=SegmentMembership.objects.filter(segment=segment).values("customer_id")
-        ).values("pk")
+        ).values(member_id=F("pk"))
         query, params = newcomers.query.sql_with_params()
         with connection.cursor() as cursor:
             cursor.execute(
                 "INSERT INTO customers_segmentmembership (segment_id, customer_id, entered_at) "
-                f"SELECT %s, newcomer.id, %s FROM ({query}) newcomer",
+                f"SELECT %s, newcomer.member_id, %s FROM ({query}) newcomer",
                 [segment.pk, connection.ops.adapt_datetimefield_value(at), *params],
             )
             entered = cursor.rowcount
