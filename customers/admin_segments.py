@@ -201,6 +201,9 @@ class SegmentSettingsAdmin(admin.ModelAdmin):
 
 
 class WebhookSubscriptionForm(forms.ModelForm):
+    url = forms.URLField(label=gettext_lazy("URL"), max_length=500, assume_scheme="https",
+                         help_text=gettext_lazy("HTTPS endpoint that receives a JSON POST per "
+                                                "event."))
     events = forms.MultipleChoiceField(
         label=gettext_lazy("events"), choices=OutboundEvent.choices,
         widget=forms.CheckboxSelectMultiple,

@@ -20,11 +20,14 @@ def delivery_process_task(delivery_id: int) -> None:
 )
 def outbound_delivery_send_task(self, delivery_id: int) -> None:
     """Send one outbound webhook delivery; if it is still pending, try again after its
-    backoff. The service logs every attempt and gives up after MAX_ATTEMPTS."""
+    backoff. The service logs every attempt and gives up after MAX_ATTEMPTS. (Without a
+    broker, tasks run inline and `outbound_deliveries_due_task` sends the retries.)"""
     from customers.models import OutboundDelivery
     from customers.webhooks_out import outbound_delivery_attempt
 
     delivery = outbound_delivery_attempt(delivery_id=delivery_id)
+    if self.request.is_eager:
+        return  # no broker to wait on: the due-deliveries sweep sends the retry
     if delivery.status == OutboundDelivery.Status.PENDING and delivery.next_attempt_at:
         countdown = (delivery.next_attempt_at - timezone.now()).total_seconds()
         raise self.retry(countdown=max(1, min(countdown, 6 * 3600)))
