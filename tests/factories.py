@@ -169,3 +169,32 @@ class RewardFactory(factory.django.DjangoModelFactory):
     amount = Decimal("5.00")
     currency = "EUR"
     cost = 100
+
+
+# Segments and outbound webhooks.
+class SegmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Segment
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Segment {n}")
+
+
+class SegmentRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.SegmentRule
+
+    segment = factory.SubFactory(SegmentFactory)
+    field = "tier"
+    operator = "is"
+    value = "Gold"
+
+
+class WebhookSubscriptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.WebhookSubscription
+
+    name = "CRM"
+    url = "https://crm.example.com/hooks"
+    secret = factory.Sequence(lambda n: f"whsec-{n}")
+    events = factory.LazyFunction(lambda: ["customer.stage_changed"])

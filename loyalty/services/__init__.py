@@ -23,6 +23,7 @@ from .rewards import (
     voucher_use,
     vouchers_use_for_order,
 )
+from .winback import winback_for_stage_change, winback_offer
 
 __all__ = [
     "activity_rule_get",
@@ -42,4 +43,6 @@ __all__ = [
     "voucher_grant",
     "voucher_use",
     "vouchers_use_for_order",
+    "winback_for_stage_change",
+    "winback_offer",
 ]
