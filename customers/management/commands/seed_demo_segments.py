@@ -23,6 +23,7 @@ DEMO_DOMAIN = "segments.demo"
 # One demo customer per stage: order ages in days (oldest first). "Won back" bought, lapsed,
 # then orders again today.
 STAGED = {
+    "prospect": [],
     "first-time": [20],
     "repeat": [90, 45, 10],
     "loyal": [300, 240, 180, 120, 60, 14],
@@ -64,7 +65,8 @@ class Command(BaseCommand):
                 total = "12.00" if name == "about-to-sleep" else f"{35 + 15 * number}.00"
                 services.order_apply(event=_order(email, number, now - dt.timedelta(days=days),
                                                   total))
-            customer = Customer.objects.get(email=email)
+            customer = services.customer_upsert(email=email, first_name=name.capitalize(),
+                                                 accepts_marketing=True, consent_source="demo")
             services.attribute_set(customer=customer, key="skin_type",
                                    value="oily" if name == "at-risk" else "dry",
                                    source_kind=Attribute.SourceKind.QUIZ)
