@@ -160,7 +160,9 @@ def order_apply(*, event: OrderEvent) -> Order | None:
                   newly_cancelled=not was_cancelled and order.cancelled_at is not None)
         if order.customer:
             customer_stats_refresh(customer=order.customer)
-            customer_stage_refresh(customer=order.customer)
+            if refunds or was_paid != (order.paid_at is not None) or (
+                    was_cancelled != (order.cancelled_at is not None)):
+                customer_stage_refresh(customer=order.customer)
     return order
 
 

@@ -7,6 +7,7 @@ The rules themselves live in customers/segments/rules.py.
 import datetime as dt
 import itertools
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import F, Q
@@ -74,7 +75,7 @@ def customer_stage_refresh(*, customer: Customer, now: dt.datetime | None = None
                     .order_by("placed_at", "id").values_list("placed_at", "total",
                                                              "refunded_total"))
         times = [_epoch(placed) for placed, _t, _r in rows]
-        net = sum((total - refunded for _p, total, refunded in rows), start=0) or 0
+        net = sum((total - refunded for _p, total, refunded in rows), Decimal("0"))
         gaps = [b - a for a, b in itertools.pairwise(times)]
         gap = median(gaps)
         score = CustomerScore.objects.select_for_update().filter(customer=customer).first()

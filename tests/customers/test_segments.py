@@ -247,3 +247,13 @@ def test_the_sqlite_path_gives_the_reference_results(db):
 @pytest.mark.django_db(transaction=True)
 def test_the_postgres_path_gives_the_same_reference_results():
     assert_matches_reference(reference_shop(AS_OF), AS_OF)
+
+
+def test_a_fully_refunded_customer_is_worth_nothing_on_either_path(db):
+    customer = CustomerFactory()
+    buy(customer, 10, "30.00", refunded_total=Decimal("30.00"), status="refunded")
+    services.customer_stage_refresh(customer=customer, now=AS_OF)
+    assert score(customer).clv_predicted == Decimal("0.00")
+    services.segments_recompute(as_of=AS_OF)
+    assert score(customer).clv_predicted == Decimal("0.00")
+    assert score(customer).stage == Stage.FIRST_TIME
