@@ -30,6 +30,7 @@ from customers.signals import activity_recorded, customer_stage_changed
 from .profiles import activity_record
 
 CHUNK = 2000
+WORK_MEM = "256MB"
 
 
 @dataclass
@@ -132,42 +133,56 @@ def _rfm_case() -> str:
 
 def _sql(vendor: str, vip_tiers: list[str]) -> dict[str, str]:
     if vendor == "postgresql":
-        epoch = "FLOOR(EXTRACT(EPOCH FROM {}))::bigint"
+        epoch = "FLOOR(date_part('epoch', {}))::bigint"
         greatest = "GREATEST"
         json = "jsonb_build_object"
-        medians = ("SELECT customer_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY gap) "
-                   "AS median_gap FROM gaps WHERE gap IS NOT NULL GROUP BY customer_id")
+        # One pass: the gaps come sorted by customer, and the median is an ordered-set
+        # aggregate (which skips the first order's NULL gap).
+        stats = """
+stats AS (
+  SELECT customer_id, COUNT(*) AS n, SUM(net) AS net, MIN(placed_at) AS first_at,
+         MAX(placed_at) AS last_at, MIN(t) AS first_t, MAX(t) AS last_t,
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY gap) AS median_gap
+  FROM gaps GROUP BY customer_id
+)"""
     else:  # SQLite: no percentile_cont, so the middle row(s) by ROW_NUMBER
         epoch = "CAST(strftime('%%s', {}) AS INTEGER)"
         greatest = "MAX"
         json = "json_object"
-        medians = (
-            "SELECT customer_id, AVG(gap) AS median_gap FROM ("
-            " SELECT customer_id, gap, ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY gap)"
-            " AS rn, COUNT(*) OVER (PARTITION BY customer_id) AS cnt FROM gaps"
-            " WHERE gap IS NOT NULL) ranked"
-            " WHERE rn IN ((cnt + 1) / 2, (cnt + 2) / 2) GROUP BY customer_id"
-        )
+        stats = """
+medians AS (
+  SELECT customer_id, AVG(gap) AS median_gap FROM (
+    SELECT customer_id, gap,
+           ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY gap) AS rn,
+           COUNT(*) OVER (PARTITION BY customer_id) AS cnt
+    FROM gaps WHERE gap IS NOT NULL) ranked
+  WHERE rn IN ((cnt + 1) / 2, (cnt + 2) / 2) GROUP BY customer_id
+),
+stats AS (
+  SELECT g.customer_id, COUNT(*) AS n, SUM(net) AS net, MIN(placed_at) AS first_at,
+         MAX(placed_at) AS last_at, MIN(t) AS first_t, MAX(t) AS last_t,
+         MAX(md.median_gap) AS median_gap
+  FROM gaps g LEFT JOIN medians md ON md.customer_id = g.customer_id
+  GROUP BY g.customer_id
+)"""
     vip = " OR ".join(f"tier = %(vip{i})s" for i in range(len(vip_tiers))) or "1 = 0"
     staging = f"""
 CREATE TEMP TABLE segments_staging AS
 WITH counted AS (
   SELECT o.customer_id, o.id, o.placed_at, {epoch.format("o.placed_at")} AS t,
          o.total - o.refunded_total AS net
-  FROM customers_order o JOIN customers_customer c ON c.id = o.customer_id
-  WHERE o.paid_at IS NOT NULL AND o.status <> 'cancelled' AND o.placed_at <= %(as_of)s
-    AND c.erased_at IS NULL
-),
-stats AS (
-  SELECT customer_id, COUNT(*) AS n, SUM(net) AS net, MIN(placed_at) AS first_at,
-         MAX(placed_at) AS last_at, MIN(t) AS first_t, MAX(t) AS last_t
-  FROM counted GROUP BY customer_id
+  FROM customers_order o
+  WHERE o.customer_id IS NOT NULL AND o.paid_at IS NOT NULL AND o.status <> 'cancelled'
+    AND o.placed_at <= %(as_of)s
+    AND NOT EXISTS (SELECT 1 FROM customers_customer e
+                    WHERE e.id = o.customer_id AND e.erased_at IS NOT NULL)
 ),
 gaps AS (
-  SELECT customer_id, t - LAG(t) OVER (PARTITION BY customer_id ORDER BY t, id) AS gap
+  SELECT customer_id, placed_at, t, net,
+         t - LAG(t) OVER (PARTITION BY customer_id ORDER BY t, id) AS gap
   FROM counted
 ),
-medians AS ({medians}),
+{stats},
 rfm AS (
   SELECT customer_id,
          NTILE(5) OVER (ORDER BY last_t, n, customer_id) AS r,
@@ -177,14 +192,13 @@ rfm AS (
 ),
 measured AS (
   SELECT c.id AS customer_id, COALESCE(s.n, 0) AS n, COALESCE(s.net, 0) AS net,
-         s.first_at, s.last_at, s.first_t, s.last_t, md.median_gap, c.loyalty_tier AS tier,
+         s.first_at, s.last_at, s.first_t, s.last_t, s.median_gap, c.loyalty_tier AS tier,
          p.stage AS prev_stage, p.stage_since AS prev_since, p.stage_orders AS prev_orders,
          rfm.r, rfm.f, rfm.m, %(as_of_t)s - s.last_t AS recency_s,
-         CASE WHEN s.n >= 2 THEN {greatest}(%(min_gap_s)s, 2 * md.median_gap)
+         CASE WHEN s.n >= 2 THEN {greatest}(%(min_gap_s)s, 2 * s.median_gap)
               WHEN s.n = 1 THEN %(at_risk_s)s END AS expected_s
   FROM customers_customer c
   LEFT JOIN stats s ON s.customer_id = c.id
-  LEFT JOIN medians md ON md.customer_id = c.id
   LEFT JOIN rfm ON rfm.customer_id = c.id
   LEFT JOIN customers_customerscore p ON p.customer_id = c.id
   WHERE c.erased_at IS NULL
@@ -212,7 +226,13 @@ SELECT customer_id, 'stage_changed', %(as_of)s, '',
 FROM segments_staging WHERE prev_stage IS NULL OR prev_stage <> stage
 ON CONFLICT DO NOTHING
 """
-    upsert = """
+    # Every row is rewritten from the staging table (which kept the previous stage), so the
+    # table is emptied and refilled: far cheaper than a million ON CONFLICT updates.
+    # (Pending deferred foreign-key checks would forbid TRUNCATE: they are run first.)
+    empty = ("SET CONSTRAINTS ALL IMMEDIATE; TRUNCATE customers_customerscore; "
+             "SET CONSTRAINTS ALL DEFERRED" if vendor == "postgresql"
+             else "DELETE FROM customers_customerscore")
+    refill = """
 INSERT INTO customers_customerscore (
   customer_id, stage, stage_since, stage_orders, as_of, orders, net_revenue, first_order_at,
   last_order_at, recency_days, median_gap_days, expected_gap_days, r_score, f_score, m_score,
@@ -225,18 +245,9 @@ SELECT customer_id, stage,
   CASE WHEN n > 0 THEN ROUND(net * 1.0 / n, 2) ELSE 0 END,
   CASE WHEN n > 0 THEN n * 365.0 / tenure_days ELSE 0 END,
   CASE WHEN n > 0 THEN ROUND(net * 365 * 1.0 * %(lifetime)s / tenure_days, 2) ELSE 0 END
-FROM segments_staging WHERE 1 = 1
-ON CONFLICT (customer_id) DO UPDATE SET
-  stage = excluded.stage, stage_since = excluded.stage_since,
-  stage_orders = excluded.stage_orders, as_of = excluded.as_of, orders = excluded.orders,
-  net_revenue = excluded.net_revenue, first_order_at = excluded.first_order_at,
-  last_order_at = excluded.last_order_at, recency_days = excluded.recency_days,
-  median_gap_days = excluded.median_gap_days, expected_gap_days = excluded.expected_gap_days,
-  r_score = excluded.r_score, f_score = excluded.f_score, m_score = excluded.m_score,
-  rfm_segment = excluded.rfm_segment, average_order_value = excluded.average_order_value,
-  orders_per_year = excluded.orders_per_year, clv_predicted = excluded.clv_predicted
+FROM segments_staging
 """
-    return {"staging": staging, "activities": activities, "upsert": upsert}
+    return {"staging": staging, "activities": activities, "empty": empty, "refill": refill}
 
 
 def segments_recompute(*, as_of: dt.datetime | None = None, announce: bool = True
@@ -262,6 +273,8 @@ def segments_recompute(*, as_of: dt.datetime | None = None, announce: bool = Tru
         **{f"vip{i}": name for i, name in enumerate(vip)},
     }
     with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # sorts of millions of rows stay in memory
+            cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
         cursor.execute("DROP TABLE IF EXISTS segments_staging")
         cursor.execute(sql["staging"], params)
         cursor.execute("SELECT COUNT(*) FROM segments_staging")
@@ -273,9 +286,9 @@ def segments_recompute(*, as_of: dt.datetime | None = None, announce: bool = Tru
         cursor.execute("SELECT COUNT(*) FROM segments_staging "
                        "WHERE prev_stage IS NULL OR prev_stage <> stage")
         stage_changes = cursor.fetchone()[0]
-        cursor.execute(sql["upsert"], params)
+        cursor.execute(sql["empty"])
+        cursor.execute(sql["refill"], params)
         cursor.execute("DROP TABLE segments_staging")
-        CustomerScore.objects.filter(customer__erased_at__isnull=False).delete()
         if announce:
             _announce_changes(changes, as_of)
         entries = sum(segment_membership_refresh(segment=segment, at=as_of)
