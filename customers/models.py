@@ -508,7 +508,7 @@ class CustomerScore(models.Model):
         Customer, on_delete=models.CASCADE, primary_key=True, related_name="score",
         verbose_name=_("customer"),
     )
-    stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices, db_index=True)
+    stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices)
     stage_since = models.DateTimeField(_("in this stage since"))
     stage_orders = models.PositiveIntegerField(
         _("orders when the stage began"), default=0,
@@ -532,7 +532,7 @@ class CustomerScore(models.Model):
     f_score = models.PositiveSmallIntegerField(_("F"), null=True, blank=True)
     m_score = models.PositiveSmallIntegerField(_("M"), null=True, blank=True)
     rfm_segment = models.CharField(_("RFM segment"), max_length=24, blank=True,
-                                   choices=RfmSegment.choices, db_index=True)
+                                   choices=RfmSegment.choices)
     average_order_value = models.DecimalField(_("average order value"), default=Decimal("0"),
                                               **MONEY)
     orders_per_year = models.FloatField(_("orders per year"), default=0)
