@@ -22,7 +22,8 @@ class EarningRuleAdmin(admin.ModelAdmin):
     list_filter = ("kind", "is_active")
     readonly_fields = ("version", "updated_at")
     fieldsets = [(None, {
-        "fields": ("name", "kind", "points_per_unit", "is_active", "version", "updated_at"),
+        "fields": ("name", "kind", "points_per_unit", "is_active", "audience", "version",
+                   "updated_at"),
         "description": gettext_lazy(
             "Points are counted on the order total after discounts, times the points per "
             "currency unit, rounded down (€19.99 at 1 point per euro earns 19 points). Saving a "
@@ -39,7 +40,7 @@ class EarningRuleAdmin(admin.ModelAdmin):
             return
         updated = services.earning_rule_update(
             rule=obj, name=obj.name, points_per_unit=obj.points_per_unit,
-            is_active=obj.is_active,
+            is_active=obj.is_active, audience=obj.audience,
         )
         obj.version = updated.version
 
@@ -62,7 +63,7 @@ class RewardAdmin(admin.ModelAdmin):
                 "percentage off and the SKU for a free product."),
         }),
         (gettext_lazy("Availability"), {"fields": ("available_from", "available_until",
-                                                   "stock")}),
+                                                   "stock", "audience")}),
     ]
 
 

@@ -288,18 +288,24 @@ def points_adjust(
     return entry
 
 
+KEEP = object()  # earning_rule_update: leave the audience as it is
+
+
 def earning_rule_update(
     *, rule: EarningRule, name: str | None = None, points_per_unit: Decimal | None = None,
-    is_active: bool | None = None,
+    is_active: bool | None = None, audience=KEEP,
 ) -> EarningRule:
     """Change a rule; its version goes up by one, so what it earned before keeps pointing at
-    the version that earned it and the change only affects what happens afterwards."""
+    the version that earned it and the change only affects what happens afterwards. An
+    `audience` (a customer segment, or None for everyone) is changed only when given."""
     with transaction.atomic():
         rule = EarningRule.objects.select_for_update().get(pk=rule.pk)
         changes = {"name": name, "points_per_unit": points_per_unit, "is_active": is_active}
         for field, value in changes.items():
             if value is not None:
                 setattr(rule, field, value)
+        if audience is not KEEP:
+            rule.audience = audience
         rule.version += 1
         rule.full_clean()
         rule.save()

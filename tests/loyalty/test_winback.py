@@ -148,3 +148,13 @@ def test_a_reward_with_an_audience_is_refused_to_outsiders():
     assert refused.value.code == "reward_not_for_you"
     assert not Redemption.objects.filter(account__customer=outsider).exists()
     audit()
+
+
+def test_staff_give_a_rule_an_audience_in_admin_and_its_version_goes_up(admin_client):
+    gold = SegmentRuleFactory(field="tier", value="Gold").segment
+    rule = EarningRuleFactory()
+    response = admin_client.post(f"/admin/loyalty/earningrule/{rule.pk}/change/", {
+        "name": rule.name, "points_per_unit": "1", "is_active": "on", "audience": gold.pk})
+    assert response.status_code == 302
+    rule.refresh_from_db()
+    assert rule.audience == gold and rule.version == 2
