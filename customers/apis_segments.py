@@ -1,7 +1,7 @@
 """The segments API the shop's systems read: segments with live counts, and their members."""
 
 from django.core.exceptions import ValidationError
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.views import APIView
@@ -19,6 +19,7 @@ def _count(segment: Segment) -> int | None:
 
 
 class SegmentListApi(APIView):
+    @extend_schema_serializer(component_name="Segment")
     class Output(serializers.ModelSerializer):
         rules = serializers.SerializerMethodField()
         customer_count = serializers.SerializerMethodField(
@@ -45,6 +46,7 @@ class SegmentListApi(APIView):
 
 
 class SegmentCustomersApi(APIView):
+    @extend_schema_serializer(component_name="SegmentMember")
     class Output(serializers.ModelSerializer):
         stage = serializers.CharField(source="score.stage", default="")
         rfm_segment = serializers.CharField(source="score.rfm_segment", default="")

@@ -72,6 +72,8 @@ def customer_stage_refresh(*, customer: Customer, now: dt.datetime | None = None
     settings = SegmentSettings.get()
     counted = Q(paid_at__isnull=False) & ~Q(status=Order.Status.CANCELLED)
     with transaction.atomic():
+        # One refresh per customer at a time (order ingestion already holds this lock).
+        Customer.objects.select_for_update().filter(pk=customer.pk).values_list("pk").first()
         rows = list(Order.objects.filter(counted, customer=customer, placed_at__lte=now)
                     .order_by("placed_at", "id").values_list("placed_at", "total",
                                                              "refunded_total"))
@@ -275,6 +277,8 @@ def segments_recompute(*, as_of: dt.datetime | None = None, announce: bool = Tru
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":  # sorts of millions of rows stay in memory
             cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+            # An order's refresh waits for the recompute instead of being overwritten by it.
+            cursor.execute("LOCK TABLE customers_customerscore IN EXCLUSIVE MODE")
         cursor.execute("DROP TABLE IF EXISTS segments_staging")
         cursor.execute(sql["staging"], params)
         cursor.execute("SELECT COUNT(*) FROM segments_staging")
