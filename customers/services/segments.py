@@ -22,9 +22,15 @@ from customers.models import (
     Segment,
     SegmentMembership,
     SegmentSettings,
-    Stage,
 )
-from customers.segments.rules import DAY, RFM_GRID, clv, median, stage_for
+from customers.segments.rules import (
+    DAY,
+    RFM_GRID,
+    clv,
+    expected_gap_seconds,
+    median,
+    stage_for,
+)
 from customers.signals import activity_recorded, customer_stage_changed
 
 from .profiles import activity_record
@@ -73,7 +79,8 @@ def customer_stage_refresh(*, customer: Customer, now: dt.datetime | None = None
     counted = Q(paid_at__isnull=False) & ~Q(status=Order.Status.CANCELLED)
     with transaction.atomic():
         # One refresh per customer at a time (order ingestion already holds this lock).
-        Customer.objects.select_for_update().filter(pk=customer.pk).values_list("pk").first()
+        tier = (Customer.objects.select_for_update().filter(pk=customer.pk)
+                .values_list("loyalty_tier", flat=True).first()) or ""
         rows = list(Order.objects.filter(counted, customer=customer, placed_at__lte=now)
                     .order_by("placed_at", "id").values_list("placed_at", "total",
                                                              "refunded_total"))
@@ -85,7 +92,7 @@ def customer_stage_refresh(*, customer: Customer, now: dt.datetime | None = None
         as_of_t = _epoch(now)
         stage = stage_for(
             orders=len(rows), last_t=times[-1] if times else None, median_gap=gap,
-            tier=customer.loyalty_tier, prev_stage=score.stage if score else "",
+            tier=tier, prev_stage=score.stage if score else "",
             prev_since_t=_epoch(score.stage_since) if score else None,
             prev_orders=score.stage_orders if score else 0, as_of_t=as_of_t, settings=settings,
         )
@@ -103,12 +110,8 @@ def customer_stage_refresh(*, customer: Customer, now: dt.datetime | None = None
         score.last_order_at = rows[-1][0] if rows else None
         score.recency_days = (as_of_t - times[-1]) // DAY if times else None
         score.median_gap_days = gap / DAY if gap is not None else None
-        score.expected_gap_days = None
-        if rows:
-            from customers.segments.rules import expected_gap_seconds
-
-            score.expected_gap_days = expected_gap_seconds(
-                orders=len(rows), median_gap=gap, settings=settings) / DAY
+        score.expected_gap_days = expected_gap_seconds(
+            orders=len(rows), median_gap=gap, settings=settings) / DAY if rows else None
         score.average_order_value, score.orders_per_year, score.clv_predicted = (
             aov, per_year, predicted)
         score.save()
@@ -351,5 +354,3 @@ def segment_membership_refresh(*, segment: Segment, at: dt.datetime | None = Non
                 )
     return entered
 
-
-STAGES_WITH_ORDERS = [s for s in Stage if s != Stage.PROSPECT]
