@@ -10,7 +10,9 @@ def test_an_email_has_a_subject_a_text_part_and_an_html_part(tmp_path, settings)
     (tmp_path / "hello.txt").write_text("Hi {{ name }}, welcome to {{ site_name }}.")
     (tmp_path / "hello.html").write_text(
         '{% extends "emails/base.html" %}{% block content %}<p>Hi {{ name }}</p>{% endblock %}')
-    settings.TEMPLATES[0]["DIRS"] = [tmp_path, *settings.TEMPLATES[0]["DIRS"]]
+    # Assigned, not mutated in place, so the template engines are rebuilt with the new DIRS.
+    settings.TEMPLATES = [{**settings.TEMPLATES[0],
+                           "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
     settings.SITE_NAME = "Glow & Co"
 
     email_send(to="ada@example.com", template="hello", context={"name": "Ada"})
