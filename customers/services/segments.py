@@ -78,8 +78,9 @@ def customer_stage_refresh(*, customer: Customer, now: dt.datetime | None = None
     settings = SegmentSettings.get()
     counted = Q(paid_at__isnull=False) & ~Q(status=Order.Status.CANCELLED)
     with transaction.atomic():
-        # One refresh per customer at a time (order ingestion already holds this lock).
-        tier = (Customer.objects.select_for_update().filter(pk=customer.pk)
+        # One refresh per customer at a time. NO KEY UPDATE, as ingestion's own UPDATE takes:
+        # it lets the recompute's foreign-key checks (KEY SHARE) through, so no deadlock.
+        tier = (Customer.objects.select_for_update(no_key=True).filter(pk=customer.pk)
                 .values_list("loyalty_tier", flat=True).first()) or ""
         rows = list(Order.objects.filter(counted, customer=customer, placed_at__lte=now)
                     .order_by("placed_at", "id").values_list("placed_at", "total",
