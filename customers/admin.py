@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from customers import services
+from customers.admin_segment_filters import CustomerScoreInline, SegmentFilter
 from customers.errors import FlywheelError
 from customers.models import (
     Activity,
@@ -171,9 +172,11 @@ class CustomerForm(_LowerCaseEmail, forms.ModelForm):
 class CustomerAdmin(admin.ModelAdmin):
     form = CustomerForm
     list_display = ("email", "full_name", "orders_count", "total_spent", "last_order_at",
-                    "accepts_marketing", "created_at")
+                    "stage", "accepts_marketing", "created_at")
+    list_select_related = ("score",)
     list_filter = ("accepts_marketing", "marketing_consent_source", "external_ids__source",
-                   HasAccountFilter)
+                   HasAccountFilter, "score__stage", "score__rfm_segment", "loyalty_tier",
+                   "nps_category", SegmentFilter)
     search_fields = ("email", "first_name", "last_name", "external_ids__external_id")
     readonly_fields = ("marketing_consent_at", "marketing_consent_source", "orders_count",
                        "total_spent", "first_order_at", "last_order_at", "created_at",
@@ -189,13 +192,19 @@ class CustomerAdmin(admin.ModelAdmin):
         }),
         (gettext_lazy("Record"), {"fields": ("created_at", "updated_at", "erased_at")}),
     )
-    inlines = (ExternalIdInline, OrderInline, AttributeInline, ActivityInline)
+    inlines = (ExternalIdInline, CustomerScoreInline, OrderInline,
+               AttributeInline, ActivityInline)
     actions = ("erase_personal_data",)
     date_hierarchy = "created_at"
 
     @admin.display(description=gettext_lazy("name"))
     def full_name(self, customer):
         return customer.full_name
+
+    @admin.display(description=gettext_lazy("stage"), ordering="score__stage")
+    def stage(self, customer):
+        score = getattr(customer, "score", None)
+        return score.get_stage_display() if score else "–"
 
     def save_model(self, request, obj, form, change):
         # Consent goes through the service, so its source, time and timeline row are recorded.
@@ -521,3 +530,8 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ("email", "first_name", "last_name", "is_staff", "is_active")
     search_fields = ("email", "first_name", "last_name")
     ordering = ("email",)
+
+
+
+# Segments, RFM, CLV and outbound webhooks are registered from their own module.
+from customers import admin_segments  # noqa: E402, F401

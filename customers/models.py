@@ -411,3 +411,339 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+# Segments: lifecycle stage, RFM scores, CLV, custom segments and outbound webhooks.
+
+
+class Stage(models.TextChoices):
+    """Where a customer stands in their lifecycle (see customers/segments/rules.py)."""
+
+    PROSPECT = "prospect", _("Prospect")
+    FIRST_TIME = "first_time", _("First-time")
+    REPEAT = "repeat", _("Repeat")
+    LOYAL = "loyal", _("Loyal")
+    AT_RISK = "at_risk", _("At risk")
+    LAPSED = "lapsed", _("Lapsed")
+    WON_BACK = "won_back", _("Won back")
+
+
+class RfmSegment(models.TextChoices):
+    CHAMPIONS = "champions", _("Champions")
+    LOYAL = "loyal", _("Loyal")
+    POTENTIAL_LOYALIST = "potential_loyalist", _("Potential loyalist")
+    NEW = "new", _("New")
+    PROMISING = "promising", _("Promising")
+    NEED_ATTENTION = "need_attention", _("Need attention")
+    ABOUT_TO_SLEEP = "about_to_sleep", _("About to sleep")
+    AT_RISK = "at_risk", _("At risk")
+    CANT_LOSE = "cant_lose", _("Can't lose")
+    HIBERNATING = "hibernating", _("Hibernating")
+    LOST = "lost", _("Lost")
+
+
+class SegmentSettings(models.Model):
+    """How stages and CLV are worked out: one row (`SegmentSettings.get()`), edited in admin."""
+
+    at_risk_days = models.PositiveSmallIntegerField(
+        _("at risk after (days)"), default=120, validators=[MinValueValidator(1)],
+        help_text=_("A customer with one order is at risk after this many days without "
+                    "another. Customers with two or more orders are at risk after twice "
+                    "their own median gap between orders (but never sooner than the "
+                    "minimum below)."),
+    )
+    min_expected_gap_days = models.PositiveSmallIntegerField(
+        _("minimum at-risk gap (days)"), default=30, validators=[MinValueValidator(1)],
+        help_text=_("Someone who bought twice in one week is not at risk after two weeks."),
+    )
+    lapsed_days = models.PositiveSmallIntegerField(
+        _("lapsed after (days)"), default=365, validators=[MinValueValidator(1)],
+        help_text=_("No order for this long (or for longer than the at-risk gap, if that is "
+                    "longer): the customer has lapsed."),
+    )
+    loyal_orders = models.PositiveSmallIntegerField(
+        _("loyal from (orders)"), default=5, validators=[MinValueValidator(2)],
+        help_text=_("A customer with this many orders is loyal, as is one in a VIP tier."),
+    )
+    vip_tiers = models.CharField(
+        _("VIP tiers"), max_length=255, blank=True,
+        help_text=_("Comma-separated names of the loyalty tiers that make a customer loyal, "
+                    "e.g. 'Gold, Platinum'. Empty: tiers don't decide loyalty."),
+    )
+    clv_lifetime_years = models.DecimalField(
+        _("expected lifetime (years)"), max_digits=4, decimal_places=1, default=Decimal("3"),
+        validators=[MinValueValidator(Decimal("0.1"))],
+        help_text=_("Predicted CLV = average order value × orders per year × this."),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("segment settings")
+        verbose_name_plural = _("segment settings")
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="segmentsettings_single_row"),
+        ]
+
+    def __str__(self):
+        return str(_("Segment settings"))
+
+    @classmethod
+    def get(cls) -> "SegmentSettings":
+        found, _created = cls.objects.get_or_create(pk=1)
+        return found
+
+    @property
+    def vip_tier_names(self) -> list[str]:
+        return [name.strip() for name in self.vip_tiers.split(",") if name.strip()]
+
+
+class CustomerScore(models.Model):
+    """A customer's lifecycle stage, RFM scores and CLV, as of the last recompute.
+
+    The nightly recompute rewrites every row set-based; an order refreshes its customer's stage
+    (and CLV) at once. RFM scores are quintiles of everybody, so only the recompute sets them.
+    """
+
+    customer = models.OneToOneField(
+        Customer, on_delete=models.CASCADE, primary_key=True, related_name="score",
+        verbose_name=_("customer"),
+    )
+    stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices)
+    stage_since = models.DateTimeField(_("in this stage since"))
+    stage_orders = models.PositiveIntegerField(
+        _("orders when the stage began"), default=0,
+        help_text=_("A won-back customer stays won back until their next order."),
+    )
+    as_of = models.DateTimeField(_("as of"))
+    orders = models.PositiveIntegerField(_("orders"), default=0)
+    net_revenue = models.DecimalField(_("historical CLV (net revenue)"), default=Decimal("0"),
+                                      **MONEY)
+    first_order_at = models.DateTimeField(_("first order"), null=True, blank=True)
+    last_order_at = models.DateTimeField(_("last order"), null=True, blank=True)
+    recency_days = models.PositiveIntegerField(_("days since last order"), null=True,
+                                               blank=True)
+    median_gap_days = models.FloatField(_("median days between orders"), null=True, blank=True)
+    expected_gap_days = models.FloatField(
+        _("at risk after (days)"), null=True, blank=True,
+        help_text=_("Twice the median gap (at least the minimum), or the default for one "
+                    "order."),
+    )
+    r_score = models.PositiveSmallIntegerField(_("R"), null=True, blank=True)
+    f_score = models.PositiveSmallIntegerField(_("F"), null=True, blank=True)
+    m_score = models.PositiveSmallIntegerField(_("M"), null=True, blank=True)
+    rfm_segment = models.CharField(_("RFM segment"), max_length=24, blank=True,
+                                   choices=RfmSegment.choices)
+    average_order_value = models.DecimalField(_("average order value"), default=Decimal("0"),
+                                              **MONEY)
+    orders_per_year = models.FloatField(_("orders per year"), default=0)
+    clv_predicted = models.DecimalField(_("predicted CLV"), default=Decimal("0"), **MONEY)
+
+    class Meta:
+        verbose_name = _("customer score")
+        verbose_name_plural = _("customer scores")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(r_score__isnull=True) | Q(r_score__gte=1, r_score__lte=5),
+                name="customerscore_r_1_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(f_score__isnull=True) | Q(f_score__gte=1, f_score__lte=5),
+                name="customerscore_f_1_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(m_score__isnull=True) | Q(m_score__gte=1, m_score__lte=5),
+                name="customerscore_m_1_5",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id}: {self.get_stage_display()}"
+
+
+class Segment(models.Model):
+    """A saved audience: the customers matching all (or any) of its rules, counted live."""
+
+    class Match(models.TextChoices):
+        ALL = "all", _("All rules")
+        ANY = "any", _("Any rule")
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    match = models.CharField(_("customers must match"), max_length=3, choices=Match.choices,
+                             default=Match.ALL)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("segment")
+        verbose_name_plural = _("segments")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class SegmentRule(models.Model):
+    """One condition over the profile, e.g. stage is at risk, skin_type is oily."""
+
+    class Field(models.TextChoices):
+        STAGE = "stage", _("Lifecycle stage")
+        RFM_SEGMENT = "rfm_segment", _("RFM segment")
+        TIER = "tier", _("Loyalty tier")
+        NPS_CATEGORY = "nps_category", _("NPS category")
+        ATTRIBUTE = "attribute", _("Profile answer (zero-party)")
+        TOTAL_SPENT = "total_spent", _("Net spent")
+        ORDERS = "orders", _("Number of orders")
+        LAST_ORDER = "last_order", _("Last order date")
+        ACCEPTS_MARKETING = "accepts_marketing", _("Accepts marketing (yes/no)")
+
+    class Operator(models.TextChoices):
+        IS = "is", _("is")
+        IS_NOT = "is_not", _("is not")
+        MORE = "gt", _("more than / after")
+        LESS = "lt", _("less than / before")
+
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="rules")
+    field = models.CharField(_("field"), max_length=24, choices=Field.choices)
+    attribute_key = models.SlugField(
+        _("answer key"), max_length=64, blank=True,
+        help_text=_("For profile answers: the key, e.g. skin_type."),
+    )
+    operator = models.CharField(_("operator"), max_length=8, choices=Operator.choices,
+                                default=Operator.IS)
+    value = models.CharField(
+        _("value"), max_length=255,
+        help_text=_("A stage or segment code (at_risk, champions), a tier name, an NPS "
+                    "category (promoter, passive, detractor), an answer (oily), an amount "
+                    "(100.00), a count, a date (2026-01-31) or yes/no."),
+    )
+
+    class Meta:
+        verbose_name = _("rule")
+        verbose_name_plural = _("rules")
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(field="attribute") | ~Q(attribute_key=""),
+                                   name="segmentrule_attribute_has_key"),
+        ]
+
+    def __str__(self):
+        label = (self.attribute_key if self.field == self.Field.ATTRIBUTE
+                 else self.get_field_display())
+        return f"{label} {self.get_operator_display()} {self.value}"
+
+
+class SegmentMembership(models.Model):
+    """Who was in a segment at the last recompute, so entering it is an event once."""
+
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="memberships")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE,
+                                 related_name="segment_memberships")
+    entered_at = models.DateTimeField(_("entered"))
+
+    class Meta:
+        verbose_name = _("segment member")
+        verbose_name_plural = _("segment members")
+        constraints = [
+            models.UniqueConstraint(fields=["segment", "customer"],
+                                    name="segmentmembership_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id} in {self.segment_id}"
+
+
+class OutboundEvent(models.TextChoices):
+    STAGE_CHANGED = "customer.stage_changed", _("Customer changed lifecycle stage")
+    SEGMENT_ENTERED = "customer.segment_entered", _("Customer entered a segment")
+    TIER_CHANGED = "loyalty.tier_changed", _("Loyalty tier changed")
+    POINTS_EXPIRING = "loyalty.points_expiring", _("Points about to expire")
+    NPS_DETRACTOR = "nps.detractor", _("NPS detractor answered")
+    QUIZ_COMPLETED = "quiz.completed", _("Quiz completed")
+    REFERRAL_REWARDED = "referral.rewarded", _("Referral rewarded")
+
+
+class WebhookSubscription(models.Model):
+    """An outside system (email tool, CRM) that wants to hear about chosen events."""
+
+    name = models.CharField(_("name"), max_length=100,
+                            help_text=_("Who receives it, e.g. Klaviyo."))
+    url = models.URLField(_("URL"), max_length=500, help_text=_("HTTPS endpoint that receives "
+                                                                 "a JSON POST per event."))
+    secret = models.CharField(
+        _("signing secret"), max_length=128,
+        help_text=_("Shared with the receiver, which checks the Flywheel-Signature header."),
+    )
+    events = models.JSONField(_("events"), default=list,
+                              help_text=_("The events this endpoint receives."))
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("webhook subscription")
+        verbose_name_plural = _("webhook subscriptions")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class OutboundDelivery(models.Model):
+    """One event for one subscription: sent after commit, retried with backoff, logged."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
+
+    subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE,
+                                     related_name="deliveries")
+    event = models.CharField(_("event"), max_length=40, choices=OutboundEvent.choices)
+    key = models.CharField(
+        _("idempotency key"), max_length=200,
+        help_text=_("Derived from the cause (activity or segment entry): one delivery each."),
+    )
+    customer = models.ForeignKey(Customer, on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="+")
+    payload = models.JSONField(_("payload"), default=dict)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices,
+                              default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    response_status = models.PositiveSmallIntegerField(_("last answer"), null=True, blank=True)
+    error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outbound webhook delivery")
+        verbose_name_plural = _("outbound webhook deliveries")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "key"],
+                                    name="outbounddelivery_subscription_key_unique"),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self):
+        return f"{self.event} → {self.subscription}"
+
+
+class OutboundAttempt(models.Model):
+    """One HTTP attempt of a delivery, as it went."""
+
+    delivery = models.ForeignKey(OutboundDelivery, on_delete=models.CASCADE,
+                                 related_name="attempt_log")
+    attempted_at = models.DateTimeField(_("attempted at"), default=timezone.now)
+    response_status = models.PositiveSmallIntegerField(_("answer"), null=True, blank=True)
+    response_body = models.TextField(_("response"), blank=True)
+    error = models.TextField(_("error"), blank=True)
+    duration_ms = models.PositiveIntegerField(_("took (ms)"), default=0)
+
+    class Meta:
+        verbose_name = _("attempt")
+        verbose_name_plural = _("attempts")
+        ordering = ["attempted_at", "id"]
+
+    def __str__(self):
+        return f"{self.attempted_at:%Y-%m-%d %H:%M:%S} {self.response_status or self.error}"

@@ -128,3 +128,11 @@ def order_lines_bought(*, customer_ids: Collection[int], skus: Collection[str],
              "placed_at": placed_at, "amount": unit_price * quantity, "currency": currency}
             for customer_id, order_id, line_id, sku, placed_at, unit_price, quantity, currency
             in rows]
+# Segments (customers/selectors_segments.py): `segment_has_member` is what loyalty asks.
+from customers.selectors_segments import (  # noqa: E402, F401
+    segment_count,
+    segment_customers,
+    segment_get,
+    segment_has_member,
+    segment_list,
+)

@@ -17,3 +17,6 @@ activity_recorded = Signal()
 # customer: Customer, whose personal data was just erased (sent once, inside the erasure's
 # transaction): upper apps erase the personal data they hold about them.
 customer_erased = Signal()
+# customer: Customer, from_stage: str ("" the first time), to_stage: str, at: datetime. Sent
+# once per change of lifecycle stage (see customers/segments/rules.py).
+customer_stage_changed = Signal()

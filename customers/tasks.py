@@ -1,5 +1,6 @@
 from celery import shared_task
 from django.db import OperationalError
+from django.utils import timezone
 
 
 @shared_task(
@@ -11,3 +12,39 @@ def delivery_process_task(delivery_id: int) -> None:
     from customers.services import delivery_process
 
     delivery_process(delivery_id=delivery_id)
+
+
+@shared_task(
+    bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None,
+    soft_time_limit=30, time_limit=45,
+)
+def outbound_delivery_send_task(self, delivery_id: int) -> None:
+    """Send one outbound webhook delivery; if it is still pending, try again after its
+    backoff. The service logs every attempt and gives up after MAX_ATTEMPTS. (Without a
+    broker, tasks run inline and `outbound_deliveries_due_task` sends the retries.)"""
+    from customers.models import OutboundDelivery
+    from customers.webhooks_out import outbound_delivery_attempt
+
+    delivery = outbound_delivery_attempt(delivery_id=delivery_id)
+    if self.request.is_eager:
+        return  # no broker to wait on: the due-deliveries sweep sends the retry
+    if delivery.status == OutboundDelivery.Status.PENDING and delivery.next_attempt_at:
+        countdown = (delivery.next_attempt_at - timezone.now()).total_seconds()
+        raise self.retry(countdown=max(1, min(countdown, 6 * 3600)))
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=3000, time_limit=3300,
+             autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def segments_recompute_task() -> None:
+    """The nightly recompute of stages, RFM scores, CLV and segment memberships."""
+    from customers.services import segments_recompute
+
+    segments_recompute()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=60, time_limit=90)
+def outbound_deliveries_due_task() -> None:
+    """Queue outbound webhook deliveries whose retry is due (if their task was lost)."""
+    from customers.webhooks_out import outbound_deliveries_due
+
+    outbound_deliveries_due()

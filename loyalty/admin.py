@@ -39,7 +39,7 @@ from . import admin_rules  # noqa: E402, F401  (the earning rules admin, with it
 class RewardAdmin(admin.ModelAdmin):
     list_display = ("name", "kind", "cost", "stock", "is_active", "available_from",
                     "available_until", "voucher_valid_days")
-    list_filter = ("kind", "is_active", "min_tier")
+    list_filter = ("kind", "is_active", "min_tier", "audience")
     search_fields = ("name", "sku", "description")
     fieldsets = [
         (None, {"fields": ("name", "description", "image", "cost", "is_active")}),
@@ -50,7 +50,7 @@ class RewardAdmin(admin.ModelAdmin):
                 "percentage off and the SKU for a free product."),
         }),
         (gettext_lazy("Availability"), {"fields": ("available_from", "available_until",
-                                                   "stock", "min_tier")}),
+                                                   "stock", "min_tier", "audience")}),
     ]
 
 

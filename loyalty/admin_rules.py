@@ -27,8 +27,8 @@ class EarningRuleForm(forms.ModelForm):
     class Meta:
         model = EarningRule
         fields = ["name", "kind", "activity_kind", "is_active", "points_per_unit", "points",
-                  "multiplier", "starts_at", "ends_at", "min_order_total", "tiers", "cap_count",
-                  "cap_period"]
+                  "multiplier", "starts_at", "ends_at", "min_order_total", "tiers", "audience",
+                  "cap_count", "cap_period"]
         widgets = {"tiers": forms.CheckboxSelectMultiple}
 
 
@@ -60,8 +60,8 @@ class EarningRuleAdmin(admin.ModelAdmin):
                 "tier multiplier, 29)."),
         }),
         (gettext_lazy("Conditions"), {
-            "fields": ("starts_at", "ends_at", "min_order_total", "tiers", "cap_count",
-                       "cap_period"),
+            "fields": ("starts_at", "ends_at", "min_order_total", "tiers", "audience",
+                       "cap_count", "cap_period"),
             "description": gettext_lazy(
                 "A campaign such as a double-points weekend is a second rule with a window "
                 "and a multiplier of 2: while it applies it earns more, so it wins."),

@@ -72,6 +72,17 @@ class LoyaltyProgram(models.Model):
         validators=[MinValueValidator(0)],
         help_text=_("In the shop currency; used to value the outstanding points liability."),
     )
+    # Win-back (loyalty/services/winback.py): a customer who becomes at risk gets this voucher.
+    winback_reward = models.ForeignKey(
+        "Reward", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("win-back reward"),
+        help_text=_("Given as a gift (no points) and emailed when a customer becomes at risk, "
+                    "if they accept marketing. Empty: no win-back offers."),
+    )
+    winback_every_days = models.PositiveSmallIntegerField(
+        _("win-back at most every (days)"), default=90, validators=[MinValueValidator(1)],
+        help_text=_("A customer gets at most one win-back offer in this many days."),
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -331,6 +342,11 @@ class EarningRule(models.Model):
                     "everyone, including customers without a tier."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    audience = models.ForeignKey(
+        "customers.Segment", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("audience"),
+        help_text=_("Only customers in this segment earn with this rule. Empty: everyone."),
+    )
     version = models.PositiveIntegerField(
         _("version"), default=1, editable=False,
         help_text=_("Goes up by one with every change."),
@@ -592,6 +608,11 @@ class Reward(models.Model):
         verbose_name=_("minimum tier"),
         help_text=_("VIP early access: only members of this tier or a higher one can redeem it. "
                     "Empty: everyone."),
+    )
+    audience = models.ForeignKey(
+        "customers.Segment", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("audience"),
+        help_text=_("Only customers in this segment can redeem it. Empty: everyone."),
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
 

@@ -3,7 +3,13 @@ are sent inside the order's transaction, so these writes commit or roll back wit
 
 from django.dispatch import receiver
 
-from customers.signals import activity_recorded, order_cancelled, order_paid, order_refunded
+from customers.signals import (
+    activity_recorded,
+    customer_stage_changed,
+    order_cancelled,
+    order_paid,
+    order_refunded,
+)
 
 from . import services
 
@@ -36,3 +42,8 @@ def earn_for_activity(sender, *, activity, **kwargs):
 @receiver(order_cancelled, dispatch_uid="loyalty_cancel_points_for_cancelled_order")
 def cancel_points_for_cancelled_order(sender, *, order, **kwargs):
     services.points_cancel_for_order(order=order)
+@receiver(customer_stage_changed, dispatch_uid="loyalty_winback_for_at_risk")
+def winback_for_at_risk(sender, *, customer, to_stage, at=None, **kwargs):
+    from .services.winback import winback_for_stage_change
+
+    winback_for_stage_change(customer=customer, to_stage=to_stage, now=at)

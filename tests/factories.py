@@ -356,3 +356,30 @@ class SurveyContactFactory(factory.django.DjangoModelFactory):
     survey = "nps"
     contacted_at = factory.LazyFunction(timezone.now)
     key = factory.Sequence(lambda n: f"test-contact:{n}")
+# Segments and outbound webhooks.
+class SegmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Segment
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Segment {n}")
+
+
+class SegmentRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.SegmentRule
+
+    segment = factory.SubFactory(SegmentFactory)
+    field = "tier"
+    operator = "is"
+    value = "Gold"
+
+
+class WebhookSubscriptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.WebhookSubscription
+
+    name = "CRM"
+    url = "https://crm.example.com/hooks"
+    secret = factory.Sequence(lambda n: f"whsec-{n}")
+    events = factory.LazyFunction(lambda: ["customer.stage_changed"])

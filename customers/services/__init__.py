@@ -18,6 +18,11 @@ from .profiles import (
     customer_upsert,
     customers_stats_refresh,
 )
+from .segments import (
+    customer_stage_refresh,
+    segment_membership_refresh,
+    segments_recompute,
+)
 
 __all__ = [
     "account_signup",
@@ -33,6 +38,7 @@ __all__ = [
     "customer_erase",
     "customer_link_user",
     "customer_nps_set",
+    "customer_stage_refresh",
     "customer_stats_refresh",
     "customer_tier_set",
     "customer_upsert",
@@ -42,4 +48,6 @@ __all__ = [
     "delivery_reprocess",
     "order_apply",
     "refund_apply",
+    "segment_membership_refresh",
+    "segments_recompute",
 ]

@@ -12,6 +12,7 @@ from customers.models import Activity, Customer, Order, OrderLine, Refund
 from customers.signals import order_cancelled, order_paid, order_refunded
 
 from .profiles import activity_record, customer_apply, customer_stats_refresh
+from .segments import customer_stage_refresh
 
 PAID_STATUSES = {"paid", "partially_refunded", "refunded"}
 
@@ -214,6 +215,9 @@ def _order_update(order: Order, event: OrderEvent, customer: Customer | None) ->
               newly_cancelled=not was_cancelled and order.cancelled_at is not None)
     if order.customer_id:
         customer_stats_refresh(customer=order.customer)
+        if refunds or was_paid != (order.paid_at is not None) or (
+                was_cancelled != (order.cancelled_at is not None)):
+            customer_stage_refresh(customer=order.customer)
     return order
 
 

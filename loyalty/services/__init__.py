@@ -50,6 +50,7 @@ from .tiers import (
     tiers_recalculate_schedule,
     tiers_reevaluate,
 )
+from .winback import winback_for_stage_change, winback_offer
 
 __all__ = [
     "activity_rule_get",
@@ -92,4 +93,6 @@ __all__ = [
     "voucher_use",
     "vouchers_expire_due",
     "vouchers_use_for_order",
+    "winback_for_stage_change",
+    "winback_offer",
 ]

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from customers.errors import Conflict
 from customers.models import Customer, Order
+from customers.selectors import segment_has_member
 
 from ..errors import (
     RewardOutOfStock,
@@ -93,6 +94,10 @@ def redemption_create(
         if not reward_tier_allows(reward=reward, tier=account.tier):
             raise TierRequired(_("This reward is for %(tier)s members and above.")
                                % {"tier": reward.min_tier.name})
+        if reward.audience_id and not segment_has_member(segment=reward.audience,
+                                                         customer=customer):
+            raise RewardUnavailable(_("This reward is not available to you."),
+                                    code="reward_not_for_you")
         redemption = _insert_redemption(
             account=account, reward=reward, points=reward.cost, client_key=key,
             expires_at=now + dt.timedelta(days=reward.voucher_valid_days), created_at=now,

@@ -9,14 +9,16 @@ How a rule earns (the admin help text says the same):
   rounded down to whole points. Refunds later take back points in proportion to the money.
 - A rule applies only while it is active, within its window (at the order's payment or the
   activity's time), to orders at or above its minimum total, to members of its tiers (none
-  chosen: everyone) and while the customer is under its cap (N times ever, or per calendar
+  chosen: everyone), to the customers of its audience (a customer segment; none: everyone)
+  and while the customer is under its cap (N times ever, or per calendar
   day, week, month or year, counted on the entries it posted).
 - Of the rules that apply, the one that earns the most wins (the oldest on a tie), and its
   points are posted once, on an entry that records the rule and its version.
 
 Choosing costs a fixed number of queries whatever the number of rules or order lines: the
 candidate rules with their tiers (2), the customer's account and tier (1) and, when any
-candidate has a cap, the customer's usage of all capped rules (1).
+candidate has a cap, the customer's usage of all capped rules (1); plus one membership check
+per segment used as an audience.
 """
 
 import datetime as dt
@@ -32,6 +34,7 @@ from django.utils.translation import gettext as _
 
 from customers.errors import FlywheelError
 from customers.models import Activity, Customer, Order
+from customers.selectors import segment_has_member
 
 from ..models import EarningRule, LoyaltyAccount, PointsEntry, PointsLot, Tier
 from .ledger import _move, _post, loyalty_account_get_or_create, points_award
@@ -39,7 +42,7 @@ from .ledger import _move, _post, loyalty_account_get_or_create, points_award
 Kind = PointsEntry.Kind
 
 RULE_FIELDS = ("name", "activity_kind", "points", "points_per_unit", "multiplier", "starts_at",
-               "ends_at", "min_order_total", "cap_count", "cap_period", "is_active")
+               "ends_at", "min_order_total", "cap_count", "cap_period", "is_active", "audience")
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ def cap_period_start(period: str, now: dt.datetime) -> dt.datetime | None:
 
 def _candidates(**filters) -> list[EarningRule]:
     return list(EarningRule.objects.filter(is_active=True, **filters)
+                .select_related("audience")
                 .prefetch_related(Prefetch("tiers", queryset=Tier.objects.only("pk")))
                 .order_by("pk"))
 
@@ -133,10 +137,25 @@ def _cap_reached(rules: list[EarningRule], account: LoyaltyAccount | None,
     return {pk for pk, rule in capped.items() if used.get(pk, 0) >= rule.cap_count}
 
 
-def _best(rules, *, account, when, now, order_total=None) -> Award | None:
+def _outside_audience(rules: list[EarningRule], customer: Customer) -> set[int]:
+    """Ids of the rules whose audience (a customer segment) leaves this customer out."""
+    members: dict[int, bool] = {}
+    outside = set()
+    for rule in rules:
+        if rule.audience_id is None:
+            continue
+        if rule.audience_id not in members:
+            members[rule.audience_id] = segment_has_member(segment=rule.audience,
+                                                           customer=customer)
+        if not members[rule.audience_id]:
+            outside.add(rule.pk)
+    return outside
+
+
+def _best(rules, *, customer, account, when, now, order_total=None) -> Award | None:
     tier = account.tier if account else None
     multiplier = tier.earn_multiplier if tier else Decimal("1")
-    reached = _cap_reached(rules, account, now)
+    reached = _cap_reached(rules, account, now) | _outside_audience(rules, customer)
     best = None
     for rule in rules:
         if rule.pk in reached or not rule_applies(
@@ -161,7 +180,8 @@ def points_award_for_order(*, order: Order) -> PointsEntry | None:
     now = timezone.now()
     with transaction.atomic():
         account = _locked_account(order.customer)
-        award = _best(rules, account=account, when=order.paid_at, now=now,
+        award = _best(rules, customer=order.customer, account=account, when=order.paid_at,
+                      now=now,
                       order_total=order.total)
         if award is None:
             return None
@@ -186,7 +206,8 @@ def points_award_for_activity(*, activity: Activity) -> PointsEntry | None:
         return None
     with transaction.atomic():
         account = _locked_account(activity.customer)
-        award = _best(rules, account=account, when=activity.occurred_at, now=timezone.now())
+        award = _best(rules, customer=activity.customer, account=account,
+                      when=activity.occurred_at, now=timezone.now())
         if award is None:
             return None
         entry = points_award(

@@ -1,0 +1,357 @@
+"""Writes for segments: the set-based recompute, one customer's stage as their order arrives,
+and custom segments' memberships (which announce `customer.segment_entered`).
+
+The rules themselves live in customers/segments/rules.py.
+"""
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from customers.models import (
+    Activity,
+    Customer,
+    CustomerScore,
+    Order,
+    OutboundEvent,
+    Segment,
+    SegmentMembership,
+    SegmentSettings,
+)
+from customers.segments.rules import (
+    DAY,
+    RFM_GRID,
+    clv,
+    expected_gap_seconds,
+    median,
+    stage_for,
+)
+from customers.signals import activity_recorded, customer_stage_changed
+
+from .profiles import activity_record
+
+CHUNK = 2000
+WORK_MEM = "256MB"
+
+
+@dataclass
+class RecomputeResult:
+    as_of: dt.datetime
+    customers: int
+    stage_changes: int
+    announced: int
+    segment_entries: int
+
+
+def _epoch(value: dt.datetime | None) -> int | None:
+    return None if value is None else int(value.timestamp())
+
+
+def stage_key(customer_id: int, stage: str, at: dt.datetime) -> str:
+    """The timeline key of a stage change, so a rerun at the same time records nothing new."""
+    return f"stage:{customer_id}:{stage}:{at.isoformat()}"
+
+
+def _announce(*, customer: Customer, activity: Activity, from_stage: str, to_stage: str,
+              at: dt.datetime, bulk: bool) -> None:
+    if bulk:  # rows inserted set-based: tell the timeline's listeners as activity_record would
+        activity_recorded.send(sender=Activity, activity=activity)
+    customer_stage_changed.send(sender=Customer, customer=customer, from_stage=from_stage,
+                                to_stage=to_stage, at=at)
+
+
+# One customer, as an order arrives.
+
+
+def customer_stage_refresh(*, customer: Customer, now: dt.datetime | None = None
+                           ) -> CustomerScore:
+    """Recompute one customer's stage and CLV from their orders with the same rules as the
+    nightly recompute (RFM scores, being quintiles of everybody, wait for that). A change of
+    stage goes on the timeline (`stage_changed`, data from/to) and sends
+    `customer_stage_changed`, which the loyalty app answers with a win-back offer."""
+    now = now or timezone.now()
+    settings = SegmentSettings.get()
+    counted = Q(paid_at__isnull=False) & ~Q(status=Order.Status.CANCELLED)
+    with transaction.atomic():
+        # One refresh per customer at a time. NO KEY UPDATE, as ingestion's own UPDATE takes:
+        # it lets the recompute's foreign-key checks (KEY SHARE) through, so no deadlock.
+        tier = (Customer.objects.select_for_update(no_key=True).filter(pk=customer.pk)
+                .values_list("loyalty_tier", flat=True).first()) or ""
+        rows = list(Order.objects.filter(counted, customer=customer, placed_at__lte=now)
+                    .order_by("placed_at", "id").values_list("placed_at", "total",
+                                                             "refunded_total"))
+        times = [_epoch(placed) for placed, _t, _r in rows]
+        net = sum((total - refunded for _p, total, refunded in rows), Decimal("0"))
+        gaps = [b - a for a, b in itertools.pairwise(times)]
+        gap = median(gaps)
+        score = CustomerScore.objects.select_for_update().filter(customer=customer).first()
+        as_of_t = _epoch(now)
+        stage = stage_for(
+            orders=len(rows), last_t=times[-1] if times else None, median_gap=gap,
+            tier=tier, prev_stage=score.stage if score else "",
+            prev_since_t=_epoch(score.stage_since) if score else None,
+            prev_orders=score.stage_orders if score else 0, as_of_t=as_of_t, settings=settings,
+        )
+        previous = score.stage if score else ""
+        if score is None:
+            score = CustomerScore(customer=customer)
+        aov, per_year, predicted = clv(orders=len(rows), net=net,
+                                       first_t=times[0] if times else None, as_of_t=as_of_t,
+                                       settings=settings)
+        if previous != stage:
+            score.stage, score.stage_since, score.stage_orders = stage, now, len(rows)
+        score.as_of = now
+        score.orders, score.net_revenue = len(rows), net
+        score.first_order_at = rows[0][0] if rows else None
+        score.last_order_at = rows[-1][0] if rows else None
+        score.recency_days = (as_of_t - times[-1]) // DAY if times else None
+        score.median_gap_days = gap / DAY if gap is not None else None
+        score.expected_gap_days = expected_gap_seconds(
+            orders=len(rows), median_gap=gap, settings=settings) / DAY if rows else None
+        score.average_order_value, score.orders_per_year, score.clv_predicted = (
+            aov, per_year, predicted)
+        score.save()
+        if previous != stage:
+            activity_record(
+                customer=customer, kind=Activity.Kind.STAGE_CHANGED, occurred_at=now,
+                key=stage_key(customer.pk, stage, now), data={"from": previous, "to": stage},
+            )
+            customer_stage_changed.send(sender=Customer, customer=customer,
+                                        from_stage=previous, to_stage=stage, at=now)
+    return score
+
+
+# Everybody, set-based.
+
+
+def _rfm_case() -> str:
+    branches = " ".join(
+        f"WHEN {r * 10 + f} THEN '{segment}'"
+        for r, row in RFM_GRID.items() for f, segment in enumerate(row, start=1)
+    )
+    return f"CASE r * 10 + f {branches} ELSE '' END"
+
+
+def _sql(vendor: str, vip_tiers: list[str]) -> dict[str, str]:
+    if vendor == "postgresql":
+        epoch = "FLOOR(date_part('epoch', {}))::bigint"
+        greatest = "GREATEST"
+        json = "jsonb_build_object"
+        # One pass: the gaps come sorted by customer, and the median is an ordered-set
+        # aggregate (which skips the first order's NULL gap).
+        stats = """
+stats AS (
+  SELECT customer_id, COUNT(*) AS n, SUM(net) AS net, MIN(placed_at) AS first_at,
+         MAX(placed_at) AS last_at, MIN(t) AS first_t, MAX(t) AS last_t,
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY gap) AS median_gap
+  FROM gaps GROUP BY customer_id
+)"""
+    else:  # SQLite: no percentile_cont, so the middle row(s) by ROW_NUMBER
+        epoch = "CAST(strftime('%%s', {}) AS INTEGER)"
+        greatest = "MAX"
+        json = "json_object"
+        stats = """
+medians AS (
+  SELECT customer_id, AVG(gap) AS median_gap FROM (
+    SELECT customer_id, gap,
+           ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY gap) AS rn,
+           COUNT(*) OVER (PARTITION BY customer_id) AS cnt
+    FROM gaps WHERE gap IS NOT NULL) ranked
+  WHERE rn IN ((cnt + 1) / 2, (cnt + 2) / 2) GROUP BY customer_id
+),
+stats AS (
+  SELECT g.customer_id, COUNT(*) AS n, SUM(net) AS net, MIN(placed_at) AS first_at,
+         MAX(placed_at) AS last_at, MIN(t) AS first_t, MAX(t) AS last_t,
+         MAX(md.median_gap) AS median_gap
+  FROM gaps g LEFT JOIN medians md ON md.customer_id = g.customer_id
+  GROUP BY g.customer_id
+)"""
+    vip = " OR ".join(f"tier = %(vip{i})s" for i in range(len(vip_tiers))) or "1 = 0"
+    staging = f"""
+CREATE TEMP TABLE segments_staging AS
+WITH counted AS (
+  SELECT o.customer_id, o.id, o.placed_at, {epoch.format("o.placed_at")} AS t,
+         o.total - o.refunded_total AS net
+  FROM customers_order o
+  WHERE o.customer_id IS NOT NULL AND o.paid_at IS NOT NULL AND o.status <> 'cancelled'
+    AND o.placed_at <= %(as_of)s
+    AND NOT EXISTS (SELECT 1 FROM customers_customer e
+                    WHERE e.id = o.customer_id AND e.erased_at IS NOT NULL)
+),
+gaps AS (
+  SELECT customer_id, placed_at, t, net,
+         t - LAG(t) OVER (PARTITION BY customer_id ORDER BY t, id) AS gap
+  FROM counted
+),
+{stats},
+rfm AS (
+  SELECT customer_id,
+         NTILE(5) OVER (ORDER BY last_t, n, customer_id) AS r,
+         NTILE(5) OVER (ORDER BY n, net, customer_id) AS f,
+         NTILE(5) OVER (ORDER BY net, n, customer_id) AS m
+  FROM stats
+),
+measured AS (
+  SELECT c.id AS customer_id, COALESCE(s.n, 0) AS n, COALESCE(s.net, 0) AS net,
+         s.first_at, s.last_at, s.first_t, s.last_t, s.median_gap, c.loyalty_tier AS tier,
+         p.stage AS prev_stage, p.stage_since AS prev_since, p.stage_orders AS prev_orders,
+         rfm.r, rfm.f, rfm.m, %(as_of_t)s - s.last_t AS recency_s,
+         CASE WHEN s.n >= 2 THEN {greatest}(%(min_gap_s)s, 2 * s.median_gap)
+              WHEN s.n = 1 THEN %(at_risk_s)s END AS expected_s
+  FROM customers_customer c
+  LEFT JOIN stats s ON s.customer_id = c.id
+  LEFT JOIN rfm ON rfm.customer_id = c.id
+  LEFT JOIN customers_customerscore p ON p.customer_id = c.id
+  WHERE c.erased_at IS NULL
+)
+SELECT measured.*,
+  CASE
+    WHEN n = 0 THEN 'prospect'
+    WHEN recency_s > {greatest}(%(lapsed_s)s, expected_s) THEN 'lapsed'
+    WHEN recency_s > expected_s THEN 'at_risk'
+    WHEN (prev_stage IN ('at_risk', 'lapsed') AND last_t >= {epoch.format("prev_since")})
+      OR (prev_stage = 'won_back' AND n = prev_orders) THEN 'won_back'
+    WHEN n >= %(loyal_orders)s OR {vip} THEN 'loyal'
+    WHEN n >= 2 THEN 'repeat'
+    ELSE 'first_time'
+  END AS stage,
+  {_rfm_case()} AS rfm_segment,
+  {greatest}(365, (%(as_of_t)s - first_t) / 86400) AS tenure_days
+FROM measured
+"""
+    activities = f"""
+INSERT INTO customers_activity (customer_id, kind, occurred_at, reference, data, key)
+SELECT customer_id, 'stage_changed', %(as_of)s, '',
+       {json}('from', COALESCE(prev_stage, ''), 'to', stage),
+       'stage:' || customer_id || ':' || stage || ':' || %(as_of_iso)s
+FROM segments_staging WHERE prev_stage IS NULL OR prev_stage <> stage
+ON CONFLICT DO NOTHING
+"""
+    # Every row is rewritten from the staging table (which kept the previous stage), so the
+    # table is emptied and refilled: far cheaper than a million ON CONFLICT updates.
+    # (Pending deferred foreign-key checks would forbid TRUNCATE: they are run first.)
+    empty = ("SET CONSTRAINTS ALL IMMEDIATE; TRUNCATE customers_customerscore; "
+             "SET CONSTRAINTS ALL DEFERRED" if vendor == "postgresql"
+             else "DELETE FROM customers_customerscore")
+    refill = """
+INSERT INTO customers_customerscore (
+  customer_id, stage, stage_since, stage_orders, as_of, orders, net_revenue, first_order_at,
+  last_order_at, recency_days, median_gap_days, expected_gap_days, r_score, f_score, m_score,
+  rfm_segment, average_order_value, orders_per_year, clv_predicted)
+SELECT customer_id, stage,
+  CASE WHEN prev_stage = stage THEN prev_since ELSE %(as_of)s END,
+  CASE WHEN prev_stage = stage THEN prev_orders ELSE n END,
+  %(as_of)s, n, net, first_at, last_at, recency_s / 86400, median_gap / 86400.0,
+  expected_s / 86400.0, r, f, m, rfm_segment,
+  CASE WHEN n > 0 THEN ROUND(net * 1.0 / n, 2) ELSE 0 END,
+  CASE WHEN n > 0 THEN n * 365.0 / tenure_days ELSE 0 END,
+  CASE WHEN n > 0 THEN ROUND(net * 365 * 1.0 * %(lifetime)s / tenure_days, 2) ELSE 0 END
+FROM segments_staging
+"""
+    return {"staging": staging, "activities": activities, "empty": empty, "refill": refill}
+
+
+def segments_recompute(*, as_of: dt.datetime | None = None, announce: bool = True
+                       ) -> RecomputeResult:
+    """Recompute every customer's stage, RFM scores and CLV in a few set-based statements
+    (window functions; PostgreSQL and SQLite each get their dialect), then custom segments'
+    memberships. The same `as_of` on the same data gives the same result.
+
+    Every change of stage goes on the timeline (`stage_changed`, key from customer, stage and
+    as_of, so a rerun adds nothing). Changes from an earlier stage are announced like a live
+    one (`activity_recorded`, `customer_stage_changed`: webhooks, win-back); a customer's
+    first classification describes history and is recorded only.
+    """
+    as_of = as_of or timezone.now()
+    settings = SegmentSettings.get()
+    vip = settings.vip_tier_names
+    sql = _sql(connection.vendor, vip)
+    params = {
+        "as_of": connection.ops.adapt_datetimefield_value(as_of), "as_of_t": _epoch(as_of),
+        "as_of_iso": as_of.isoformat(), "min_gap_s": settings.min_expected_gap_days * DAY,
+        "at_risk_s": settings.at_risk_days * DAY, "lapsed_s": settings.lapsed_days * DAY,
+        "loyal_orders": settings.loyal_orders, "lifetime": settings.clv_lifetime_years,
+        **{f"vip{i}": name for i, name in enumerate(vip)},
+    }
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # sorts of millions of rows stay in memory
+            cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+            # An order's refresh waits for the recompute instead of being overwritten by it.
+            cursor.execute("LOCK TABLE customers_customerscore IN EXCLUSIVE MODE")
+        cursor.execute("DROP TABLE IF EXISTS segments_staging")
+        cursor.execute(sql["staging"], params)
+        cursor.execute("SELECT COUNT(*) FROM segments_staging")
+        customers = cursor.fetchone()[0]
+        cursor.execute(sql["activities"], params)
+        cursor.execute("SELECT customer_id, prev_stage, stage FROM segments_staging "
+                       "WHERE prev_stage IS NOT NULL AND prev_stage <> stage ORDER BY customer_id")
+        changes = cursor.fetchall()
+        cursor.execute("SELECT COUNT(*) FROM segments_staging "
+                       "WHERE prev_stage IS NULL OR prev_stage <> stage")
+        stage_changes = cursor.fetchone()[0]
+        cursor.execute(sql["empty"])
+        cursor.execute(sql["refill"], params)
+        cursor.execute("DROP TABLE segments_staging")
+        if announce:
+            _announce_changes(changes, as_of)
+        entries = sum(segment_membership_refresh(segment=segment, at=as_of)
+                      for segment in Segment.objects.all())
+    return RecomputeResult(as_of=as_of, customers=customers, stage_changes=stage_changes,
+                           announced=len(changes) if announce else 0, segment_entries=entries)
+
+
+def _announce_changes(changes: list[tuple[int, str, str]], as_of: dt.datetime) -> None:
+    for start in range(0, len(changes), CHUNK):
+        chunk = changes[start:start + CHUNK]
+        customers = Customer.objects.in_bulk([c for c, _f, _t in chunk])
+        keys = {stage_key(c, to, as_of): (c, was, to) for c, was, to in chunk}
+        for activity in Activity.objects.filter(key__in=keys).order_by("customer_id"):
+            customer_id, was, to = keys[activity.key]
+            activity.customer = customers[customer_id]
+            _announce(customer=customers[customer_id], activity=activity, from_stage=was,
+                      to_stage=to, at=as_of, bulk=True)
+
+
+# Custom segments.
+
+
+def segment_membership_refresh(*, segment: Segment, at: dt.datetime | None = None) -> int:
+    """Bring the segment's members up to date with its rules: newcomers get a membership row
+    (and `customer.segment_entered` goes to the subscribed webhooks), leavers lose theirs.
+    Returns how many entered."""
+    from customers.selectors_segments import segment_customers
+    from customers.webhooks_out import outbound_enqueue
+
+    at = at or timezone.now()
+    members = segment_customers(segment=segment)
+    with transaction.atomic():
+        SegmentMembership.objects.filter(segment=segment).exclude(
+            customer_id__in=members.values("pk")).delete()
+        newcomers = members.exclude(
+            pk__in=SegmentMembership.objects.filter(segment=segment).values("customer_id")
+        ).values(member_id=F("pk"))
+        query, params = newcomers.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO customers_segmentmembership (segment_id, customer_id, entered_at) "
+                f"SELECT %s, newcomer.member_id, %s FROM ({query}) newcomer",
+                [segment.pk, connection.ops.adapt_datetimefield_value(at), *params],
+            )
+            entered = cursor.rowcount
+        if entered:
+            rows = (SegmentMembership.objects.filter(segment=segment, entered_at=at)
+                    .select_related("customer").iterator(chunk_size=CHUNK))
+            for membership in rows:
+                outbound_enqueue(
+                    event=OutboundEvent.SEGMENT_ENTERED, customer=membership.customer,
+                    key=f"segment:{segment.pk}:{membership.customer_id}:{at.isoformat()}",
+                    data={"segment": {"id": segment.pk, "name": segment.name}},
+                    occurred_at=at,
+                )
+    return entered
+

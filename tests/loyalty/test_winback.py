@@ -1,0 +1,160 @@
+"""Win-back offers and segment audiences: loyalty acting on what segments know."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.core import mail
+from django.utils import timezone
+
+from customers import services as customer_services
+from customers.models import Activity, CustomerScore, Stage
+from loyalty import services
+from loyalty.errors import RewardUnavailable
+from loyalty.models import LoyaltyProgram, PointsEntry, Redemption
+from tests.conftest import at
+from tests.factories import (
+    ActivityRuleFactory,
+    CustomerFactory,
+    EarningRuleFactory,
+    OrderFactory,
+    RewardFactory,
+    SegmentRuleFactory,
+)
+from tests.loyalty.conftest import audit, customer_with
+
+pytestmark = pytest.mark.django_db
+START = at("2026-03-01T09:00:00Z")
+
+
+@pytest.fixture
+def winback_reward():
+    reward = RewardFactory(name="Come back: €10 off", amount=Decimal("10.00"))
+    program = LoyaltyProgram.get()
+    program.winback_reward = reward
+    program.winback_every_days = 90
+    program.save()
+    return reward
+
+
+def one_time_buyer(**fields):
+    customer = CustomerFactory(accepts_marketing=True, **fields)
+    OrderFactory(customer=customer, placed_at=START)
+    customer_services.customer_stats_refresh(customer=customer)
+    return customer
+
+
+def offers(customer) -> list[Redemption]:
+    return list(Redemption.objects.filter(account__customer=customer))
+
+
+def test_becoming_at_risk_sends_one_winback_voucher_by_email(
+        winback_reward, django_capture_on_commit_callbacks):
+    customer = one_time_buyer(email="drifting@example.com", first_name="Mia")
+    with time_machine.travel(START, tick=False) as traveller:
+        customer_services.segments_recompute()
+        traveller.shift(dt.timedelta(days=121))
+        with django_capture_on_commit_callbacks(execute=True):
+            customer_services.segments_recompute()  # first_time -> at_risk
+            customer_services.segments_recompute()  # a rerun sends nothing more
+
+    [voucher] = offers(customer)
+    assert voucher.reward == winback_reward and voucher.points == 0
+    [sent] = Activity.objects.filter(customer=customer, kind=Activity.Kind.WINBACK_SENT)
+    assert sent.data["code"] == voucher.code
+    [email] = mail.outbox
+    assert email.to == ["drifting@example.com"]
+    assert voucher.code in email.body and "Mia" in email.body
+    assert voucher.code in email.alternatives[0][0]
+    audit()
+
+
+def test_at_most_one_offer_per_period(winback_reward, django_capture_on_commit_callbacks):
+    customer = one_time_buyer()
+    with (time_machine.travel(START + dt.timedelta(days=121), tick=False) as traveller,
+          django_capture_on_commit_callbacks(execute=True)):
+        services.winback_offer(customer=customer)
+        traveller.shift(dt.timedelta(days=30))
+        assert services.winback_offer(customer=customer) is None
+        traveller.shift(dt.timedelta(days=61))
+        assert services.winback_offer(customer=customer) is not None
+    assert len(offers(customer)) == 2
+    assert len(mail.outbox) == 2
+
+
+def test_no_consent_or_no_reward_means_no_offer(winback_reward):
+    quiet = one_time_buyer(email="quiet@example.com")
+    quiet.accepts_marketing = False
+    quiet.save()
+    assert services.winback_offer(customer=quiet) is None
+    program = LoyaltyProgram.get()
+    program.winback_reward = None
+    program.save()
+    assert services.winback_offer(customer=one_time_buyer()) is None
+    assert Redemption.objects.count() == 0
+
+
+def test_only_becoming_at_risk_earns_an_offer(winback_reward):
+    customer = one_time_buyer()
+    assert services.winback_for_stage_change(customer=customer, to_stage=Stage.LAPSED) is None
+    assert services.winback_for_stage_change(customer=customer,
+                                             to_stage=Stage.AT_RISK) is not None
+
+
+def test_an_order_arriving_for_an_at_risk_customer_wins_them_back_at_once(winback_reward):
+    customer = one_time_buyer()
+    with time_machine.travel(START + dt.timedelta(days=130), tick=False):
+        customer_services.segments_recompute()
+        OrderFactory(customer=customer, external_id="comeback", placed_at=timezone.now())
+        assert CustomerScore.objects.get(customer=customer).stage == Stage.AT_RISK
+        customer_services.customer_stage_refresh(customer=customer)
+    assert CustomerScore.objects.get(customer=customer).stage == Stage.WON_BACK
+
+
+# Audiences
+
+
+def test_an_earning_rule_with_an_audience_awards_only_its_members():
+    gold = SegmentRuleFactory(field="tier", value="Gold").segment
+    ActivityRuleFactory(points=50)
+    ActivityRuleFactory(points=200, audience=gold)
+    member, other = CustomerFactory(loyalty_tier="Gold"), CustomerFactory()
+
+    for customer in (member, other):
+        customer_services.activity_record(customer=customer, kind="quiz_completed")
+
+    earned = dict(PointsEntry.objects.values_list("account__customer__email", "amount"))
+    assert earned == {member.email: 200, other.email: 50}
+
+
+def test_an_order_rule_with_an_audience_skips_outsiders():
+    vip = SegmentRuleFactory(field="tier", value="Gold").segment
+    EarningRuleFactory(audience=vip)
+    outsider = CustomerFactory()
+    order = OrderFactory(customer=outsider, total=Decimal("80.00"))
+    assert services.points_award_for_order(order=order) is None
+
+
+def test_a_reward_with_an_audience_is_refused_to_outsiders():
+    gold = SegmentRuleFactory(field="tier", value="Gold").segment
+    reward = RewardFactory(audience=gold, cost=100)
+    member = customer_with(500, loyalty_tier="Gold")
+    outsider = customer_with(500)
+
+    assert services.redemption_create(customer=member, reward=reward).points == 100
+    with pytest.raises(RewardUnavailable) as refused:
+        services.redemption_create(customer=outsider, reward=reward)
+    assert refused.value.code == "reward_not_for_you"
+    assert not Redemption.objects.filter(account__customer=outsider).exists()
+    audit()
+
+
+def test_staff_give_a_rule_an_audience_in_admin_and_its_version_goes_up(admin_client):
+    gold = SegmentRuleFactory(field="tier", value="Gold").segment
+    rule = EarningRuleFactory()
+    response = admin_client.post(f"/admin/loyalty/earningrule/{rule.pk}/change/", {
+        "name": rule.name, "points_per_unit": "1", "is_active": "on", "audience": gold.pk})
+    assert response.status_code == 302
+    rule.refresh_from_db()
+    assert rule.audience == gold and rule.version == 2
