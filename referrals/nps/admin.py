@@ -153,8 +153,8 @@ class NpsResponseAdmin(_ReadOnly):
             "trend": trend, "chart": trend_chart(trend),
             "by_tier": selectors.nps_by_tier(**window),
             "segment_fields": selectors.SEGMENT_FIELDS,
-            "by_segment": {field: selectors.nps_by_segment(field=field, **window)
-                           for field in selectors.SEGMENT_FIELDS},
+            "by_segment": {label: selectors.nps_by_segment(field=field, **window)
+                           for field, label in selectors.SEGMENT_FIELDS.items()},
             "comments": comments[:REPORT_COMMENTS], "category": category,
             "categories": NpsCategory.choices,
             "changelist_url": changelist,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from customers.models import Customer, NpsCategory
 
@@ -155,15 +156,16 @@ def nps_by_tier(*, start: dt.datetime | None = None, end: dt.datetime | None = N
 
 # Segments hook: the segments branch adds segment fields to Customer. When they land, report NPS
 # per segment here the same way as nps_by_tier, grouping on "customer__<segment field>".
-SEGMENT_FIELDS: tuple[str, ...] = tuple(
-    name for name in ("segment", "lifecycle_stage", "rfm_segment")
-    if name in {field.name for field in Customer._meta.get_fields()}
-)
+# The profile's segment fields NPS is broken down by (customers' CustomerScore), with labels.
+SEGMENT_FIELDS: dict[str, str] = {
+    "score__stage": gettext_lazy("Lifecycle stage"),
+    "score__rfm_segment": gettext_lazy("RFM segment"),
+}
 
 
 def nps_by_segment(*, field: str, start: dt.datetime | None = None,
                    end: dt.datetime | None = None) -> list[dict]:
-    """NPS per value of a customer segment field (empty until the segments app adds them)."""
+    """NPS per value of a customer segment field (one of SEGMENT_FIELDS)."""
     if field not in SEGMENT_FIELDS:
         return []
     rows = (_in_period(NpsResponse.objects.all(), start, end).values(f"customer__{field}")

@@ -165,3 +165,19 @@ def test_a_headless_answer_page_needs_the_token_placeholder(admin_client):
 
     admin_client.post(url, {**data, "answer_page_url": "https://shop.example/nps?t={token}"})
     assert NpsSurvey.get().answer_page_url == "https://shop.example/nps?t={token}"
+
+
+def test_nps_is_broken_down_by_lifecycle_stage():
+    from customers.models import CustomerScore
+    from referrals.nps.selectors import nps_by_segment
+
+    now = NOW
+    for score, stage in ((10, "loyal"), (9, "loyal"), (3, "at_risk")):
+        response = NpsResponseFactory(score=score)
+        CustomerScore.objects.create(customer=response.customer, stage=stage, stage_since=now,
+                                     as_of=now)
+
+    rows = {row["segment"]: row["counts"] for row in nps_by_segment(field="score__stage")}
+
+    assert rows["loyal"].nps == 100 and rows["loyal"].total == 2
+    assert rows["at_risk"].nps == -100
