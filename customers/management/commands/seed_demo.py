@@ -101,9 +101,10 @@ class Command(BaseCommand):
             raw_key = self.api_key()
 
         # The upper apps add their demo data with their own `seed_demo_<app>` commands
-        # (customers may not import them); each is idempotent, run in layer order.
+        # (customers may not import them); each is idempotent. Surveys go last, so they find
+        # every demo customer's orders on the first run and nothing new on the next.
         for name in ("seed_demo_loyalty", "seed_demo_quizzes", "seed_demo_referrals",
-                     "seed_demo_nps", "seed_demo_segments"):
+                     "seed_demo_segments", "seed_demo_nps"):
             if name in get_commands():
                 call_command(name, stdout=self.stdout)
 
