@@ -170,6 +170,7 @@ class LoyaltyAccountAdmin(admin.ModelAdmin):
                 **self.admin_site.each_context(request),
                 "title": _("Adjust points"), "opts": self.model._meta, "form": form,
                 "queryset": queryset, "action_checkbox_name": ACTION_CHECKBOX_NAME,
+                "action": "adjust_points", "button": _("Adjust points"),
                 "media": self.media + form.media,
             })
         done = 0
