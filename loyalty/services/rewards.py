@@ -118,12 +118,14 @@ def redemption_create(
 
 def voucher_grant(
     *, customer: Customer, reward: Reward, key: str, now: dt.datetime | None = None,
+    notify: bool = True,
 ) -> Redemption:
     """Issue a reward's voucher as a gift, costing no points: a tier's entry reward, a referred
     friend's welcome voucher, a win-back offer. Once per `key` (derived from the cause, e.g.
     `tier:3:entry`): a second call returns the first voucher. The reward's activity window is
     not checked (staff chose to give it), but its stock is: an empty stock is
-    reward_out_of_stock."""
+    reward_out_of_stock. The "voucher issued" email goes out unless `notify` is False, for
+    callers that send their own email with the code (a referral welcome, a win-back offer)."""
     now = now or timezone.now()
     with transaction.atomic():
         account = loyalty_account_get_or_create(customer=customer)
@@ -140,7 +142,8 @@ def voucher_grant(
             pk=reward.pk, stock__gt=0
         ).update(stock=F("stock") - 1):
             raise RewardOutOfStock(_("This reward is out of stock."))
-        _email_voucher_issued(redemption)
+        if notify:
+            _email_voucher_issued(redemption)
     return redemption
 
 

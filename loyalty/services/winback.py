@@ -28,7 +28,8 @@ def winback_offer(*, customer: Customer, now: dt.datetime | None = None) -> Rede
         return None
     key = f"winback:{customer.pk}:{now.date().isoformat()}"
     with transaction.atomic():
-        redemption = voucher_grant(customer=customer, reward=reward, key=key, now=now)
+        redemption = voucher_grant(customer=customer, reward=reward, key=key, now=now,
+                                   notify=False)
         activity_record(
             customer=customer, kind=Activity.Kind.WINBACK_SENT, occurred_at=now, key=key,
             reference=redemption.code,

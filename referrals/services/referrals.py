@@ -236,7 +236,7 @@ def referral_signup(
             if program.friend_reward_id:
                 voucher = loyalty_services.voucher_grant(
                     customer=friend, reward=program.friend_reward,
-                    key=f"referral:{referral.pk}:friend", now=now)
+                    key=f"referral:{referral.pk}:friend", now=now, notify=False)
                 referral.voucher, referral.voucher_code = voucher, voucher.code
                 referral.save(update_fields=["voucher", "voucher_code"])
                 from ..tasks import referral_friend_email_task
