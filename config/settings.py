@@ -197,6 +197,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name for a choice set that several serializers use.
+    "ENUM_NAME_OVERRIDES": {"NpsCategoryEnum": "customers.models.NpsCategory"},
 }
 
 # The shop's currency: how amounts on the shopper's pages are labelled.
