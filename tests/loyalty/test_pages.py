@@ -109,7 +109,8 @@ def test_nobody_sees_or_spends_another_customers_points(client):
     me = shopper(client, points=10)
 
     page = client.get(reverse("account")).content.decode()
-    assert "899" not in page and grace_code not in page
+    assert 'data-testid="points-available">10<' in page
+    assert ">899<" not in page and grace_code not in page and "grace-bonus" not in page
     # The redeem page only ever spends the signed-in shopper's own points.
     assert client.post(reverse("reward_redeem", args=[reward.pk]),
                        {"key": "x", "customer": other.pk}).status_code == 409
