@@ -132,14 +132,16 @@ def tier_progress_get(*, customer: Customer, now: dt.datetime | None = None) -> 
 
 
 def activity_points_preview(*, activity_kind: str) -> int:
-    """The points an activity of this kind earns now for anyone (rules open to every tier,
-    within their window, with their multiplier; 0 when none), for pages that promise them
-    ("create an account to keep your 50 points"). A member's tier multiplier may add more."""
+    """The points an activity of this kind earns now for anyone (rules open to every tier and
+    every segment, within their window, with their multiplier; 0 when none), for pages that
+    promise them ("create an account to keep your 50 points"). A member's tier multiplier may
+    add more."""
     from .services.rules import rule_applies, rule_points
 
     now = timezone.now()
     rules = (EarningRule.objects.filter(kind=EarningRule.Kind.ACTIVITY, is_active=True,
-                                        activity_kind=activity_kind, tiers__isnull=True)
+                                        activity_kind=activity_kind, tiers__isnull=True,
+                                        audience__isnull=True)
              .order_by("pk"))
     return max((rule_points(rule=rule) for rule in rules
                 if rule_applies(rule=rule, when=now, tier_id=None, tier_ids=set())), default=0)

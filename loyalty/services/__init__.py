@@ -4,9 +4,7 @@ Import as `from loyalty import services`; each name below is public."""
 
 from .expiry import points_expire_due, points_expiry_remind, vouchers_expire_due
 from .ledger import (
-    activity_rule_get,
     loyalty_account_get_or_create,
-    order_points,
     points_adjust,
     points_award,
     points_release_due,
@@ -53,13 +51,11 @@ from .tiers import (
 from .winback import winback_for_stage_change, winback_offer
 
 __all__ = [
-    "activity_rule_get",
     "birthday_activities_record",
     "earning_rule_create",
     "earning_rule_update",
     "email_recipient",
     "loyalty_account_get_or_create",
-    "order_points",
     "points_adjust",
     "points_award",
     "points_award_for_activity",

@@ -4,7 +4,7 @@ balance and pending points in one transaction (see the accounting in loyalty/mod
 import datetime as dt
 import uuid
 from collections import defaultdict
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Sum, Value, When
@@ -100,20 +100,6 @@ def points_award(
         else:
             _move(account.pk, pending=points)
     return entry
-
-
-def order_points(*, order: Order, rule: EarningRule) -> int:
-    """Points an order earns under a rule: its total after discounts times the rule's points per
-    currency unit, rounded down."""
-    points = (order.total * rule.points_per_unit).to_integral_value(rounding=ROUND_FLOOR)
-    return max(int(points), 0)
-
-
-def activity_rule_get(*, activity_kind: str) -> EarningRule | None:
-    """The active rule that awards points for this kind of activity, if any."""
-    return (EarningRule.objects.filter(kind=EarningRule.Kind.ACTIVITY, is_active=True,
-                                       activity_kind=activity_kind)
-            .order_by("-points", "pk").first())
 
 
 def points_release_due(*, now: dt.datetime | None = None, batch_size: int = 500) -> int:
