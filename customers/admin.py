@@ -63,6 +63,32 @@ def action_confirmed(request) -> bool:
     return request.POST.get("post") == "yes"
 
 
+def form_action(request, modeladmin, queryset, *, form_class, template: str, action: str,
+                title: str, button: str, apply, done_message) -> TemplateResponse | None:
+    """An admin action that asks for a form first (its page extends
+    admin/customers/action_form.html). Until the form is valid the page is shown again; then
+    `apply(obj, cleaned_data)` runs for each selected row in primary-key order, a refusal
+    (FlywheelError) is reported for its row, and `done_message(n)` reports the rest."""
+    form = form_class(request.POST if request.POST.get("apply") else None)
+    if not form.is_valid():
+        return TemplateResponse(request, template, {
+            **modeladmin.admin_site.each_context(request), "title": title, "button": button,
+            "opts": modeladmin.model._meta, "form": form, "queryset": queryset,
+            "action": action, "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "media": modeladmin.media + form.media,
+        })
+    done = 0
+    for obj in queryset.order_by("pk"):
+        try:
+            apply(obj, form.cleaned_data)
+            done += 1
+        except FlywheelError as error:
+            modeladmin.message_user(request, f"{obj}: {error.message}", messages.ERROR)
+    if done:
+        modeladmin.message_user(request, done_message(done), messages.SUCCESS)
+    return None
+
+
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False

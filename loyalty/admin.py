@@ -2,7 +2,6 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Count
@@ -15,7 +14,13 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from customers.admin import NewestFormSet, ReadOnlyInline, action_confirmed, confirm_action
+from customers.admin import (
+    NewestFormSet,
+    ReadOnlyInline,
+    action_confirmed,
+    confirm_action,
+    form_action,
+)
 from customers.errors import FlywheelError
 
 from . import selectors, services
@@ -164,28 +169,14 @@ class LoyaltyAccountAdmin(admin.ModelAdmin):
 
     @admin.action(description=gettext_lazy("Adjust points"), permissions=["change"])
     def adjust_points(self, request, queryset):
-        form = AdjustPointsForm(request.POST if request.POST.get("apply") else None)
-        if not form.is_valid():
-            return TemplateResponse(request, ADJUST_TEMPLATE, {
-                **self.admin_site.each_context(request),
-                "title": _("Adjust points"), "opts": self.model._meta, "form": form,
-                "queryset": queryset, "action_checkbox_name": ACTION_CHECKBOX_NAME,
-                "action": "adjust_points", "button": _("Adjust points"),
-                "media": self.media + form.media,
-            })
-        done = 0
-        for account in queryset.select_related("customer").order_by("pk"):
-            try:
-                services.points_adjust(account=account, by=request.user,
-                                       **form.cleaned_data)
-                done += 1
-            except FlywheelError as error:
-                self.message_user(request, f"{account}: {error.message}", messages.ERROR)
-        if done:
-            self.message_user(request, ngettext(
-                "Adjusted %(n)d account.", "Adjusted %(n)d accounts.", done) % {"n": done},
-                messages.SUCCESS)
-        return None
+        return form_action(
+            request, self, queryset.select_related("customer"), form_class=AdjustPointsForm,
+            template=ADJUST_TEMPLATE, action="adjust_points", title=_("Adjust points"),
+            button=_("Adjust points"),
+            apply=lambda account, data: services.points_adjust(account=account,
+                                                               by=request.user, **data),
+            done_message=lambda n: ngettext(
+                "Adjusted %(n)d account.", "Adjusted %(n)d accounts.", n) % {"n": n})
 
 
 @admin.register(Redemption)

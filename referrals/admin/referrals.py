@@ -5,8 +5,7 @@ referrals.services."""
 import datetime as dt
 
 from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib import admin
 from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
@@ -17,8 +16,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from customers.admin import ReadOnlyInline
-from customers.errors import FlywheelError
+from customers.admin import ReadOnlyInline, form_action
 
 from .. import selectors, services
 from ..models import (
@@ -140,26 +138,14 @@ class ReferralAdminBase(admin.ModelAdmin):
                          for c in fired) or "-"
 
     def _review(self, request, queryset, *, action: str, title: str, button: str, service):
-        form = ReviewForm(request.POST if request.POST.get("apply") else None)
-        if not form.is_valid():
-            return TemplateResponse(request, REVIEW_TEMPLATE, {
-                **self.admin_site.each_context(request), "title": title, "button": button,
-                "opts": self.model._meta, "form": form, "queryset": queryset,
-                "action": action, "action_checkbox_name": ACTION_CHECKBOX_NAME,
-                "media": self.media + form.media,
-            })
-        done = 0
-        for referral in queryset.order_by("pk"):
-            try:
-                service(referral=referral, by=request.user, reason=form.cleaned_data["reason"])
-                done += 1
-            except FlywheelError as error:
-                self.message_user(request, f"{referral}: {error.message}", messages.ERROR)
-        if done:
-            self.message_user(request, ngettext(
-                "%(action)s %(n)d referral.", "%(action)s %(n)d referrals.", done)
-                % {"action": title, "n": done}, messages.SUCCESS)
-        return None
+        return form_action(
+            request, self, queryset, form_class=ReviewForm, template=REVIEW_TEMPLATE,
+            action=action, title=title, button=button,
+            apply=lambda referral, data: service(referral=referral, by=request.user,
+                                                 reason=data["reason"]),
+            done_message=lambda n: ngettext(
+                "%(action)s %(n)d referral.", "%(action)s %(n)d referrals.", n)
+            % {"action": title, "n": n})
 
     @admin.action(description=gettext_lazy("Approve (pay after the hold)"),
                   permissions=["change"])

@@ -5,7 +5,6 @@ import datetime as dt
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db import models
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -16,8 +15,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from customers.admin import action_confirmed, confirm_action
-from customers.errors import FlywheelError
+from customers.admin import action_confirmed, confirm_action, form_action
 from customers.models import NpsCategory
 
 from . import selectors, services
@@ -289,28 +287,15 @@ class NpsFollowUpAdmin(admin.ModelAdmin):
 
     @admin.action(description=gettext_lazy("Give goodwill points"), permissions=["change"])
     def give_goodwill_points(self, request, queryset):
-        form = GoodwillForm(request.POST if request.POST.get("apply") else None)
-        if not form.is_valid():
-            return TemplateResponse(request, GOODWILL_TEMPLATE, {
-                **self.admin_site.each_context(request),
-                "title": _("Give goodwill points"), "opts": self.model._meta, "form": form,
-                "action": "give_goodwill_points", "button": _("Give points"),
-                "queryset": queryset.select_related("customer"),
-                "action_checkbox_name": ACTION_CHECKBOX_NAME, "media": self.media + form.media,
-            })
-        done = 0
-        for follow_up in queryset.order_by("pk"):
-            try:
-                services.nps_follow_up_goodwill_grant(follow_up=follow_up, by=request.user,
-                                                      **form.cleaned_data)
-                done += 1
-            except FlywheelError as error:
-                self.message_user(request, f"{follow_up}: {error.message}", messages.ERROR)
-        if done:
-            self.message_user(request, ngettext(
+        return form_action(
+            request, self, queryset.select_related("customer"), form_class=GoodwillForm,
+            template=GOODWILL_TEMPLATE, action="give_goodwill_points",
+            title=_("Give goodwill points"), button=_("Give points"),
+            apply=lambda follow_up, data: services.nps_follow_up_goodwill_grant(
+                follow_up=follow_up, by=request.user, **data),
+            done_message=lambda n: ngettext(
                 "Gave goodwill points on %(n)d case.", "Gave goodwill points on %(n)d cases.",
-                done) % {"n": done}, messages.SUCCESS)
-        return None
+                n) % {"n": n})
 
 
 @admin.register(NpsInvitation)
