@@ -5,13 +5,16 @@ from django.utils import timezone
 
 @shared_task(
     acks_late=True, reject_on_worker_lost=True, autoretry_for=(OperationalError,),
-    retry_backoff=True, retry_backoff_max=300, max_retries=8, soft_time_limit=60, time_limit=90,
+    retry_backoff=True, retry_backoff_max=300, max_retries=8, soft_time_limit=240,
+    time_limit=300,
 )
-def delivery_process_task(delivery_id: int) -> None:
-    """Apply one stored webhook delivery. Safe to run twice: the service is idempotent."""
-    from customers.services import delivery_process
+def deliveries_apply_task() -> None:
+    """Apply the received webhook deliveries, in batches. Queued when a delivery arrives (once
+    per batch, see deliveries_wake) and every minute by beat, in case a wake-up was lost.
+    Safe to run twice or at once: each batch locks its deliveries and applies them once."""
+    from customers.services import deliveries_apply
 
-    delivery_process(delivery_id=delivery_id)
+    deliveries_apply()
 
 
 @shared_task(

@@ -95,6 +95,17 @@ def _eager_celery(request):
     app.conf.task_always_eager = previous
 
 
+@pytest.fixture(autouse=True)
+def _no_wake_flag():
+    """Each test starts with no deliveries task believed queued (the flag lives in the cache,
+    which outlives a test: in this process, or in Redis)."""
+    from django.core.cache import cache
+
+    from customers.services.deliveries import WAKE_KEY
+
+    cache.delete(WAKE_KEY)
+
+
 def post_signed(client, path: str, payload: dict, *, signature_header: str, secret: str,
                 signature: str | None = None, **headers):
     """POST a webhook as Shopify and WooCommerce send one: the JSON body signed with the

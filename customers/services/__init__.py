@@ -2,8 +2,14 @@
 
 from .activities import activity_post, activity_record_many
 from .api_keys import api_key_authenticate, api_key_create, api_key_revoke
-from .deliveries import delivery_process, delivery_receive, delivery_reprocess
-from .orders import order_apply, refund_apply
+from .deliveries import (
+    deliveries_apply,
+    deliveries_wake,
+    delivery_process,
+    delivery_receive,
+    delivery_reprocess,
+)
+from .orders import order_apply, orders_apply, refund_apply
 from .profiles import (
     account_signup,
     activity_record,
@@ -17,6 +23,7 @@ from .profiles import (
     customer_tier_set,
     customer_upsert,
     customers_stats_refresh,
+    customers_upsert_many,
 )
 from .segments import (
     customer_stage_refresh,
@@ -43,10 +50,14 @@ __all__ = [
     "customer_tier_set",
     "customer_upsert",
     "customers_stats_refresh",
+    "customers_upsert_many",
+    "deliveries_apply",
+    "deliveries_wake",
     "delivery_process",
     "delivery_receive",
     "delivery_reprocess",
     "order_apply",
+    "orders_apply",
     "refund_apply",
     "segment_membership_refresh",
     "segments_recompute",

@@ -12,31 +12,32 @@ from customers.signals import activity_recorded
 
 
 def activity_record_many(*, rows: list[dict]) -> list[Activity]:
-    """Put many rows on timelines at once, each once per key (every row needs one): one query
-    finds the keys already recorded, one INSERT adds the rest, and `activity_recorded` is sent
-    for each new row. Rows are dicts of customer_id, kind, key and optional occurred_at,
-    reference, data. Returns the new rows. Call it inside the transaction that caused them."""
+    """Put many rows on timelines at once: one query finds the keys already recorded, one
+    INSERT adds the rest, and `activity_recorded` is sent for each new row. Rows are dicts of
+    customer (or customer_id), kind, and optional key, occurred_at, reference, data; a row with
+    a key is recorded once per key, one without is always recorded. Returns the new rows.
+    Call it inside the transaction that caused them: it rolls back with it."""
     if not rows:
         return []
-    if any(not row.get("key") for row in rows):
-        raise ValueError("activity_record_many needs a key on every row")
-    seen = set(Activity.objects.filter(key__in=[row["key"] for row in rows])
-               .values_list("key", flat=True))
+    keys = [row["key"] for row in rows if row.get("key")]
+    seen = set(Activity.objects.filter(key__in=keys).values_list("key", flat=True)) if keys \
+        else set()
     now = timezone.now()
     new = []
     for row in rows:
-        if row["key"] in seen:
+        key = row.get("key") or None
+        if key in seen:
             continue
-        seen.add(row["key"])
+        if key:
+            seen.add(key)
+        customer = {"customer": row["customer"]} if "customer" in row else {
+            "customer_id": row["customer_id"]}
         new.append(Activity(
-            customer_id=row["customer_id"], kind=row["kind"], key=row["key"],
-            occurred_at=row.get("occurred_at") or now, reference=row.get("reference", "")[:128],
-            data=row.get("data") or {},
+            **customer, kind=row["kind"], key=key, occurred_at=row.get("occurred_at") or now,
+            reference=row.get("reference", "")[:128], data=row.get("data") or {},
         ))
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         created = Activity.objects.bulk_create(new, batch_size=1000)
-        if created and created[0].pk is None:  # backends that don't return ids
-            created = list(Activity.objects.filter(key__in=[a.key for a in new]))
         for activity in created:
             activity_recorded.send(sender=Activity, activity=activity)
     return created

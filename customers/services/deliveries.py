@@ -2,18 +2,24 @@ import hashlib
 import importlib
 from contextlib import nullcontext
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.errors import FlywheelError, InvalidEvent
 from customers.ingestion.events import CustomerEvent, OrderEvent, RefundEvent
-from customers.models import Order, WebhookDelivery
+from customers.memo import memo_scope
+from customers.models import WebhookDelivery
 
-from .orders import order_apply_in_transaction, refund_apply
+from .orders import orders_apply, refund_apply
 from .profiles import customer_apply
 
 Status = WebhookDelivery.Status
+BATCH_SIZE = 100  # deliveries per transaction
+MAX_BATCHES = 50  # per task, so one task never runs for long
+WAKE_KEY = "deliveries:wake"
+WAKE_SECONDS = 30  # if a queued task is lost, the next delivery after this queues another
 
 
 def parse_delivery(source: str, topic: str, content_type: str, body: bytes):
@@ -64,7 +70,7 @@ def delivery_receive(
         # The same event id arrived twice at once and the other copy was stored first.
         return _replay(WebhookDelivery.objects.get(source=source, event_id=event_id), digest)
     if delivery.status == Status.RECEIVED:
-        _queue(delivery)
+        deliveries_wake()
     return delivery
 
 
@@ -77,10 +83,24 @@ def _replay(existing: WebhookDelivery, digest: str) -> WebhookDelivery:
     return existing
 
 
-def _queue(delivery: WebhookDelivery) -> None:
-    from customers.tasks import delivery_process_task
+def deliveries_wake() -> None:
+    """See that a worker applies the received deliveries: once this transaction commits, queue
+    a deliveries_apply_task unless one is already queued and not yet started (a flag in the
+    shared cache says so; the task clears it before it looks for work, so nothing received
+    before it looks is missed). One message per batch, not one per delivery."""
+    transaction.on_commit(_wake)
 
-    delivery_process_task.delay_on_commit(delivery.pk)
+
+def _wake() -> None:
+    from customers.tasks import deliveries_apply_task
+
+    if not cache.add(WAKE_KEY, True, timeout=WAKE_SECONDS):
+        return  # a queued task will find this delivery
+    try:
+        deliveries_apply_task.delay()
+    except Exception:
+        cache.delete(WAKE_KEY)  # nothing was queued: let the next delivery try again
+        raise
 
 
 def _describe(exc: FlywheelError) -> str:
@@ -88,51 +108,79 @@ def _describe(exc: FlywheelError) -> str:
     return f"{exc.code}: {exc.message}" + (f" ({details})" if details else "")
 
 
-def _apply(event):
-    if isinstance(event, OrderEvent):
-        return order_apply_in_transaction(event=event)  # delivery_process holds the transaction
-    if isinstance(event, RefundEvent):
-        return refund_apply(event=event)
-    if isinstance(event, CustomerEvent):
-        customer_apply(source=event.source, data=event.customer, locale=event.locale)
-        return None
-    raise TypeError(f"Cannot apply {event!r}")
+def deliveries_apply(*, batch_size: int = BATCH_SIZE, max_batches: int = MAX_BATCHES) -> int:
+    """Apply received deliveries in batches of `batch_size`, oldest first, until none is left
+    (or after `max_batches`, when another task is queued for the rest). Returns how many were
+    settled. Workers share the queue: each batch skips deliveries another worker holds."""
+    cache.delete(WAKE_KEY)  # from here on, a new delivery queues another task
+    settled = 0
+    for _batch in range(max_batches):
+        with transaction.atomic(), memo_scope():
+            batch = list(WebhookDelivery.objects.select_for_update(skip_locked=True)
+                         .filter(status=Status.RECEIVED).order_by("pk")[:batch_size])
+            _settle(batch)
+        settled += len(batch)
+        if len(batch) < batch_size:
+            return settled
+    deliveries_wake()
+    return settled
 
 
 def delivery_process(*, delivery_id: int) -> WebhookDelivery:
-    """Apply a stored delivery, exactly once: the delivery row is locked and its status
-    committed with everything the event changed, so a retry after a crash starts over. An
-    event that can't be applied changes nothing and leaves the delivery failed with the reason.
-    """
+    """Apply one stored delivery now, waiting for any worker that holds it: what
+    deliveries_apply does for a batch. A processed or ignored delivery is left as it is."""
+    with transaction.atomic(), memo_scope():
+        delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
+        if delivery.status not in (Status.PROCESSED, Status.IGNORED):
+            _settle([delivery])
+    return delivery
+
+
+def _settle(deliveries: list[WebhookDelivery]) -> None:
+    """Apply the deliveries exactly once, inside the caller's transaction, which holds their
+    rows locked: each one's status commits with everything its event changed, so a retry
+    after a crash starts over. All are tried together; if one can't be applied, they are
+    tried one by one, so it alone ends failed, with the reason, having changed nothing."""
+    if not deliveries:
+        return
     try:
         with transaction.atomic():
-            delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
-            if delivery.status in (Status.PROCESSED, Status.IGNORED):
-                return delivery
-            event = parse_delivery(
-                delivery.source, delivery.topic,
-                delivery.headers.get("Content-Type", "application/json"), delivery.body.encode(),
-            )
-            result = _apply(event) if event is not None else None
-            delivery.attempts += 1
-            delivery.status = Status.PROCESSED if event is not None else Status.IGNORED
-            delivery.error = ""
-            delivery.order = result if isinstance(result, Order) else None
-            delivery.processed_at = timezone.now()
-            delivery.save(update_fields=["status", "error", "order", "processed_at", "attempts"])
-        return delivery
+            _apply_together(deliveries)
     except FlywheelError as exc:
-        failure = exc
-    # Everything the event changed was rolled back with the transaction; say why.
-    with transaction.atomic():
-        delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
-        if delivery.status in (Status.PROCESSED, Status.IGNORED):
-            return delivery
+        if len(deliveries) > 1:
+            for delivery in deliveries:
+                _settle([delivery])
+            return
+        delivery, = deliveries
         delivery.attempts += 1
         delivery.status = Status.FAILED
-        delivery.error = _describe(failure)
+        delivery.error = _describe(exc)
         delivery.save(update_fields=["status", "error", "attempts"])
-    return delivery
+
+
+def _apply_together(deliveries: list[WebhookDelivery]) -> None:
+    """Order events set-based in one call; refunds and customer events after them, in turn."""
+    events = [
+        parse_delivery(d.source, d.topic, d.headers.get("Content-Type", "application/json"),
+                       d.body.encode())
+        for d in deliveries
+    ]
+    orders = [i for i, event in enumerate(events) if isinstance(event, OrderEvent)]
+    results = dict(zip(orders, orders_apply(events=[events[i] for i in orders]), strict=True))
+    for i, event in enumerate(events):
+        if isinstance(event, RefundEvent):
+            results[i] = refund_apply(event=event)
+        elif isinstance(event, CustomerEvent):
+            customer_apply(source=event.source, data=event.customer, locale=event.locale)
+    now = timezone.now()
+    for i, (delivery, event) in enumerate(zip(deliveries, events, strict=True)):
+        delivery.attempts += 1
+        delivery.status = Status.PROCESSED if event is not None else Status.IGNORED
+        delivery.error = ""
+        delivery.order = results.get(i)
+        delivery.processed_at = now
+    WebhookDelivery.objects.bulk_update(
+        deliveries, ["status", "error", "order", "processed_at", "attempts"])
 
 
 def delivery_reprocess(*, delivery: WebhookDelivery) -> WebhookDelivery:
@@ -143,5 +191,5 @@ def delivery_reprocess(*, delivery: WebhookDelivery) -> WebhookDelivery:
         if not requeued:  # not failed, or another staff member requeued it just now
             raise FlywheelError(_("Only failed deliveries can be reprocessed."), code="not_failed")
         delivery.status, delivery.error = Status.RECEIVED, ""
-        _queue(delivery)
+        deliveries_wake()
     return delivery

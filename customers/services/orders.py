@@ -1,17 +1,28 @@
+import operator
+from collections import defaultdict
+from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import reduce
 
-from django.db import router, transaction
-from django.db.models.constants import OnConflict
-from django.db.models.sql import InsertQuery
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.errors import FlywheelError, InvalidEvent
+from customers.errors import InvalidEvent
 from customers.ingestion.events import OrderEvent, RefundData, RefundEvent, check_order
 from customers.models import Activity, Customer, Order, OrderLine, Refund
 from customers.signals import order_cancelled, order_paid, order_refunded
 
-from .profiles import activity_record, customer_apply, customer_stats_refresh
+from .activities import activity_record_many
+from .bulk import insert_new
+from .profiles import (
+    CustomerFacts,
+    customer_stats_refresh,
+    customers_stats_forget,
+    customers_stats_refresh,
+    customers_upsert_many,
+)
 from .segments import customer_stage_refresh
 
 PAID_STATUSES = {"paid", "partially_refunded", "refunded"}
@@ -29,17 +40,11 @@ def cumulative_refund_id(refunded_total) -> str:
     return f"cumulative:{refunded_total}"
 
 
-def _customer_for(event: OrderEvent) -> Customer | None:
-    try:
-        return customer_apply(source=event.source, data=event.customer)
-    except FlywheelError:
-        return None  # a guest order without an email: kept, belongs to no one
-
-
-def _locked_order(event: OrderEvent) -> Order | None:
-    """Our copy of the order, locked until commit so copies of one event apply one by one."""
-    return (Order.objects.select_for_update()
-            .filter(source=event.source, external_id=event.external_id).first())
+def _facts(event: OrderEvent) -> CustomerFacts:
+    data = event.customer
+    return CustomerFacts(email=data.email, source=event.source, external_id=data.external_id,
+                         first_name=data.first_name, last_name=data.last_name,
+                         accepts_marketing=data.accepts_marketing)
 
 
 def _new_order(event: OrderEvent, customer: Customer | None) -> Order:
@@ -49,9 +54,8 @@ def _new_order(event: OrderEvent, customer: Customer | None) -> Order:
                  source_updated_at=event.updated_at)
 
 
-def _new_refunds(order: Order, event: OrderEvent) -> list[RefundData]:
+def _new_refunds(order: Order, event: OrderEvent, known: set[str]) -> list[RefundData]:
     if event.refunds:
-        known = set(order.refunds.values_list("external_id", flat=True)) if order.pk else set()
         return [r for r in event.refunds if r.external_id not in known]
     if event.refunded_total is not None and event.refunded_total > order.refunded_total:
         return [RefundData(external_id=cumulative_refund_id(event.refunded_total),
@@ -89,96 +93,169 @@ def _add_refunds(order: Order, refunds: list[RefundData]) -> list[Refund]:
                    created_at=r.created_at or timezone.now()) for r in refunds]
 
 
-def _announce(order: Order, *, newly_paid: bool, refunds: list[Refund], newly_cancelled: bool):
-    customer = order.customer
-    if newly_paid:
-        if customer:
-            activity_record(
-                customer=customer, kind=Activity.Kind.ORDER_PAID, occurred_at=order.paid_at,
-                reference=str(order), key=order_activity_key(order, "paid"),
-                data={"total": str(order.total), "currency": order.currency},
-            )
-        order_paid.send(sender=Order, order=order)
-    for refund in refunds:
-        if customer:
-            activity_record(
-                customer=customer, kind=Activity.Kind.ORDER_REFUNDED,
-                occurred_at=refund.created_at, reference=str(order),
-                key=order_activity_key(order, f"refund:{refund.external_id}"),
-                data={"amount": str(refund.amount), "currency": order.currency},
-            )
-        order_refunded.send(sender=Order, order=order, refund=refund)
-    if newly_cancelled:
-        if customer:
-            activity_record(
-                customer=customer, kind=Activity.Kind.ORDER_CANCELLED,
-                occurred_at=order.cancelled_at, reference=str(order),
-                key=order_activity_key(order, f"cancelled:{order.cancelled_at.isoformat()}"),
-            )
-        order_cancelled.send(sender=Order, order=order)
+@dataclass
+class _Change:
+    """What one event did to one order; written set-based with the rest of its round."""
+
+    order: Order
+    created: bool
+    lines: list[OrderLine] | None = None  # the order's new lines, None when unchanged
+    refunds: list[Refund] = field(default_factory=list)
+    newly_paid: bool = False
+    newly_cancelled: bool = False
+    moved: bool = False  # paid, refunded or cancelled: the customer's stage may change
+
+
+def _announce(changes: list[_Change]) -> None:
+    """The timeline rows and signals of what the changes did, once each."""
+    rows = []
+    for change in changes:
+        order = change.order
+        if not order.customer_id:
+            continue
+        if change.newly_paid:
+            rows.append({"customer": order.customer, "kind": Activity.Kind.ORDER_PAID,
+                         "occurred_at": order.paid_at, "reference": str(order),
+                         "key": order_activity_key(order, "paid"),
+                         "data": {"total": str(order.total), "currency": order.currency}})
+        rows.extend({"customer": order.customer, "kind": Activity.Kind.ORDER_REFUNDED,
+                     "occurred_at": refund.created_at, "reference": str(order),
+                     "key": order_activity_key(order, f"refund:{refund.external_id}"),
+                     "data": {"amount": str(refund.amount), "currency": order.currency}}
+                    for refund in change.refunds)
+        if change.newly_cancelled:
+            rows.append({"customer": order.customer, "kind": Activity.Kind.ORDER_CANCELLED,
+                         "occurred_at": order.cancelled_at, "reference": str(order),
+                         "key": order_activity_key(
+                             order, f"cancelled:{order.cancelled_at.isoformat()}")})
+    activity_record_many(rows=rows)
+    for change in changes:
+        if change.newly_paid:
+            order_paid.send(sender=Order, order=change.order)
+        for refund in change.refunds:
+            order_refunded.send(sender=Order, order=change.order, refund=refund)
+        if change.newly_cancelled:
+            order_cancelled.send(sender=Order, order=change.order)
 
 
 def order_apply(*, event: OrderEvent) -> Order | None:
-    """Bring our copy of an order up to date with an event, exactly once per change.
-
-    Newer events win field by field (by the source's updated time), so a late "paid" never
-    resurrects a refunded or cancelled order. Refunds are rows keyed by the source's refund
-    id, so each is counted once however often it is delivered. Test orders are ignored.
-    """
+    """Bring our copy of an order up to date with an event (see orders_apply)."""
     with transaction.atomic():
         return order_apply_in_transaction(event=event)
 
 
 def order_apply_in_transaction(*, event: OrderEvent) -> Order | None:
     """order_apply for a caller that already holds a transaction it rolls back whole when
-    this raises (delivery_process): the same writes, without a savepoint of their own."""
-    check_order(event)
-    if event.test:
-        return None
-    customer = _customer_for(event)
-    order = _locked_order(event)
-    if order is not None:
-        return _order_update(order, event, customer)
-    try:
-        return _order_update(_new_order(event, customer), event, customer)
-    except _OrderInsertedMeanwhile:
-        # Another copy of this event inserted the order first and has committed (the insert
-        # waited for it), so its row can be locked now and this copy applies on top of it
-        # like any later delivery: whatever it already counted is not counted again.
-        return _order_update(_locked_order(event), event, customer)
+    this raises: the same writes, without a savepoint of their own."""
+    return orders_apply(events=[event])[0]
 
 
-class _OrderInsertedMeanwhile(Exception):
-    pass
+def orders_apply(*, events: list[OrderEvent]) -> list[Order | None]:
+    """Bring our copies of orders up to date with events, exactly once per change, inside a
+    transaction the caller holds and rolls back whole when this raises. Returns each event's
+    order (None for a test order, which is ignored).
+
+    Newer events win field by field (by the source's updated time), so a late "paid" never
+    resurrects a refunded or cancelled order. Refunds are rows keyed by the source's refund
+    id, so each is counted once however often it is delivered.
+
+    The work is set-based: each round of events costs the same few statements however many
+    events it holds. An event for an order already in the round waits for the next round, as
+    does one whose new order another transaction inserted meanwhile (the next round finds that
+    order, locked, and applies on top of it like any later delivery).
+    """
+    for event in events:
+        check_order(event)
+    results: list[Order | None] = [None] * len(events)
+    waiting = [i for i, event in enumerate(events) if not event.test]
+    while waiting:
+        this_round, later, orders = [], [], set()
+        for i in waiting:
+            key = (events[i].source, events[i].external_id)
+            (later if key in orders else this_round).append(i)
+            orders.add(key)
+        applied = _apply_round([events[i] for i in this_round])
+        for i, order in zip(this_round, applied, strict=True):
+            results[i] = order
+        waiting = [i for i, order in zip(this_round, applied, strict=True)
+                   if order is None] + later
+    return results
 
 
-def _insert_unless_known(order: Order) -> bool:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING id, in one round trip and without a
-    savepoint: True and the pk set when this call inserted the order, False when another
-    transaction holds one with the same source and id (the INSERT waited for it to commit)."""
-    query = InsertQuery(Order, on_conflict=OnConflict.IGNORE)
-    query.insert_values([f for f in Order._meta.local_concrete_fields if not f.primary_key],
-                        [order])
-    compiler = query.get_compiler(using=router.db_for_write(Order))
-    compiler.returning_fields = [Order._meta.pk]
-    (sql, params), = compiler.as_sql()
-    with compiler.connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    order.pk = row[0]
-    order._state.adding = False
-    order._state.db = compiler.using
-    return True
+ORDER_FIELDS = ["customer", "name", "status", "currency", "total", "discount_total",
+                "refunded_total", "discount_codes", "referral_code", "placed_at", "paid_at",
+                "cancelled_at", "source_updated_at"]
 
 
-def _order_update(order: Order, event: OrderEvent, customer: Customer | None) -> Order:
+def _apply_round(events: list[OrderEvent]) -> list[Order | None]:
+    """Apply events for distinct orders; None for an order another transaction inserted
+    while this one was inserting it."""
+    customers = customers_upsert_many(facts=[_facts(event) for event in events])
+    known = _locked_orders(events)
+    lines, refund_ids = _known_details(known.values(), events)
+    changes = [
+        _change(known.get((event.source, event.external_id)) or _new_order(event, customer),
+                event, customer, lines, refund_ids)
+        for event, customer in zip(events, customers, strict=True)
+    ]
+    insert_new([c.order for c in changes if c.created], key=("source", "external_id"))
+    done = [c for c in changes if c.order.pk is not None]
+    updated = [c.order for c in done if not c.created]
+    if updated:
+        Order.objects.bulk_update(updated, ORDER_FIELDS)
+    relined = [c.order.pk for c in done if c.lines is not None and not c.created]
+    if relined:
+        OrderLine.objects.filter(order_id__in=relined).delete()
+    OrderLine.objects.bulk_create([line for c in done for line in c.lines or ()])
+    Refund.objects.bulk_create([refund for c in done for refund in c.refunds])
+    _announce(done)
+    buyers = {c.order.customer_id: c.order.customer for c in done if c.order.customer_id}
+    customers_stats_refresh(customer_ids=buyers)
+    customers_stats_forget(buyers.values())
+    for customer_id in dict.fromkeys(c.order.customer_id for c in done
+                                     if c.moved and c.order.customer_id):
+        customer_stage_refresh(customer=buyers[customer_id])
+    return [c.order if c.order.pk is not None else None for c in changes]
+
+
+def _locked_orders(events: list[OrderEvent]) -> dict[tuple[str, str], Order]:
+    """Our copies of the events' orders, locked in id order until commit, so rounds that
+    share orders apply one after the other and never deadlock."""
+    by_source: dict[str, list[str]] = {}
+    for event in events:
+        by_source.setdefault(event.source, []).append(event.external_id)
+    wanted = reduce(operator.or_, (Q(source=source, external_id__in=ids)
+                                   for source, ids in by_source.items()))
+    return {(o.source, o.external_id): o for o in
+            Order.objects.select_for_update(of=("self",)).select_related("customer")
+            .filter(wanted).order_by("pk")}
+
+
+def _known_details(orders, events: list[OrderEvent]) -> tuple[dict, dict]:
+    """Existing orders' lines and refund ids, by order id, read once for the round."""
+    ids = [order.pk for order in orders]
+    lines, refund_ids = defaultdict(list), defaultdict(set)
+    if not ids:
+        return lines, refund_ids
+    for order_id, *line in (OrderLine.objects.filter(order_id__in=ids).order_by("pk")
+                            .values_list("order_id", "sku", "name", "quantity", "unit_price")):
+        lines[order_id].append(tuple(line))
+    if any(event.refunds for event in events):
+        for order_id, external_id in Refund.objects.filter(order_id__in=ids).values_list(
+                "order_id", "external_id"):
+            refund_ids[order_id].add(external_id)
+    return lines, refund_ids
+
+
+def _change(order: Order, event: OrderEvent, customer: Customer | None, lines: dict,
+            refund_ids: dict) -> _Change:
+    """Bring the order up to date with the event in memory, and say what changed."""
     created = order.pk is None
     if order.currency != event.currency and order.refunded_total:
         raise InvalidEvent(_("The order's currency cannot change after a refund."),
                            code="currency_changed")
     was_paid, was_cancelled = order.paid_at is not None, order.cancelled_at is not None
+    new_lines = None
     if event.updated_at >= order.source_updated_at:
         order.customer = customer or order.customer
         order.name = event.name
@@ -193,32 +270,19 @@ def _order_update(order: Order, event: OrderEvent, customer: Customer | None) ->
             order.cancelled_at = order.cancelled_at or event.updated_at
         else:
             order.cancelled_at = None
-        lines = _changed_lines(order, event)
-    else:
-        lines = None
+        wanted = [(li.sku, li.name, li.quantity, li.unit_price) for li in event.lines]
+        if created or wanted != lines.get(order.pk, []):
+            new_lines = [OrderLine(order=order, sku=sku, name=name, quantity=qty,
+                                   unit_price=price) for sku, name, qty, price in wanted]
     if event.status in PAID_STATUSES and order.paid_at is None:
         order.paid_at = event.updated_at
-    refunds = _add_refunds(order, _new_refunds(order, event))
+    refunds = _add_refunds(order, _new_refunds(order, event, refund_ids.get(order.pk, set())))
     order.status = order_status(order)
-    if created:
-        if not _insert_unless_known(order):
-            raise _OrderInsertedMeanwhile
-    else:
-        order.save()
-    if lines is not None:
-        if not created:
-            order.lines.all().delete()
-        OrderLine.objects.bulk_create(lines)
-    if refunds:
-        Refund.objects.bulk_create(refunds)
-    _announce(order, newly_paid=not was_paid and order.paid_at is not None, refunds=refunds,
-              newly_cancelled=not was_cancelled and order.cancelled_at is not None)
-    if order.customer_id:
-        customer_stats_refresh(customer=order.customer)
-        if refunds or was_paid != (order.paid_at is not None) or (
-                was_cancelled != (order.cancelled_at is not None)):
-            customer_stage_refresh(customer=order.customer)
-    return order
+    is_paid, is_cancelled = order.paid_at is not None, order.cancelled_at is not None
+    return _Change(order=order, created=created, lines=new_lines, refunds=refunds,
+                   newly_paid=is_paid and not was_paid,
+                   newly_cancelled=is_cancelled and not was_cancelled,
+                   moved=bool(refunds) or was_paid != is_paid or was_cancelled != is_cancelled)
 
 
 def refund_apply(*, event: RefundEvent) -> Order:
@@ -234,22 +298,11 @@ def refund_apply(*, event: RefundEvent) -> Order:
             )
         if order.refunds.filter(external_id=event.refund.external_id).exists():
             return order
-        refunds = _add_refunds(order, [event.refund])
+        change = _Change(order=order, created=False, refunds=_add_refunds(order, [event.refund]))
         order.status = order_status(order)
         order.save()
-        Refund.objects.bulk_create(refunds)
-        _announce(order, newly_paid=False, refunds=refunds, newly_cancelled=False)
+        Refund.objects.bulk_create(change.refunds)
+        _announce([change])
         if order.customer:
             customer_stats_refresh(customer=order.customer)
     return order
-
-
-def _changed_lines(order: Order, event: OrderEvent) -> list[OrderLine] | None:
-    """The order's lines as the event lists them, or None when they are unchanged."""
-    wanted = [(li.sku, li.name, li.quantity, li.unit_price) for li in event.lines]
-    if order.pk is not None and wanted == list(
-        order.lines.values_list("sku", "name", "quantity", "unit_price")
-    ):
-        return None
-    return [OrderLine(order=order, sku=sku, name=name, quantity=qty, unit_price=price)
-            for sku, name, qty, price in wanted]

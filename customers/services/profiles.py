@@ -1,10 +1,13 @@
 import datetime as dt
+import operator
 from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import reduce
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Max, Min, OuterRef, Subquery, Sum
+from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,6 +16,9 @@ from customers.errors import FlywheelError
 from customers.ingestion.events import CustomerData
 from customers.models import Activity, Attribute, Customer, ExternalId, NpsCategory, Order, User
 from customers.signals import activity_recorded, customer_erased
+
+from .activities import activity_record_many
+from .bulk import insert_new
 
 
 def _normalise_email(email: str) -> str:
@@ -68,69 +74,149 @@ def consent_set(
     return customer
 
 
-def customer_upsert(
-    *,
-    email: str = "",
-    source: str = "",
-    external_id: str = "",
-    first_name: str = "",
-    last_name: str = "",
-    birthday: dt.date | None = None,
-    locale: str = "",
-    accepts_marketing: bool | None = None,
-    consent_source: str = "",
-) -> Customer:
+@dataclass(frozen=True)
+class CustomerFacts:
+    """What a caller knows about a customer: how to find them and what to fill in."""
+
+    email: str = ""
+    source: str = ""
+    external_id: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    birthday: dt.date | None = None
+    locale: str = ""
+    accepts_marketing: bool | None = None
+    consent_source: str = ""
+
+
+PROFILE_FIELDS = ("first_name", "last_name", "birthday", "locale")
+CONSENT_FIELDS = ("accepts_marketing", "marketing_consent_at", "marketing_consent_source")
+
+
+def customer_upsert(**facts) -> Customer:
     """Find the customer by external id, then by email, or create them; fill in what we
-    learned. Safe to call from many workers at once: the database's unique keys decide."""
-    email = _normalise_email(email)
-    customer = None
-    if source and external_id:
-        customer = (
-            Customer.objects.filter(external_ids__source=source,
-                                    external_ids__external_id=external_id).first()
-        )
-    if customer is None and email:
-        customer = Customer.objects.filter(email=email).first()
+    learned (the keyword arguments are CustomerFacts' fields). Safe to call from many workers
+    at once: the database's unique keys decide."""
+    customer, = customers_upsert_many(facts=[CustomerFacts(**facts)])
     if customer is None:
-        if not email:
-            raise FlywheelError(
-                _("A new customer needs an email address."), code="email_required",
-                fields={"email": _("This field is required.")},
-            )
-        # INSERT ... ON CONFLICT DO NOTHING: of two workers creating the same customer, one
-        # inserts and the other finds the row; the activity's key keeps the timeline single.
-        Customer.objects.bulk_create(
-            [Customer(email=email, first_name=first_name, last_name=last_name,
-                      birthday=birthday, locale=locale)],
-            ignore_conflicts=True,
+        raise FlywheelError(
+            _("A new customer needs an email address."), code="email_required",
+            fields={"email": _("This field is required.")},
         )
-        customer = Customer.objects.get(email=email)
-        activity_record(
-            customer=customer, kind=Activity.Kind.CUSTOMER_CREATED,
-            occurred_at=customer.created_at, reference=source,
-            key=f"customer:{customer.pk}:created",
-        )
-    else:
-        changes = {}
-        for field, value in (("first_name", first_name), ("last_name", last_name),
-                             ("birthday", birthday), ("locale", locale)):
-            if value and getattr(customer, field) != value:
-                changes[field] = value
-        if email and customer.email != email and not Customer.objects.filter(email=email).exists():
-            changes["email"] = email
-        if changes:
-            for field, value in changes.items():
-                setattr(customer, field, value)
-            customer.save(update_fields=[*changes, "updated_at"])
-    if source and external_id:
-        ExternalId.objects.bulk_create(
-            [ExternalId(customer=customer, source=source, external_id=external_id)],
-            ignore_conflicts=True,
-        )
-    if accepts_marketing is not None:
-        consent_set(customer=customer, accepts_marketing=accepts_marketing,
-                    source=consent_source or source or "api")
     return customer
+
+
+def customers_upsert_many(*, facts: list[CustomerFacts]) -> list[Customer | None]:
+    """customer_upsert for many customers in a few statements, however many there are: the
+    rows apply in order as if one by one (a later row finds the customer an earlier one
+    created), and a row that finds no one and has no email gets None.
+
+    Existing customers are locked in id order (so concurrent batches never deadlock on them)
+    and updated in one statement; new ones are inserted in one, with their consent. Timeline
+    rows (`customer_created`, `consent_changed`) go in together; call it inside a transaction.
+    """
+    facts = [replace(f, email=_normalise_email(f.email)) for f in facts]
+    by_external, by_email = _customers_known(facts)
+    now = timezone.now()
+    new: dict[str, Customer] = {}  # by email, inserted together below
+    changed: dict[int, set] = {}  # existing customers' changed fields, by id
+    links, created_by, consents, found = [], {}, {}, []
+    for fact in facts:
+        identity = (fact.source, fact.external_id) if fact.source and fact.external_id else None
+        customer = by_external.get(identity) or by_email.get(fact.email)
+        if customer is None:
+            if not fact.email:
+                found.append(None)
+                continue
+            customer = new[fact.email] = by_email[fact.email] = Customer(
+                email=fact.email, created_at=now)
+            created_by[fact.email] = fact.source
+        fields = changed.setdefault(customer.pk, set()) if customer.pk else set()
+        for field in PROFILE_FIELDS:
+            value = getattr(fact, field)
+            if value and getattr(customer, field) != value:
+                setattr(customer, field, value)
+                fields.add(field)
+        if (customer.pk and fact.email and customer.email != fact.email
+                and fact.email not in by_email):
+            by_email.pop(customer.email, None)
+            customer.email = by_email[fact.email] = fact.email
+            fields.add("email")
+        if identity and identity not in by_external:
+            by_external[identity] = customer
+            links.append((customer, *identity))
+        if fact.accepts_marketing is not None and (
+                customer.accepts_marketing != fact.accepts_marketing
+                or not customer.marketing_consent_at):
+            customer.accepts_marketing = fact.accepts_marketing
+            customer.marketing_consent_at = now
+            customer.marketing_consent_source = (fact.consent_source or fact.source or "api")[:64]
+            consents[id(customer)] = customer
+            fields.update(CONSENT_FIELDS)
+        found.append(customer)
+
+    insert_new(list(new.values()), key=("email",))
+    lost = {id(c) for c in new.values() if c.pk is None}
+    if lost:
+        # Another worker created some of them first: their rows exist now, so those facts
+        # apply on top of them, like any later ones, and nothing of ours is written for them.
+        again = [i for i, c in enumerate(found) if c is not None and id(c) in lost]
+        for i, customer in zip(again, customers_upsert_many(facts=[facts[i] for i in again]),
+                               strict=True):
+            found[i] = customer
+        new = {email: c for email, c in new.items() if id(c) not in lost}
+        links = [link for link in links if id(link[0]) not in lost]
+        consents = {key: c for key, c in consents.items() if key not in lost}
+    updates = [c for c in {id(c): c for c in found if c is not None}.values()
+               if changed.get(c.pk)]
+    if updates:
+        for customer in updates:
+            customer.updated_at = now
+        Customer.objects.bulk_update(
+            updates, sorted(set().union(*(changed[c.pk] for c in updates)) | {"updated_at"}))
+    if links:
+        ExternalId.objects.bulk_create(
+            [ExternalId(customer=c, source=source, external_id=external_id)
+             for c, source, external_id in links],
+            ignore_conflicts=True,
+        )
+    activity_record_many(rows=[
+        *({"customer": c, "kind": Activity.Kind.CUSTOMER_CREATED, "occurred_at": c.created_at,
+           "reference": created_by[email], "key": f"customer:{c.pk}:created"}
+          for email, c in new.items()),
+        *({"customer": c, "kind": Activity.Kind.CONSENT_CHANGED,
+           "occurred_at": c.marketing_consent_at, "reference": c.marketing_consent_source,
+           "data": {"accepts_marketing": c.accepts_marketing,
+                    "source": c.marketing_consent_source}}
+          for c in consents.values()),
+    ])
+    return found
+
+
+def _customers_known(facts: list[CustomerFacts]) -> tuple[dict, dict]:
+    """The existing customers the facts name, by (source, external id) and by email, locked
+    in id order and fetched once each."""
+    wanted = {(f.source, f.external_id) for f in facts if f.source and f.external_id}
+    emails = {f.email for f in facts if f.email}
+    external_ids = {}
+    if wanted:
+        by_source = {}
+        for source, external_id in wanted:
+            by_source.setdefault(source, []).append(external_id)
+        named = ExternalId.objects.filter(reduce(operator.or_, (
+            Q(source=source, external_id__in=ids) for source, ids in by_source.items())))
+        external_ids = {(source, ext): pk for source, ext, pk in
+                        named.values_list("source", "external_id", "customer_id")}
+    ids = set(external_ids.values())
+    if emails:
+        ids |= set(Customer.objects.filter(email__in=emails).values_list("pk", flat=True))
+    if not ids:
+        return {}, {}
+    customers = {c.pk: c for c in Customer.objects.select_for_update(no_key=True)
+                 .filter(pk__in=ids).order_by("pk")}
+    return ({identity: customers[pk] for identity, pk in external_ids.items()
+             if pk in customers},
+            {c.email: c for c in customers.values() if c.email in emails})
 
 
 def customer_apply(*, source: str, data: CustomerData, locale: str = "") -> Customer:
@@ -203,12 +289,19 @@ def customers_stats_refresh(*, customer_ids: Iterable[int]) -> int:
 
 
 def customer_stats_refresh(*, customer: Customer) -> Customer:
-    """Recount one customer's order statistics in one UPDATE. The customer object forgets its
-    old figures: they are read again, fresh, if something asks for them."""
+    """Recount one customer's order statistics in one UPDATE (see customers_stats_forget)."""
     customers_stats_refresh(customer_ids=[customer.pk])
-    for field in STATS_FIELDS:
-        customer.__dict__.pop(field, None)  # deferred: loaded from the database on access
-    return customer
+    return customers_stats_forget([customer])[0]
+
+
+def customers_stats_forget(customers: Iterable[Customer]) -> list[Customer]:
+    """After customers_stats_refresh, the customer objects forget their old figures: they are
+    read again, fresh, if something asks for them."""
+    customers = list(customers)
+    for customer in customers:
+        for field in STATS_FIELDS:
+            customer.__dict__.pop(field, None)  # deferred: loaded from the database on access
+    return customers
 
 
 def customer_erase(*, customer: Customer) -> Customer:

@@ -6,7 +6,8 @@ import pytest
 from django.conf import settings
 from django.db import connection, transaction
 
-from customers.models import Activity, Order, WebhookDelivery
+from customers import services
+from customers.models import Activity, Customer, Order, WebhookDelivery
 from tests.conftest import order_event, post_event
 from tests.worker import Worker, broker_reset
 
@@ -96,16 +97,18 @@ def test_a_posted_order_event_is_applied_by_the_worker(api, start_worker):
 
 
 def test_a_worker_killed_mid_task_leaves_the_delivery_to_the_next_one(api, start_worker):
+    ada = services.customer_upsert(email="ada@example.com")
     delivery_id = post_event(api, order_event()).json()["delivery_id"]
 
     with transaction.atomic():
-        # Holding the delivery's row lock stops the worker inside delivery_process.
-        WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
+        # Holding the customer's row lock stops the worker in the middle of applying the
+        # batch: it has taken the delivery and is about to update Ada.
+        Customer.objects.select_for_update().get(pk=ada.pk)
         doomed = start_worker()
         wait_until(a_query_waits_on_my_lock, timeout=30,
                    what="the first worker never reached the delivery")
         doomed.kill()
-    assert "delivery_process_task" in doomed.log()
+    assert "deliveries_apply_task" in doomed.log()
     delivery = WebhookDelivery.objects.get(pk=delivery_id)
     assert (delivery.status, delivery.attempts) == (Status.RECEIVED, 0)
 
