@@ -15,7 +15,9 @@ def activity_record_many(*, rows: list[dict]) -> list[Activity]:
     """Put many rows on timelines at once, each once per key (every row needs one): one query
     finds the keys already recorded, one INSERT adds the rest, and `activity_recorded` is sent
     for each new row. Rows are dicts of customer_id, kind, key and optional occurred_at,
-    reference, data. Returns the new rows. Call it inside the transaction that caused them."""
+    reference, data, and the customer itself if the caller has it (so receivers that read
+    `activity.customer` need no query). Returns the new rows. Call it inside the transaction
+    that caused them."""
     if not rows:
         return []
     if any(not row.get("key") for row in rows):
@@ -28,11 +30,14 @@ def activity_record_many(*, rows: list[dict]) -> list[Activity]:
         if row["key"] in seen:
             continue
         seen.add(row["key"])
-        new.append(Activity(
+        activity = Activity(
             customer_id=row["customer_id"], kind=row["kind"], key=row["key"],
             occurred_at=row.get("occurred_at") or now, reference=row.get("reference", "")[:128],
             data=row.get("data") or {},
-        ))
+        )
+        if row.get("customer") is not None:
+            activity.customer = row["customer"]
+        new.append(activity)
     with transaction.atomic():
         created = Activity.objects.bulk_create(new, batch_size=1000)
         if created and created[0].pk is None:  # backends that don't return ids
