@@ -164,3 +164,14 @@ def test_settings_are_read_once_per_batch_of_deliveries(db):
 def test_an_empty_batch_does_nothing(db, django_assert_num_queries):
     with django_assert_num_queries(0):
         assert services.customers_stage_refresh(customers=[]) == {}
+
+
+def test_the_timeline_listeners_do_not_read_the_customer_again(db):
+    [customer] = crowd_of(1)
+
+    with CaptureQueriesContext(connection) as refresh:
+        services.customer_stage_refresh(customer=customer, now=AS_OF)
+
+    reads = [q["sql"] for q in refresh.captured_queries
+             if q["sql"].startswith("SELECT") and 'FROM "customers_customer"' in q["sql"]]
+    assert len(reads) == 1  # the lock; the webhooks' listener is handed the same customer
