@@ -27,6 +27,7 @@ from .profiles import (
 )
 from .segments import (
     customer_stage_refresh,
+    customers_stage_refresh,
     segment_membership_refresh,
     segments_recompute,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "customer_stats_refresh",
     "customer_tier_set",
     "customer_upsert",
+    "customers_stage_refresh",
     "customers_stats_refresh",
     "customers_upsert_many",
     "deliveries_apply",

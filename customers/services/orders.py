@@ -23,7 +23,7 @@ from .profiles import (
     customers_stats_refresh,
     customers_upsert_many,
 )
-from .segments import customer_stage_refresh
+from .segments import customers_stage_refresh
 
 PAID_STATUSES = {"paid", "partially_refunded", "refunded"}
 
@@ -212,9 +212,8 @@ def _apply_round(events: list[OrderEvent]) -> list[Order | None]:
     buyers = {c.order.customer_id: c.order.customer for c in done if c.order.customer_id}
     customers_stats_refresh(customer_ids=buyers)
     customers_stats_forget(buyers.values())
-    for customer_id in dict.fromkeys(c.order.customer_id for c in done
-                                     if c.moved and c.order.customer_id):
-        customer_stage_refresh(customer=buyers[customer_id])
+    customers_stage_refresh(customers=[buyers[customer_id] for customer_id in dict.fromkeys(
+        c.order.customer_id for c in done if c.moved and c.order.customer_id)])
     return [c.order if c.order.pk is not None else None for c in changes]
 
 

@@ -1,4 +1,4 @@
-"""Writes for segments: the set-based recompute, one customer's stage as their order arrives,
+"""Writes for segments: the set-based recompute, customers' stages as their orders arrive,
 and custom segments' memberships (which announce `customer.segment_entered`).
 
 The rules themselves live in customers/segments/rules.py.
@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from customers.memo import memoized
 from customers.models import (
     Activity,
     Customer,
@@ -33,7 +34,7 @@ from customers.segments.rules import (
 )
 from customers.signals import activity_recorded, customer_stage_changed
 
-from .profiles import activity_record
+from .activities import activity_record_many
 
 CHUNK = 2000
 WORK_MEM = "256MB"
@@ -65,65 +66,98 @@ def _announce(*, customer: Customer, activity: Activity, from_stage: str, to_sta
                                 to_stage=to_stage, at=at)
 
 
-# One customer, as an order arrives.
+# Customers whose orders just arrived.
+
+REFRESHED = ("stage", "stage_since", "stage_orders", "as_of", "orders", "net_revenue",
+             "first_order_at", "last_order_at", "recency_days", "median_gap_days",
+             "expected_gap_days", "average_order_value", "orders_per_year", "clv_predicted")
+
+
+def _score_refresh(score: CustomerScore, *, rows: list[tuple], tier: str, now: dt.datetime,
+                   settings: SegmentSettings) -> str:
+    """Set the score's stage and CLV from the customer's counted orders (placed_at, total,
+    refunded_total, oldest first); returns the stage it had before ("" for a new score)."""
+    times = [_epoch(placed) for placed, _t, _r in rows]
+    net = sum((total - refunded for _p, total, refunded in rows), Decimal("0"))
+    gap = median([b - a for a, b in itertools.pairwise(times)])
+    as_of_t = _epoch(now)
+    previous = score.stage
+    stage = stage_for(
+        orders=len(rows), last_t=times[-1] if times else None, median_gap=gap, tier=tier,
+        prev_stage=previous, prev_since_t=_epoch(score.stage_since),
+        prev_orders=score.stage_orders, as_of_t=as_of_t, settings=settings,
+    )
+    if previous != stage:
+        score.stage, score.stage_since, score.stage_orders = stage, now, len(rows)
+    score.as_of = now
+    score.orders, score.net_revenue = len(rows), net
+    score.first_order_at = rows[0][0] if rows else None
+    score.last_order_at = rows[-1][0] if rows else None
+    score.recency_days = (as_of_t - times[-1]) // DAY if times else None
+    score.median_gap_days = gap / DAY if gap is not None else None
+    score.expected_gap_days = expected_gap_seconds(
+        orders=len(rows), median_gap=gap, settings=settings) / DAY if rows else None
+    score.average_order_value, score.orders_per_year, score.clv_predicted = clv(
+        orders=len(rows), net=net, first_t=times[0] if times else None, as_of_t=as_of_t,
+        settings=settings)
+    return previous
+
+
+def customers_stage_refresh(*, customers: list[Customer], now: dt.datetime | None = None
+                            ) -> dict[int, CustomerScore]:
+    """Recompute these customers' stages and CLV from their orders with the same rules as the
+    nightly recompute (RFM scores, being quintiles of everybody, wait for that), in a fixed
+    number of statements however many customers there are. A change of stage goes on the
+    timeline (`stage_changed`, data from/to) and sends `customer_stage_changed`, which the
+    loyalty app answers with a win-back offer. Returns the scores by customer id."""
+    by_id = {customer.pk: customer for customer in customers}
+    ids = sorted(by_id)
+    if not ids:
+        return {}
+    now = now or timezone.now()
+    settings = memoized("segments:settings", SegmentSettings.get)
+    counted = Q(paid_at__isnull=False) & ~Q(status=Order.Status.CANCELLED)
+    with transaction.atomic():
+        # One refresh per customer at a time, locks taken in id order so two batches never
+        # deadlock. NO KEY UPDATE, as ingestion's own UPDATE takes: it lets the recompute's
+        # foreign-key checks (KEY SHARE) through, so no deadlock with it either.
+        tiers = dict(Customer.objects.select_for_update(no_key=True).filter(pk__in=ids)
+                     .order_by("pk").values_list("pk", "loyalty_tier"))
+        orders = (Order.objects.filter(counted, customer_id__in=ids, placed_at__lte=now)
+                  .order_by("customer_id", "placed_at", "id")
+                  .values_list("customer_id", "placed_at", "total", "refunded_total"))
+        rows = {customer_id: [row[1:] for row in group]
+                for customer_id, group in itertools.groupby(orders, key=lambda row: row[0])}
+        found = CustomerScore.objects.select_for_update().order_by("pk").in_bulk(ids)
+        scores, changes = {}, []
+        for customer_id in ids:
+            score = scores[customer_id] = found.get(customer_id) or CustomerScore()
+            score.customer = by_id[customer_id]
+            previous = _score_refresh(score, rows=rows.get(customer_id, []),
+                                      tier=tiers.get(customer_id) or "", now=now,
+                                      settings=settings)
+            if previous != score.stage:
+                changes.append((by_id[customer_id], previous, score.stage))
+        # New and existing scores in one statement; RFM scores are the recompute's.
+        CustomerScore.objects.bulk_create(scores.values(), update_conflicts=True,
+                                          unique_fields=["customer"], update_fields=REFRESHED)
+        activity_record_many(rows=[
+            {"customer": customer, "customer_id": customer.pk,
+             "kind": Activity.Kind.STAGE_CHANGED, "occurred_at": now,
+             "key": stage_key(customer.pk, stage, now), "data": {"from": previous, "to": stage}}
+            for customer, previous, stage in changes
+        ])
+        for customer, previous, stage in changes:
+            customer_stage_changed.send(sender=Customer, customer=customer,
+                                        from_stage=previous, to_stage=stage, at=now)
+    return scores
 
 
 def customer_stage_refresh(*, customer: Customer, now: dt.datetime | None = None
                            ) -> CustomerScore:
-    """Recompute one customer's stage and CLV from their orders with the same rules as the
-    nightly recompute (RFM scores, being quintiles of everybody, wait for that). A change of
-    stage goes on the timeline (`stage_changed`, data from/to) and sends
-    `customer_stage_changed`, which the loyalty app answers with a win-back offer."""
-    now = now or timezone.now()
-    settings = SegmentSettings.get()
-    counted = Q(paid_at__isnull=False) & ~Q(status=Order.Status.CANCELLED)
-    with transaction.atomic():
-        # One refresh per customer at a time. NO KEY UPDATE, as ingestion's own UPDATE takes:
-        # it lets the recompute's foreign-key checks (KEY SHARE) through, so no deadlock.
-        tier = (Customer.objects.select_for_update(no_key=True).filter(pk=customer.pk)
-                .values_list("loyalty_tier", flat=True).first()) or ""
-        rows = list(Order.objects.filter(counted, customer=customer, placed_at__lte=now)
-                    .order_by("placed_at", "id").values_list("placed_at", "total",
-                                                             "refunded_total"))
-        times = [_epoch(placed) for placed, _t, _r in rows]
-        net = sum((total - refunded for _p, total, refunded in rows), Decimal("0"))
-        gaps = [b - a for a, b in itertools.pairwise(times)]
-        gap = median(gaps)
-        score = CustomerScore.objects.select_for_update().filter(customer=customer).first()
-        as_of_t = _epoch(now)
-        stage = stage_for(
-            orders=len(rows), last_t=times[-1] if times else None, median_gap=gap,
-            tier=tier, prev_stage=score.stage if score else "",
-            prev_since_t=_epoch(score.stage_since) if score else None,
-            prev_orders=score.stage_orders if score else 0, as_of_t=as_of_t, settings=settings,
-        )
-        previous = score.stage if score else ""
-        if score is None:
-            score = CustomerScore(customer=customer)
-        aov, per_year, predicted = clv(orders=len(rows), net=net,
-                                       first_t=times[0] if times else None, as_of_t=as_of_t,
-                                       settings=settings)
-        if previous != stage:
-            score.stage, score.stage_since, score.stage_orders = stage, now, len(rows)
-        score.as_of = now
-        score.orders, score.net_revenue = len(rows), net
-        score.first_order_at = rows[0][0] if rows else None
-        score.last_order_at = rows[-1][0] if rows else None
-        score.recency_days = (as_of_t - times[-1]) // DAY if times else None
-        score.median_gap_days = gap / DAY if gap is not None else None
-        score.expected_gap_days = expected_gap_seconds(
-            orders=len(rows), median_gap=gap, settings=settings) / DAY if rows else None
-        score.average_order_value, score.orders_per_year, score.clv_predicted = (
-            aov, per_year, predicted)
-        score.save()
-        if previous != stage:
-            activity_record(
-                customer=customer, kind=Activity.Kind.STAGE_CHANGED, occurred_at=now,
-                key=stage_key(customer.pk, stage, now), data={"from": previous, "to": stage},
-            )
-            customer_stage_changed.send(sender=Customer, customer=customer,
-                                        from_stage=previous, to_stage=stage, at=now)
-    return score
+    """One customer's stage and CLV as their order arrives: `customers_stage_refresh` for
+    them alone, so the rules live in one place."""
+    return customers_stage_refresh(customers=[customer], now=now)[customer.pk]
 
 
 # Everybody, set-based.

@@ -215,7 +215,8 @@ def test_changes_are_announced_but_a_first_classification_is_only_recorded(db):
     assert stages(customer) == [("", "first_time"), ("first_time", "at_risk")]
 
 
-def test_one_customer_refreshed_on_their_own_agrees_with_the_recompute(db):
+@pytest.mark.parametrize("batch", [False, True], ids=["one by one", "in one batch"])
+def test_customers_refreshed_as_their_orders_arrive_agree_with_the_recompute(db, batch):
     people = reference_shop(AS_OF)
     services.segments_recompute(as_of=AS_OF)
     fields = ("stage", "orders", "net_revenue", "recency_days", "median_gap_days",
@@ -224,15 +225,18 @@ def test_one_customer_refreshed_on_their_own_agrees_with_the_recompute(db):
         values = [getattr(score(customer), f) for f in fields]
         return [round(v, 9) if isinstance(v, float) else v for v in values]
 
-    together = {c.pk: facts(c) for c in people}
+    recomputed = {c.pk: facts(c) for c in people}
 
     CustomerScore.objects.all().delete()
-    for customer in people:
-        services.customer_stage_refresh(customer=Customer.objects.get(pk=customer.pk),
-                                        now=AS_OF)
+    fresh = list(Customer.objects.filter(pk__in=[c.pk for c in people]))
+    if batch:
+        services.customers_stage_refresh(customers=fresh, now=AS_OF)
+    else:
+        for customer in fresh:
+            services.customer_stage_refresh(customer=customer, now=AS_OF)
 
-    alone = {c.pk: facts(c) for c in people}
-    assert alone == together
+    refreshed = {c.pk: facts(c) for c in people}
+    assert refreshed == recomputed
 
 
 def test_the_sqlite_path_gives_the_reference_results(db):
