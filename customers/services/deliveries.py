@@ -12,6 +12,7 @@ from customers.ingestion.events import CustomerEvent, OrderEvent, RefundEvent
 from customers.memo import memo_scope
 from customers.models import WebhookDelivery
 
+from .bulk import update_each
 from .orders import orders_apply, refund_apply
 from .profiles import customer_apply
 
@@ -179,8 +180,9 @@ def _apply_together(deliveries: list[WebhookDelivery]) -> None:
         delivery.error = ""
         delivery.order = results.get(i)
         delivery.processed_at = now
-    WebhookDelivery.objects.bulk_update(
-        deliveries, ["status", "error", "order", "processed_at", "attempts"])
+    update_each(WebhookDelivery, {d.pk: {"status": d.status, "order": d.order_id,
+                                         "attempts": d.attempts} for d in deliveries},
+                error="", processed_at=now)
 
 
 def delivery_reprocess(*, delivery: WebhookDelivery) -> WebhookDelivery:
