@@ -1,0 +1,164 @@
+"""Deliveries applied together: a worker drains what has been received in batches, one
+transaction and a few set-based statements per batch, with the same outcome as one by one."""
+
+import json
+import threading
+from decimal import Decimal
+from unittest import mock
+
+import pytest
+from django.db import connection, transaction
+from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
+
+from customers import services
+from customers.models import Activity, Customer, Order, WebhookDelivery
+from tests.conftest import order_event
+
+pytestmark = pytest.mark.django_db
+
+Status = WebhookDelivery.Status
+
+
+@pytest.fixture
+def queued():
+    """Deliveries are kept as received and the wake-ups counted, instead of being applied."""
+    with mock.patch("customers.tasks.deliveries_apply_task.delay") as delay:
+        yield delay
+
+
+def receive(event: dict, *, source="generic", topic="orders") -> WebhookDelivery:
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the wake-up waits for commit
+        return services.delivery_receive(
+            source=source, topic=topic, headers={"Content-Type": "application/json"},
+            body=json.dumps(event).encode(), content_type="application/json")
+
+
+def shopper(i: int, **overrides) -> dict:
+    return order_event(id=f"o-{i}", name=f"#{i}", customer={
+        "id": f"c-{i}", "email": f"shopper-{i}@example.com", "first_name": "Ada",
+        "accepts_marketing": True}, **overrides)
+
+
+def test_a_batch_applies_every_order_as_one_by_one_would(queued):
+    deliveries = [receive(shopper(i)) for i in range(5)]
+
+    assert services.deliveries_apply() == 5
+
+    for delivery in deliveries:
+        delivery.refresh_from_db()
+        assert (delivery.status, delivery.attempts) == (Status.PROCESSED, 1)
+        assert delivery.order.customer.email == delivery.order.customer.email.lower()
+    assert Order.objects.filter(status=Order.Status.PAID).count() == 5
+    assert set(Customer.objects.values_list("orders_count", "total_spent")) == {
+        (1, Decimal("59.90"))}
+    timeline = Activity.objects.values_list("kind", flat=True)
+    for kind in ("customer_created", "consent_changed", "order_paid", "stage_changed"):
+        assert list(timeline.filter(kind=kind)).count(kind) == 5
+
+
+def test_one_wake_up_per_batch_not_per_delivery(queued):
+    receive(shopper(1))
+    receive(shopper(2))
+    assert queued.call_count == 1  # the queued task will find both
+
+    services.deliveries_apply()  # the task starts: the next delivery needs another
+    receive(shopper(3))
+    assert queued.call_count == 2
+
+
+def test_two_events_for_one_order_in_a_batch_apply_in_turn(queued):
+    receive(shopper(1, status="pending", updated_at="2026-11-01T10:00:00Z"))
+    receive(shopper(1, status="paid", updated_at="2026-11-01T10:05:00Z"))
+    receive(shopper(1, status="refunded", refunded_total="59.90",
+                    updated_at="2026-11-01T12:00:00Z"))
+
+    services.deliveries_apply()
+
+    order = Order.objects.get()
+    assert (order.status, order.refunded_total) == (Order.Status.REFUNDED, Decimal("59.90"))
+    assert order.lines.count() == 1
+    assert Activity.objects.filter(kind=Activity.Kind.ORDER_PAID).count() == 1
+    assert Activity.objects.filter(kind=Activity.Kind.ORDER_REFUNDED).count() == 1
+    assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {Status.PROCESSED}
+
+
+def test_one_customer_with_two_orders_in_a_batch_is_one_customer(queued):
+    receive(shopper(1))
+    receive(shopper(1, id="o-2", name="#2", total="10.00", lines=[]))
+
+    services.deliveries_apply()
+
+    customer = Customer.objects.get()
+    assert (customer.orders_count, customer.total_spent) == (2, Decimal("69.90"))
+    assert customer.external_ids.count() == 1
+    assert customer.activities.filter(kind=Activity.Kind.CUSTOMER_CREATED).count() == 1
+    assert customer.activities.filter(kind=Activity.Kind.CONSENT_CHANGED).count() == 1
+
+
+def test_a_delivery_that_cannot_apply_fails_alone_and_the_rest_of_its_batch_applies(queued):
+    first = receive(shopper(1))
+    refund = receive(
+        {"id": 99, "order_id": 12345, "created_at": "2026-11-02T10:00:00Z",
+         "transactions": [{"kind": "refund", "status": "success", "amount": "5.00"}]},
+        source="shopify", topic="refunds/create")
+    last = receive(shopper(2))
+
+    services.deliveries_apply()
+
+    for delivery in (first, last):
+        delivery.refresh_from_db()
+        assert delivery.status == Status.PROCESSED
+    refund.refresh_from_db()
+    assert (refund.status, refund.attempts) == (Status.FAILED, 1)
+    assert "order_unknown" in refund.error
+    assert Order.objects.count() == 2
+
+
+def test_a_batch_leaves_deliveries_the_api_kept_as_failed(queued):
+    receive({"id": "no-fields"})  # refused at the door, kept as failed
+
+    assert services.deliveries_apply() == 0
+    assert WebhookDelivery.objects.get().status == Status.FAILED
+
+
+def test_a_batch_costs_the_same_statements_for_5_orders_as_for_50(queued):
+    def statements(count: int, run: str) -> int:
+        for i in range(count):
+            receive(shopper(i, id=f"{run}-{i}", customer={
+                "id": f"{run}-c-{i}", "email": f"{run}-{i}@example.com",
+                "accepts_marketing": True}))
+        with CaptureQueriesContext(connection) as queries:
+            services.deliveries_apply()
+        assert WebhookDelivery.objects.filter(status=Status.RECEIVED).count() == 0
+        return len(queries)
+
+    statements(1, "warm")
+    assert statements(50, "many") == statements(5, "few")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_skips_deliveries_another_worker_holds(queued):
+    held, free = receive(shopper(1)), receive(shopper(2))
+    holding, release = threading.Event(), threading.Event()
+
+    def other_worker():
+        with transaction.atomic():
+            WebhookDelivery.objects.select_for_update().get(pk=held.pk)
+            holding.set()
+            release.wait(timeout=30)
+        connection.close()
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    try:
+        assert holding.wait(timeout=30)
+        assert services.deliveries_apply() == 1
+    finally:
+        release.set()
+        thread.join()
+
+    held.refresh_from_db()
+    free.refresh_from_db()
+    assert (held.status, free.status) == (Status.RECEIVED, Status.PROCESSED)
