@@ -22,6 +22,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
+from customers.memo import memoized
 from customers.models import (
     Activity,
     Customer,
@@ -72,12 +73,18 @@ def _customer_payload(customer: Customer) -> dict:
             "last_name": customer.last_name, "accepts_marketing": customer.accepts_marketing}
 
 
+def _active_subscriptions() -> tuple[WebhookSubscription, ...]:
+    """The active subscriptions, read once per memo scope (a batch of deliveries) rather than
+    once per event; nobody changes the shared instances."""
+    return memoized("customers.webhook_subscriptions.active",
+                    lambda: tuple(WebhookSubscription.objects.filter(is_active=True)))
+
+
 def outbound_enqueue(*, event: str, key: str, customer: Customer | None, data: dict,
                      occurred_at: dt.datetime | None = None) -> list[OutboundDelivery]:
     """One delivery per active subscription to `event`, once per `key` (the cause), each sent
     by a task after the transaction commits."""
-    subscriptions = [s for s in WebhookSubscription.objects.filter(is_active=True)
-                     if event in (s.events or [])]
+    subscriptions = [s for s in _active_subscriptions() if event in (s.events or [])]
     if not subscriptions:
         return []
     occurred_at = occurred_at or timezone.now()

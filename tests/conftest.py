@@ -5,14 +5,17 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import re
 import threading
 
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from customers import services
+from customers.memo import memo_scope
 
 
 @pytest.fixture(autouse=True)
@@ -140,3 +143,37 @@ def at_once(count: int, work) -> list:
         thread.join(timeout=60)
     assert not any(thread.is_alive() for thread in threads), "a thread is stuck"
     return results
+
+
+# What every order event reads and nobody changes while a batch of deliveries is applied.
+CONFIGURATION_TABLES = frozenset({
+    "loyalty_earningrule", "loyalty_tier", "loyalty_loyaltyprogram", "customers_segmentrule",
+    "referrals_referralprogram", "customers_webhooksubscription",
+})
+READ_FROM = re.compile(r'\bFROM\s+"(\w+)"')
+
+
+def configuration_reads(queries) -> int:
+    """How many of the captured statements read a configuration table."""
+    return sum(1 for query in queries
+               if CONFIGURATION_TABLES & set(READ_FROM.findall(query["sql"])))
+
+
+def assert_configuration_read_once_per_batch(apply, items) -> tuple[int, int]:
+    """`apply` the first item inside a memo scope, as the batch worker does, then the others
+    inside another: the configuration is read as often for the many as for the one (and at
+    least once), and every further item costs exactly the first one's statements less those
+    reads, so what is left per item is its own work. Returns (statements for the first item,
+    statements for each further one)."""
+    first, others = items[0], items[1:]
+    with memo_scope(), CaptureQueriesContext(connection) as one:
+        apply(first)
+    with memo_scope(), CaptureQueriesContext(connection) as many:
+        for item in others:
+            apply(item)
+    reads = configuration_reads(one)
+    assert reads > 0, "nothing read the configuration: the test measures nothing"
+    assert configuration_reads(many) == reads, [q["sql"] for q in many]
+    each = len(one) - reads
+    assert len(many) == len(one) + (len(others) - 1) * each, (len(one), len(many), reads)
+    return len(one), each

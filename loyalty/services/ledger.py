@@ -16,7 +16,8 @@ from customers.models import Activity, Customer, Order, Refund
 
 from ..errors import InsufficientPoints
 from ..expiry import lot_expires_at
-from ..models import EarningRule, LoyaltyAccount, LoyaltyProgram, PointsEntry, PointsLot
+from ..models import EarningRule, LoyaltyAccount, PointsEntry, PointsLot
+from .program import program_get
 from .tiers import tiers_promote
 
 Kind = PointsEntry.Kind
@@ -92,7 +93,7 @@ def points_award(
             return None
         PointsLot.objects.create(
             account=account, entry=entry, points=points, remaining=points, held_until=held_until,
-            expires_at=lot_expires_at(program=LoyaltyProgram.get(), earned_at=entry.created_at),
+            expires_at=lot_expires_at(program=program_get(), earned_at=entry.created_at),
         )
         if held_until is None:
             _move(account.pk, balance=points)

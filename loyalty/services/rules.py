@@ -16,9 +16,11 @@ How a rule earns (the admin help text says the same):
   points are posted once, on an entry that records the rule and its version.
 
 Choosing costs a fixed number of queries whatever the number of rules or order lines: the
-candidate rules with their tiers (2), the customer's account and tier (1) and, when any
-candidate has a cap, the customer's usage of all capped rules (1); plus one membership check
-per segment used as an audience.
+candidate rules with their tiers (2, and 1 more for their audiences' segment rules when any
+has an audience), the customer's account and tier (1) and, when any candidate has a cap, the
+customer's usage of all capped rules (1); plus one membership check per segment used as an
+audience. Inside `customers.memo.memo_scope()` (a batch of deliveries) the candidates are read
+once per kind for the whole batch.
 """
 
 import datetime as dt
@@ -33,6 +35,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.errors import FlywheelError
+from customers.memo import memoized
 from customers.models import Activity, Customer, Order
 from customers.selectors import segment_has_member
 
@@ -99,11 +102,17 @@ def cap_period_start(period: str, now: dt.datetime) -> dt.datetime | None:
     return None
 
 
-def _candidates(**filters) -> list[EarningRule]:
-    return list(EarningRule.objects.filter(is_active=True, **filters)
-                .select_related("audience")
-                .prefetch_related(Prefetch("tiers", queryset=Tier.objects.only("pk")))
-                .order_by("pk"))
+def _candidates(**filters) -> tuple[EarningRule, ...]:
+    """The active rules matching `filters`, with their tiers and their audience's segment
+    rules. Every order and activity asks, so they are read once per memo scope (a batch of
+    deliveries); the instances are shared, and nothing changes them."""
+    key = "loyalty.earning_rules:" + ",".join(f"{name}={value}"
+                                              for name, value in sorted(filters.items()))
+    return memoized(key, lambda: tuple(
+        EarningRule.objects.filter(is_active=True, **filters)
+        .select_related("audience")
+        .prefetch_related(Prefetch("tiers", queryset=Tier.objects.only("pk")), "audience__rules")
+        .order_by("pk")))
 
 
 def _locked_account(customer: Customer) -> LoyaltyAccount:
@@ -121,7 +130,7 @@ def _locked_account(customer: Customer) -> LoyaltyAccount:
     return account
 
 
-def _cap_reached(rules: list[EarningRule], account: LoyaltyAccount | None,
+def _cap_reached(rules: tuple[EarningRule, ...], account: LoyaltyAccount | None,
                  now: dt.datetime) -> set[int]:
     """Ids of the capped rules this account already used up; one query for all of them."""
     capped = {rule.pk: rule for rule in rules if rule.cap_count}
@@ -137,7 +146,7 @@ def _cap_reached(rules: list[EarningRule], account: LoyaltyAccount | None,
     return {pk for pk, rule in capped.items() if used.get(pk, 0) >= rule.cap_count}
 
 
-def _outside_audience(rules: list[EarningRule], customer: Customer) -> set[int]:
+def _outside_audience(rules: tuple[EarningRule, ...], customer: Customer) -> set[int]:
     """Ids of the rules whose audience (a customer segment) leaves this customer out."""
     members: dict[int, bool] = {}
     outside = set()

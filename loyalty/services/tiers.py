@@ -34,6 +34,7 @@ from customers.services import activity_record, customer_tier_set
 from .. import qualification as q
 from ..errors import RewardOutOfStock
 from ..models import LoyaltyAccount, LoyaltyProgram, Tier, TierChange
+from .program import program_get, tiers_get
 
 logger = logging.getLogger(__name__)
 Reason = TierChange.Reason
@@ -41,10 +42,6 @@ BADGE_MAX_BYTES = 2 * 1024 * 1024
 BADGE_SIZE = 256
 BATCH = 500
 rank = q.rank
-
-
-def _tiers() -> list[Tier]:
-    return list(Tier.objects.order_by("position"))
 
 
 def _entry_key(tier: Tier, account: LoyaltyAccount) -> str:
@@ -124,11 +121,11 @@ def tiers_promote(*, account_ids, now: dt.datetime | None = None,
     at once. Never moves anyone down. Called after points become available (awarded or
     released) and after an order is paid; safe to call any number of times."""
     account_ids = list(account_ids)
-    tiers = _tiers()
+    tiers = tiers_get()
     if not tiers or not account_ids:
         return []
     now = now or timezone.now()
-    program = LoyaltyProgram.get()
+    program = program_get()
     window = q.period_window(period=program.tier_period, now=now)
     changes = []
     with transaction.atomic():
@@ -151,7 +148,7 @@ def tiers_promote(*, account_ids, now: dt.datetime | None = None,
 def tiers_promote_customer(*, customer: Customer | None,
                            now: dt.datetime | None = None) -> list[TierChange]:
     """`tiers_promote` for one customer (after their order was paid); guests have no tier."""
-    if customer is None or not Tier.objects.exists():
+    if customer is None or not tiers_get():
         return []
     account, _created = LoyaltyAccount.objects.get_or_create(customer=customer)
     return tiers_promote(account_ids=[account.pk], now=now)
@@ -175,8 +172,8 @@ def tiers_reevaluate(*, now: dt.datetime | None = None) -> dict[str, int]:
     the last move up, or a manual tier's end). Manual tiers past their end are cleared.
     Running it twice changes nothing the second time. Returns {"up": n, "down": n}."""
     now = now or timezone.now()
-    tiers = _tiers()
-    program = LoyaltyProgram.get()
+    tiers = tiers_get()
+    program = program_get()
     current = q.period_window(period=program.tier_period, now=now)
     ended = q.ended_window(period=program.tier_period, now=now)
     counts = {"up": 0, "down": 0}
@@ -215,7 +212,7 @@ def tiers_recalculate(*, now: dt.datetime | None = None) -> int:
     moved = 0
     for ids in _all_account_ids():
         moved += len(tiers_promote(account_ids=ids, now=now, reason=Reason.TIERS_EDITED))
-    for tier in _tiers():
+    for tier in tiers_get():
         stale = Customer.objects.filter(loyalty_account__tier=tier).exclude(
             loyalty_tier=tier.name)
         for customer in stale.iterator():
@@ -248,11 +245,11 @@ def tier_delete(*, tier: Tier, by=None, now: dt.datetime | None = None) -> int:
     with reason "tier removed". Others are recalculated in the background. Returns the
     number of members moved."""
     now = now or timezone.now()
-    program = LoyaltyProgram.get()
+    program = program_get()
     window = q.period_window(period=program.tier_period, now=now)
     with transaction.atomic():
         tier = Tier.objects.select_for_update().get(pk=tier.pk)
-        remaining = [t for t in _tiers() if t.pk != tier.pk]
+        remaining = [t for t in tiers_get() if t.pk != tier.pk]
         below = max((t for t in remaining if t.position < tier.position), key=rank,
                     default=None)
         ids = list(LoyaltyAccount.objects.filter(tier=tier).values_list("pk", flat=True))
@@ -291,7 +288,7 @@ def tier_set_manual(*, account: LoyaltyAccount, tier: Tier | None, until: dt.dat
         errors["reason"] = _("Say why the tier is set by hand.")
     if errors:
         raise FlywheelError(_("The manual tier is not valid."), fields=errors)
-    program = LoyaltyProgram.get()
+    program = program_get()
     with transaction.atomic():
         account = _locked([account.pk])[0]
         account.manual_tier = tier

@@ -8,7 +8,8 @@ from django.utils import timezone
 from customers.models import Activity, Customer, Stage
 from customers.services import activity_record
 
-from ..models import LoyaltyProgram, Redemption
+from ..models import Redemption
+from .program import program_get
 from .rewards import voucher_grant
 
 
@@ -18,7 +19,7 @@ def winback_offer(*, customer: Customer, now: dt.datetime | None = None) -> Rede
     the customer doesn't accept marketing or was erased, or when they had an offer within the
     period. The offer is on the timeline (`winback_sent`), keyed by customer and day."""
     now = now or timezone.now()
-    program = LoyaltyProgram.get()
+    program = program_get()
     reward = program.winback_reward
     if reward is None or not customer.accepts_marketing or customer.erased_at:
         return None

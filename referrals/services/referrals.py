@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.errors import Conflict, FlywheelError, NotFound
+from customers.memo import memoized
 from customers.models import Activity, Customer, Order, Refund
 from customers.services import activity_record, customer_upsert
 from loyalty import selectors as loyalty_selectors
@@ -65,6 +66,12 @@ class ReferralRateLimited(FlywheelError):
 
 class ReferralNotReviewable(Conflict):
     code = "referral_not_reviewable"
+
+
+def _program() -> ReferralProgram:
+    """The program's settings, read once per memo scope (a batch of deliveries): every paid
+    order asks. The instance is shared; nothing here changes it."""
+    return memoized("referrals.program", ReferralProgram.get)
 
 
 def fingerprint(value: str) -> str:
@@ -190,7 +197,7 @@ def referral_signup(
     Otherwise the friend gets the program's welcome voucher (once: signing up again with the
     same email returns the same referral and voucher), by email too, after commit."""
     now = now or timezone.now()
-    program = ReferralProgram.get()
+    program = _program()
     if not program.is_active:
         raise ReferralProgramClosed(_("This referral offer has ended."))
     email = (email or "").strip().lower()
@@ -255,9 +262,14 @@ def _signup_answer(referral: Referral) -> Referral:
 # The friend's order, the hold, the reward
 
 
-def _referral_for_order(order: Order) -> Referral | None:
+def _voucher_codes(order: Order) -> set[str]:
     codes = {voucher_code_normalize(str(code)) for code in order.discount_codes or []}
     codes.discard("")
+    return codes
+
+
+def _referral_for_order(order: Order) -> Referral | None:
+    codes = _voucher_codes(order)
     if codes:
         referral = (Referral.objects.select_for_update().filter(voucher_code__in=codes)
                     .order_by("pk").first())
@@ -292,10 +304,10 @@ def referral_convert_for_order(*, order: Order, now: dt.datetime | None = None) 
     the attribution window and at least the minimum total (a smaller order leaves the referral
     waiting). The order-stage fraud checks then decide: blocked ends it, flagged waits for staff,
     otherwise it is pending until the hold passes (rewarded at once when the hold is 0 days)."""
-    if order.customer_id is None:
-        return None
+    if order.customer_id is None or not (_voucher_codes(order) or order.referral_code):
+        return None  # most orders: nothing to look up, so no savepoint and no settings read
     now = now or timezone.now()
-    program = ReferralProgram.get()
+    program = _program()
     with transaction.atomic():
         referral = _referral_for_order(order)
         if referral is None or referral.order_id is not None or \
@@ -341,7 +353,7 @@ def referral_reward(*, referral: Referral, now: dt.datetime | None = None) -> Re
     `referral_converted` activity (loyalty's rule turns it into points) or the program's reward
     voucher. Once: a referral that is not pending, or still in its hold, is left as it is."""
     now = now or timezone.now()
-    program = ReferralProgram.get()
+    program = _program()
     with transaction.atomic():
         referral = (Referral.objects.select_for_update(of=("self",))
                     .select_related("referrer", "order").get(pk=referral.pk))
@@ -383,7 +395,7 @@ def referrals_reward_due(*, now: dt.datetime | None = None, batch_size: int = 50
     for pk in list(due.values_list("pk", flat=True)[:batch_size]):
         referral = referral_reward(referral=Referral(pk=pk), now=now)
         rewarded += referral.status == Status.REWARDED
-    window = dt.timedelta(days=ReferralProgram.get().attribution_days)
+    window = dt.timedelta(days=_program().attribution_days)
     stale = Referral.objects.filter(status=Status.SIGNED_UP, order__isnull=True,
                                     created_at__lt=now - window).order_by("pk")
     for referral in list(stale[:batch_size]):
@@ -499,7 +511,7 @@ def referral_personal_data_erase(*, customer: Customer) -> int:
 
 
 def _offer_text() -> str:
-    program = ReferralProgram.get()
+    program = _program()
     if program.friend_reward_id:
         return _("Get %(offer)s with my code") % {"offer": program.friend_reward.name}
     return _("Join me with my code")

@@ -19,6 +19,7 @@ from customers.webhooks_out import (
     outbound_delivery_resend,
     outbound_signature,
 )
+from tests.conftest import assert_configuration_read_once_per_batch
 from tests.factories import CustomerFactory
 
 SECRET = "whsec-test"
@@ -137,6 +138,31 @@ def test_only_subscribed_events_are_sent_and_a_replayed_activity_once(db):
     for _ in range(2):
         services.activity_record(customer=customer, kind="quiz_completed", key="quiz:1")
     assert OutboundDelivery.objects.count() == 1
+
+
+def test_a_batch_of_activities_reads_the_subscriptions_once(db):
+    subscribe("http://127.0.0.1:9/unused", events=["quiz.completed"])
+    subscribe("http://127.0.0.1:9/other", events=["loyalty.tier_changed"])
+    customers = CustomerFactory.create_batch(11)
+
+    assert_configuration_read_once_per_batch(
+        lambda customer: services.activity_record(customer=customer, kind="quiz_completed",
+                                                  key=f"quiz:{customer.pk}"),
+        customers)
+
+    assert sorted(OutboundDelivery.objects.values_list("customer_id", flat=True)) == sorted(
+        customer.pk for customer in customers)
+
+
+def test_outside_a_batch_a_switched_off_subscription_counts_from_the_next_activity(db):
+    subscription = subscribe("http://127.0.0.1:9/unused", events=["quiz.completed"])
+    before, after = CustomerFactory(), CustomerFactory()
+
+    services.activity_record(customer=before, kind="quiz_completed", key="quiz:before")
+    WebhookSubscription.objects.filter(pk=subscription.pk).update(is_active=False)
+    services.activity_record(customer=after, kind="quiz_completed", key="quiz:after")
+
+    assert list(OutboundDelivery.objects.values_list("customer_id", flat=True)) == [before.pk]
 
 
 def test_a_failing_endpoint_is_retried_with_backoff_then_delivered(

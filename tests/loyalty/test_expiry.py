@@ -92,6 +92,18 @@ def test_inactivity_expiry_warns_about_every_lot_at_one_date():
     assert soon == [{"points": 120, "expires_at": dt.datetime(2025, 9, 1, tzinfo=UTC)}]
 
 
+def test_outside_a_batch_a_changed_expiry_counts_from_the_next_points():
+    customer = CustomerFactory()
+    program(LoyaltyProgram.Expiry.NEVER)
+    earn(customer, 100, "before")
+    program(LoyaltyProgram.Expiry.AFTER_EARNING, months=12)
+    earn(customer, 100, "after")
+
+    lots = dict(PointsLot.objects.values_list("entry__key", "expires_at"))
+    assert lots["before"] is None
+    assert lots["after"] is not None
+
+
 # The expiry run
 
 

@@ -14,7 +14,7 @@ from customers.services import activity_record
 from loyalty import services
 from loyalty.models import EarningRule, LoyaltyAccount, LoyaltyProgram, PointsEntry
 from loyalty.selectors import balance_get
-from tests.conftest import at
+from tests.conftest import assert_configuration_read_once_per_batch, at
 from tests.factories import (
     ActivityRuleFactory,
     CustomerFactory,
@@ -22,6 +22,7 @@ from tests.factories import (
     OrderFactory,
     OrderLineFactory,
     RefundFactory,
+    SegmentRuleFactory,
     TierFactory,
 )
 
@@ -295,6 +296,31 @@ def test_earning_on_an_order_costs_the_same_queries_whatever_the_rules_and_lines
         entry = services.points_award_for_order(order=big)
 
     assert entry.amount == 750  # the best of 20 rules: 3 points per unit
+
+
+def test_a_batch_of_orders_reads_the_order_rules_and_their_audience_once():
+    LoyaltyProgram.get()
+    gold = SegmentRuleFactory(field="tier", value="Gold").segment
+    EarningRuleFactory(points_per_unit=Decimal("1"))
+    EarningRuleFactory(name="Double for Gold", points_per_unit=Decimal("2"), audience=gold)
+    orders = [OrderFactory(customer=CustomerFactory(loyalty_tier="Gold"), total=Decimal("100.00"),
+                           placed_at=PAID, paid_at=PAID) for _ in range(11)]
+
+    assert_configuration_read_once_per_batch(
+        lambda order: services.points_award_for_order(order=order), orders)
+
+    assert [earned(order.customer) for order in orders] == [200] * 11
+
+
+def test_outside_a_batch_a_changed_order_rule_counts_from_the_next_order():
+    rule = EarningRuleFactory(points_per_unit=Decimal("1"))
+    customer = CustomerFactory()
+
+    paid_order(customer, "100.00")
+    services.earning_rule_update(rule=rule, points_per_unit=Decimal("3"))
+    paid_order(customer, "100.00")
+
+    assert earned(customer) == 100 + 300
 
 
 # Admin

@@ -14,7 +14,7 @@ from customers.models import Activity, Customer
 from loyalty import services
 from loyalty.models import LoyaltyAccount, LoyaltyProgram, Redemption, Tier, TierChange
 from loyalty.selectors import balance_get, loyalty_summary_get
-from tests.conftest import at, order_event, post_event
+from tests.conftest import assert_configuration_read_once_per_batch, at, order_event, post_event
 from tests.factories import (
     CustomerFactory,
     EarningRuleFactory,
@@ -145,6 +145,26 @@ def test_jumping_two_tiers_gives_the_reached_tier_only(tiers):
 
     assert tier_of(customer) == "Gold"
     assert balance_get(customer=customer)["balance"] == 250
+
+
+def test_a_batch_of_awards_reads_the_tiers_and_the_program_once(tiers):
+    LoyaltyProgram.get()
+    customers = CustomerFactory.create_batch(11)
+
+    assert_configuration_read_once_per_batch(
+        lambda customer: give(customer, 150, f"welcome:{customer.pk}"), customers)
+
+    assert [tier_of(customer) for customer in customers] == ["Silver"] * 11
+
+
+def test_outside_a_batch_a_tier_added_counts_from_the_next_points():
+    before, after = CustomerFactory(), CustomerFactory()
+
+    give(before, 150, "welcome:before")
+    TierFactory(name="Silver", position=1, threshold=Decimal("100"))
+    give(after, 150, "welcome:after")
+
+    assert (tier_of(before), tier_of(after)) == (None, "Silver")
 
 
 # Moving down

@@ -12,7 +12,8 @@ from customers.models import Activity
 from loyalty.selectors import balance_get, voucher_get
 from referrals import services
 from referrals.models import Referral, ReferralProgram
-from tests.factories import RewardFactory, UserFactory
+from tests.conftest import assert_configuration_read_once_per_batch
+from tests.factories import OrderFactory, ReferralFactory, RewardFactory, UserFactory
 
 from .conftest import REFERRAL_POINTS, START, reload
 
@@ -273,3 +274,41 @@ def test_erasing_a_friend_forgets_their_email_and_devices(shop, program, code, r
     code.refresh_from_db()
     assert code.owner_ip_hash == "" and code.owner_seen_at is None
     assert Referral.objects.filter(friend_email__contains="grace").count() == 0
+
+
+# Configuration read once per batch of deliveries
+
+
+def referred_order(total="80.00"):
+    """A friend's paid order carrying their welcome voucher (one referrer per friend)."""
+    referral = ReferralFactory(voucher_code=f"WELCOME{Referral.objects.count():03d}")
+    order = OrderFactory(customer=referral.friend, total=Decimal(total), placed_at=START,
+                         paid_at=START, discount_codes=[referral.voucher_code])
+    return referral, order
+
+
+def test_a_batch_of_referred_orders_reads_the_program_once(program, clock):
+    referrals, orders = zip(*(referred_order() for _ in range(11)), strict=True)
+
+    assert_configuration_read_once_per_batch(
+        lambda order: services.referral_convert_for_order(order=order), orders)
+
+    assert [reload(referral).status for referral in referrals] == [Status.PENDING] * 11
+
+
+def test_outside_a_batch_a_raised_minimum_counts_from_the_next_order(program, clock):
+    (before, before_order), (after, after_order) = referred_order(), referred_order()
+
+    services.referral_convert_for_order(order=before_order)
+    program.minimum_order_total = Decimal("100.00")
+    program.save()
+    services.referral_convert_for_order(order=after_order)
+
+    assert (reload(before).status, reload(after).status) == (Status.PENDING, Status.SIGNED_UP)
+
+
+def test_an_order_without_a_code_converts_nothing_at_no_cost(program, django_assert_num_queries):
+    order = OrderFactory(total=Decimal("80.00"))
+
+    with django_assert_num_queries(0):
+        assert services.referral_convert_for_order(order=order) is None
