@@ -148,7 +148,7 @@ def at_once(count: int, work) -> list:
 # What every order event reads and nobody changes while a batch of deliveries is applied.
 CONFIGURATION_TABLES = frozenset({
     "loyalty_earningrule", "loyalty_tier", "loyalty_loyaltyprogram", "customers_segmentrule",
-    "referrals_referralprogram", "customers_webhooksubscription",
+    "referrals_referralprogram", "customers_webhooksubscription", "customers_segmentsettings",
 })
 READ_FROM = re.compile(r'\bFROM\s+"(\w+)"')
 
