@@ -174,6 +174,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 
+# Seconds a worker waits after a delivery arrives before applying it, so that the deliveries
+# arriving meanwhile are applied with it, in one batch (see customers.services.deliveries).
+INGESTION_BATCH_WINDOW = float(os.environ.get("INGESTION_BATCH_WINDOW", "0.5"))
+
 # A cache every web process and worker shares: they agree through it on when received order
 # deliveries need a worker (customers.services.deliveries_wake). CACHE_URL (redis://...), else
 # a Redis broker's URL; without either each process has its own, enough when tasks run eagerly.

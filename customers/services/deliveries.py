@@ -2,6 +2,7 @@ import hashlib
 import importlib
 from contextlib import nullcontext
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -98,7 +99,8 @@ def _wake() -> None:
     if not cache.add(WAKE_KEY, True, timeout=WAKE_SECONDS):
         return  # a queued task will find this delivery
     try:
-        deliveries_apply_task.delay()
+        # Deliveries arriving meanwhile join the batch: fewer, larger batches under load.
+        deliveries_apply_task.apply_async(countdown=settings.INGESTION_BATCH_WINDOW)
     except Exception:
         cache.delete(WAKE_KEY)  # nothing was queued: let the next delivery try again
         raise

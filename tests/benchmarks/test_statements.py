@@ -30,7 +30,7 @@ def by_table(queries) -> str:
 
 def post_orders(client, run: str, count: int) -> None:
     """Post `count` order events from new customers, without waking a worker."""
-    with mock.patch("customers.tasks.deliveries_apply_task.delay"):
+    with mock.patch("customers.tasks.deliveries_apply_task.apply_async"):
         for i in range(count):
             body = json.dumps(order_event(
                 id=f"stmt-{run}-{i}", customer={"id": f"c-{run}-{i}",

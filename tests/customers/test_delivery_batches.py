@@ -23,7 +23,7 @@ Status = WebhookDelivery.Status
 @pytest.fixture
 def queued():
     """Deliveries are kept as received and the wake-ups counted, instead of being applied."""
-    with mock.patch("customers.tasks.deliveries_apply_task.delay") as delay:
+    with mock.patch("customers.tasks.deliveries_apply_task.apply_async") as delay:
         yield delay
 
 
