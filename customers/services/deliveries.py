@@ -1,10 +1,12 @@
 import hashlib
 import importlib
+import logging
 from contextlib import nullcontext
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,6 +19,7 @@ from .bulk import update_each
 from .orders import orders_apply, refund_apply
 from .profiles import customer_apply
 
+logger = logging.getLogger(__name__)
 Status = WebhookDelivery.Status
 BATCH_SIZE = 100  # deliveries per transaction
 MAX_BATCHES = 50  # per task, so one task never runs for long
@@ -106,7 +109,9 @@ def _wake() -> None:
         raise
 
 
-def _describe(exc: FlywheelError) -> str:
+def _describe(exc: Exception) -> str:
+    if not isinstance(exc, FlywheelError):  # a fault of ours: staff reprocess once it's fixed
+        return f"internal_error: {type(exc).__name__}: {exc}"
     details = "; ".join(f"{field}: {message}" for field, message in exc.fields.items())
     return f"{exc.code}: {exc.message}" + (f" ({details})" if details else "")
 
@@ -143,18 +148,24 @@ def _settle(deliveries: list[WebhookDelivery]) -> None:
     """Apply the deliveries exactly once, inside the caller's transaction, which holds their
     rows locked: each one's status commits with everything its event changed, so a retry
     after a crash starts over. All are tried together; if one can't be applied, they are
-    tried one by one, so it alone ends failed, with the reason, having changed nothing."""
+    tried one by one, so it alone ends failed, with the reason, having changed nothing, and
+    never holds up the deliveries after it. A lost database or the task's time running out
+    is not the delivery's fault: the whole task tries again."""
     if not deliveries:
         return
     try:
         with transaction.atomic():
             _apply_together(deliveries)
-    except FlywheelError as exc:
+    except (OperationalError, SoftTimeLimitExceeded):
+        raise
+    except Exception as exc:
         if len(deliveries) > 1:
             for delivery in deliveries:
                 _settle([delivery])
             return
         delivery, = deliveries
+        if not isinstance(exc, FlywheelError):
+            logger.exception("Delivery %s could not be applied", delivery.pk)
         delivery.attempts += 1
         delivery.status = Status.FAILED
         delivery.error = _describe(exc)

@@ -164,3 +164,26 @@ def test_a_worker_skips_deliveries_another_worker_holds(queued):
     held.refresh_from_db()
     free.refresh_from_db()
     assert (held.status, free.status) == (Status.RECEIVED, Status.PROCESSED)
+
+
+def test_a_delivery_that_trips_a_fault_fails_alone_and_never_holds_up_the_queue(queued):
+    from customers.signals import order_paid
+
+    def fault(sender, *, order, **kwargs):
+        if order.external_id == "o-2":
+            raise RuntimeError("a receiver's bug")
+
+    receive(shopper(1))
+    poison = receive(shopper(2))
+    receive(shopper(3))
+    order_paid.connect(fault, dispatch_uid="test_fault")
+    try:
+        assert services.deliveries_apply() == 3
+    finally:
+        order_paid.disconnect(dispatch_uid="test_fault")
+
+    poison.refresh_from_db()
+    assert poison.status == Status.FAILED
+    assert poison.error == "internal_error: RuntimeError: a receiver's bug"
+    assert sorted(Order.objects.values_list("external_id", flat=True)) == ["o-1", "o-3"]
+    assert not Customer.objects.filter(email="shopper-2@example.com").exists()
