@@ -187,3 +187,21 @@ def test_a_delivery_that_trips_a_fault_fails_alone_and_never_holds_up_the_queue(
     assert poison.error == "internal_error: RuntimeError: a receiver's bug"
     assert sorted(Order.objects.values_list("external_id", flat=True)) == ["o-1", "o-3"]
     assert not Customer.objects.filter(email="shopper-2@example.com").exists()
+
+
+def test_beat_sweeps_up_received_deliveries_every_minute():
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(name="Apply received deliveries")
+    assert task.task == "customers.tasks.deliveries_apply_task"
+    assert (task.interval.every, task.interval.period, task.enabled) == (1, "minutes", True)
+
+
+def test_the_task_applies_what_was_received(queued):
+    from customers.tasks import deliveries_apply_task
+
+    delivery = receive(shopper(1))
+    deliveries_apply_task.apply()
+
+    delivery.refresh_from_db()
+    assert delivery.status == Status.PROCESSED
