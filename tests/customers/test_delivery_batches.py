@@ -205,3 +205,16 @@ def test_the_task_applies_what_was_received(queued):
 
     delivery.refresh_from_db()
     assert delivery.status == Status.PROCESSED
+
+
+def test_check_warns_when_a_broker_is_used_without_a_shared_cache(settings):
+    from customers.checks import shared_cache_with_a_broker
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    assert shared_cache_with_a_broker(None) == []
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert [w.id for w in shared_cache_with_a_broker(None)] == ["customers.W001"]
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:6379/15"}}
+    assert shared_cache_with_a_broker(None) == []
