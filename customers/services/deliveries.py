@@ -1,8 +1,7 @@
 import hashlib
 import importlib
-from contextlib import nullcontext
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -10,6 +9,7 @@ from customers.errors import FlywheelError, InvalidEvent
 from customers.ingestion.events import CustomerEvent, OrderEvent, RefundEvent
 from customers.models import Order, WebhookDelivery
 
+from .inserts import insert_unless_known
 from .orders import order_apply_in_transaction, refund_apply
 from .profiles import customer_apply
 
@@ -35,10 +35,6 @@ def delivery_receive(
     different body is refused (Idempotency-Key semantics). Nothing is applied here.
     """
     digest = hashlib.sha256(body).hexdigest()
-    if event_id:
-        existing = WebhookDelivery.objects.filter(source=source, event_id=event_id).first()
-        if existing:
-            return _replay(existing, digest)
     delivery = WebhookDelivery(
         source=source, topic=topic[:64], headers=headers, event_id=event_id[:128],
         body=body.decode("utf-8", errors="replace"), body_sha256=digest,
@@ -55,14 +51,12 @@ def delivery_receive(
             delivery.status = Status.IGNORED
             delivery.processed_at = timezone.now()
             delivery.response_status = 200
-    # One INSERT commits on its own; only inside a caller's transaction does it need a savepoint.
-    in_transaction = transaction.get_connection().in_atomic_block
-    try:
-        with transaction.atomic() if in_transaction else nullcontext():
-            delivery.save()
-    except IntegrityError:
-        # The same event id arrived twice at once and the other copy was stored first.
-        return _replay(WebhookDelivery.objects.get(source=source, event_id=event_id), digest)
+    # A repeat is rare: store first, and only when the event id is already taken (now, or by
+    # a copy arriving at the same moment) read what the first delivery was answered.
+    if not insert_unless_known(delivery):
+        return _replay(
+            WebhookDelivery.objects.get(source=source, event_id=delivery.event_id), digest
+        )
     if delivery.status == Status.RECEIVED:
         _queue(delivery)
     return delivery
