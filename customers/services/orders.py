@@ -1,8 +1,6 @@
 from decimal import Decimal
 
-from django.db import router, transaction
-from django.db.models.constants import OnConflict
-from django.db.models.sql import InsertQuery
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -11,6 +9,7 @@ from customers.ingestion.events import OrderEvent, RefundData, RefundEvent, chec
 from customers.models import Activity, Customer, Order, OrderLine, Refund
 from customers.signals import order_cancelled, order_paid, order_refunded
 
+from .inserts import insert_unless_known
 from .profiles import activity_record, customer_apply, customer_stats_refresh
 from .segments import customer_stage_refresh
 
@@ -152,27 +151,6 @@ class _OrderInsertedMeanwhile(Exception):
     pass
 
 
-def _insert_unless_known(order: Order) -> bool:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING id, in one round trip and without a
-    savepoint: True and the pk set when this call inserted the order, False when another
-    transaction holds one with the same source and id (the INSERT waited for it to commit)."""
-    query = InsertQuery(Order, on_conflict=OnConflict.IGNORE)
-    query.insert_values([f for f in Order._meta.local_concrete_fields if not f.primary_key],
-                        [order])
-    compiler = query.get_compiler(using=router.db_for_write(Order))
-    compiler.returning_fields = [Order._meta.pk]
-    (sql, params), = compiler.as_sql()
-    with compiler.connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    order.pk = row[0]
-    order._state.adding = False
-    order._state.db = compiler.using
-    return True
-
-
 def _order_update(order: Order, event: OrderEvent, customer: Customer | None) -> Order:
     created = order.pk is None
     if order.currency != event.currency and order.refunded_total:
@@ -201,7 +179,7 @@ def _order_update(order: Order, event: OrderEvent, customer: Customer | None) ->
     refunds = _add_refunds(order, _new_refunds(order, event))
     order.status = order_status(order)
     if created:
-        if not _insert_unless_known(order):
+        if not insert_unless_known(order):
             raise _OrderInsertedMeanwhile
     else:
         order.save()
