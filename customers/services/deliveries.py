@@ -1,12 +1,11 @@
 import hashlib
 import importlib
 import logging
-from contextlib import nullcontext
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,7 +14,7 @@ from customers.ingestion.events import CustomerEvent, OrderEvent, RefundEvent
 from customers.memo import memo_scope
 from customers.models import WebhookDelivery
 
-from .bulk import update_each
+from .bulk import insert_new, update_each
 from .orders import orders_apply, refund_apply
 from .profiles import customer_apply
 
@@ -46,10 +45,6 @@ def delivery_receive(
     different body is refused (Idempotency-Key semantics). Nothing is applied here.
     """
     digest = hashlib.sha256(body).hexdigest()
-    if event_id:
-        existing = WebhookDelivery.objects.filter(source=source, event_id=event_id).first()
-        if existing:
-            return _replay(existing, digest)
     delivery = WebhookDelivery(
         source=source, topic=topic[:64], headers=headers, event_id=event_id[:128],
         body=body.decode("utf-8", errors="replace"), body_sha256=digest,
@@ -66,14 +61,12 @@ def delivery_receive(
             delivery.status = Status.IGNORED
             delivery.processed_at = timezone.now()
             delivery.response_status = 200
-    # One INSERT commits on its own; only inside a caller's transaction does it need a savepoint.
-    in_transaction = transaction.get_connection().in_atomic_block
-    try:
-        with transaction.atomic() if in_transaction else nullcontext():
-            delivery.save()
-    except IntegrityError:
-        # The same event id arrived twice at once and the other copy was stored first.
-        return _replay(WebhookDelivery.objects.get(source=source, event_id=event_id), digest)
+    # A repeat is rare: store first, and only when the event id is already taken (now, or by
+    # a copy arriving at the same moment) read what the first delivery was answered.
+    if not insert_new([delivery], key=("source", "event_id")):
+        return _replay(
+            WebhookDelivery.objects.get(source=source, event_id=delivery.event_id), digest
+        )
     if delivery.status == Status.RECEIVED:
         deliveries_wake()
     return delivery

@@ -52,6 +52,22 @@ def bench_database_url() -> str:
     return f"{SERVER}/{BENCH_DB}"
 
 
+def bench_env(database_url: str) -> dict[str, str]:
+    """The production settings the benchmark's processes run with."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.benchmarks.settings",
+        "DATABASE_URL": database_url,
+        "CELERY_BROKER_URL": BROKER_URL,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "DEBUG": "false",
+        "SECRET_KEY": "benchmark-only-secret-key",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -91,18 +107,7 @@ def stack(tmp_path_factory):
         pytest.skip(f"needs Redis at {BROKER_URL}: {exc}")
     database_url = bench_database_url()
     logs = tmp_path_factory.mktemp("bench-logs")
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.benchmarks.settings",
-        "DATABASE_URL": database_url,
-        "CELERY_BROKER_URL": BROKER_URL,
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "DEBUG": "false",
-        "SECRET_KEY": "benchmark-only-secret-key",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "false",
-        "LOG_LEVEL": "WARNING",
-    }
+    env = bench_env(database_url)
     manage("migrate", "--noinput", env=env)
     api_key = manage("create_api_key", "Benchmark", env=env).strip().splitlines()[-1]
     broker_reset(BROKER_URL)

@@ -1,13 +1,22 @@
 """The generic order event endpoint, as a shop's system uses it."""
 
 import json
+import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from customers.models import Activity, Customer, Order, WebhookDelivery
 from tests.conftest import order_event, post_event
 
 pytestmark = pytest.mark.django_db
+
+
+def table(sql: str) -> str:
+    """The table a statement reads or writes; SAVEPOINT and the like name none."""
+    match = re.search(r'(?:FROM|INTO|UPDATE)\s+"?(\w+)', sql)
+    return match.group(1) if match else sql.split()[0]
 
 
 def test_a_paid_order_event_creates_the_customer_and_the_order(
@@ -182,3 +191,24 @@ def test_the_parser_enforces_what_the_schema_documents(overrides):
     except InvalidEvent as exc:
         parsed = set(exc.fields)
     assert parsed == documented
+
+
+def test_a_new_event_costs_the_key_lookup_and_one_insert(api):
+    post_event(api, order_event(id="first"), HTTP_IDEMPOTENCY_KEY="k-first")  # notes the key's use
+
+    with CaptureQueriesContext(connection) as queries:
+        response = post_event(api, order_event(id="second"), HTTP_IDEMPOTENCY_KEY="k-second")
+
+    assert response.status_code == 202
+    assert [table(q["sql"]) for q in queries] == ["customers_apikey", "customers_webhookdelivery"]
+    assert WebhookDelivery.objects.get(event_id="k-second").pk == response.json()["delivery_id"]
+
+
+def test_a_long_idempotency_key_is_kept_to_128_characters_and_still_replays(api):
+    key = "k" * 200
+    first = post_event(api, order_event(), HTTP_IDEMPOTENCY_KEY=key)
+    again = post_event(api, order_event(), HTTP_IDEMPOTENCY_KEY=key)
+
+    assert first.status_code == again.status_code == 202
+    assert first.json() == again.json()
+    assert WebhookDelivery.objects.get().event_id == key[:128]
