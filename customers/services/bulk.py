@@ -1,9 +1,23 @@
-"""One INSERT for many rows, telling which ones this transaction added."""
+"""Set-based reads and writes the batch services share."""
+
+import operator
+from collections.abc import Iterable
+from functools import reduce
 
 from django.db import connections, router
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.db.models.constants import OnConflict
 from django.db.models.sql import InsertQuery
+
+
+def source_pairs_q(pairs: Iterable[tuple[str, str]], field: str) -> Q:
+    """Rows whose `source` and `field` are one of the (source, value) pairs, with one IN per
+    source. There must be at least one pair."""
+    by_source: dict[str, list[str]] = {}
+    for source, value in pairs:
+        by_source.setdefault(source, []).append(value)
+    return reduce(operator.or_, (Q(source=source, **{f"{field}__in": values})
+                                 for source, values in by_source.items()))
 
 
 def insert_new(objs: list[Model], *, key: tuple[str, ...]) -> list[Model]:

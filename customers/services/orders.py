@@ -1,11 +1,8 @@
-import operator
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import reduce
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,7 +12,7 @@ from customers.models import Activity, Customer, Order, OrderLine, Refund
 from customers.signals import order_cancelled, order_paid, order_refunded
 
 from .activities import activity_record_many
-from .bulk import insert_new
+from .bulk import insert_new, source_pairs_q
 from .profiles import (
     CustomerFacts,
     customer_stats_refresh,
@@ -220,11 +217,7 @@ def _apply_round(events: list[OrderEvent]) -> list[Order | None]:
 def _locked_orders(events: list[OrderEvent]) -> dict[tuple[str, str], Order]:
     """Our copies of the events' orders, locked in id order until commit, so rounds that
     share orders apply one after the other and never deadlock."""
-    by_source: dict[str, list[str]] = {}
-    for event in events:
-        by_source.setdefault(event.source, []).append(event.external_id)
-    wanted = reduce(operator.or_, (Q(source=source, external_id__in=ids)
-                                   for source, ids in by_source.items()))
+    wanted = source_pairs_q(((e.source, e.external_id) for e in events), "external_id")
     return {(o.source, o.external_id): o for o in
             Order.objects.select_for_update(of=("self",)).select_related("customer")
             .filter(wanted).order_by("pk")}

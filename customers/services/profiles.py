@@ -1,13 +1,11 @@
 import datetime as dt
-import operator
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from functools import reduce
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, Max, Min, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +16,7 @@ from customers.models import Activity, Attribute, Customer, ExternalId, NpsCateg
 from customers.signals import activity_recorded, customer_erased
 
 from .activities import activity_record_many
-from .bulk import insert_new
+from .bulk import insert_new, source_pairs_q
 
 
 def _normalise_email(email: str) -> str:
@@ -200,11 +198,7 @@ def _customers_known(facts: list[CustomerFacts]) -> tuple[dict, dict]:
     emails = {f.email for f in facts if f.email}
     external_ids = {}
     if wanted:
-        by_source = {}
-        for source, external_id in wanted:
-            by_source.setdefault(source, []).append(external_id)
-        named = ExternalId.objects.filter(reduce(operator.or_, (
-            Q(source=source, external_id__in=ids) for source, ids in by_source.items())))
+        named = ExternalId.objects.filter(source_pairs_q(wanted, "external_id"))
         external_ids = {(source, ext): pk for source, ext, pk in
                         named.values_list("source", "external_id", "customer_id")}
     ids = set(external_ids.values())
