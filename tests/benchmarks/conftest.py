@@ -22,7 +22,8 @@ from tests.worker import Worker, broker_reset, process_group_stop
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 BIN = Path(sys.executable).parent
 SERVER = "postgres://postgres@127.0.0.1:5432"
-BENCH_DB = "flywheel_bench"
+SHOP = os.environ.get("BENCH_SHOP", "bare")  # or "loyalty": see tests/benchmarks/shop.py
+BENCH_DB = "flywheel_bench" if SHOP == "bare" else f"flywheel_bench_{SHOP}"
 BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/14")
 WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "4"))
 CELERY_CONCURRENCY = int(os.environ.get("BENCH_CELERY_CONCURRENCY", "2"))
@@ -109,6 +110,9 @@ def stack(tmp_path_factory):
     logs = tmp_path_factory.mktemp("bench-logs")
     env = bench_env(database_url)
     manage("migrate", "--noinput", env=env)
+    if SHOP == "loyalty":
+        manage("shell", "-c", "from tests.benchmarks.shop import loyalty_shop; loyalty_shop()",
+               env=env)
     api_key = manage("create_api_key", "Benchmark", env=env).strip().splitlines()[-1]
     broker_reset(BROKER_URL)
 
@@ -129,7 +133,7 @@ def stack(tmp_path_factory):
         worker.wait_ready(timeout=120)
         yield Stack(
             base_url=base_url, api_key=api_key, database_url=database_url,
-            description=f"gunicorn {WEB_WORKERS} sync workers, celery prefork "
+            description=f"{SHOP} shop, gunicorn {WEB_WORKERS} sync workers, celery prefork "
             f"x{CELERY_CONCURRENCY}, {os.cpu_count()} CPUs",
             web_pid=web.pid, worker_pid=worker.process.pid,
         )
