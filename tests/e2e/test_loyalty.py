@@ -54,5 +54,7 @@ def test_a_shopper_sees_points_and_progress_redeems_and_gets_a_code(page):
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     copy.click()
     expect(copy).to_have_text("Copied")
+    expect(page.get_by_role("status").filter(has_text="Copied")).to_have_count(1)
     assert page.evaluate("navigator.clipboard.readText()") == code
+    expect(copy).to_have_text("Copy")
     assert_no_horizontal_scroll(page)
