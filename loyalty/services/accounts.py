@@ -1,10 +1,9 @@
 """A customer's loyalty account, found or created, and locked for a change of points or tier.
 
-Every paid order and every activity that earns reaches `account_locked`, so it costs one
-statement for a customer who has an account and two for one who has not (an insert that
-ignores a concurrent twin, then the lock). The tiers come from the program's configuration
-(read once per batch of deliveries) and the customer is the caller's, so neither is read
-again."""
+Every paid order and every activity that earns reaches `account_locked`: one statement for a
+customer who has an account, two for a new customer (an insert that leaves a twin inserted
+meanwhile alone, then the lock). The tiers come from the program's configuration (read once
+per batch of deliveries) and the customer is the caller's, so neither is read again."""
 
 from customers.models import Customer
 
@@ -41,10 +40,11 @@ def account_locked(customer: Customer, *, likely_new: bool = False) -> LoyaltyAc
         _create(customer)
         account = locking.first()
     account.customer = customer
-    tiers = {tier.pk: tier for tier in tiers_get()}
-    for field in ("tier", "manual_tier"):
-        tier_id = getattr(account, f"{field}_id")
-        if tier_id in tiers:  # else (None, or a tier added since) Django reads it if asked
-            setattr(account, field, tiers[tier_id])
+    if account.tier_id or account.manual_tier_id:
+        tiers = {tier.pk: tier for tier in tiers_get()}
+        for field in ("tier", "manual_tier"):
+            tier_id = getattr(account, f"{field}_id")
+            if tier_id in tiers:  # else (a tier added since) Django reads it if asked
+                setattr(account, field, tiers[tier_id])
     return account
 

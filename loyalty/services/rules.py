@@ -181,6 +181,8 @@ def paid_order_reward(*, order: Order) -> PointsEntry | None:
 
 
 def _order_paid(order: Order, *, promote: bool) -> PointsEntry | None:
+    """The order's points; then, with `promote` (or when the points are available at once,
+    as `points_award` does), the customer's tier, on the account locked once for both."""
     if order.customer_id is None:
         return None
     earns = order.paid_at is not None and order.cancelled_at is None
