@@ -17,7 +17,7 @@ from customers.models import Activity, Customer, Order, Refund
 from ..errors import InsufficientPoints
 from ..expiry import lot_expires_at
 from ..models import EarningRule, LoyaltyAccount, PointsEntry, PointsLot
-from .accounts import account_locked
+from .accounts import account_locked, opened_entries
 from .program import program_get
 from .tiers import tiers_promote, tiers_promote_locked
 
@@ -99,6 +99,9 @@ def _award(account: LoyaltyAccount, *, points: int, key: str, kind: str,
                   rule_version=rule.version if rule else None, **cause)
     if entry is None:
         return None
+    opened = opened_entries(account)
+    if opened is not None:
+        opened.append(entry)
     PointsLot.objects.create(
         account=account, entry=entry, points=points, remaining=points, held_until=held_until,
         expires_at=lot_expires_at(program=program_get(), earned_at=entry.created_at),

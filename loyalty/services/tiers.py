@@ -34,7 +34,7 @@ from customers.services import activity_record, customer_tier_set
 from .. import qualification as q
 from ..errors import RewardOutOfStock
 from ..models import LoyaltyAccount, LoyaltyProgram, PointsEntry, Tier, TierChange
-from .accounts import account_locked
+from .accounts import account_locked, opened_entries
 from .program import program_get, tiers_get
 
 logger = logging.getLogger(__name__)
@@ -133,8 +133,10 @@ def tiers_promote(*, account_ids, now: dt.datetime | None = None,
 def tiers_promote_locked(accounts: list[LoyaltyAccount], *, now: dt.datetime | None = None,
                          reason: str = Reason.QUALIFIED) -> list[TierChange]:
     """`tiers_promote` for accounts the caller holds locked, read after locking (with their
-    tier, manual tier and customer). An account already in the top tier is left alone
-    without reading what it qualifies for: promoting never moves anyone down."""
+    tier, manual tier and customer). What they qualify for is read in one query, except
+    where it is known without: nothing for an account already in the top tier (promoting
+    never moves anyone down), and the points metric of an account opened in this
+    transaction, from the entries posted to it since."""
     tiers = tiers_get()
     top = max(map(rank, tiers), default=0)
     climbing = [account for account in accounts if rank(account.tier) < top]
@@ -143,9 +145,18 @@ def tiers_promote_locked(accounts: list[LoyaltyAccount], *, now: dt.datetime | N
     now = now or timezone.now()
     program = program_get()
     window = q.period_window(period=program.tier_period, now=now)
-    # Read after locking, so what concurrent writers committed is counted.
-    values = q.qualifying_values(metric=program.tier_metric, window=window,
-                                 account_ids=[account.pk for account in climbing])
+    values = {}
+    for account in climbing:
+        entries = opened_entries(account)
+        value = None if entries is None else q.opened_account_value(
+            metric=program.tier_metric, window=window, entries=entries)
+        if value is not None:
+            values[account.pk] = value
+    unknown = [account.pk for account in climbing if account.pk not in values]
+    if unknown:
+        # Read after locking, so what concurrent writers committed is counted.
+        values |= q.qualifying_values(metric=program.tier_metric, window=window,
+                                      account_ids=unknown)
     changes = []
     for account in climbing:
         value = values.get(account.pk, q.ZERO)
