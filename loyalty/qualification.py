@@ -75,14 +75,37 @@ def _in(field: str, window: Window) -> Q:
     return q
 
 
+# The entries the points metric counts (with bonuses not given back for a cancelled voucher).
+COUNTED_KINDS = (PointsEntry.Kind.EARN, PointsEntry.Kind.RELEASE, PointsEntry.Kind.REVERSE)
+
+
+def counts_toward_points(entry: PointsEntry, window: Window) -> bool:
+    """Whether the points metric counts this entry: what `qualifying_values` asks of the
+    rows, asked of one in memory (a test holds the two to the same answers)."""
+    return (not entry.held and not entry.key.startswith(ENTRY_KEY_PREFIX)
+            and (entry.kind in COUNTED_KINDS
+                 or (entry.kind == PointsEntry.Kind.BONUS and entry.redemption_id is None))
+            and (window.start is None or entry.created_at >= window.start)
+            and (window.end is None or entry.created_at < window.end))
+
+
+def opened_account_value(*, metric: str, window: Window, entries) -> Decimal | None:
+    """What an account opened in this transaction qualifies for, from the entries posted to
+    it since (all it has), without a query; None for the metrics that count orders, which
+    the customer may have had before the account."""
+    if metric != Metric.POINTS:
+        return None
+    return sum((Decimal(entry.amount) for entry in entries
+                if counts_toward_points(entry, window)), ZERO)
+
+
 def qualifying_values(*, metric: str, window: Window, account_ids) -> dict[int, Decimal]:
     """{account id: value} for these accounts (missing ones have nothing), in one query."""
     account_ids = list(account_ids)
     if metric == Metric.POINTS:
         rows = (PointsEntry.objects
                 .filter(_in("created_at", window), account_id__in=account_ids, held=False)
-                .filter(Q(kind__in=[PointsEntry.Kind.EARN, PointsEntry.Kind.RELEASE,
-                                    PointsEntry.Kind.REVERSE])
+                .filter(Q(kind__in=COUNTED_KINDS)
                         | Q(kind=PointsEntry.Kind.BONUS, redemption__isnull=True))
                 .exclude(key__startswith=ENTRY_KEY_PREFIX)
                 .values("account_id").annotate(value=Sum("amount"))

@@ -14,14 +14,9 @@ from customers.signals import (
 from . import services
 
 
-@receiver(order_paid, dispatch_uid="loyalty_earn_for_paid_order")
-def earn_for_paid_order(sender, *, order, **kwargs):
-    services.points_award_for_order(order=order)
-
-
-@receiver(order_paid, dispatch_uid="loyalty_promote_after_paid_order")
-def promote_after_paid_order(sender, *, order, **kwargs):
-    services.tiers_promote_customer(customer=order.customer)
+@receiver(order_paid, dispatch_uid="loyalty_reward_paid_order")
+def reward_paid_order(sender, *, order, **kwargs):
+    services.paid_order_reward(order=order)
 
 
 @receiver(order_refunded, dispatch_uid="loyalty_reverse_for_refund")

@@ -2,9 +2,9 @@
 
 Import as `from loyalty import services`; each name below is public."""
 
+from .accounts import loyalty_account_get_or_create
 from .expiry import points_expire_due, points_expiry_remind, vouchers_expire_due
 from .ledger import (
-    loyalty_account_get_or_create,
     points_adjust,
     points_award,
     points_release_due,
@@ -31,6 +31,7 @@ from .rules import (
     birthday_activities_record,
     earning_rule_create,
     earning_rule_update,
+    paid_order_reward,
     points_award_for_activity,
     points_award_for_order,
     points_cancel_for_order,
@@ -56,6 +57,7 @@ __all__ = [
     "earning_rule_update",
     "email_recipient",
     "loyalty_account_get_or_create",
+    "paid_order_reward",
     "points_adjust",
     "points_award",
     "points_award_for_activity",

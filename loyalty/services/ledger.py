@@ -17,16 +17,11 @@ from customers.models import Activity, Customer, Order, Refund
 from ..errors import InsufficientPoints
 from ..expiry import lot_expires_at
 from ..models import EarningRule, LoyaltyAccount, PointsEntry, PointsLot
+from .accounts import account_locked, opened_entries
 from .program import program_get
-from .tiers import tiers_promote
+from .tiers import tiers_promote, tiers_promote_locked
 
 Kind = PointsEntry.Kind
-
-
-def loyalty_account_get_or_create(*, customer: Customer) -> LoyaltyAccount:
-    """The customer's account; created with zero points the first time it is needed."""
-    account, _created = LoyaltyAccount.objects.get_or_create(customer=customer)
-    return account
 
 
 def _post(*, account_id: int, kind: str, amount: int, key: str, held: bool = False,
@@ -82,24 +77,39 @@ def points_award(
         raise ValueError("points_award takes a positive number of points")
     if points == 0:
         return None
-    with transaction.atomic():
-        account = loyalty_account_get_or_create(customer=customer)
-        entry = _post(
-            account_id=account.pk, kind=kind, amount=points, key=key,
-            held=held_until is not None, order=order, activity=activity, rule=rule,
-            rule_version=rule.version if rule else None, redemption=redemption, reason=reason,
-        )
-        if entry is None:
-            return None
-        PointsLot.objects.create(
-            account=account, entry=entry, points=points, remaining=points, held_until=held_until,
-            expires_at=lot_expires_at(program=program_get(), earned_at=entry.created_at),
-        )
-        if held_until is None:
-            _move(account.pk, balance=points)
-            tiers_promote(account_ids=[account.pk])
-        else:
-            _move(account.pk, pending=points)
+    # No savepoint of its own: nothing here catches an error halfway, so the caller's
+    # transaction (or its savepoint) rolls the whole award back.
+    with transaction.atomic(savepoint=False):
+        account = account_locked(customer)
+        entry = _award(account, points=points, key=key, kind=kind, held_until=held_until,
+                       order=order, activity=activity, rule=rule, redemption=redemption,
+                       reason=reason)
+        if entry is not None and held_until is None:
+            tiers_promote_locked([account])
+    return entry
+
+
+def _award(account: LoyaltyAccount, *, points: int, key: str, kind: str,
+           held_until: dt.datetime | None = None, rule: EarningRule | None = None,
+           **cause) -> PointsEntry | None:
+    """`points_award` on an account the caller holds locked, without promoting it: callers
+    promote once they are done with the account (or know its tier can't change)."""
+    entry = _post(account_id=account.pk, kind=kind, amount=points, key=key,
+                  held=held_until is not None, rule=rule,
+                  rule_version=rule.version if rule else None, **cause)
+    if entry is None:
+        return None
+    opened = opened_entries(account)
+    if opened is not None:
+        opened.append(entry)
+    PointsLot.objects.create(
+        account=account, entry=entry, points=points, remaining=points, held_until=held_until,
+        expires_at=lot_expires_at(program=program_get(), earned_at=entry.created_at),
+    )
+    if held_until is None:
+        _move(account.pk, balance=points)
+    else:
+        _move(account.pk, pending=points)
     return entry
 
 

@@ -23,7 +23,8 @@ from ..errors import (
     VoucherUsed,
 )
 from ..models import CODE_LENGTH, PointsEntry, Redemption, Reward, voucher_code_normalize
-from .ledger import loyalty_account_get_or_create, points_award, points_spend
+from .accounts import loyalty_account_get_or_create
+from .ledger import points_award, points_spend
 
 # No 0/O, 1/I: a code read aloud or typed from a receipt can't be mistaken.
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"

@@ -40,7 +40,10 @@ from customers.models import Activity, Customer, Order
 from customers.selectors import segment_has_member
 
 from ..models import EarningRule, LoyaltyAccount, PointsEntry, PointsLot, Tier
-from .ledger import _move, _post, loyalty_account_get_or_create, points_award
+from .accounts import account_locked
+from .ledger import _award, _move, _post
+from .program import tiers_get
+from .tiers import tiers_promote_locked
 
 Kind = PointsEntry.Kind
 
@@ -115,21 +118,6 @@ def _candidates(**filters) -> tuple[EarningRule, ...]:
         .order_by("pk")))
 
 
-def _locked_account(customer: Customer) -> LoyaltyAccount:
-    """The account with its tier (created on a first earn), row-locked so two awards at once
-    count caps one after the other (only the account row on PostgreSQL)."""
-    locking = LoyaltyAccount.objects.select_related("tier").filter(customer_id=customer.pk)
-    if transaction.get_connection().features.has_select_for_update_of:
-        locking = locking.select_for_update(of=("self",))
-    else:
-        locking = locking.select_for_update()
-    account = locking.first()
-    if account is None:
-        loyalty_account_get_or_create(customer=customer)
-        account = locking.first()
-    return account
-
-
 def _cap_reached(rules: tuple[EarningRule, ...], account: LoyaltyAccount | None,
                  now: dt.datetime) -> set[int]:
     """Ids of the capped rules this account already used up; one query for all of them."""
@@ -181,26 +169,42 @@ def points_award_for_order(*, order: Order) -> PointsEntry | None:
     (key `order:<source>:<id>:earn`). They are held for LOYALTY_HOLD_DAYS (the return window)
     after payment. Guest orders, cancelled orders (a late "paid" can arrive after the
     cancellation) and orders no rule applies to earn nothing."""
-    if order.customer_id is None or order.paid_at is None or order.cancelled_at is not None:
+    return _order_paid(order, promote=False)
+
+
+def paid_order_reward(*, order: Order) -> PointsEntry | None:
+    """Everything loyalty does when an order is paid, with the customer's account locked
+    once: earn its points (`points_award_for_order`), then move the customer up to the tier
+    they now qualify for (`tiers_promote_customer`: the order counts toward the spent and
+    orders metrics, and points earned without a hold toward the points metric)."""
+    return _order_paid(order, promote=True)
+
+
+def _order_paid(order: Order, *, promote: bool) -> PointsEntry | None:
+    """The order's points; then, with `promote` (or when the points are available at once,
+    as `points_award` does), the customer's tier, on the account locked once for both."""
+    if order.customer_id is None:
         return None
-    rules = _candidates(kind=EarningRule.Kind.ORDER)
-    if not rules:
+    earns = order.paid_at is not None and order.cancelled_at is None
+    rules = _candidates(kind=EarningRule.Kind.ORDER) if earns else ()
+    if not rules and not (promote and tiers_get()):
         return None
     now = timezone.now()
-    with transaction.atomic():
-        account = _locked_account(order.customer)
+    entry = None
+    with transaction.atomic(savepoint=False):  # nothing to undo halfway: no savepoint
+        account = account_locked(order.customer)
         award = _best(rules, customer=order.customer, account=account, when=order.paid_at,
-                      now=now,
-                      order_total=order.total)
-        if award is None:
-            return None
-        days = settings.LOYALTY_HOLD_DAYS
-        entry = points_award(
-            customer=order.customer, points=award.points,
-            key=f"order:{order.source}:{order.external_id}:earn", kind=Kind.EARN,
-            held_until=order.paid_at + dt.timedelta(days=days) if days > 0 else None,
-            order=order, rule=award.rule,
-        )
+                      now=now, order_total=order.total) if rules else None
+        if award is not None:
+            days = settings.LOYALTY_HOLD_DAYS
+            entry = _award(
+                account, points=award.points,
+                key=f"order:{order.source}:{order.external_id}:earn", kind=Kind.EARN,
+                held_until=order.paid_at + dt.timedelta(days=days) if days > 0 else None,
+                order=order, rule=award.rule,
+            )
+        if promote or (entry is not None and not entry.held):
+            tiers_promote_locked([account])
         _email_earned(entry)
     return entry
 
@@ -213,17 +217,17 @@ def points_award_for_activity(*, activity: Activity) -> PointsEntry | None:
     rules = _candidates(kind=EarningRule.Kind.ACTIVITY, activity_kind=activity.kind)
     if not rules:
         return None
-    with transaction.atomic():
-        account = _locked_account(activity.customer)
+    with transaction.atomic(savepoint=False):  # nothing to undo halfway: no savepoint
+        account = account_locked(
+            activity.customer, likely_new=activity.kind == Activity.Kind.CUSTOMER_CREATED)
         award = _best(rules, customer=activity.customer, account=account,
                       when=activity.occurred_at, now=timezone.now())
         if award is None:
             return None
-        entry = points_award(
-            customer=activity.customer, points=award.points,
-            key=f"activity:{activity.pk}:earn", kind=Kind.EARN, activity=activity,
-            rule=award.rule,
-        )
+        entry = _award(account, points=award.points, key=f"activity:{activity.pk}:earn",
+                       kind=Kind.EARN, activity=activity, rule=award.rule)
+        if entry is not None:
+            tiers_promote_locked([account])
         _email_earned(entry)
     return entry
 

@@ -33,7 +33,8 @@ from customers.services import activity_record, customer_tier_set
 
 from .. import qualification as q
 from ..errors import RewardOutOfStock
-from ..models import LoyaltyAccount, LoyaltyProgram, Tier, TierChange
+from ..models import LoyaltyAccount, LoyaltyProgram, PointsEntry, Tier, TierChange
+from .accounts import account_locked, opened_entries
 from .program import program_get, tiers_get
 
 logger = logging.getLogger(__name__)
@@ -49,14 +50,16 @@ def _entry_key(tier: Tier, account: LoyaltyAccount) -> str:
 
 
 def _entry_rewards(account: LoyaltyAccount, tier: Tier) -> None:
-    """The tier's entry points and reward, once per tier per customer (keyed by both)."""
-    from .ledger import points_award
+    """The tier's entry points and reward, once per tier per customer (keyed by both). The
+    points never count toward a tier (qualification leaves `tier:` entries out), so nobody is
+    promoted for them."""
+    from .ledger import _award
     from .rewards import voucher_grant
 
     key = _entry_key(tier, account)
     if tier.entry_points:
-        points_award(customer=account.customer, points=tier.entry_points, key=key,
-                     reason=_("Welcome to %(tier)s") % {"tier": tier.name})
+        _award(account, points=tier.entry_points, key=key, kind=PointsEntry.Kind.BONUS,
+               reason=_("Welcome to %(tier)s") % {"tier": tier.name})
     if tier.entry_reward_id:
         try:
             voucher_grant(customer=account.customer, reward=tier.entry_reward, key=key)
@@ -121,27 +124,48 @@ def tiers_promote(*, account_ids, now: dt.datetime | None = None,
     at once. Never moves anyone down. Called after points become available (awarded or
     released) and after an order is paid; safe to call any number of times."""
     account_ids = list(account_ids)
+    if not tiers_get() or not account_ids:
+        return []
+    with transaction.atomic():
+        return tiers_promote_locked(_locked(account_ids), now=now, reason=reason)
+
+
+def tiers_promote_locked(accounts: list[LoyaltyAccount], *, now: dt.datetime | None = None,
+                         reason: str = Reason.QUALIFIED) -> list[TierChange]:
+    """`tiers_promote` for accounts the caller holds locked, read after locking (with their
+    tier, manual tier and customer). What they qualify for is read in one query, except
+    where it is known without: nothing for an account already in the top tier (promoting
+    never moves anyone down), and the points metric of an account opened in this
+    transaction, from the entries posted to it since."""
     tiers = tiers_get()
-    if not tiers or not account_ids:
+    top = max(map(rank, tiers), default=0)
+    climbing = [account for account in accounts if rank(account.tier) < top]
+    if not climbing:
         return []
     now = now or timezone.now()
     program = program_get()
     window = q.period_window(period=program.tier_period, now=now)
-    changes = []
-    with transaction.atomic():
-        accounts = _locked(account_ids)
+    values = {}
+    for account in climbing:
+        entries = opened_entries(account)
+        value = None if entries is None else q.opened_account_value(
+            metric=program.tier_metric, window=window, entries=entries)
+        if value is not None:
+            values[account.pk] = value
+    unknown = [account.pk for account in climbing if account.pk not in values]
+    if unknown:
         # Read after locking, so what concurrent writers committed is counted.
-        values = q.qualifying_values(metric=program.tier_metric, window=window,
-                                     account_ids=account_ids)
-        for account in accounts:
-            value = values.get(account.pk, q.ZERO)
-            target = q.best(q.tier_for_value(value=value, tiers=tiers),
-                            _manual_floor(account, now))
-            if rank(target) > rank(account.tier):
-                change = _move(account, target, reason=reason, now=now, program=program,
-                               value=value)
-                if change:
-                    changes.append(change)
+        values |= q.qualifying_values(metric=program.tier_metric, window=window,
+                                      account_ids=unknown)
+    changes = []
+    for account in climbing:
+        value = values.get(account.pk, q.ZERO)
+        target = q.best(q.tier_for_value(value=value, tiers=tiers), _manual_floor(account, now))
+        if rank(target) > rank(account.tier):
+            change = _move(account, target, reason=reason, now=now, program=program,
+                           value=value)
+            if change:
+                changes.append(change)
     return changes
 
 
@@ -150,8 +174,8 @@ def tiers_promote_customer(*, customer: Customer | None,
     """`tiers_promote` for one customer (after their order was paid); guests have no tier."""
     if customer is None or not tiers_get():
         return []
-    account, _created = LoyaltyAccount.objects.get_or_create(customer=customer)
-    return tiers_promote(account_ids=[account.pk], now=now)
+    with transaction.atomic(savepoint=False):  # nothing to undo halfway: no savepoint
+        return tiers_promote_locked([account_locked(customer)], now=now)
 
 
 def _all_account_ids():

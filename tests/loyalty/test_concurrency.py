@@ -156,3 +156,21 @@ def test_the_same_custom_activity_posted_ten_times_at_once_earns_once():
     assert customer.activities.filter(kind="review_written").count() == 1
     assert balance_get(customer=customer)["balance"] == 25
     audit()
+
+
+def test_welcome_points_racing_to_open_one_account_each_land_on_it():
+    """`customer_created` opens the account before looking; a twin opened meanwhile by
+    another transaction is found and locked instead."""
+    from customers.services import activity_record
+    from tests.factories import ActivityRuleFactory
+
+    ActivityRuleFactory(activity_kind="customer_created", points=10)
+    customer = CustomerFactory()  # no account yet
+
+    results = at_once(6, lambda i: activity_record(
+        customer=customer, kind="customer_created", key=f"created:{i}"))
+
+    assert [r for r in results if isinstance(r, Exception)] == []
+    assert LoyaltyAccount.objects.filter(customer=customer).count() == 1
+    assert balance_get(customer=customer)["balance"] == 60
+    audit()

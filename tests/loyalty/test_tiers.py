@@ -113,6 +113,40 @@ def test_a_paid_order_event_moves_a_spending_customer_up(
     assert tier_of(Customer.objects.get(email="ada@example.com")) == "Gold"
 
 
+def test_a_first_paid_order_makes_a_member_at_once_while_its_points_are_held(
+    api, tiers, django_capture_on_commit_callbacks
+):
+    """The points metric: the order's points wait for the return window, but a tier anyone
+    reaches (Bronze, from 0) is given as soon as the order is paid, once."""
+    EarningRuleFactory(points_per_unit=Decimal("1"))
+
+    for event in (order_event(), order_event(id="1002", name="#1002")):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert post_event(api, event).status_code == 202
+
+    customer = Customer.objects.get(email="ada@example.com")
+    assert tier_of(customer) == "Bronze"
+    assert balance_get(customer=customer) == {"balance": 0, "pending": 118}
+    assert TierChange.objects.filter(account__customer=customer).count() == 1
+
+
+def test_points_earned_without_a_hold_move_the_customer_up_once_per_paid_order(
+    api, tiers, settings, django_capture_on_commit_callbacks
+):
+    settings.LOYALTY_HOLD_DAYS = 0
+    EarningRuleFactory(points_per_unit=Decimal("1"))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_event(api, order_event(total="150.00")).status_code == 202
+
+    customer = Customer.objects.get(email="ada@example.com")
+    assert tier_of(customer) == "Silver"
+    assert balance_get(customer=customer) == {"balance": 150, "pending": 0}
+    change = TierChange.objects.get(account__customer=customer)
+    assert (change.from_name, change.to_name, change.qualifying_value) == (
+        "", "Silver", Decimal("150"))
+
+
 def test_entry_points_and_reward_are_given_once_per_tier(tiers):
     gold = tiers["Gold"]
     gold.entry_points = 50

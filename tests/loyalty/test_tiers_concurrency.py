@@ -56,3 +56,20 @@ def test_re_evaluation_and_awards_at_once_leave_one_consistent_tier():
         changes = list(TierChange.objects.filter(account=account).order_by("pk"))
         assert changes[-1].to_name == "Silver"
     audit()
+
+
+
+def test_awards_at_once_to_a_customer_without_an_account_open_one_and_move_up_once_each():
+    TierFactory(name="Member", position=1, threshold=Decimal("0"))
+    TierFactory(name="Gold", position=2, threshold=Decimal("100"), entry_points=25)
+    customer = CustomerFactory()  # no account yet: the first award to lock it opens it
+
+    results = at_once(8, lambda i: services.points_award(
+        customer=customer, points=20, key=f"review:{i}"))
+
+    assert not [r for r in results if isinstance(r, Exception)]
+    account = LoyaltyAccount.objects.select_related("tier").get(customer=customer)
+    assert (account.tier.name, account.balance) == ("Gold", 8 * 20 + 25)
+    assert list(TierChange.objects.filter(account=account).order_by("pk")
+                .values_list("to_name", flat=True)) == ["Member", "Gold"]
+    audit()
