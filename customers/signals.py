@@ -8,12 +8,18 @@ from django.dispatch import Signal
 
 # order: Order, just became paid (sent once per order).
 order_paid = Signal()
+# orders: list[Order], the orders of one batch that just became paid, sent after order_paid for
+# each (a receiver that works set-based listens to this one instead, never to both).
+orders_paid = Signal()
 # order: Order, refund: Refund, a new refund row (sent once per refund).
 order_refunded = Signal()
 # order: Order, just cancelled (sent once per cancellation).
 order_cancelled = Signal()
 # activity: Activity, just recorded (sent once per activity).
 activity_recorded = Signal()
+# activities: list[Activity], recorded together, sent after activity_recorded for each (for a
+# receiver that works set-based; it listens to this one instead, never to both).
+activities_recorded = Signal()
 # customer: Customer, whose personal data was just erased (sent once, inside the erasure's
 # transaction): upper apps erase the personal data they hold about them.
 customer_erased = Signal()

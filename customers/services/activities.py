@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from customers.errors import Conflict, FlywheelError
 from customers.models import Activity, Customer
-from customers.signals import activity_recorded
+from customers.signals import activities_recorded, activity_recorded
 
 
 def activity_record_many(*, rows: list[dict]) -> list[Activity]:
@@ -38,9 +38,17 @@ def activity_record_many(*, rows: list[dict]) -> list[Activity]:
         ))
     with transaction.atomic(savepoint=False):
         created = Activity.objects.bulk_create(new, batch_size=1000)
-        for activity in created:
-            activity_recorded.send(sender=Activity, activity=activity)
+        activities_announce(created)
     return created
+
+
+def activities_announce(activities: list[Activity]) -> None:
+    """Tell the timeline's listeners about new rows: `activity_recorded` for each, then
+    `activities_recorded` once for them all."""
+    for activity in activities:
+        activity_recorded.send(sender=Activity, activity=activity)
+    if activities:
+        activities_recorded.send(sender=Activity, activities=activities)
 
 
 RESERVED_KINDS = frozenset(Activity.Kind.values) | {"points_expiring"}
@@ -82,5 +90,5 @@ def activity_post(
             raise Conflict(_("This idempotency key was already used for another activity."),
                            code="idempotency_key_reused") from None
         return existing, False
-    activity_recorded.send(sender=Activity, activity=activity)
+    activities_announce([activity])
     return activity, True

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from customers.errors import InvalidEvent
 from customers.ingestion.events import OrderEvent, RefundData, RefundEvent, check_order
 from customers.models import Activity, Customer, Order, OrderLine, Refund
-from customers.signals import order_cancelled, order_paid, order_refunded
+from customers.signals import order_cancelled, order_paid, order_refunded, orders_paid
 
 from .activities import activity_record_many
 from .bulk import insert_new, source_pairs_q
@@ -133,6 +133,8 @@ def _announce(changes: list[_Change]) -> None:
             order_refunded.send(sender=Order, order=change.order, refund=refund)
         if change.newly_cancelled:
             order_cancelled.send(sender=Order, order=change.order)
+    if paid := [change.order for change in changes if change.newly_paid]:
+        orders_paid.send(sender=Order, orders=paid)
 
 
 def order_apply(*, event: OrderEvent) -> Order | None:

@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 from customers.errors import FlywheelError
 from customers.ingestion.events import CustomerData
 from customers.models import Activity, Attribute, Customer, ExternalId, NpsCategory, Order, User
-from customers.signals import activity_recorded, customer_erased
+from customers.signals import customer_erased
 
-from .activities import activity_record_many
+from .activities import activities_announce, activity_record_many
 from .bulk import insert_new, source_pairs_q
 
 
@@ -46,7 +46,7 @@ def activity_record(
             return Activity.objects.get(key=key)
     else:
         activity.save()
-    activity_recorded.send(sender=Activity, activity=activity)
+    activities_announce([activity])
     return activity
 
 

@@ -32,9 +32,9 @@ from customers.segments.rules import (
     median,
     stage_for,
 )
-from customers.signals import activity_recorded, customer_stage_changed
+from customers.signals import customer_stage_changed
 
-from .activities import activity_record_many
+from .activities import activities_announce, activity_record_many
 
 CHUNK = 2000
 WORK_MEM = "256MB"
@@ -56,14 +56,6 @@ def _epoch(value: dt.datetime | None) -> int | None:
 def stage_key(customer_id: int, stage: str, at: dt.datetime) -> str:
     """The timeline key of a stage change, so a rerun at the same time records nothing new."""
     return f"stage:{customer_id}:{stage}:{at.isoformat()}"
-
-
-def _announce(*, customer: Customer, activity: Activity, from_stage: str, to_stage: str,
-              at: dt.datetime, bulk: bool) -> None:
-    if bulk:  # rows inserted set-based: tell the timeline's listeners as activity_record would
-        activity_recorded.send(sender=Activity, activity=activity)
-    customer_stage_changed.send(sender=Customer, customer=customer, from_stage=from_stage,
-                                to_stage=to_stage, at=at)
 
 
 # Customers whose orders just arrived.
@@ -344,11 +336,15 @@ def _announce_changes(changes: list[tuple[int, str, str]], as_of: dt.datetime) -
         chunk = changes[start:start + CHUNK]
         customers = Customer.objects.in_bulk([c for c, _f, _t in chunk])
         keys = {stage_key(c, to, as_of): (c, was, to) for c, was, to in chunk}
-        for activity in Activity.objects.filter(key__in=keys).order_by("customer_id"):
+        activities = list(Activity.objects.filter(key__in=keys).order_by("customer_id"))
+        for activity in activities:
+            activity.customer = customers[activity.customer_id]
+        # Rows inserted set-based: tell the timeline's listeners as activity_record would.
+        activities_announce(activities)
+        for activity in activities:
             customer_id, was, to = keys[activity.key]
-            activity.customer = customers[customer_id]
-            _announce(customer=customers[customer_id], activity=activity, from_stage=was,
-                      to_stage=to, at=as_of, bulk=True)
+            customer_stage_changed.send(sender=Customer, customer=customers[customer_id],
+                                        from_stage=was, to_stage=to, at=as_of)
 
 
 # Custom segments.

@@ -218,3 +218,32 @@ def test_check_warns_when_a_broker_is_used_without_a_shared_cache(settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                                    "LOCATION": "redis://127.0.0.1:6379/15"}}
     assert shared_cache_with_a_broker(None) == []
+
+
+def test_set_based_listeners_hear_each_batch_once(queued):
+    from customers.signals import activities_recorded, orders_paid
+
+    heard = []
+
+    def on_orders(sender, *, orders, **kwargs):
+        heard.append(("orders", sorted(o.external_id for o in orders)))
+
+    def on_activities(sender, *, activities, **kwargs):
+        heard.append(("activities", sorted({a.kind for a in activities})))
+
+    for i in range(3):
+        receive(shopper(i))
+    orders_paid.connect(on_orders, dispatch_uid="test_orders")
+    activities_recorded.connect(on_activities, dispatch_uid="test_activities")
+    try:
+        services.deliveries_apply()
+    finally:
+        orders_paid.disconnect(dispatch_uid="test_orders")
+        activities_recorded.disconnect(dispatch_uid="test_activities")
+
+    assert heard == [
+        ("activities", ["consent_changed", "customer_created"]),
+        ("activities", ["order_paid"]),
+        ("orders", ["o-0", "o-1", "o-2"]),
+        ("activities", ["stage_changed"]),
+    ]
