@@ -27,9 +27,10 @@ def process_group_stop(process: subprocess.Popen, timeout: float = 10) -> None:
 
 
 def broker_reset(url: str) -> None:
-    """Drop queued and unacknowledged messages left in the broker by an earlier run."""
+    """Drop queued and unacknowledged messages left in the broker by an earlier run, and the
+    cache's flag saying a deliveries task is queued (it would stand for a dropped message)."""
     client = redis.Redis.from_url(url)
-    for pattern in ("celery*", "unacked*"):
+    for pattern in ("celery*", "unacked*", "flywheel:*deliveries:wake"):
         for key in client.scan_iter(match=pattern):
             client.delete(key)
     client.close()

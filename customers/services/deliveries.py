@@ -23,7 +23,10 @@ Status = WebhookDelivery.Status
 BATCH_SIZE = 100  # deliveries per transaction
 MAX_BATCHES = 50  # per task, so one task never runs for long
 WAKE_KEY = "deliveries:wake"
-WAKE_SECONDS = 30  # if a queued task is lost, the next delivery after this queues another
+# If a queued task is lost (a broker restart), the next delivery after this queues another, and
+# beat's sweep applies what arrived meanwhile within the minute; a task slow to start because
+# workers are busy only means a second one, which finds nothing left to do.
+WAKE_SECONDS = 10
 
 
 def parse_delivery(source: str, topic: str, content_type: str, body: bytes):
