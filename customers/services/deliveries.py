@@ -16,7 +16,7 @@ from customers.models import WebhookDelivery
 
 from .bulk import insert_new, update_each
 from .orders import orders_apply, refund_apply
-from .profiles import customer_apply
+from .profiles import customer_found, customers_upsert_many, platform_facts
 
 logger = logging.getLogger(__name__)
 Status = WebhookDelivery.Status
@@ -169,7 +169,7 @@ def _settle(deliveries: list[WebhookDelivery]) -> None:
 
 
 def _apply_together(deliveries: list[WebhookDelivery]) -> None:
-    """Order events set-based in one call; refunds and customer events after them, in turn."""
+    """Order events set-based in one call, then customer events in one, then refunds in turn."""
     events = [
         parse_delivery(d.source, d.topic, d.headers.get("Content-Type", "application/json"),
                        d.body.encode())
@@ -177,11 +177,13 @@ def _apply_together(deliveries: list[WebhookDelivery]) -> None:
     ]
     orders = [i for i, event in enumerate(events) if isinstance(event, OrderEvent)]
     results = dict(zip(orders, orders_apply(events=[events[i] for i in orders]), strict=True))
+    for customer in customers_upsert_many(facts=[
+            platform_facts(source=event.source, data=event.customer, locale=event.locale)
+            for event in events if isinstance(event, CustomerEvent)]):
+        customer_found(customer)
     for i, event in enumerate(events):
         if isinstance(event, RefundEvent):
             results[i] = refund_apply(event=event)
-        elif isinstance(event, CustomerEvent):
-            customer_apply(source=event.source, data=event.customer, locale=event.locale)
     now = timezone.now()
     for i, (delivery, event) in enumerate(zip(deliveries, events, strict=True)):
         delivery.attempts += 1

@@ -14,11 +14,11 @@ from customers.signals import order_cancelled, order_paid, order_refunded, order
 from .activities import activity_record_many
 from .bulk import insert_new, source_pairs_q
 from .profiles import (
-    CustomerFacts,
     customer_stats_refresh,
     customers_stats_forget,
     customers_stats_refresh,
     customers_upsert_many,
+    platform_facts,
 )
 from .segments import customers_stage_refresh
 
@@ -35,13 +35,6 @@ def cumulative_refund_id(refunded_total) -> str:
     """The refund id for a source that only sends its running refunded total: the increase
     is one refund, keyed by the total it reached, so a replay adds nothing."""
     return f"cumulative:{refunded_total}"
-
-
-def _facts(event: OrderEvent) -> CustomerFacts:
-    data = event.customer
-    return CustomerFacts(email=data.email, source=event.source, external_id=data.external_id,
-                         first_name=data.first_name, last_name=data.last_name,
-                         accepts_marketing=data.accepts_marketing)
 
 
 def _new_order(event: OrderEvent, customer: Customer | None) -> Order:
@@ -189,7 +182,8 @@ ORDER_FIELDS = ["customer", "name", "status", "currency", "total", "discount_tot
 def _apply_round(events: list[OrderEvent]) -> list[Order | None]:
     """Apply events for distinct orders; None for an order another transaction inserted
     while this one was inserting it."""
-    customers = customers_upsert_many(facts=[_facts(event) for event in events])
+    customers = customers_upsert_many(facts=[
+        platform_facts(source=event.source, data=event.customer) for event in events])
     known = _locked_orders(events)
     lines, refund_ids = _known_details(known.values(), events)
     changes = [

@@ -95,7 +95,12 @@ def customer_upsert(**facts) -> Customer:
     """Find the customer by external id, then by email, or create them; fill in what we
     learned (the keyword arguments are CustomerFacts' fields). Safe to call from many workers
     at once: the database's unique keys decide."""
-    customer, = customers_upsert_many(facts=[CustomerFacts(**facts)])
+    return customer_found(customers_upsert_many(facts=[CustomerFacts(**facts)])[0])
+
+
+def customer_found(customer: Customer | None) -> Customer:
+    """The customer an upsert found or created; None (no one found, no email to create them
+    with) is refused."""
     if customer is None:
         raise FlywheelError(
             _("A new customer needs an email address."), code="email_required",
@@ -135,9 +140,11 @@ def customers_upsert_many(*, facts: list[CustomerFacts]) -> list[Customer | None
             if value and getattr(customer, field) != value:
                 setattr(customer, field, value)
                 fields.add(field)
-        if (customer.pk and fact.email and customer.email != fact.email
-                and fact.email not in by_email):
+        if fact.email and customer.email != fact.email and fact.email not in by_email:
             by_email.pop(customer.email, None)
+            if customer.pk is None:  # created by an earlier row: inserted with this email
+                new[fact.email] = new.pop(customer.email)
+                created_by[fact.email] = created_by.pop(customer.email)
             customer.email = by_email[fact.email] = fact.email
             fields.add("email")
         if identity and identity not in by_external:
@@ -213,13 +220,11 @@ def _customers_known(facts: list[CustomerFacts]) -> tuple[dict, dict]:
             {c.email: c for c in customers.values() if c.email in emails})
 
 
-def customer_apply(*, source: str, data: CustomerData, locale: str = "") -> Customer:
-    """Create or update the customer a shop platform described (on an order or on its own)."""
-    return customer_upsert(
-        email=data.email, source=source, external_id=data.external_id,
-        first_name=data.first_name, last_name=data.last_name, locale=locale,
-        accepts_marketing=data.accepts_marketing,
-    )
+def platform_facts(*, source: str, data: CustomerData, locale: str = "") -> CustomerFacts:
+    """What a shop platform said about a customer (on an order or on its own), to upsert."""
+    return CustomerFacts(email=data.email, source=source, external_id=data.external_id,
+                         first_name=data.first_name, last_name=data.last_name, locale=locale,
+                         accepts_marketing=data.accepts_marketing)
 
 
 def customer_link_user(*, user: User) -> Customer:

@@ -247,3 +247,23 @@ def test_set_based_listeners_hear_each_batch_once(queued):
         ("orders", ["o-0", "o-1", "o-2"]),
         ("activities", ["stage_changed"]),
     ]
+
+
+def test_customer_events_in_a_batch_are_applied_together_and_one_without_email_fails(queued):
+    from pathlib import Path
+
+    fixture = json.loads((Path(__file__).parent / "fixtures" /
+                          "shopify_customers_create.json").read_text())
+    grace = {**fixture, "id": 2, "email": "grace@example.com", "first_name": "Grace"}
+    nobody = {**fixture, "id": 3, "email": None}
+    ada, grace, nobody = (receive(payload, source="shopify", topic="customers/create")
+                          for payload in (fixture, grace, nobody))
+
+    services.deliveries_apply()
+
+    for delivery in (ada, grace, nobody):
+        delivery.refresh_from_db()
+    assert (ada.status, grace.status) == (Status.PROCESSED, Status.PROCESSED)
+    assert (nobody.status, nobody.error.split(":")[0]) == (Status.FAILED, "email_required")
+    assert sorted(Customer.objects.values_list("email", "first_name")) == [
+        ("ada.lovelace@example.com", "Ada"), ("grace@example.com", "Grace")]
