@@ -105,9 +105,12 @@ def points_award_for_activities(*, activities: list[Activity]) -> list[PointsEnt
     the shop posted...), once per activity (key `activity:<id>:earn`). The points are
     available at once. Returns each activity's entry (None when it earned nothing)."""
     items = {}
+    rules_by_kind = {}  # read once per kind, also outside a memo scope
     for activity in activities:
-        rules = _candidates(kind=EarningRule.Kind.ACTIVITY, activity_kind=activity.kind)
-        if rules:
+        if activity.kind not in rules_by_kind:
+            rules_by_kind[activity.kind] = _candidates(kind=EarningRule.Kind.ACTIVITY,
+                                                       activity_kind=activity.kind)
+        if rules := rules_by_kind[activity.kind]:
             items[activity.pk] = _Item(
                 customer=activity.customer, rules=rules, key=f"activity:{activity.pk}:earn",
                 when=activity.occurred_at, cause={"activity": activity})
