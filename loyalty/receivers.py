@@ -4,19 +4,22 @@ are sent inside the order's transaction, so these writes commit or roll back wit
 from django.dispatch import receiver
 
 from customers.signals import (
-    activity_recorded,
+    activities_recorded,
     customer_stage_changed,
     order_cancelled,
     order_paid,
     order_refunded,
+    orders_paid,
 )
 
 from . import services
 
 
-@receiver(order_paid, dispatch_uid="loyalty_reward_paid_order")
-def reward_paid_order(sender, *, order, **kwargs):
-    services.paid_order_reward(order=order)
+@receiver(orders_paid, dispatch_uid="loyalty_reward_paid_orders")
+def reward_paid_orders(sender, *, orders, **kwargs):
+    """Points and tiers for a batch of paid orders at once (a single order is a batch of
+    one): set-based, so it listens to `orders_paid`, never to `order_paid`."""
+    services.paid_orders_reward(orders=orders)
 
 
 @receiver(order_refunded, dispatch_uid="loyalty_reverse_for_refund")
@@ -29,14 +32,17 @@ def use_vouchers_in_paid_order(sender, *, order, **kwargs):
     services.vouchers_use_for_order(order=order)
 
 
-@receiver(activity_recorded, dispatch_uid="loyalty_earn_for_activity")
-def earn_for_activity(sender, *, activity, **kwargs):
-    services.points_award_for_activity(activity=activity)
+@receiver(activities_recorded, dispatch_uid="loyalty_earn_for_activities")
+def earn_for_activities(sender, *, activities, **kwargs):
+    """Points for activities recorded together, set-based (see `reward_paid_orders`)."""
+    services.points_award_for_activities(activities=activities)
 
 
 @receiver(order_cancelled, dispatch_uid="loyalty_cancel_points_for_cancelled_order")
 def cancel_points_for_cancelled_order(sender, *, order, **kwargs):
     services.points_cancel_for_order(order=order)
+
+
 @receiver(customer_stage_changed, dispatch_uid="loyalty_winback_for_at_risk")
 def winback_for_at_risk(sender, *, customer, to_stage, at=None, **kwargs):
     from .services.winback import winback_for_stage_change

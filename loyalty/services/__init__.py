@@ -3,6 +3,13 @@
 Import as `from loyalty import services`; each name below is public."""
 
 from .accounts import loyalty_account_get_or_create
+from .earning import (
+    paid_order_reward,
+    paid_orders_reward,
+    points_award_for_activities,
+    points_award_for_activity,
+    points_award_for_order,
+)
 from .expiry import points_expire_due, points_expiry_remind, vouchers_expire_due
 from .ledger import (
     points_adjust,
@@ -31,9 +38,6 @@ from .rules import (
     birthday_activities_record,
     earning_rule_create,
     earning_rule_update,
-    paid_order_reward,
-    points_award_for_activity,
-    points_award_for_order,
     points_cancel_for_order,
     rule_applies,
     rule_points,
@@ -58,8 +62,10 @@ __all__ = [
     "email_recipient",
     "loyalty_account_get_or_create",
     "paid_order_reward",
+    "paid_orders_reward",
     "points_adjust",
     "points_award",
+    "points_award_for_activities",
     "points_award_for_activity",
     "points_award_for_order",
     "points_cancel_for_order",

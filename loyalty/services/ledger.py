@@ -4,6 +4,7 @@ balance and pending points in one transaction (see the accounting in loyalty/mod
 import datetime as dt
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import IntegrityError, transaction
@@ -13,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from customers.errors import Conflict, FlywheelError
 from customers.models import Activity, Customer, Order, Refund
+from customers.services.bulk import insert_new
 
 from ..errors import InsufficientPoints
 from ..expiry import lot_expires_at
@@ -89,28 +91,63 @@ def points_award(
     return entry
 
 
+@dataclass
+class Grant:
+    """Points for an account the caller holds locked, posted by `_award_many`."""
+
+    account: LoyaltyAccount
+    points: int
+    key: str
+    kind: str
+    held_until: dt.datetime | None = None
+    rule: EarningRule | None = None
+    cause: dict = field(default_factory=dict)  # order, activity, redemption, reason
+
+
 def _award(account: LoyaltyAccount, *, points: int, key: str, kind: str,
            held_until: dt.datetime | None = None, rule: EarningRule | None = None,
            **cause) -> PointsEntry | None:
     """`points_award` on an account the caller holds locked, without promoting it: callers
     promote once they are done with the account (or know its tier can't change)."""
-    entry = _post(account_id=account.pk, kind=kind, amount=points, key=key,
-                  held=held_until is not None, rule=rule,
-                  rule_version=rule.version if rule else None, **cause)
-    if entry is None:
-        return None
-    opened = opened_entries(account)
-    if opened is not None:
-        opened.append(entry)
-    PointsLot.objects.create(
-        account=account, entry=entry, points=points, remaining=points, held_until=held_until,
-        expires_at=lot_expires_at(program=program_get(), earned_at=entry.created_at),
-    )
-    if held_until is None:
-        _move(account.pk, balance=points)
-    else:
-        _move(account.pk, pending=points)
-    return entry
+    return _award_many([Grant(account=account, points=points, key=key, kind=kind,
+                              held_until=held_until, rule=rule, cause=cause)])[0]
+
+
+def _award_many(grants: list[Grant]) -> list[PointsEntry | None]:
+    """Post each grant as an entry with its lot, once per key (None for a key already
+    posted), and add the points to balances (or pending points while held), whatever the
+    number of grants in one INSERT of entries, one of lots and one UPDATE of accounts."""
+    if not grants:
+        return []
+    entries = [PointsEntry(account_id=grant.account.pk, kind=grant.kind, amount=grant.points,
+                           key=grant.key, held=grant.held_until is not None, rule=grant.rule,
+                           rule_version=grant.rule.version if grant.rule else None,
+                           **grant.cause)
+               for grant in grants]
+    posted = {id(entry) for entry in insert_new(entries, key=("key",))}
+    program = program_get()
+    lots = []
+    moves: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for grant, entry in zip(grants, entries, strict=True):
+        if id(entry) not in posted:
+            continue
+        opened = opened_entries(grant.account)
+        if opened is not None:
+            opened.append(entry)
+        lots.append(PointsLot(
+            account_id=grant.account.pk, entry=entry, points=grant.points,
+            remaining=grant.points, held_until=grant.held_until,
+            expires_at=lot_expires_at(program=program, earned_at=entry.created_at)))
+        moves[grant.account.pk][grant.held_until is not None] += grant.points
+    PointsLot.objects.bulk_create(lots)
+    if moves:
+        def shift(column: int):
+            return Case(*[When(pk=pk, then=Value(move[column])) for pk, move in moves.items()],
+                        default=Value(0))
+
+        LoyaltyAccount.objects.filter(pk__in=moves).update(
+            balance=F("balance") + shift(0), pending=F("pending") + shift(1))
+    return [entry if id(entry) in posted else None for entry in entries]
 
 
 def points_release_due(*, now: dt.datetime | None = None, batch_size: int = 500) -> int:

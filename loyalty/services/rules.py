@@ -15,19 +15,16 @@ How a rule earns (the admin help text says the same):
 - Of the rules that apply, the one that earns the most wins (the oldest on a tie), and its
   points are posted once, on an entry that records the rule and its version.
 
-Choosing costs a fixed number of queries whatever the number of rules or order lines: the
-candidate rules with their tiers (2, and 1 more for their audiences' segment rules when any
-has an audience), the customer's account and tier (1) and, when any candidate has a cap, the
-customer's usage of all capped rules (1); plus one membership check per segment used as an
-audience. Inside `customers.memo.memo_scope()` (a batch of deliveries) the candidates are read
-once per kind for the whole batch.
+Reading the candidate rules costs a fixed number of queries whatever the number of rules:
+the rules with their tiers (2, and 1 more for their audiences' segment rules when any has an
+audience). Inside `customers.memo.memo_scope()` (a batch of deliveries) they are read once per
+kind for the whole batch. Choosing and posting the awards is earning.py's, a batch at a time.
 """
 
 import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Prefetch
@@ -36,14 +33,10 @@ from django.utils.translation import gettext as _
 
 from customers.errors import FlywheelError
 from customers.memo import memoized
-from customers.models import Activity, Customer, Order
-from customers.selectors import segment_has_member
+from customers.models import Customer, Order
 
 from ..models import EarningRule, LoyaltyAccount, PointsEntry, PointsLot, Tier
-from .accounts import account_locked
-from .ledger import _award, _move, _post
-from .program import tiers_get
-from .tiers import tiers_promote_locked
+from .ledger import _move, _post
 
 Kind = PointsEntry.Kind
 
@@ -116,127 +109,6 @@ def _candidates(**filters) -> tuple[EarningRule, ...]:
         .select_related("audience")
         .prefetch_related(Prefetch("tiers", queryset=Tier.objects.only("pk")), "audience__rules")
         .order_by("pk")))
-
-
-def _cap_reached(rules: tuple[EarningRule, ...], account: LoyaltyAccount | None,
-                 now: dt.datetime) -> set[int]:
-    """Ids of the capped rules this account already used up; one query for all of them."""
-    capped = {rule.pk: rule for rule in rules if rule.cap_count}
-    if not capped or account is None:
-        return set()
-    used: dict[int, int] = {}
-    rows = (PointsEntry.objects.filter(account=account, rule_id__in=capped, kind=Kind.EARN)
-            .values_list("rule_id", "created_at"))
-    starts = {pk: cap_period_start(rule.cap_period, now) for pk, rule in capped.items()}
-    for rule_id, created_at in rows:
-        if starts[rule_id] is None or created_at >= starts[rule_id]:
-            used[rule_id] = used.get(rule_id, 0) + 1
-    return {pk for pk, rule in capped.items() if used.get(pk, 0) >= rule.cap_count}
-
-
-def _outside_audience(rules: tuple[EarningRule, ...], customer: Customer) -> set[int]:
-    """Ids of the rules whose audience (a customer segment) leaves this customer out."""
-    members: dict[int, bool] = {}
-    outside = set()
-    for rule in rules:
-        if rule.audience_id is None:
-            continue
-        if rule.audience_id not in members:
-            members[rule.audience_id] = segment_has_member(segment=rule.audience,
-                                                           customer=customer)
-        if not members[rule.audience_id]:
-            outside.add(rule.pk)
-    return outside
-
-
-def _best(rules, *, customer, account, when, now, order_total=None) -> Award | None:
-    tier = account.tier if account else None
-    multiplier = tier.earn_multiplier if tier else Decimal("1")
-    reached = _cap_reached(rules, account, now) | _outside_audience(rules, customer)
-    best = None
-    for rule in rules:
-        if rule.pk in reached or not rule_applies(
-                rule=rule, when=when, tier_id=tier.pk if tier else None, order_total=order_total):
-            continue
-        points = rule_points(rule=rule, order_total=order_total, tier_multiplier=multiplier)
-        if points and (best is None or points > best.points):
-            best = Award(rule=rule, points=points)
-    return best
-
-
-def points_award_for_order(*, order: Order) -> PointsEntry | None:
-    """Earn points for a paid order with the best applicable order rule, once per order
-    (key `order:<source>:<id>:earn`). They are held for LOYALTY_HOLD_DAYS (the return window)
-    after payment. Guest orders, cancelled orders (a late "paid" can arrive after the
-    cancellation) and orders no rule applies to earn nothing."""
-    return _order_paid(order, promote=False)
-
-
-def paid_order_reward(*, order: Order) -> PointsEntry | None:
-    """Everything loyalty does when an order is paid, with the customer's account locked
-    once: earn its points (`points_award_for_order`), then move the customer up to the tier
-    they now qualify for (`tiers_promote_customer`: the order counts toward the spent and
-    orders metrics, and points earned without a hold toward the points metric)."""
-    return _order_paid(order, promote=True)
-
-
-def _order_paid(order: Order, *, promote: bool) -> PointsEntry | None:
-    """The order's points; then, with `promote` (or when the points are available at once,
-    as `points_award` does), the customer's tier, on the account locked once for both."""
-    if order.customer_id is None:
-        return None
-    earns = order.paid_at is not None and order.cancelled_at is None
-    rules = _candidates(kind=EarningRule.Kind.ORDER) if earns else ()
-    if not rules and not (promote and tiers_get()):
-        return None
-    now = timezone.now()
-    entry = None
-    with transaction.atomic(savepoint=False):  # nothing to undo halfway: no savepoint
-        account = account_locked(order.customer)
-        award = _best(rules, customer=order.customer, account=account, when=order.paid_at,
-                      now=now, order_total=order.total) if rules else None
-        if award is not None:
-            days = settings.LOYALTY_HOLD_DAYS
-            entry = _award(
-                account, points=award.points,
-                key=f"order:{order.source}:{order.external_id}:earn", kind=Kind.EARN,
-                held_until=order.paid_at + dt.timedelta(days=days) if days > 0 else None,
-                order=order, rule=award.rule,
-            )
-        if promote or (entry is not None and not entry.held):
-            tiers_promote_locked([account])
-        _email_earned(entry)
-    return entry
-
-
-def points_award_for_activity(*, activity: Activity) -> PointsEntry | None:
-    """Earn the points of the best applicable rule for this kind of activity (account created,
-    birthday, quiz completed, NPS answered, referral converted, a custom activity the shop
-    posted...), once per activity (key `activity:<id>:earn`). The points are available at
-    once."""
-    rules = _candidates(kind=EarningRule.Kind.ACTIVITY, activity_kind=activity.kind)
-    if not rules:
-        return None
-    with transaction.atomic(savepoint=False):  # nothing to undo halfway: no savepoint
-        account = account_locked(
-            activity.customer, likely_new=activity.kind == Activity.Kind.CUSTOMER_CREATED)
-        award = _best(rules, customer=activity.customer, account=account,
-                      when=activity.occurred_at, now=timezone.now())
-        if award is None:
-            return None
-        entry = _award(account, points=award.points, key=f"activity:{activity.pk}:earn",
-                       kind=Kind.EARN, activity=activity, rule=award.rule)
-        if entry is not None:
-            tiers_promote_locked([account])
-        _email_earned(entry)
-    return entry
-
-
-def _email_earned(entry: PointsEntry | None) -> None:
-    if entry is not None:
-        from ..tasks import points_earned_email_task
-
-        points_earned_email_task.delay_on_commit(entry.pk)
 
 
 def _validate(rule: EarningRule) -> None:

@@ -1,0 +1,125 @@
+"""Earning for a batch of order deliveries at once: caps count the awards chosen earlier in the
+batch, a customer's items earn in turn (with the tier the earlier ones reached), and a new
+customer's welcome points and order points land on one account."""
+
+import json
+from decimal import Decimal
+from unittest import mock
+
+import pytest
+from django.db import connection
+from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
+
+from customers import services
+from customers.models import Customer, SegmentSettings
+from loyalty import services as loyalty_services
+from loyalty.models import LoyaltyAccount, LoyaltyProgram, PointsEntry, PointsLot, TierChange
+from tests.conftest import order_event
+from tests.factories import ActivityRuleFactory, EarningRuleFactory, TierFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def settings_rows():
+    LoyaltyProgram.get()
+    SegmentSettings.get()
+
+
+def ada_order(order_id: str, total: str = "59.90") -> dict:
+    """An order of Ada's, who is new to the shop on her first one."""
+    return order_event(id=order_id, total=total, lines=[
+        {"sku": "SERUM-30", "name": "Serum 30 ml", "quantity": 1, "price": total}])
+
+
+def apply_as_one_batch(events: list[dict]):
+    """Receive the events, then apply them together in one batch; its statements."""
+    with mock.patch("customers.tasks.deliveries_apply_task.apply_async"):
+        for event in events:
+            with TestCase.captureOnCommitCallbacks(execute=True):
+                services.delivery_receive(
+                    source="generic", topic="orders", body=json.dumps(event).encode(),
+                    headers={"Content-Type": "application/json"},
+                    content_type="application/json")
+        with CaptureQueriesContext(connection) as queries, \
+                TestCase.captureOnCommitCallbacks(execute=True):
+            assert services.deliveries_apply() == len(events)
+    return queries
+
+
+def ada_entries():
+    return list(PointsEntry.objects.filter(account__customer__email="ada@example.com")
+                .order_by("order__external_id").values_list("order__external_id", "amount"))
+
+
+def test_a_rule_capped_once_per_customer_awards_one_of_two_orders_in_one_batch():
+    EarningRuleFactory(name="First order", points_per_unit=Decimal("1"), cap_count=1,
+                       cap_period="ever")
+
+    apply_as_one_batch([ada_order("A-1"), ada_order("A-2")])
+
+    assert ada_entries() == [("A-1", 59)]
+    account = LoyaltyAccount.objects.get()
+    assert (account.balance, account.pending) == (0, 59)
+
+
+def test_once_a_capped_rule_is_used_up_in_the_batch_the_next_best_rule_earns():
+    EarningRuleFactory(name="Double points on the first order", points_per_unit=Decimal("2"),
+                       cap_count=1, cap_period="ever")
+    EarningRuleFactory(name="One point per euro", points_per_unit=Decimal("1"))
+
+    apply_as_one_batch([ada_order("A-1"), ada_order("A-2"), ada_order("A-3")])
+
+    assert ada_entries() == [("A-1", 119), ("A-2", 59), ("A-3", 59)]
+    assert LoyaltyAccount.objects.get().pending == 237
+
+
+def test_a_new_customers_welcome_and_order_points_land_on_one_account_opened_once():
+    EarningRuleFactory(points_per_unit=Decimal("1"))
+    ActivityRuleFactory(name="Welcome", activity_kind="customer_created", points=10)
+    TierFactory(name="Member", position=1, threshold=Decimal("0"))
+    TierFactory(name="Gold", position=2, threshold=Decimal("500"))
+
+    queries = apply_as_one_batch([ada_order("A-1")])
+
+    account = LoyaltyAccount.objects.select_related("tier", "customer").get()
+    assert account.customer.email == "ada@example.com"
+    assert (account.balance, account.pending, account.tier.name) == (10, 59, "Member")
+    assert sorted(PointsEntry.objects.values_list("account_id", "amount", "held")) == [
+        (account.pk, 10, False), (account.pk, 59, True)]
+    assert PointsLot.objects.filter(account=account).count() == 2
+    assert list(TierChange.objects.values_list("to_name", "qualifying_value")) == [
+        ("Member", Decimal("10"))]
+    opened = [q["sql"] for q in queries
+              if q["sql"].startswith("INSERT") and 'INTO "loyalty_loyaltyaccount"' in q["sql"]]
+    assert len(opened) == 1
+
+
+def test_a_customers_second_order_in_a_batch_earns_with_the_tier_the_first_reached():
+    program = LoyaltyProgram.get()
+    program.tier_metric = LoyaltyProgram.TierMetric.SPENT
+    program.save()
+    EarningRuleFactory(points_per_unit=Decimal("1"))
+    TierFactory(name="Member", position=1, threshold=Decimal("0"))
+    TierFactory(name="Gold", position=2, threshold=Decimal("100"),
+                earn_multiplier=Decimal("2"))
+
+    apply_as_one_batch([ada_order("A-1"), ada_order("A-2")])
+
+    # The two paid orders (119.80) reach Gold once the first is rewarded, as they did when
+    # each order was rewarded on its own.
+    assert ada_entries() == [("A-1", 59), ("A-2", 119)]
+    assert LoyaltyAccount.objects.get().tier.name == "Gold"
+    assert Customer.objects.get().loyalty_tier == "Gold"
+
+
+def test_replaying_a_batch_earns_nothing_twice():
+    EarningRuleFactory(points_per_unit=Decimal("1"))
+    ActivityRuleFactory(name="Welcome", activity_kind="customer_created", points=10)
+    apply_as_one_batch([ada_order("A-1"), ada_order("A-2")])
+    orders = list(Customer.objects.get().orders.order_by("external_id"))
+    assert loyalty_services.paid_orders_reward(orders=orders) == [None, None]
+    account = LoyaltyAccount.objects.get()
+    assert (account.balance, account.pending) == (10, 118)
+    assert PointsEntry.objects.count() == 3
