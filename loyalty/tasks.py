@@ -55,11 +55,12 @@ def expire_vouchers_task() -> int:
     return vouchers_expire_due()
 
 
-@shared_task(name="loyalty.points_earned_email", **SHORT)
-def points_earned_email_task(entry_id: int) -> None:
-    from loyalty.services import points_earned_email_send
+@shared_task(name="loyalty.points_earned_emails", **SHORT)
+def points_earned_emails_task(entry_ids: list[int]) -> None:
+    """The "you earned points" emails of one transaction's awards, in one task."""
+    from loyalty.services import points_earned_emails_send
 
-    points_earned_email_send(entry_id=entry_id)
+    points_earned_emails_send(entry_ids=entry_ids)
 
 
 @shared_task(name="loyalty.points_expiring_email", **SHORT)

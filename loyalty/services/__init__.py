@@ -20,7 +20,7 @@ from .ledger import (
 )
 from .notifications import (
     email_recipient,
-    points_earned_email_send,
+    points_earned_emails_send,
     points_expiring_email_send,
     voucher_issued_email_send,
 )
@@ -69,7 +69,7 @@ __all__ = [
     "points_award_for_activity",
     "points_award_for_order",
     "points_cancel_for_order",
-    "points_earned_email_send",
+    "points_earned_emails_send",
     "points_expire_due",
     "points_expiring_email_send",
     "points_expiry_remind",

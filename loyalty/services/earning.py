@@ -234,8 +234,9 @@ def _best(item: _Item, account: LoyaltyAccount, used: Counter[tuple[int, int]],
 
 
 def _email_earned(entries: list[PointsEntry]) -> None:
-    """One "you earned points" email per entry, as for an award on its own."""
-    from ..tasks import points_earned_email_task
+    """One "you earned points" email per entry, as for an award on its own, all sent by one
+    task after commit."""
+    from ..tasks import points_earned_emails_task
 
-    for entry in entries:
-        points_earned_email_task.delay_on_commit(entry.pk)
+    if entries:
+        points_earned_emails_task.delay_on_commit([entry.pk for entry in entries])

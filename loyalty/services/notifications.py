@@ -12,7 +12,7 @@ from django.conf import settings
 from customers.emails import email_send
 from customers.models import Activity, Customer
 
-from ..models import LoyaltyAccount, PointsEntry, Redemption
+from ..models import PointsEntry, Redemption
 
 
 def email_recipient(*, customer: Customer) -> str | None:
@@ -37,20 +37,20 @@ def _send(customer: Customer, template: str, context: dict) -> bool:
     return True
 
 
-def points_earned_email_send(*, entry_id: int) -> bool:
-    """Tell the customer what they just earned, and whether it is pending until the return
-    window closes. Returns whether an email went out."""
-    entry = (PointsEntry.objects.select_related("account__customer", "order", "lot")
-             .filter(pk=entry_id).first())
-    if entry is None:
-        return False
-    account = LoyaltyAccount.objects.get(pk=entry.account_id)
-    lot = getattr(entry, "lot", None)
-    return _send(entry.account.customer, "loyalty/emails/points_earned", {
-        "points": entry.amount, "order": entry.order,
-        "held_until": lot.held_until if lot and lot.is_held else None,
-        "balance": account.balance, "pending": account.pending,
-    })
+def points_earned_emails_send(*, entry_ids: list[int]) -> int:
+    """Tell each customer what they just earned (an email per entry), and whether it is
+    pending until the return window closes. Returns how many emails went out."""
+    entries = (PointsEntry.objects.select_related("account__customer", "order", "lot")
+               .filter(pk__in=entry_ids).order_by("pk"))
+    sent = 0
+    for entry in entries:
+        lot = getattr(entry, "lot", None)
+        sent += _send(entry.account.customer, "loyalty/emails/points_earned", {
+            "points": entry.amount, "order": entry.order,
+            "held_until": lot.held_until if lot and lot.is_held else None,
+            "balance": entry.account.balance, "pending": entry.account.pending,
+        })
+    return sent
 
 
 def points_expiring_email_send(*, customer_id: int, activity_ids: list[int]) -> bool:

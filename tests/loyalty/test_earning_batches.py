@@ -123,3 +123,22 @@ def test_replaying_a_batch_earns_nothing_twice():
     account = LoyaltyAccount.objects.get()
     assert (account.balance, account.pending) == (10, 118)
     assert PointsEntry.objects.count() == 3
+
+
+def test_a_batchs_points_emails_go_out_from_one_task_one_email_per_award(mailoutbox):
+    EarningRuleFactory(points_per_unit=Decimal("1"))
+    ActivityRuleFactory(name="Welcome", activity_kind="customer_created", points=10)
+
+    with mock.patch("loyalty.tasks.points_earned_emails_task.delay") as queued:
+        apply_as_one_batch([ada_order("A-1"), order_event(
+            id="G-1", customer={"id": "c-g", "email": "grace@example.com",
+                                "first_name": "Grace", "accepts_marketing": True})])
+
+    entry_ids = [entry_ids for call in queued.call_args_list for entry_ids in call.args]
+    assert len(entry_ids) == 2  # the welcome points' task, then the orders' task
+    assert sorted(len(ids) for ids in entry_ids) == [2, 2]
+    loyalty_services.points_earned_emails_send(entry_ids=[i for ids in entry_ids for i in ids])
+    assert sorted((m.to[0], m.subject.split(" at ")[0]) for m in mailoutbox) == [
+        ("ada@example.com", "You earned 10 points"), ("ada@example.com", "You earned 59 points"),
+        ("grace@example.com", "You earned 10 points"),
+        ("grace@example.com", "You earned 59 points")]
