@@ -7,10 +7,15 @@ import hmac
 import json
 import re
 import threading
+from collections import Counter
+from contextlib import contextmanager
+from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
@@ -107,6 +112,58 @@ def _no_wake_flag():
     from customers.services.deliveries import WAKE_KEY
 
     cache.delete(WAKE_KEY)
+
+
+def realistic_shop() -> None:
+    """A shop with loyalty switched on, as a real one runs: points per euro, welcome points,
+    tiers Member (0) and Gold (500), a referral program and a webhook subscriber."""
+    from customers.models import SegmentSettings
+    from loyalty.models import LoyaltyProgram
+    from tests.factories import (
+        ActivityRuleFactory,
+        EarningRuleFactory,
+        ReferralProgramFactory,
+        TierFactory,
+        WebhookSubscriptionFactory,
+    )
+
+    EarningRuleFactory(points_per_unit=Decimal("1"))
+    ActivityRuleFactory(name="Welcome", activity_kind="customer_created", points=10)
+    TierFactory(name="Member", position=1, threshold=Decimal("0"))
+    TierFactory(name="Gold", position=2, threshold=Decimal("500"))
+    ReferralProgramFactory()
+    WebhookSubscriptionFactory(events=["loyalty.tier_changed", "customer.stage_changed"])
+    LoyaltyProgram.get()
+    SegmentSettings.get()
+
+
+@contextmanager
+def deliveries_held():
+    """Deliveries received inside stay received (the worker's wake-ups are only counted, on
+    the mock this yields), so a test can apply them together with deliveries_apply()."""
+    with mock.patch("customers.tasks.deliveries_apply_task.apply_async") as wake_ups:
+        yield wake_ups
+
+
+def receive(event: dict, *, source: str = "generic", topic: str = "orders"):
+    """Store a delivery as the API does, with its wake-up after commit."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return services.delivery_receive(
+            source=source, topic=topic, headers={"Content-Type": "application/json"},
+            body=json.dumps(event).encode(), content_type="application/json")
+
+
+TABLE = re.compile(r'\b(?:FROM|INTO|UPDATE)\s+"(\w+)"')
+
+
+def statements_by_table(queries) -> Counter:
+    """Captured statements by the table they read or write first; the others (savepoints,
+    BEGIN, COMMIT) by their first word."""
+    tables = Counter()
+    for query in queries:
+        match = TABLE.search(query["sql"])
+        tables[match.group(1) if match else query["sql"].split()[0].upper()] += 1
+    return tables
 
 
 def post_signed(client, path: str, payload: dict, *, signature_header: str, secret: str,

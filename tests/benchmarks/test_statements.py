@@ -3,8 +3,6 @@ apply, for an order from a new customer (the ingestion benchmark's case). Printe
 the table each statement works on, so a change that adds or removes a round trip shows."""
 
 import json
-import re
-from collections import Counter
 from unittest import mock
 
 import pytest
@@ -13,19 +11,12 @@ from django.test.utils import CaptureQueriesContext
 
 from customers import services
 from customers.models import WebhookDelivery
-from tests.conftest import api_client, order_event
-
-TABLE = re.compile(r'(?:FROM|INTO|UPDATE)\s+"(\w+)"')
+from tests.conftest import api_client, order_event, statements_by_table
 
 
 def by_table(queries) -> str:
-    """'4 customers_customer, 2 loyalty_earningrule, ...'; savepoints and transaction control
-    are counted as `transaction`."""
-    counts = Counter()
-    for query in queries:
-        match = TABLE.search(query["sql"])
-        counts[match.group(1) if match else "transaction"] += 1
-    return ", ".join(f"{n} {table}" for table, n in counts.most_common())
+    """'4 customers_customer, 2 loyalty_earningrule, ...', most first."""
+    return ", ".join(f"{n} {table}" for table, n in statements_by_table(queries).most_common())
 
 
 def post_orders(client, run: str, count: int) -> None:

@@ -4,16 +4,14 @@ transaction and a few set-based statements per batch, with the same outcome as o
 import json
 import threading
 from decimal import Decimal
-from unittest import mock
 
 import pytest
 from django.db import connection, transaction
-from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 
 from customers import services
 from customers.models import Activity, Customer, Order, WebhookDelivery
-from tests.conftest import order_event
+from tests.conftest import deliveries_held, order_event, receive
 
 pytestmark = pytest.mark.django_db
 
@@ -23,15 +21,8 @@ Status = WebhookDelivery.Status
 @pytest.fixture
 def queued():
     """Deliveries are kept as received and the wake-ups counted, instead of being applied."""
-    with mock.patch("customers.tasks.deliveries_apply_task.apply_async") as delay:
-        yield delay
-
-
-def receive(event: dict, *, source="generic", topic="orders") -> WebhookDelivery:
-    with TestCase.captureOnCommitCallbacks(execute=True):  # the wake-up waits for commit
-        return services.delivery_receive(
-            source=source, topic=topic, headers={"Content-Type": "application/json"},
-            body=json.dumps(event).encode(), content_type="application/json")
+    with deliveries_held() as wake_ups:
+        yield wake_ups
 
 
 def shopper(i: int, **overrides) -> dict:

@@ -1,18 +1,15 @@
-from decimal import Decimal
 
 import pytest
 
 from customers import services
 from customers.memo import memo_scope, memoized
-from customers.models import OutboundDelivery, SegmentSettings, WebhookDelivery
-from loyalty.models import LoyaltyAccount, LoyaltyProgram
-from tests.conftest import assert_configuration_read_once_per_batch, order_event, post_event
-from tests.factories import (
-    ActivityRuleFactory,
-    EarningRuleFactory,
-    ReferralProgramFactory,
-    TierFactory,
-    WebhookSubscriptionFactory,
+from customers.models import OutboundDelivery, WebhookDelivery
+from loyalty.models import LoyaltyAccount
+from tests.conftest import (
+    assert_configuration_read_once_per_batch,
+    order_event,
+    post_event,
+    realistic_shop,
 )
 
 
@@ -39,14 +36,7 @@ def test_a_batch_of_order_events_reads_the_shops_configuration_once(api):
     """A shop with an order rule, tiers, a referral program and a webhook subscriber: inside
     one memo scope (as the batch worker applies deliveries), ten order events from new
     customers read the rules, tiers and settings as often as one does."""
-    EarningRuleFactory(points_per_unit=Decimal("1"))
-    ActivityRuleFactory(name="Welcome", activity_kind="customer_created", points=10)
-    TierFactory(name="Member", position=1, threshold=Decimal("0"))
-    TierFactory(name="Gold", position=2, threshold=Decimal("500"))
-    ReferralProgramFactory()
-    WebhookSubscriptionFactory(events=["loyalty.tier_changed", "customer.stage_changed"])
-    LoyaltyProgram.get()
-    SegmentSettings.get()
+    realistic_shop()
     for i in range(11):
         assert post_event(api, order_event(
             id=f"batch-{i}", customer={"id": f"c-batch-{i}", "email": f"shopper{i}@example.com",

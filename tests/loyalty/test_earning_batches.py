@@ -2,7 +2,6 @@
 batch, a customer's items earn in turn (with the tier the earlier ones reached), and a new
 customer's welcome points and order points land on one account."""
 
-import json
 from decimal import Decimal
 from unittest import mock
 
@@ -15,7 +14,7 @@ from customers import services
 from customers.models import Customer, SegmentSettings
 from loyalty import services as loyalty_services
 from loyalty.models import LoyaltyAccount, LoyaltyProgram, PointsEntry, PointsLot, TierChange
-from tests.conftest import order_event
+from tests.conftest import deliveries_held, order_event, receive
 from tests.factories import ActivityRuleFactory, EarningRuleFactory, TierFactory
 
 pytestmark = pytest.mark.django_db
@@ -35,13 +34,9 @@ def ada_order(order_id: str, total: str = "59.90") -> dict:
 
 def apply_as_one_batch(events: list[dict]):
     """Receive the events, then apply them together in one batch; its statements."""
-    with mock.patch("customers.tasks.deliveries_apply_task.apply_async"):
+    with deliveries_held():
         for event in events:
-            with TestCase.captureOnCommitCallbacks(execute=True):
-                services.delivery_receive(
-                    source="generic", topic="orders", body=json.dumps(event).encode(),
-                    headers={"Content-Type": "application/json"},
-                    content_type="application/json")
+            receive(event)
         with CaptureQueriesContext(connection) as queries, \
                 TestCase.captureOnCommitCallbacks(execute=True):
             assert services.deliveries_apply() == len(events)

@@ -1,10 +1,7 @@
 """What loyalty costs a batch of order deliveries in a realistic shop: statements by table."""
 
-import json
-import re
 from collections import Counter
 from decimal import Decimal
-from unittest import mock
 
 import pytest
 from django.db import connection
@@ -12,44 +9,22 @@ from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 
 from customers import services
-from customers.models import Customer, OutboundDelivery, SegmentSettings, WebhookDelivery
+from customers.models import Customer, OutboundDelivery, WebhookDelivery
 from loyalty import services as loyalty_services
-from loyalty.models import LoyaltyAccount, LoyaltyProgram, PointsLot, TierChange
-from tests.conftest import order_event
-from tests.factories import (
-    ActivityRuleFactory,
-    EarningRuleFactory,
-    ReferralProgramFactory,
-    TierFactory,
-    WebhookSubscriptionFactory,
+from loyalty.models import LoyaltyAccount, PointsLot, TierChange
+from tests.conftest import (
+    deliveries_held,
+    order_event,
+    realistic_shop,
+    receive,
+    statements_by_table,
 )
 
 pytestmark = pytest.mark.django_db
 
-TABLE = re.compile(r'\b(?:FROM|INTO|UPDATE)\s+"(\w+)"')
-
-
-def by_table(queries) -> Counter:
-    """Statements by the table they read or write first (savepoints apart)."""
-    tables = Counter()
-    for query in queries:
-        match = TABLE.search(query["sql"])
-        tables[match.group(1) if match else query["sql"].split()[0].upper()] += 1
-    return tables
-
-
 @pytest.fixture
 def shop():
-    """An order rule, a welcome rule, tiers Member (0) and Gold (500), a referral program
-    and a webhook subscriber, as test_memo's realistic shop."""
-    EarningRuleFactory(points_per_unit=Decimal("1"))
-    ActivityRuleFactory(name="Welcome", activity_kind="customer_created", points=10)
-    TierFactory(name="Member", position=1, threshold=Decimal("0"))
-    TierFactory(name="Gold", position=2, threshold=Decimal("500"))
-    ReferralProgramFactory()
-    WebhookSubscriptionFactory(events=["loyalty.tier_changed", "customer.stage_changed"])
-    LoyaltyProgram.get()
-    SegmentSettings.get()
+    realistic_shop()
 
 
 def shopper(run: str, i: int, order: str = "") -> dict:
@@ -61,17 +36,13 @@ def shopper(run: str, i: int, order: str = "") -> dict:
 def apply_batch(events: list[dict]) -> Counter:
     """Receive the events, then apply them as one batch: its statements by table, and the
     work it leaves for after commit (emails, outbound webhooks)."""
-    with mock.patch("customers.tasks.deliveries_apply_task.apply_async"):
+    with deliveries_held():
         for event in events:
-            with TestCase.captureOnCommitCallbacks(execute=True):
-                services.delivery_receive(
-                    source="generic", topic="orders", body=json.dumps(event).encode(),
-                    headers={"Content-Type": "application/json"},
-                    content_type="application/json")
+            receive(event)
         with CaptureQueriesContext(connection) as queries, \
                 TestCase.captureOnCommitCallbacks() as callbacks:
             assert services.deliveries_apply() == len(events)
-    statements = by_table(queries)
+    statements = statements_by_table(queries)
     statements["(after commit)"] = len(callbacks)
     return statements
 
