@@ -89,6 +89,26 @@ def form_action(request, modeladmin, queryset, *, form_class, template: str, act
     return None
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records the system writes and nobody edits (orders as the shop sent them, logs,
+    survey answers): staff search and read them, never add, change or delete one."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def coloured_status(status, label: str, styles: dict):
+    """A status as a coloured word with its icon, `styles` mapping status to (colour, icon)."""
+    colour, icon = styles.get(status, ("inherit", ""))
+    return format_html('<strong style="color: {}">{} {}</strong>', colour, icon, label)
+
+
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
@@ -288,7 +308,7 @@ class RefundInline(ReadOnlyInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdmin):
     """Orders come from the shop: staff look, the shop's events change them."""
 
     list_display = ("__str__", "external_id", "customer", "source", "status", "total",
@@ -310,15 +330,6 @@ class OrderAdmin(admin.ModelAdmin):
         }),
     )
     readonly_fields = ("created_at",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # Webhook deliveries
@@ -361,9 +372,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("status"), ordering="status")
     def status_badge(self, delivery):
-        colour, icon = STATUS_STYLE.get(delivery.status, ("inherit", ""))
-        return format_html('<strong style="color: {}">{} {}</strong>', colour, icon,
-                           delivery.get_status_display())
+        return coloured_status(delivery.status, delivery.get_status_display(), STATUS_STYLE)
 
     @admin.display(description=gettext_lazy("error"))
     def error_excerpt(self, delivery):

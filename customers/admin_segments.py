@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from customers import selectors_segments as selectors
-from customers.admin import ReadOnlyInline, action_confirmed, confirm_action
+from customers.admin import ReadOnlyInline, action_confirmed, coloured_status, confirm_action
 from customers.models import (
     CustomerScore,
     OutboundAttempt,
@@ -283,9 +283,7 @@ class OutboundDeliveryAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("status"), ordering="status")
     def status_badge(self, delivery):
-        colour, icon = OUTBOUND_STYLE.get(delivery.status, ("inherit", ""))
-        return format_html('<strong style="color: {}">{} {}</strong>', colour, icon,
-                           delivery.get_status_display())
+        return coloured_status(delivery.status, delivery.get_status_display(), OUTBOUND_STYLE)
 
     @admin.action(description=gettext_lazy("Send selected failed deliveries again"))
     def resend_failed(self, request, queryset):

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from customers.admin import (
     NewestFormSet,
+    ReadOnlyAdmin,
     ReadOnlyInline,
     action_confirmed,
     confirm_action,
@@ -404,7 +405,7 @@ def bar_chart(rows: list[tuple[str, int, str]]) -> dict:
 
 
 @admin.register(TierChange)
-class TierChangeAdmin(admin.ModelAdmin):
+class TierChangeAdmin(ReadOnlyAdmin):
     """Every tier move, read-only: who moved, from and to, why, and which staff member."""
 
     list_display = ("created_at", "account", "from_name", "to_name", "is_up", "reason",
@@ -413,12 +414,3 @@ class TierChangeAdmin(admin.ModelAdmin):
     search_fields = ("account__customer__email", "from_name", "to_name", "note")
     list_select_related = ("account__customer", "staff")
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

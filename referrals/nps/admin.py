@@ -15,7 +15,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from customers.admin import action_confirmed, confirm_action, form_action
+from customers.admin import ReadOnlyAdmin, action_confirmed, confirm_action, form_action
 from customers.models import NpsCategory
 
 from . import selectors, services
@@ -31,17 +31,6 @@ REPORT_COMMENTS = 20
 def _customer_link(customer):
     url = reverse("admin:customers_customer_change", args=[customer.pk])
     return format_html('<a href="{}">{}</a>', url, customer)
-
-
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(NpsSurvey)
@@ -96,7 +85,7 @@ class HasCommentFilter(admin.SimpleListFilter):
 
 
 @admin.register(NpsResponse)
-class NpsResponseAdmin(_ReadOnly):
+class NpsResponseAdmin(ReadOnlyAdmin):
     list_display = ("answered_at", "customer", "score", "category_badge", "comment_excerpt",
                     "tier", "channel")
     list_filter = ("category", HasCommentFilter, "tier", "channel", "score")
@@ -299,7 +288,7 @@ class NpsFollowUpAdmin(admin.ModelAdmin):
 
 
 @admin.register(NpsInvitation)
-class NpsInvitationAdmin(_ReadOnly):
+class NpsInvitationAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "customer", "order", "sent_at", "expires_at", "answered")
     list_filter = (("sent_at", admin.EmptyFieldListFilter),
                    ("response", admin.EmptyFieldListFilter))
@@ -315,7 +304,7 @@ class NpsInvitationAdmin(_ReadOnly):
 
 
 @admin.register(SurveyContact)
-class SurveyContactAdmin(_ReadOnly):
+class SurveyContactAdmin(ReadOnlyAdmin):
     list_display = ("contacted_at", "customer", "survey", "key")
     list_filter = ("survey",)
     search_fields = ("customer__email", "key")

@@ -53,6 +53,7 @@ def test_one_wake_up_per_batch_not_per_delivery(queued):
     receive(shopper(1))
     receive(shopper(2))
     assert queued.call_count == 1  # the queued task will find both
+    assert queued.call_args.kwargs == {"countdown": 0.5}  # INGESTION_BATCH_WINDOW
 
     services.deliveries_apply()  # the task starts: the next delivery needs another
     receive(shopper(3))
