@@ -116,9 +116,14 @@ def customers_upsert_many(*, facts: list[CustomerFacts]) -> list[Customer | None
 
     Existing customers are locked in id order (so concurrent batches never deadlock on them)
     and updated in one statement; new ones are inserted in one, with their consent. Timeline
-    rows (`customer_created`, `consent_changed`) go in together; call it inside a transaction.
+    rows (`customer_created`, `consent_changed`) go in together.
     """
-    facts = [replace(f, email=_normalise_email(f.email)) for f in facts]
+    # The locks need a transaction: the caller's (no savepoint), else one of its own.
+    with transaction.atomic(savepoint=False):
+        return _upsert_many([replace(f, email=_normalise_email(f.email)) for f in facts])
+
+
+def _upsert_many(facts: list[CustomerFacts]) -> list[Customer | None]:
     by_external, by_email = _customers_known(facts)
     now = timezone.now()
     new: dict[str, Customer] = {}  # by email, inserted together below
@@ -166,7 +171,7 @@ def customers_upsert_many(*, facts: list[CustomerFacts]) -> list[Customer | None
         # Another worker created some of them first: their rows exist now, so those facts
         # apply on top of them, like any later ones, and nothing of ours is written for them.
         again = [i for i, c in enumerate(found) if c is not None and id(c) in lost]
-        for i, customer in zip(again, customers_upsert_many(facts=[facts[i] for i in again]),
+        for i, customer in zip(again, _upsert_many([facts[i] for i in again]),
                                strict=True):
             found[i] = customer
         new = {email: c for email, c in new.items() if id(c) not in lost}

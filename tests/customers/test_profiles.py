@@ -126,3 +126,16 @@ def test_a_refreshed_customer_reads_its_new_statistics():
     services.customer_stats_refresh(customer=customer)
 
     assert (customer.orders_count, customer.total_spent) == (1, Decimal("25.00"))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_upsert_outside_any_transaction_finds_and_updates_the_customer():
+    """The lookup locks the customer's row, which needs a transaction: the upsert opens its
+    own when its caller has none."""
+    first = services.customer_upsert(email="grace@example.com")
+
+    again = services.customer_upsert(email="grace@example.com", first_name="Grace")
+
+    assert again.pk == first.pk
+    assert Customer.objects.get(pk=first.pk).first_name == "Grace"
