@@ -66,8 +66,10 @@ def update_each(model: type[Model], rows: dict[int, dict], **same) -> None:
     values = ", ".join([f"({', '.join(['%s'] * (len(fields) + 1))})"] * len(rows))
     params = [p for key, row in rows.items() for p in (
         key, *(f.get_db_prep_save(row[f.name], connection) for f in fields))]
-    sets = [f"{quote(f.column)} = (SELECT CAST(v.{name} AS {f.db_type(connection)}) FROM v "
-            f"WHERE v.id = {table}.{pk})" for f, name in zip(fields, names, strict=True)]
+    # PostgreSQL needs the VALUES typed; SQLite would turn a date into a number by casting it.
+    typed = ("CAST(v.{name} AS {type})" if connection.vendor == "postgresql" else "v.{name}")
+    sets = [f"{quote(f.column)} = (SELECT {typed.format(name=name, type=f.db_type(connection))} "
+            f"FROM v WHERE v.id = {table}.{pk})" for f, name in zip(fields, names, strict=True)]
     for name, value in same.items():
         field = meta.get_field(name)
         sets.append(f"{quote(field.column)} = %s")

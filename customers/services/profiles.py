@@ -16,7 +16,7 @@ from customers.models import Activity, Attribute, Customer, ExternalId, NpsCateg
 from customers.signals import customer_erased
 
 from .activities import activities_announce, activity_record_many
-from .bulk import insert_new, source_pairs_q
+from .bulk import insert_new, source_pairs_q, update_each
 
 
 def _normalise_email(email: str) -> str:
@@ -371,8 +371,16 @@ def account_signup(
 def customer_tier_set(*, customer: Customer, tier: str) -> None:
     """Keep the profile's copy of the customer's loyalty tier (the loyalty app owns tiers and
     calls this whenever one changes), so segments can filter on it."""
-    Customer.objects.filter(pk=customer.pk).update(loyalty_tier=tier[:100])
-    customer.loyalty_tier = tier[:100]
+    customers_tier_set(tiers=[(customer, tier)])
+
+
+def customers_tier_set(*, tiers: list[tuple[Customer, str]]) -> None:
+    """`customer_tier_set` for many customers at once (each with its tier's name), in one
+    UPDATE whatever their number."""
+    for customer, tier in tiers:
+        customer.loyalty_tier = tier[:100]
+    update_each(Customer, {customer.pk: {"loyalty_tier": customer.loyalty_tier}
+                           for customer, _tier in tiers})
 
 
 def customer_nps_set(*, customer: Customer, score: int, at: dt.datetime | None = None) -> None:
