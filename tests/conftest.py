@@ -109,9 +109,10 @@ def _no_wake_flag():
     which outlives a test: in this process, or in Redis)."""
     from django.core.cache import cache
 
-    from customers.services.deliveries import WAKE_KEY
+    from customers.services.deliveries import WAKE_KEY, deliveries_wake_forget
 
     cache.delete(WAKE_KEY)
+    deliveries_wake_forget()
 
 
 def realistic_shop() -> None:
