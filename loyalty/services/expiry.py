@@ -23,7 +23,7 @@ from customers.models import Activity, Customer
 from customers.services import activity_record, activity_record_many
 
 from .. import expiry
-from ..models import LoyaltyAccount, LoyaltyProgram, PointsEntry, PointsLot, Redemption
+from ..models import LoyaltyAccount, LoyaltyProgram, PointsEntry, Redemption
 
 Kind = PointsEntry.Kind
 POINTS_EXPIRING = "points_expiring"
@@ -80,8 +80,7 @@ def _expire_batch(program: LoyaltyProgram, account_ids: list[int], now: dt.datet
             "key, created_at) SELECT account_id, %s, -share, %s, '', "
             f"'lot:' || id || ':expire', %s FROM ({shares}) shares WHERE share > 0",
             [Kind.EXPIRE, False, connection.ops.adapt_datetimefield_value(now), *params])
-    PointsLot.objects.filter(pk__in=_due_lots(program, now).filter(
-        account_id__in=account_ids).values("pk")).update(remaining=0)
+    _due_lots(program, now).filter(account_id__in=account_ids).update(remaining=0)
     if lost:
         shift = Case(*[When(pk=pk, then=Value(points)) for pk, (points, _lot) in lost.items()],
                      default=Value(0))
