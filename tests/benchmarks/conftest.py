@@ -225,15 +225,23 @@ def stacks(tmp_path_factory, bench_redis):
         next(generator, None)
 
 
+@dataclass
+class Floor:
+    url: str
+    database_url: str
+    web_pid: int
+
+
 @pytest.fixture(scope="session")
 def floor(tmp_path_factory):
     """The floor app (tests/benchmarks/floor_settings.py) served by gunicorn like Flywheel,
-    on the bare shop's database; its base URL and pid."""
-    env = bench_env(bench_database_url(), DJANGO_SETTINGS_MODULE="tests.benchmarks.floor_settings")
+    on the bare shop's database."""
+    database = bench_database_url()
+    env = bench_env(database, DJANGO_SETTINGS_MODULE="tests.benchmarks.floor_settings")
     manage("migrate", "--noinput", env={**env,
                                        "DJANGO_SETTINGS_MODULE": "tests.benchmarks.settings"})
     web, base_url = gunicorn(env, tmp_path_factory.mktemp("floor") / "gunicorn.log", "/floor/")
     try:
-        yield base_url + "/floor/", web.pid
+        yield Floor(url=base_url + "/floor/", database_url=database, web_pid=web.pid)
     finally:
         process_group_stop(web, timeout=15)

@@ -81,7 +81,17 @@ class Load:
 def wrk(url: str, template: str, *, run: str, headers: dict[str, str] | None = None,
         seconds: float = SECONDS, connections: int = CONNECTIONS) -> Load:
     """POST `template` (its `@N@` made unique per request) to `url` for `seconds` from
-    `connections` connections; every answer must be a 2xx."""
+    `connections` connections; every answer must be a 2xx, and there must be some."""
+    load = warm_up(url, template, run=run, headers=headers, seconds=seconds,
+                   connections=connections)
+    assert load.requests > 0, f"no answer from {url} in {seconds} s"
+    return load
+
+
+def warm_up(url: str, template: str, *, run: str, headers: dict[str, str] | None = None,
+            seconds: float = 3, connections: int = CONNECTIONS) -> Load:
+    """`wrk` without counting on answers: the first requests of freshly started processes
+    may take longer than the run (a loaded machine), so none may have come back."""
     base, _, path = url.partition("://")[2].partition("/")
     headers = {"Content-Type": "application/json", **(headers or {})}
     lua_headers = "{" + ", ".join(f"[{_lua_string(k)}] = {_lua_string(v)}"
@@ -106,7 +116,6 @@ def wrk(url: str, template: str, *, run: str, headers: dict[str, str] | None = N
     assert result.returncode == 0 and line, result.stdout + result.stderr
     summary = json.loads(line[4:])
     assert summary["status_errors"] == 0 and summary["socket_errors"] == 0, result.stdout
-    assert summary["requests"] > 0, result.stdout
     return Load(requests=summary["requests"], seconds=summary["seconds"], started=started,
                 finished=finished, client_cpu=(after.ru_utime + after.ru_stime)
                 - (before.ru_utime + before.ru_stime))

@@ -21,7 +21,7 @@ import pytest
 from tests.conftest import order_event
 
 from .cpu import backends_cpu, tree_cpu, used
-from .load import SECONDS, Figure, alternate, record, wrk
+from .load import SECONDS, Figure, alternate, record, warm_up, wrk
 
 TARGETS = {"bare": ">= 0.6", "loyalty": ">= 0.5"}
 MAX_LAG = 1.0  # seconds the worker may still be busy after the load ends
@@ -112,20 +112,21 @@ def check_applied(db, shop: str, run: str, count: int, after_id: int) -> None:
 @pytest.mark.parametrize("shop", ["bare", "loyalty"])
 def test_ingestion_end_to_end_against_the_floor(shop, stacks, floor):
     stack = stacks(shop)
-    floor_url, floor_pid = floor
+    floor_url = floor.url
     template = order_template()
     auth = {"Authorization": f"Bearer {stack.api_key}"}
     lags, cpu, floor_cpu, events, floor_requests = [], {}, {}, 0, 0
 
-    with psycopg.connect(stack.database_url, autocommit=True) as db:
+    with psycopg.connect(stack.database_url, autocommit=True) as db, \
+            psycopg.connect(floor.database_url, autocommit=True) as floor_db:
         meter = CpuMeter(db, stack.database_url, {"web": stack.web_pid,
                                                   "worker": stack.worker_pid,
                                                   "email worker": stack.email_worker_pid})
-        floor_meter = CpuMeter(db, stack.database_url, {"web": floor_pid})
+        floor_meter = CpuMeter(floor_db, floor.database_url, {"web": floor.web_pid})
         # Warm up both: connections, imports, the key's first use, the first batch.
-        wrk(floor_url, '{"id": "@N@"}', run="warm", seconds=1)
-        wrk(stack.base_url + "/api/v1/events/orders/", template, headers=auth,
-            run=f"warm{uuid.uuid4().hex[:6]}", seconds=1)
+        warm_up(floor_url, '{"id": "@N@"}', run="warm")
+        warm_up(stack.base_url + "/api/v1/events/orders/", template, headers=auth,
+                run=f"warm{uuid.uuid4().hex[:6]}")
         time.sleep(2)
 
         def floor_rate(_round: int) -> float:

@@ -10,7 +10,7 @@ from decimal import Decimal
 import requests
 
 from .conftest import manage
-from .load import Figure, alternate, record, wrk
+from .load import Figure, alternate, record, warm_up, wrk
 
 PRODUCTS = 5000
 QUESTIONS = 10
@@ -56,8 +56,8 @@ def test_completing_a_quiz_against_the_baseline(stacks):
                            headers={"Content-Type": "application/json", **auth})
     assert answer.status_code == 201, answer.text
     assert len(answer.json()["recommendations"]) == 3
-    wrk(stack.base_url + "/bench/baseline/", '{"id": "@N@"}', headers=auth, run="w", seconds=1)
-    wrk(path, body, headers=auth, run="w", seconds=1)
+    warm_up(stack.base_url + "/bench/baseline/", '{"id": "@N@"}', headers=auth, run="w")
+    warm_up(path, body, headers=auth, run="w")
 
     ratios = alternate(
         lambda n: wrk(stack.base_url + "/bench/baseline/", '{"id": "@N@"}', headers=auth,
