@@ -6,14 +6,11 @@ import datetime as dt
 from django.db import transaction
 from django.db.models import (
     BooleanField,
-    Case,
     ExpressionWrapper,
     F,
     IntegerField,
     RowRange,
     Sum,
-    Value,
-    When,
     Window,
 )
 from django.db.models.functions import Cast, Coalesce, Greatest, Least
@@ -21,6 +18,7 @@ from django.utils import timezone
 
 from customers.models import Activity, Customer
 from customers.services import activity_record, activity_record_many
+from customers.services.bulk import update_each
 
 from .. import expiry
 from ..models import LoyaltyAccount, LoyaltyProgram, PointsEntry, Redemption
@@ -81,10 +79,8 @@ def _expire_batch(program: LoyaltyProgram, account_ids: list[int], now: dt.datet
             f"'lot:' || id || ':expire', %s FROM ({shares}) shares WHERE share > 0",
             [Kind.EXPIRE, False, connection.ops.adapt_datetimefield_value(now), *params])
     _due_lots(program, now).filter(account_id__in=account_ids).update(remaining=0)
-    if lost:
-        shift = Case(*[When(pk=pk, then=Value(points)) for pk, (points, _lot) in lost.items()],
-                     default=Value(0))
-        LoyaltyAccount.objects.filter(pk__in=lost).update(balance=F("balance") - shift)
+    update_each(LoyaltyAccount, {pk: {"balance": -points} for pk, (points, _lot) in lost.items()},
+                add=True)
     activity_record_many(rows=[
         {"customer_id": customers[account_id], "kind": Activity.Kind.POINTS_EXPIRED,
          "occurred_at": now, "key": f"points_expired:{account_id}:{first_due}",
