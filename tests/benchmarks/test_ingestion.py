@@ -6,7 +6,7 @@ a new customer) to Flywheel for as long, and Flywheel's rate counts until the wo
 applied the last event. The ratio is Flywheel's rate over the floor's; the median of the rounds
 is printed with their spread. Every event must be applied, with its points in the loyalty shop
 (the order's points, the welcome points and the entry tier for each new customer), and the
-worker should have caught up within a second of the load ending (its lag is printed).
+worker should have caught up within 1.5 s of the load ending (its lag is printed).
 Targets: >= 0.6 for the bare shop, >= 0.5 with loyalty.
 """
 
@@ -24,7 +24,10 @@ from .cpu import backends_cpu, tree_cpu, used
 from .load import SECONDS, Figure, alternate, record, warm_up, wrk
 
 TARGETS = {"bare": ">= 0.6", "loyalty": ">= 0.5"}
-MAX_LAG = 1.0  # seconds the worker may still be busy after the load ends
+# Seconds the worker may still be busy after the load ends: the batch window (0.5 s), which
+# every delivery waits, and about one batch. A worker that falls behind lags more the longer
+# the run (7 s after 30 s, before the batches were set-based).
+MAX_LAG = 1.5
 
 
 class CpuMeter:
@@ -164,7 +167,7 @@ def test_ingestion_end_to_end_against_the_floor(shop, stacks, floor):
         target=TARGETS[shop], ratios=ratios,
         detail="\n".join([
             f"  worker behind when the load ended: {', '.join(f'{lag:.2f}' for lag in lags)} s "
-            f"(target <= {MAX_LAG:.0f} s: {'met' if max(lags) <= MAX_LAG else 'NOT met'})",
+            f"(target <= {MAX_LAG} s: {'met' if max(lags) <= MAX_LAG else 'NOT met'})",
             cpu_line("floor request", floor_cpu, floor_requests),
             cpu_line("Flywheel event", cpu, events),
         ]),
