@@ -15,12 +15,12 @@ from quizzes.selectors import catalog_for_engine
 
 
 def quiz_version_latest(*, slug: str) -> QuizVersion:
-    """The latest published version of the quiz with this slug (one query), or QuizNotFound."""
-    latest = (QuizVersion.objects.filter(quiz=OuterRef("quiz")).order_by("-number")
-              .values("pk")[:1])
-    version = (QuizVersion.objects.select_related("quiz")
-               .filter(quiz__slug=slug, quiz__status=Quiz.Status.PUBLISHED,
-                       pk=Subquery(latest)).first())
+    """The latest published version of the quiz with this slug (one query), or QuizNotFound.
+    Its definition is read when it is first asked for (`quiz_definition` keeps it parsed, so
+    a process reads it once per version)."""
+    version = (QuizVersion.objects.select_related("quiz").defer("definition")
+               .filter(quiz__slug=slug, quiz__status=Quiz.Status.PUBLISHED)
+               .order_by("-number").first())
     if version is None:
         raise QuizNotFound(_("There is no published quiz at this address."))
     return version
