@@ -197,6 +197,8 @@ class VoucherOutput(serializers.Serializer):
 
 
 class VoucherDetailApi(APIView):
+    throttle_scope = "voucher_checks"
+
     @extend_schema(responses={200: VoucherOutput, 404: ErrorSerializer},
                    operation_id="voucher_retrieve", tags=TAGS,
                    summary="Check a voucher code at checkout")
@@ -208,6 +210,8 @@ class VoucherDetailApi(APIView):
 
 
 class VoucherUseApi(APIView):
+    throttle_scope = "voucher_checks"
+
     class Input(serializers.Serializer):
         order_reference = serializers.CharField(max_length=200, required=False, default="")
 

@@ -150,6 +150,8 @@ class QuizResponseOutput(serializers.Serializer):
 
 
 class QuizResponseCreateApi(APIView):
+    throttle_scope = "quiz_api"
+
     @extend_schema_serializer(component_name="QuizAnswers")
     class Input(serializers.Serializer):
         response = serializers.IntegerField(

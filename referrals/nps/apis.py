@@ -39,6 +39,7 @@ class ResponseOutput(serializers.ModelSerializer):
 class NpsResponseCreateApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    throttle_scope = "nps_answers"
 
     @extend_schema_serializer(component_name="NpsAnswer")
     class Input(serializers.Serializer):
