@@ -9,6 +9,8 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import request_finished
+from django.dispatch import receiver
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -113,13 +115,17 @@ class RequestIdMiddleware:
         sent = request.headers.get(REQUEST_ID_HEADER, "")
         trusted = getattr(request, "via_trusted_proxy", False) and REQUEST_ID_FORM.fullmatch(sent)
         request.id = sent if trusted else uuid.uuid4().hex
-        token = request_id_var.set(request.id)
-        try:
-            response = self.get_response(request)
-        finally:
-            request_id_var.reset(token)
+        # Kept until the request is finished: Django logs 4xx and 5xx answers after the
+        # middleware has returned.
+        request_id_var.set(request.id)
+        response = self.get_response(request)
         response[REQUEST_ID_HEADER] = request.id
         return response
+
+
+@receiver(request_finished)
+def _request_id_forget(**kwargs):
+    request_id_var.set("-")
 
 
 class RequestIdFilter:

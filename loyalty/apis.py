@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from customers.apis import ErrorSerializer
 from customers.errors import NotFound
-from customers.models import Customer
+from customers.models import ID_MAX, Customer
 from customers.selectors import customer_get
 from loyalty import selectors, services
 from loyalty.errors import VoucherNotFound
@@ -80,7 +80,7 @@ class EntryOutput(serializers.Serializer):
 
 
 class RedemptionInput(serializers.Serializer):
-    reward_id = serializers.IntegerField()
+    reward_id = serializers.IntegerField(min_value=1, max_value=ID_MAX)
     key = serializers.CharField(
         max_length=200, required=False, default="",
         help_text=_("Optional: a retry with the same key returns the same voucher."),

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from customers.apis import ErrorSerializer
+from customers.models import ID_MAX
 from customers.selectors import activity_get_by_key, customer_get
 from loyalty.selectors import activity_points_earned, activity_points_preview
 from quizzes import definition as qdef
@@ -155,7 +156,8 @@ class QuizResponseCreateApi(APIView):
     @extend_schema_serializer(component_name="QuizAnswers")
     class Input(serializers.Serializer):
         response = serializers.IntegerField(
-            required=False, help_text="Continue this response (step by step); omit to start.")
+            min_value=1, max_value=ID_MAX, required=False,
+            help_text="Continue this response (step by step); omit to start.")
         answers = serializers.DictField(
             child=serializers.JSONField(), allow_empty=True,
             help_text="question key -> a choice key, a list of choice keys, an integer 1-5 "
@@ -167,7 +169,8 @@ class QuizResponseCreateApi(APIView):
             default=False, help_text="The shopper ticked the marketing box of the email "
             "question (unticked by default).")
         customer_id = serializers.IntegerField(
-            required=False, help_text="The shop's signed-in customer, when known.")
+            min_value=1, max_value=ID_MAX, required=False,
+            help_text="The shop's signed-in customer, when known.")
 
     @extend_schema(
         request=Input,

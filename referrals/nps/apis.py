@@ -75,15 +75,24 @@ class NpsResponseCreateApi(APIView):
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
+# Days a summary may start or end on: wide enough for any shop's history, narrow enough that
+# the day after `to` still exists.
+EARLIEST_DAY, LATEST_DAY = dt.date(1970, 1, 1), dt.date(2999, 12, 31)
+
+
 def _date_param(request, name: str) -> dt.date | None:
     value = request.query_params.get(name, "").strip()
     if not value:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise FlywheelError(_("Dates are YYYY-MM-DD."),
                             fields={name: _("Use the form YYYY-MM-DD.")}) from None
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise FlywheelError(_("Dates are between 1970-01-01 and 2999-12-31."),
+                            fields={name: _("Choose a day from 1970 to 2999.")})
+    return day
 
 
 def _day_start(day: dt.date) -> dt.datetime:
