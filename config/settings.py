@@ -264,7 +264,7 @@ ALLOW_CONSOLE_EMAIL = env_bool("ALLOW_CONSOLE_EMAIL", False)
 THROTTLE_RATES = {
     "nps_answers": "30/minute",  # NPS answers: the API and the /nps/<token>/ pages
     "voucher_checks": "120/minute",  # voucher look-ups and uses at checkout, per API key
-    "quiz_api": "3000/minute",  # quiz answers through the API, per storefront key
+    "quiz_api": "6000/minute",  # quiz answers through the API, per storefront key
     "quiz_pages": "120/minute",  # quiz answers on the quiz pages
     "referral_signups": "20/hour",  # friends' sign-ups on share links
     "signups": "10/hour",  # shopper accounts created
