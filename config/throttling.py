@@ -33,6 +33,7 @@ PAGE_SCOPES = {
     "quiz_start": ("quiz_pages", {"POST"}),
     "quiz_question": ("quiz_pages", {"POST"}),
     "signup": ("signups", {"POST"}),
+    "signup_confirm": ("signups", {"GET"}),
     "password_reset": ("password_resets", {"POST"}),
     "password_reset_confirm": ("password_resets", {"GET", "POST"}),
 }
