@@ -243,8 +243,8 @@ SHOPIFY_WEBHOOK_SECRET = os.environ.get("SHOPIFY_WEBHOOK_SECRET", "")
 WOOCOMMERCE_WEBHOOK_SECRET = os.environ.get("WOOCOMMERCE_WEBHOOK_SECRET", "")
 
 # ---------------------------------------------------------------------------------------------
-# The edge (issue 12): proxies, throttles, login protection, CSP, media, logs. README:
-# "Running in production".
+# The edge (issue 12): proxies, throttles, login protection, CSP, media, logs. README,
+# "Production and scale-out".
 
 # Behind a reverse proxy or load balancer: TRUSTED_PROXIES is how many proxies stand in front
 # ("1") or their networks ("10.0.0.0/8,172.16.0.0/12"); the client address is then taken from

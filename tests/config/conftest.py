@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 import time_machine
+from axes.handlers.proxy import AxesProxyHandler
 
 from config import settings as project_settings
 
@@ -25,5 +26,7 @@ def throttled(settings):
     settings.THROTTLE_CACHE = settings.AXES_CACHE = "edge-test"
     settings.THROTTLE_RATES = dict(project_settings.THROTTLE_RATES)
     settings.AXES_ENABLED = True
+    AxesProxyHandler.get_implementation(force=True)  # axes keeps its cache: give it this one
     with time_machine.travel(FROZEN, tick=False):
         yield settings
+    AxesProxyHandler.implementation = None
