@@ -136,6 +136,20 @@ def manage(*args: str, env: dict) -> str:
     return result.stdout
 
 
+def wait_for_http(url: str, process: subprocess.Popen, log: Path, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited:\n{log.read_text(errors='replace')}")
+        try:
+            requests.get(url, timeout=5)
+            return
+        except (requests.ConnectionError, requests.Timeout):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"gunicorn never answered on {url}") from None
+            time.sleep(0.2)
+
+
 def gunicorn(env: dict, log: Path, probe: str) -> tuple[subprocess.Popen, str]:
     """gunicorn serving config.wsgi with `env`'s settings, answering on `probe`."""
     port = free_port()
@@ -146,18 +160,12 @@ def gunicorn(env: dict, log: Path, probe: str) -> tuple[subprocess.Popen, str]:
             cwd=BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
     base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while True:
-        if web.poll() is not None:
-            raise RuntimeError(f"gunicorn exited:\n{log.read_text(errors='replace')}")
-        try:
-            requests.get(base_url + probe, timeout=5)
-            return web, base_url
-        except (requests.ConnectionError, requests.Timeout):
-            if time.monotonic() > deadline:
-                process_group_stop(web)
-                raise TimeoutError(f"gunicorn never answered on {base_url}") from None
-            time.sleep(0.2)
+    try:
+        wait_for_http(base_url + probe, web, log)
+    except Exception:
+        process_group_stop(web)
+        raise
+    return web, base_url
 
 
 @dataclass
