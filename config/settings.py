@@ -203,7 +203,7 @@ CELERY_TASK_ROUTES = {
         "loyalty.voucher_issued_email", "loyalty.tier_up_email",
         "loyalty.winback_tasks.winback_email_task", "referrals.nps_invitation_send",
         "referrals.nps_follow_up_alert", "referrals.tasks.referral_friend_email_task",
-        "referrals.tasks.referral_flagged_alert_task",
+        "referrals.tasks.referral_flagged_alert_task", "customers.tasks.signup_email_task",
     )},
 }
 CELERY_TIMEZONE = "UTC"
