@@ -1,5 +1,6 @@
 """WooCommerce webhooks: https://woocommerce.github.io/woocommerce-rest-api-docs/#webhooks"""
 
+import hashlib
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -16,7 +17,9 @@ from .events import (
     RefundData,
     check_order,
     load_json,
+    optional_item,
     signature_matches,
+    skipped_note,
     unknown_topic,
 )
 
@@ -46,8 +49,12 @@ def topic(headers, body: bytes) -> str:
     return headers.get("X-WC-Webhook-Topic", "")
 
 
-def event_id(headers) -> str:
-    return headers.get("X-WC-Webhook-Delivery-ID", "")
+def event_id(headers, body: bytes) -> str:
+    """What identifies one change: the body itself. WooCommerce's X-WC-Webhook-Delivery-ID
+    is the webhook id and the current second (WC_Webhook::get_new_delivery_id), shared by
+    different orders sent in the same second and new on each retry, so it identifies
+    nothing; a repeat of the same body (a retry of an unchanged order) is the same change."""
+    return f"{headers.get('X-WC-Webhook-Topic', '')}:{hashlib.sha256(body).hexdigest()}"
 
 
 def is_ping(body: bytes) -> bool:
@@ -84,23 +91,38 @@ def _order(r: Reader) -> OrderEvent:
         refund = r.nested(item, f"refunds.{index}")
         refunds.append(RefundData(external_id=refund.text("id", required=True, max_length=64),
                                   amount=_refund_amount(refund)))
-    lines = []
-    for index, item in enumerate(r.items("line_items")):
-        line = r.nested(item, f"line_items.{index}")
-        lines.append(LineData(
-            sku=line.text("sku", max_length=64), name=line.text("name", required=True),
-            quantity=line.integer("quantity", required=True, minimum=1),
-            unit_price=line.money("price", required=True),
-        ))
-    codes = [
-        r.nested(item, f"coupon_lines.{index}").text("code", required=True, max_length=64)
-        for index, item in enumerate(r.items("coupon_lines"))
-    ]
+    skipped, lines = [], None
+    if r.raw("line_items") is not None:
+        lines = []
+        for index, item in enumerate(r.items("line_items")):
+            line = optional_item(r, item, f"line_items.{index}")
+            sku = line.text("sku", max_length=64)
+            name = (line.text("name") or sku)[:255]
+            data = LineData(sku=sku, name=name,
+                            quantity=line.integer("quantity", required=True, minimum=1),
+                            unit_price=line.money("price", required=True))
+            if not name:
+                line.fail("name", _("This field is required."))
+            if line.errors:
+                skipped.append(skipped_note(line))
+            else:
+                lines.append(data)
+    codes = []
+    for index, item in enumerate(r.items("coupon_lines")):
+        coupon = optional_item(r, item, f"coupon_lines.{index}")
+        code = coupon.text("code", required=True, max_length=64)
+        if coupon.errors:
+            skipped.append(skipped_note(coupon))
+        else:
+            codes.append(code)
     billing = r.nested("billing")
     customer_id = r.integer("customer_id")
+    billing_email = billing.email("email")
+    # A registered customer's account email is not in the order; the billing email is typed
+    # per order, so it is only one more address they are known by. A guest is their order.
     customer = CustomerData(
         external_id=str(customer_id) if customer_id else "",  # 0 is a guest
-        email=billing.email("email"),
+        email="" if customer_id else billing_email, order_email=billing_email,
         first_name=billing.text("first_name", max_length=150),
         last_name=billing.text("last_name", max_length=150),
     )
@@ -110,7 +132,8 @@ def _order(r: Reader) -> OrderEvent:
         status=status, placed_at=placed_at, updated_at=updated_at, currency=currency,
         total=total, discount_total=discount_total,
         refunds=tuple(refund for refund in refunds if refund.amount > 0),
-        lines=tuple(lines), discount_codes=tuple(codes), customer=customer,
+        lines=None if lines is None else tuple(lines), discount_codes=tuple(codes),
+        customer=customer, skipped=tuple(skipped),
     ))
 
 
