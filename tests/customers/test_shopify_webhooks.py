@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from customers import services
 from customers.models import Customer, ExternalId, Order, WebhookDelivery
 from tests.conftest import at, post_signed
 
