@@ -205,8 +205,9 @@ def refund_points(*, earned: int, refunded: Decimal, total: Decimal) -> int:
 def points_reverse_for_refund(*, order: Order, refund: Refund) -> PointsEntry | None:
     """Take back the points an order earned on the money a refund gave back, once per refund
     (key `order:<source>:<id>:refund:<refund id>:reverse`): the refund's share of the earn
-    (refund_points). When the refunds add up to the whole order, what is left of the earn is
-    reversed too (key `order:<source>:<id>:refunded`), so a refunded order keeps nothing.
+    (refund_points). When the refunds add up to the whole order, what their shares leave of the
+    earn (rounding) is reversed too (key `order:<source>:<id>:refunded`), so a refunded order
+    keeps nothing, and each entry is the same whatever order the refunds arrived in.
     During the hold the refund cancels held points; after the release it reverses available
     points, and the balance may go negative.
     """
@@ -222,9 +223,11 @@ def points_reverse_for_refund(*, order: Order, refund: Refund) -> PointsEntry | 
                                               total=order.total),
                          order=order, refund=refund)
         if order.refunded_total >= order.total:
-            lot.refresh_from_db()
-            _reverse(earn, lot, key=f"{prefix}:refunded", points=lot.remaining, order=order,
-                     reason=_("Order refunded in full"))
+            # What the refunds' shares leave of the earn, whichever of them came first.
+            shares = sum(refund_points(earned=earn.amount, refunded=amount, total=order.total)
+                         for amount in order.refunds.values_list("amount", flat=True))
+            _reverse(earn, lot, key=f"{prefix}:refunded", points=earn.amount - shares,
+                     order=order, reason=_("Order refunded in full"))
     return entry
 
 
