@@ -8,13 +8,14 @@ from django.utils import timezone
     retry_backoff=True, retry_backoff_max=300, max_retries=8, soft_time_limit=240,
     time_limit=300,
 )
-def deliveries_apply_task() -> None:
+def deliveries_apply_task(sweep: bool = False) -> None:
     """Apply the received webhook deliveries, in batches. Queued when a delivery arrives (once
-    per batch, see deliveries_wake) and every minute by beat, in case a wake-up was lost.
-    Safe to run twice or at once: each batch locks its deliveries and applies them once."""
+    per batch, see deliveries_wake) and every minute by beat (`sweep`: also refunds whose
+    order arrived), in case a wake-up was lost. Safe to run twice or at once: each batch
+    locks its deliveries and applies them once."""
     from customers.services import deliveries_apply
 
-    deliveries_apply()
+    deliveries_apply(sweep=sweep)
 
 
 @shared_task(

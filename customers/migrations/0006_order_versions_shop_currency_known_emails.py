@@ -8,6 +8,13 @@ from django.db import migrations, models
 from django.db.models import F
 
 
+def sweep_waiting_refunds(apps, schema_editor):
+    """Beat's minute run of the deliveries task also receives refunds whose order arrived."""
+    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+    PeriodicTask.objects.filter(task="customers.tasks.deliveries_apply_task").update(
+        kwargs='{"sweep": true}')
+
+
 def shop_amounts(apps, schema_editor):
     """Orders already in the shop's currency count as before; others wait for staff."""
     Order = apps.get_model("customers", "Order")
@@ -19,6 +26,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('customers', '0005_deliveries_beat_schedule'),
+        ('django_celery_beat', '0019_alter_periodictasks_options'),
     ]
 
     operations = [
@@ -75,4 +83,5 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(shop_amounts, migrations.RunPython.noop),
+        migrations.RunPython(sweep_waiting_refunds, migrations.RunPython.noop),
     ]

@@ -24,6 +24,9 @@ Status = WebhookDelivery.Status
 BATCH_SIZE = 100  # deliveries per transaction
 MAX_BATCHES = 50  # per task, so one task never runs for long
 WAKE_KEY = "deliveries:wake"
+# Set while refunds wait for their order, so batches look for the arrived ones only then; beat's
+# sweep looks every minute whatever the flag says, so a lost flag delays them a minute at most.
+WAITING_KEY = "deliveries:waiting"
 # If a queued task is lost (a broker restart), the next delivery after this queues another, and
 # beat's sweep applies what arrived meanwhile within the minute; a task slow to start because
 # workers are busy only means a second one, which finds nothing left to do.
@@ -117,12 +120,14 @@ def _describe(exc: Exception) -> str:
     return f"{exc.code}: {exc.message}" + (f" ({details})" if details else "")
 
 
-def deliveries_apply(*, batch_size: int = BATCH_SIZE, max_batches: int = MAX_BATCHES) -> int:
+def deliveries_apply(*, batch_size: int = BATCH_SIZE, max_batches: int = MAX_BATCHES,
+                     sweep: bool = False) -> int:
     """Apply received deliveries in batches of `batch_size`, oldest first, until none is left
     (or after `max_batches`, when another task is queued for the rest). Returns how many were
     settled. Workers share the queue: each batch skips deliveries another worker holds.
-    After each batch, refunds that were waiting for an order that has now arrived (in this
-    batch or another worker's) are received again, and applied by the next batch."""
+    While refunds wait for their order (and always with `sweep`, beat's run), those whose
+    order has arrived, in this batch or another worker's, are received again after each batch
+    and applied by the next."""
     cache.delete(WAKE_KEY)  # from here on, a new delivery queues another task
     settled = 0
     for _batch in range(max_batches):
@@ -131,7 +136,8 @@ def deliveries_apply(*, batch_size: int = BATCH_SIZE, max_batches: int = MAX_BAT
                          .filter(status=Status.RECEIVED).order_by("pk")[:batch_size])
             _settle(batch)
         settled += len(batch)
-        released = deliveries_waiting_release()
+        released = deliveries_waiting_release() if sweep or cache.get(WAITING_KEY) else 0
+        sweep = False
         if len(batch) < batch_size and not released:
             return settled
     deliveries_wake()
@@ -201,6 +207,8 @@ def _apply_together(deliveries: list[WebhookDelivery]) -> None:
         ready = [i for i in refunds if i not in waiting]
         results |= dict(zip(ready, orders_apply(events=[events[i] for i in ready]),
                             strict=True))
+    if waiting:
+        cache.set(WAITING_KEY, True, timeout=None)
     now = timezone.now()
     for i, (delivery, event) in enumerate(zip(deliveries, events, strict=True)):
         delivery.attempts += 1
@@ -218,11 +226,14 @@ def _apply_together(deliveries: list[WebhookDelivery]) -> None:
 
 
 def deliveries_waiting_release() -> int:
-    """Queue again the refunds that were waiting for an order that has arrived since (one
-    UPDATE). Returns how many."""
+    """Receive again the refunds that were waiting for an order that has arrived since.
+    Returns how many; forgets that refunds are waiting once none is."""
     arrived = Order.objects.filter(source=OuterRef("source"), external_id=OuterRef("waiting_for"))
-    return WebhookDelivery.objects.filter(status=Status.WAITING).filter(Exists(arrived)).update(
-        status=Status.RECEIVED, waiting_for="")
+    waiting = WebhookDelivery.objects.filter(status=Status.WAITING)
+    released = waiting.filter(Exists(arrived)).update(status=Status.RECEIVED, waiting_for="")
+    if not waiting.exists():
+        cache.delete(WAITING_KEY)
+    return released
 
 
 def delivery_reprocess(*, delivery: WebhookDelivery) -> WebhookDelivery:

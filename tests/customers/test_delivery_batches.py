@@ -274,3 +274,29 @@ def test_customer_events_in_a_batch_are_applied_together_and_one_without_email_f
     assert (nobody.status, nobody.error.split(":")[0]) == (Status.FAILED, "email_required")
     assert sorted(Customer.objects.values_list("email", "first_name")) == [
         ("ada.lovelace@example.com", "Ada"), ("grace@example.com", "Grace")]
+
+
+def test_beats_sweep_applies_a_waiting_refund_even_if_the_waiting_flag_was_lost(queued):
+    from django.core.cache import cache
+
+    from customers.services.deliveries import WAITING_KEY
+
+    refund = receive(
+        {"id": 99, "order_id": 12345, "created_at": "2026-11-02T10:00:00Z",
+         "transactions": [{"kind": "refund", "status": "success", "amount": "5.00"}]},
+        source="shopify", topic="refunds/create")
+    services.deliveries_apply()
+    receive({"id": 12345, "financial_status": "paid", "currency": "EUR", "total_price": "20.00",
+             "created_at": "2026-11-01T10:00:00Z", "updated_at": "2026-11-01T10:00:00Z",
+             "customer": {"id": 7, "email": "sam@example.com"}},
+            source="shopify", topic="orders/paid")
+    cache.delete(WAITING_KEY)  # a Redis restart
+
+    services.deliveries_apply()
+    refund.refresh_from_db()
+    assert refund.status == Status.WAITING
+
+    services.deliveries_apply(sweep=True)  # beat's minute run
+    refund.refresh_from_db()
+    assert refund.status == Status.PROCESSED
+    assert Order.objects.get().refunded_total == Decimal("5.00")
