@@ -264,6 +264,43 @@ def skipped_note(item: Reader) -> str:
     return "; ".join(f"{name}: {message}" for name, message in item.errors.items())
 
 
+def optional_lines(r: Reader, key: str, skipped: list[str]) -> tuple[LineData, ...] | None:
+    """A platform's order lines (`name` or `title`, `sku`, `quantity`, `price`); None when the
+    event sends none, so the stored ones are kept. A line that can't be read is left out and
+    noted in `skipped`."""
+    if r.raw(key) is None:
+        return None
+    lines = []
+    for index, item in enumerate(r.items(key)):
+        line = optional_item(r, item, f"{key}.{index}")
+        sku = line.text("sku", max_length=64)
+        name = (line.text("name") or line.text("title") or sku)[:255]
+        data = LineData(sku=sku, name=name,
+                        quantity=line.integer("quantity", required=True, minimum=1),
+                        unit_price=line.money("price", required=True))
+        if not name:
+            line.fail("name", _("This field is required."))
+        if line.errors:
+            skipped.append(skipped_note(line))
+        else:
+            lines.append(data)
+    return tuple(lines)
+
+
+def optional_codes(r: Reader, key: str, skipped: list[str]) -> tuple[str, ...]:
+    """The `code` of each discount in `key`; a blank one (a discount applied by hand) is left
+    out and noted in `skipped`."""
+    codes = []
+    for index, item in enumerate(r.items(key)):
+        discount = optional_item(r, item, f"{key}.{index}")
+        code = discount.text("code", required=True, max_length=64)
+        if discount.errors:
+            skipped.append(skipped_note(discount))
+        else:
+            codes.append(code)
+    return tuple(codes)
+
+
 def check_order(event: OrderEvent) -> OrderEvent:
     """Rules every order event obeys, whatever its platform."""
     if event.status not in ORDER_STATUSES:

@@ -10,16 +10,16 @@ from customers.errors import InvalidEvent
 from .events import (
     CustomerData,
     CustomerEvent,
-    LineData,
     OrderEvent,
     Reader,
     RefundData,
     RefundEvent,
     check_order,
     load_json,
+    optional_codes,
     optional_item,
+    optional_lines,
     signature_matches,
-    skipped_note,
     unknown_topic,
 )
 
@@ -93,29 +93,8 @@ def _order(r: Reader) -> OrderEvent:
         refund = _refund(r.nested(item, f"refunds.{index}"))
         if refund.amount > 0:
             refunds.append(refund)
-    lines = None
-    if r.raw("line_items") is not None:
-        lines = []
-        for index, item in enumerate(r.items("line_items")):
-            line = optional_item(r, item, f"line_items.{index}")
-            name = line.text("name") or line.text("title") or line.text("sku", max_length=64)
-            data = LineData(sku=line.text("sku", max_length=64), name=name[:255],
-                            quantity=line.integer("quantity", required=True, minimum=1),
-                            unit_price=line.money("price", required=True))
-            if not name:
-                line.fail("name", _("This field is required."))
-            if line.errors:
-                skipped.append(skipped_note(line))
-            else:
-                lines.append(data)
-    codes = []
-    for index, item in enumerate(r.items("discount_codes")):
-        code = optional_item(r, item, f"discount_codes.{index}")
-        text = code.text("code", required=True, max_length=64)
-        if code.errors:
-            skipped.append(skipped_note(code))
-        else:
-            codes.append(text)
+    lines = optional_lines(r, "line_items", skipped)
+    codes = optional_codes(r, "discount_codes", skipped)
     customer = _customer(r.nested("customer"), order_email=r.email("email"))
     test = r.boolean("test")
     r.check()
@@ -123,7 +102,7 @@ def _order(r: Reader) -> OrderEvent:
         source=SOURCE, external_id=external_id, name=r.text("name", max_length=64),
         status=status, placed_at=placed_at, updated_at=updated_at, currency=currency,
         total=total, discount_total=discount_total, refunds=tuple(refunds),
-        lines=None if lines is None else tuple(lines), discount_codes=tuple(codes),
+        lines=lines, discount_codes=codes,
         customer=customer, test=bool(test), shop_total=_shop_money(r, "total_price_set"),
         cancelled_at=cancelled_at, skipped=tuple(skipped),
     ))

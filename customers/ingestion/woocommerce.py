@@ -11,15 +11,14 @@ from customers.errors import InvalidEvent
 from .events import (
     MAX_AMOUNT,
     CustomerData,
-    LineData,
     OrderEvent,
     Reader,
     RefundData,
     check_order,
     load_json,
-    optional_item,
+    optional_codes,
+    optional_lines,
     signature_matches,
-    skipped_note,
     unknown_topic,
 )
 
@@ -91,30 +90,9 @@ def _order(r: Reader) -> OrderEvent:
         refund = r.nested(item, f"refunds.{index}")
         refunds.append(RefundData(external_id=refund.text("id", required=True, max_length=64),
                                   amount=_refund_amount(refund)))
-    skipped, lines = [], None
-    if r.raw("line_items") is not None:
-        lines = []
-        for index, item in enumerate(r.items("line_items")):
-            line = optional_item(r, item, f"line_items.{index}")
-            sku = line.text("sku", max_length=64)
-            name = (line.text("name") or sku)[:255]
-            data = LineData(sku=sku, name=name,
-                            quantity=line.integer("quantity", required=True, minimum=1),
-                            unit_price=line.money("price", required=True))
-            if not name:
-                line.fail("name", _("This field is required."))
-            if line.errors:
-                skipped.append(skipped_note(line))
-            else:
-                lines.append(data)
-    codes = []
-    for index, item in enumerate(r.items("coupon_lines")):
-        coupon = optional_item(r, item, f"coupon_lines.{index}")
-        code = coupon.text("code", required=True, max_length=64)
-        if coupon.errors:
-            skipped.append(skipped_note(coupon))
-        else:
-            codes.append(code)
+    skipped = []
+    lines = optional_lines(r, "line_items", skipped)
+    codes = optional_codes(r, "coupon_lines", skipped)
     billing = r.nested("billing")
     customer_id = r.integer("customer_id")
     billing_email = billing.email("email")
@@ -132,7 +110,7 @@ def _order(r: Reader) -> OrderEvent:
         status=status, placed_at=placed_at, updated_at=updated_at, currency=currency,
         total=total, discount_total=discount_total,
         refunds=tuple(refund for refund in refunds if refund.amount > 0),
-        lines=None if lines is None else tuple(lines), discount_codes=tuple(codes),
+        lines=lines, discount_codes=codes,
         customer=customer, skipped=tuple(skipped),
     ))
 
