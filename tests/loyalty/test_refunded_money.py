@@ -133,6 +133,24 @@ def test_a_tier_reached_with_an_order_in_its_return_window_holds_its_gifts(api, 
     assert api.get(f"/api/v1/vouchers/{gift_voucher().code}/").json()["status"] == "held"
 
 
+@time_machine.travel("2026-11-01T12:00:00Z", tick=False)
+def test_the_shopper_sees_the_held_gift_and_when_it_can_be_used(api, client, gold):
+    from django.urls import reverse
+
+    from tests.factories import UserFactory
+
+    first_order(api)
+    customer = LoyaltyAccount.objects.get().customer
+    customer.user = UserFactory(email=customer.email)
+    customer.save()
+    client.force_login(customer.user)
+
+    page = client.get(reverse("account")).content.decode()
+
+    assert "Free serum <small>(Usable after the return window)</small>" in page
+    assert "Yours to use from Nov. 15, 2026" in page
+
+
 def test_the_gifts_are_usable_once_the_return_window_closed_without_a_refund(api, gold):
     with time_machine.travel("2026-11-01T12:00:00Z", tick=False):
         first_order(api)
