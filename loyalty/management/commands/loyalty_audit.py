@@ -15,22 +15,17 @@ def _sum(queryset, field: str):
 
 
 def _kept_on_refunded_money():
-    """Orders whose points outlive their money: an order refunded in full or cancelled that
-    still holds points, or a partly refunded one holding more than its kept share (each
-    refund rounds down, so at most one point per refund above the exact share)."""
+    """Orders whose points outlive their money: an order refunded in full or cancelled whose
+    earned lot still holds points, or a partly refunded one holding more than its kept share
+    (each refund rounds down, so at most one point per refund above the exact share). Points
+    that expired or were spent are not the order's any more; what its lot holds is."""
     from customers.models import Order
 
-    by_order = PointsEntry.objects.filter(order=OuterRef("pk")).order_by().values("order")
-
-    def total(queryset, aggregate):
-        return Coalesce(Subquery(queryset.annotate(v=aggregate).values("v")[:1],
-                                 output_field=IntegerField()), Value(0))
-
+    earned = PointsLot.objects.filter(entry__order=OuterRef("pk"),
+                                      entry__kind=PointsEntry.Kind.EARN)
     orders = (Order.objects.filter(Q(refunded_total__gt=0) | Q(cancelled_at__isnull=False))
-              .annotate(earned=total(by_order.filter(kind=PointsEntry.Kind.EARN),
-                                     Sum("amount")),
-                        kept=total(by_order.exclude(kind=PointsEntry.Kind.RELEASE),
-                                   Sum("amount")),
+              .annotate(earned=Subquery(earned.values("points")[:1]),
+                        kept=Subquery(earned.values("remaining")[:1]),
                         refund_count=Count("refunds", distinct=True))
               .filter(earned__gt=0))
     return [
