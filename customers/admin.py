@@ -21,7 +21,6 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from customers import services
 from customers.admin_segment_filters import CustomerScoreInline, SegmentFilter
-from customers.errors import FlywheelError
 from customers.models import (
     Activity,
     ApiKey,
@@ -34,6 +33,7 @@ from customers.models import (
     User,
     WebhookDelivery,
 )
+from kernel.errors import FlywheelError
 
 CONFIRM_TEMPLATE = "admin/customers/confirm_action.html"
 ACTIVITY_INLINE_LIMIT = 50

@@ -7,8 +7,8 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.views import APIView
 
 from customers import selectors
-from customers.errors import FlywheelError
 from customers.models import Customer, Segment
+from kernel.errors import FlywheelError
 
 
 def _count(segment: Segment) -> int | None:

@@ -11,7 +11,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from customers.errors import FlywheelError
+from kernel.errors import FlywheelError
 
 MAX_PIXELS = 40_000_000
 THUMBNAIL_SIZE = 400

@@ -6,8 +6,8 @@ from collections.abc import Collection
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from customers.errors import NotFound
 from customers.models import Activity, Attribute, Customer, Order, OrderLine
+from kernel.errors import NotFound
 
 
 def customer_list(*, email: str = "", external_id: str = "") -> QuerySet[Customer]:

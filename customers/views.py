@@ -10,10 +10,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from customers import account_panels
-from customers.errors import FlywheelError
 from customers.forms import ConsentForm, SignupForm
 from customers.selectors import activity_timeline, attributes_latest
 from customers.services import account_signup, consent_set
+from kernel.errors import FlywheelError
 
 TIMELINE_PAGE_SIZE = 20
 

@@ -22,7 +22,7 @@ from customers.admin import (
     confirm_action,
     form_action,
 )
-from customers.errors import FlywheelError
+from kernel.errors import FlywheelError
 
 from . import selectors, services
 from .models import (

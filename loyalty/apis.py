@@ -10,10 +10,10 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers.apis import ErrorSerializer
-from customers.errors import NotFound
 from customers.models import Customer
 from customers.selectors import customer_get
+from kernel.api import ErrorSerializer
+from kernel.errors import NotFound
 from loyalty import selectors, services
 from loyalty.errors import VoucherNotFound
 from loyalty.models import Reward

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.errors import FlywheelError
+from kernel.errors import FlywheelError
 
 from . import selectors, services
 from .models import Redemption

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from customers.admin import ReadOnlyInline, action_confirmed, confirm_action
-from customers.errors import FlywheelError
+from kernel.errors import FlywheelError
 from quizzes import building, selectors, services, validation
 from quizzes.errors import InvalidGrid, InvalidImage
 from quizzes.images import image_clean

@@ -7,8 +7,8 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers.apis import ErrorSerializer
 from customers.selectors import activity_get_by_key, customer_get
+from kernel.api import ErrorSerializer
 from loyalty.selectors import activity_points_earned, activity_points_preview
 from quizzes import definition as qdef
 from quizzes import response_services as services

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from customers.errors import flatten_errors
+from kernel.errors import flatten_errors
 from quizzes.building import (  # the quiz builder's writes; callers use them from here
     quiz_check,
     quiz_definition_build,

@@ -9,10 +9,11 @@ from django.db import OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.errors import FlywheelError, InvalidEvent
+from customers.errors import InvalidEvent
 from customers.ingestion.events import CustomerEvent, OrderEvent, RefundEvent
 from customers.memo import memo_scope
 from customers.models import WebhookDelivery
+from kernel.errors import FlywheelError
 
 from .bulk import insert_new, update_each
 from .orders import orders_apply, refund_apply

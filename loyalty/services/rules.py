@@ -31,9 +31,9 @@ from django.db.models import F, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.errors import FlywheelError
 from customers.memo import memoized
 from customers.models import Customer, Order
+from kernel.errors import FlywheelError
 
 from ..models import EarningRule, LoyaltyAccount, PointsEntry, PointsLot, Tier
 from .ledger import _move, _post

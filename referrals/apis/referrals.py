@@ -9,9 +9,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers.errors import NotFound
 from customers.models import Customer
 from customers.selectors import customer_get
+from kernel.errors import NotFound
 
 from .. import selectors
 

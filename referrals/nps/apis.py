@@ -13,8 +13,8 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers.apis import ErrorSerializer
-from customers.errors import FlywheelError, NotFound
+from kernel.api import ErrorSerializer
+from kernel.errors import FlywheelError, NotFound
 
 from . import selectors, services
 from .models import NpsResponse, NpsSurvey

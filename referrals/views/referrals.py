@@ -5,7 +5,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from customers.errors import FlywheelError, NotFound
+from kernel.errors import FlywheelError, NotFound
 
 from .. import selectors, services
 from ..forms import ReferralSignupForm
