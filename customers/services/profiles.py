@@ -13,10 +13,10 @@ from django.utils.translation import gettext as _
 from customers.ingestion.events import CustomerData
 from customers.models import Activity, Attribute, Customer, ExternalId, NpsCategory, Order, User
 from customers.signals import customer_erased
+from kernel.bulk import insert_new, source_pairs_q
 from kernel.errors import FlywheelError
 
 from .activities import activities_announce, activity_record_many
-from .bulk import insert_new, source_pairs_q
 
 
 def _normalise_email(email: str) -> str:

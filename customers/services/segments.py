@@ -13,7 +13,6 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from customers.memo import memoized
 from customers.models import (
     Activity,
     Customer,
@@ -33,6 +32,7 @@ from customers.segments.rules import (
     stage_for,
 )
 from customers.signals import customer_stage_changed
+from kernel.memo import memoized
 
 from .activities import activities_announce, activity_record_many
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import Activity, Customer, Order, Refund
-from customers.services.bulk import insert_new
+from kernel.bulk import insert_new
 from kernel.errors import Conflict, FlywheelError
 
 from ..errors import InsufficientPoints

@@ -17,10 +17,10 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.memo import memoized
 from customers.models import Activity, Customer, Order, Refund
 from customers.services import activity_record, customer_upsert
 from kernel.errors import Conflict, FlywheelError, NotFound
+from kernel.memo import memoized
 from loyalty import selectors as loyalty_selectors
 from loyalty import services as loyalty_services
 from loyalty.models import voucher_code_normalize
