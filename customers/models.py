@@ -9,6 +9,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kernel.models import SingletonSettings
+
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
@@ -442,7 +444,7 @@ class RfmSegment(models.TextChoices):
     LOST = "lost", _("Lost")
 
 
-class SegmentSettings(models.Model):
+class SegmentSettings(SingletonSettings):
     """How stages and CLV are worked out: one row (`SegmentSettings.get()`), edited in admin."""
 
     at_risk_days = models.PositiveSmallIntegerField(
@@ -475,22 +477,13 @@ class SegmentSettings(models.Model):
         validators=[MinValueValidator(Decimal("0.1"))],
         help_text=_("Predicted CLV = average order value × orders per year × this."),
     )
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    class Meta:
+    class Meta(SingletonSettings.Meta):
         verbose_name = _("segment settings")
         verbose_name_plural = _("segment settings")
-        constraints = [
-            models.CheckConstraint(condition=Q(pk=1), name="segmentsettings_single_row"),
-        ]
 
     def __str__(self):
         return str(_("Segment settings"))
-
-    @classmethod
-    def get(cls) -> "SegmentSettings":
-        found, _created = cls.objects.get_or_create(pk=1)
-        return found
 
     @property
     def vip_tier_names(self) -> list[str]:

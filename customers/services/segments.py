@@ -32,7 +32,6 @@ from customers.segments.rules import (
     stage_for,
 )
 from customers.signals import customer_stage_changed
-from kernel.memo import memoized
 
 from .activities import activities_announce, activity_record_many
 
@@ -107,7 +106,7 @@ def customers_stage_refresh(*, customers: list[Customer], now: dt.datetime | Non
     if not ids:
         return {}
     now = now or timezone.now()
-    settings = memoized("segments:settings", SegmentSettings.get)
+    settings = SegmentSettings.cached()
     counted = Q(paid_at__isnull=False) & ~Q(status=Order.Status.CANCELLED)
     with transaction.atomic():
         # One refresh per customer at a time, locks taken in id order so two batches never

@@ -12,7 +12,7 @@ from ..models import LoyaltyProgram, Tier
 
 
 def program_get() -> LoyaltyProgram:
-    return memoized("loyalty.program", LoyaltyProgram.get)
+    return LoyaltyProgram.cached()
 
 
 def tiers_get() -> tuple[Tier, ...]:
