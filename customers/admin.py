@@ -44,6 +44,7 @@ from kernel.admin import (
     confirm_action,
     form_action,
 )
+from kernel.emails import email_normalise
 from kernel.errors import FlywheelError
 
 # kept until the open branches merge; removed in step 3
@@ -105,7 +106,7 @@ class _LowerCaseEmail:
     """Emails are stored lower-case, as the services store them."""
 
     def clean_email(self):
-        return self.cleaned_data["email"].strip().lower()
+        return email_normalise(self.cleaned_data["email"])
 
 
 class CustomerForm(_LowerCaseEmail, forms.ModelForm):

@@ -9,6 +9,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import User
+from kernel.emails import email_normalise
 
 MARKETING_LABEL = _("Email me offers and news from the shop")
 
@@ -41,7 +42,7 @@ class SignupForm(forms.Form):
     )
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
+        email = email_normalise(self.cleaned_data["email"])
         if User.objects.filter(email__iexact=email).exists():
             raise forms.ValidationError(
                 _("An account with this email address already exists."), code="email_taken"
@@ -77,7 +78,7 @@ class LoginForm(AuthenticationForm):
         self.fields["username"].widget.attrs["autocomplete"] = "email"
 
     def clean_username(self):
-        return self.cleaned_data["username"].strip().lower()
+        return email_normalise(self.cleaned_data["username"])
 
 
 class ConsentForm(forms.Form):

@@ -11,7 +11,7 @@ from django.db import OperationalError
 def winback_email_task(redemption_id: int) -> None:
     """Email the win-back voucher. A retry after a send error may send it twice (SMTP has no
     idempotency), which is the lesser evil than never."""
-    from customers.emails import email_send
+    from kernel.emails import email_send
     from loyalty.models import Redemption
 
     redemption = (Redemption.objects.select_related("account__customer", "reward")

@@ -1,11 +1,11 @@
-"""Loyalty emails, sent from tasks after commit through customers.emails.email_send."""
+"""Loyalty emails, sent from tasks after commit through kernel.emails.email_send."""
 
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.emails import email_send
+from kernel.emails import email_send
 
 from ..models import TierChange
 from .notifications import email_recipient

@@ -9,8 +9,8 @@ import datetime as dt
 
 from django.conf import settings
 
-from customers.emails import email_send
 from customers.models import Activity, Customer
+from kernel.emails import email_send
 
 from ..models import PointsEntry, Redemption
 

@@ -7,8 +7,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.emails import email_send
 from customers.models import NpsCategory
+from kernel.emails import email_send
 
 from .models import NpsFollowUp, NpsInvitation, NpsSurvey
 from .services import nps_invitation_mark_sent

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.urls import reverse
 
-from customers.emails import email_send
+from kernel.emails import email_send
 
 from ..models import Referral
 

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from customers.models import Activity, Customer, Order, Refund
 from customers.services import activity_record, customer_upsert
+from kernel.emails import email_normalise
 from kernel.errors import Conflict, FlywheelError, NotFound
 from loyalty import selectors as loyalty_selectors
 from loyalty import services as loyalty_services
@@ -193,7 +194,7 @@ def referral_signup(
     program = ReferralProgram.cached()
     if not program.is_active:
         raise ReferralProgramClosed(_("This referral offer has ended."))
-    email = (email or "").strip().lower()
+    email = email_normalise(email)
     try:
         validate_email(email)
     except ValidationError as error:
