@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from kernel.admin import NoAdd, ReadOnlyInline, action_confirmed, confirm_action
-from kernel.errors import FlywheelError
+from kernel.errors import FlywheelError, InvalidImage
 from quizzes import building, selectors, services, validation
-from quizzes.errors import InvalidGrid, InvalidImage
+from quizzes.errors import InvalidGrid
 from quizzes.images import image_clean
 from quizzes.models import Choice, ChoiceWeight, Product, Question, Quiz, QuizVersion
 

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from customers.selectors import activity_get_by_key, customer_get
 from kernel.api import ErrorSerializer
+from kernel.images import media_url
 from loyalty.selectors import activity_points_earned, activity_points_preview
 from quizzes import definition as qdef
 from quizzes import response_services as services
@@ -20,7 +21,7 @@ from quizzes.response_selectors import (
     recommendations_shown,
     response_answers,
 )
-from quizzes.views import QUIZ_COMPLETED, media_url
+from quizzes.views import QUIZ_COMPLETED
 
 TAGS = ["quizzes"]
 

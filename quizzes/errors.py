@@ -5,13 +5,6 @@ from django.utils.translation import gettext as _
 from kernel.errors import FlywheelError
 
 
-class InvalidImage(FlywheelError):
-    """An upload that is not an image we accept: not an image, or too big."""
-
-    code = "invalid_image"
-    status = 400
-
-
 class InvalidProduct(FlywheelError):
     """Product fields that break a rule; `fields` says which and why."""
 

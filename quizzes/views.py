@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from functools import wraps
 
 from django.contrib.admin.views.decorators import staff_member_required
-from django.core.files.storage import default_storage
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from customers.selectors import activity_get_by_key
+from kernel.images import media_url
 from loyalty.selectors import activity_points_earned, activity_points_preview
 from quizzes import definition as qdef
 from quizzes import response_services as services
@@ -40,10 +40,6 @@ from quizzes.response_selectors import (
 SESSION_KEY = "quiz_responses"
 PREVIEW_KEY = "quiz_previews"
 QUIZ_COMPLETED = "quiz_completed"
-
-
-def media_url(name: str) -> str:
-    return default_storage.url(name) if name else ""
 
 
 def _customer(request):
