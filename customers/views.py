@@ -9,10 +9,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from customers import account_panels
 from customers.forms import ConsentForm, SignupForm
 from customers.selectors import activity_timeline, attributes_latest
 from customers.services import account_signup, consent_set
+from kernel import panels
 from kernel.errors import FlywheelError
 
 TIMELINE_PAGE_SIZE = 20
@@ -56,7 +56,7 @@ def account(request):
             ],
             consent_form=ConsentForm(initial={"accepts_marketing": customer.accepts_marketing}),
             timeline=Paginator(timeline, TIMELINE_PAGE_SIZE).get_page(request.GET.get("page")),
-            panels=account_panels.panels_for(request, customer),
+            panels=panels.panels_for(request, customer),
         )
     return render(request, "customers/account.html", context)
 
