@@ -1,13 +1,11 @@
-from celery import shared_task
-from django.db import OperationalError
+"""Customers' background work: thin, idempotent Celery tasks that call one service each."""
+
 from django.utils import timezone
 
+from kernel.tasks import SHORT, flywheel_task
 
-@shared_task(
-    acks_late=True, reject_on_worker_lost=True, autoretry_for=(OperationalError,),
-    retry_backoff=True, retry_backoff_max=300, max_retries=8, soft_time_limit=240,
-    time_limit=300,
-)
+
+@flywheel_task(name="customers.tasks.deliveries_apply_task", limits=(240, 300), max_retries=8)
 def deliveries_apply_task() -> None:
     """Apply the received webhook deliveries, in batches. Queued when a delivery arrives (once
     per batch, see deliveries_wake) and every minute by beat, in case a wake-up was lost.
@@ -17,10 +15,8 @@ def deliveries_apply_task() -> None:
     deliveries_apply()
 
 
-@shared_task(
-    bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None,
-    soft_time_limit=30, time_limit=45,
-)
+@flywheel_task(name="customers.tasks.outbound_delivery_send_task", limits=(30, 45), retry_on=(),
+               max_retries=None, bind=True)
 def outbound_delivery_send_task(self, delivery_id: int) -> None:
     """Send one outbound webhook delivery; if it is still pending, try again after its
     backoff. The service logs every attempt and gives up after MAX_ATTEMPTS. (Without a
@@ -36,8 +32,8 @@ def outbound_delivery_send_task(self, delivery_id: int) -> None:
         raise self.retry(countdown=max(1, min(countdown, 6 * 3600)))
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=3000, time_limit=3300,
-             autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+@flywheel_task(name="customers.tasks.segments_recompute_task", limits=(3000, 3300), max_retries=3,
+               backoff_max=600)
 def segments_recompute_task() -> None:
     """The nightly recompute of stages, RFM scores, CLV and segment memberships."""
     from customers.services import segments_recompute
@@ -45,7 +41,8 @@ def segments_recompute_task() -> None:
     segments_recompute()
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=60, time_limit=90)
+@flywheel_task(name="customers.tasks.outbound_deliveries_due_task", limits=SHORT, retry_on=(),
+               max_retries=3)
 def outbound_deliveries_due_task() -> None:
     """Queue outbound webhook deliveries whose retry is due (if their task was lost)."""
     from customers.webhooks_out import outbound_deliveries_due

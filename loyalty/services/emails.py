@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from kernel.emails import email_send
 
-from ..models import TierChange
+from ..models import Redemption, TierChange
 from .notifications import email_recipient
 
 
@@ -40,4 +40,22 @@ def tier_up_email_send(*, change_id: int) -> bool:
                      "next_tier": progress["next_tier"],
                      "account_url": settings.SITE_URL.rstrip("/") + reverse("account")},
         )
+    return True
+
+
+def winback_email_send(*, redemption_id: int) -> bool:
+    """Email the win-back voucher to a customer who still accepts marketing and was not
+    erased. Returns whether it was sent."""
+    redemption = (Redemption.objects.select_related("account__customer", "reward")
+                  .filter(pk=redemption_id).first())
+    if redemption is None:
+        return False
+    customer = redemption.account.customer
+    if not customer.accepts_marketing or customer.erased_at:
+        return False
+    email_send(
+        to=customer.email, template="loyalty/emails/winback", locale=customer.locale,
+        context={"customer": customer, "reward": redemption.reward, "code": redemption.code,
+                 "expires_at": redemption.expires_at},
+    )
     return True
