@@ -1,11 +1,10 @@
 """Loyalty emails, sent from tasks after commit through kernel.emails.email_send."""
 
-from django.conf import settings
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from kernel.emails import email_send
+from kernel.links import absolute_url
 
 from ..models import Redemption, TierChange
 from .notifications import email_recipient
@@ -38,7 +37,7 @@ def tier_up_email_send(*, change_id: int) -> bool:
             context={"customer": customer, "tier": change.to_tier,
                      "from_name": change.from_name, "progress": progress["progress"],
                      "next_tier": progress["next_tier"],
-                     "account_url": settings.SITE_URL.rstrip("/") + reverse("account")},
+                     "account_url": absolute_url("account")},
         )
     return True
 
