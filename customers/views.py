@@ -14,6 +14,7 @@ from customers.selectors import activity_timeline, attributes_latest
 from customers.services import account_signup, consent_set
 from kernel import panels
 from kernel.errors import FlywheelError
+from kernel.shoppers import signed_in_customer
 
 TIMELINE_PAGE_SIZE = 20
 
@@ -45,7 +46,7 @@ def signup(request):
 
 @login_required
 def account(request):
-    customer = getattr(request.user, "customer", None)
+    customer = signed_in_customer(request)
     context = {"customer": customer, "shop_currency": settings.SHOP_CURRENCY}
     if customer is not None:
         timeline = activity_timeline(customer=customer)
@@ -64,7 +65,7 @@ def account(request):
 @require_POST
 @login_required
 def account_consent(request):
-    customer = getattr(request.user, "customer", None)
+    customer = signed_in_customer(request)
     form = ConsentForm(request.POST)
     if customer is not None and form.is_valid():
         consent_set(

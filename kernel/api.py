@@ -6,9 +6,13 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import inline_serializer
 from rest_framework import exceptions, serializers
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from kernel.errors import FlywheelError, flatten_errors
+from kernel.shoppers import shopper_required
 
 ErrorSerializer = inline_serializer("Error", {"error": inline_serializer("ErrorBody", {
     "code": serializers.CharField(), "message": serializers.CharField(),
@@ -48,3 +52,16 @@ def exception_handler(exc, context):
     for name, value in headers.items():
         response[name] = value
     return response
+
+
+# An API of the signed-in shopper, under /me/: their session (with CSRF), and
+# `self.shopper(request)` their customer profile, or the error `no_customer` (404) when the
+# login has none or it was erased. (A comment, not a docstring: drf-spectacular would publish
+# a docstring as every subclass's description.)
+class ShopperApi(APIView):
+
+    authentication_classes = [SessionAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    def shopper(self, request):
+        return shopper_required(request)

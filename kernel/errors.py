@@ -38,14 +38,16 @@ class InvalidImage(FlywheelError):
     status = 400
 
 
+NO_CUSTOMER = _("This login has no customer profile.")
+
+
 class NoCustomer(NotFound):
     """The signed-in login has no customer profile, or its profile was erased."""
 
     code = "no_customer"
-    default_message = _("This login has no customer profile.")
 
-    def __init__(self, message: str | None = None, **kwargs):
-        super().__init__(message or self.default_message, **kwargs)
+    def __init__(self, message: str = NO_CUSTOMER, **kwargs):
+        super().__init__(message, **kwargs)
 
 
 def flatten_errors(detail, prefix: str = "") -> dict[str, str]:
