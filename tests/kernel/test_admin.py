@@ -44,3 +44,17 @@ def test_each_delivery_status_has_its_colour_and_icon_and_links_its_order(admin_
     assert '<strong style="color: #92400e">⏳ Received</strong>' in page
     assert '<strong style="color: #475569">– Ignored</strong>' in page
     assert f'<a href="/admin/customers/order/{order.pk}/change/">{order}</a>' in page
+
+
+def test_a_page_hanging_off_a_list_leads_back_to_it(admin_client):
+    customer = CustomerFactory()
+
+    page = admin_client.post("/admin/customers/customer/", {
+        "action": "erase_personal_data", "_selected_action": [customer.pk],
+    }).content.decode()
+    preview = admin_client.get("/admin/customers/segment/overview/").content.decode()
+
+    assert '&rsaquo; <a href="/admin/customers/customer/">Customers</a>\n&rsaquo; Erase personal ' \
+        'data?\n</div>' in page
+    assert '<a href="/admin/customers/segment/">Segments</a>\n&rsaquo; Segments overview' \
+        in preview
