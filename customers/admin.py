@@ -30,8 +30,13 @@ from customers.models import (
     User,
     WebhookDelivery,
 )
-from kernel import admin as toolkit
 from kernel.admin import (
+    ACTIVITY_INLINE_LIMIT,
+    CONFIRM_TEMPLATE,
+    DONE,
+    FAILED,
+    SKIPPED,
+    WAITING,
     NewestFormSet,
     NoAdd,
     NoChange,
@@ -48,7 +53,6 @@ from kernel.emails import email_normalise
 from kernel.errors import FlywheelError
 
 # kept until the open branches merge; removed in step 3
-CONFIRM_TEMPLATE, ACTIVITY_INLINE_LIMIT = toolkit.CONFIRM_TEMPLATE, toolkit.ACTIVITY_INLINE_LIMIT
 __all__ = ["ACTIVITY_INLINE_LIMIT", "CONFIRM_TEMPLATE", "NewestFormSet", "ReadOnlyAdmin",
            "ReadOnlyInline", "action_confirmed", "coloured_status", "confirm_action",
            "form_action"]
@@ -237,10 +241,10 @@ class OrderAdmin(ReadOnlyAdmin):
 # Webhook deliveries
 
 DELIVERY_MEANING = {
-    WebhookDelivery.Status.RECEIVED: toolkit.WAITING,
-    WebhookDelivery.Status.PROCESSED: toolkit.DONE,
-    WebhookDelivery.Status.IGNORED: toolkit.SKIPPED,
-    WebhookDelivery.Status.FAILED: toolkit.FAILED,
+    WebhookDelivery.Status.RECEIVED: WAITING,
+    WebhookDelivery.Status.PROCESSED: DONE,
+    WebhookDelivery.Status.IGNORED: SKIPPED,
+    WebhookDelivery.Status.FAILED: FAILED,
 }
 
 
@@ -268,7 +272,7 @@ class WebhookDeliveryAdmin(NoAdd, NoChange, admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("status"), ordering="status")
     def status_badge(self, delivery):
-        return coloured_status(delivery.get_status_display(), DELIVERY_MEANING[delivery.status])
+        return coloured_status(delivery.get_status_display(), DELIVERY_MEANING.get(delivery.status))
 
     @admin.display(description=gettext_lazy("error"))
     def error_excerpt(self, delivery):

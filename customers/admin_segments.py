@@ -30,8 +30,10 @@ from customers.models import (
     WebhookSubscription,
 )
 from customers.webhooks_out import outbound_delivery_resend
-from kernel import admin as toolkit
 from kernel.admin import (
+    DONE,
+    FAILED,
+    WAITING,
     NoAdd,
     NoChange,
     ReadOnlyInline,
@@ -249,9 +251,9 @@ class OutboundAttemptInline(ReadOnlyInline):
 
 
 OUTBOUND_MEANING = {
-    OutboundDelivery.Status.PENDING: toolkit.WAITING,
-    OutboundDelivery.Status.DELIVERED: toolkit.DONE,
-    OutboundDelivery.Status.FAILED: toolkit.FAILED,
+    OutboundDelivery.Status.PENDING: WAITING,
+    OutboundDelivery.Status.DELIVERED: DONE,
+    OutboundDelivery.Status.FAILED: FAILED,
 }
 
 
@@ -274,7 +276,7 @@ class OutboundDeliveryAdmin(NoAdd, NoChange, admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("status"), ordering="status")
     def status_badge(self, delivery):
-        return coloured_status(delivery.get_status_display(), OUTBOUND_MEANING[delivery.status])
+        return coloured_status(delivery.get_status_display(), OUTBOUND_MEANING.get(delivery.status))
 
     @admin.action(description=gettext_lazy("Send selected failed deliveries again"))
     def resend_failed(self, request, queryset):

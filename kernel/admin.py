@@ -144,13 +144,13 @@ def coloured_status(label: str, meaning: str | None):
     return format_html('<strong style="color: {}">{} {}</strong>', colour, icon, label)
 
 
-def admin_link(obj, text=None):
-    """A link to the row's page in admin, showing `text` or the row; a dash for no row."""
+def admin_link(obj):
+    """A link to the row's page in admin; a dash for no row."""
     if obj is None:
         return "–"
     opts = obj._meta
     url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
-    return format_html('<a href="{}">{}</a>', url, obj if text is None else text)
+    return format_html('<a href="{}">{}</a>', url, obj)
 
 
 class YesNoFilter(admin.SimpleListFilter):
