@@ -10,6 +10,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from customers.models import (
+    ID_MAX,
     Activity,
     Attribute,
     Customer,
@@ -128,7 +129,7 @@ def segment_list() -> QuerySet[Segment]:
 
 
 def segment_get(*, segment_id: int) -> Segment:
-    segment = segment_list().filter(pk=segment_id).first()
+    segment = segment_list().filter(pk=segment_id).first() if 0 < segment_id <= ID_MAX else None
     if segment is None:
         raise NotFound(_("No segment has this id."))
     return segment

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from customers.models import Customer
+from kernel.emails import email_normalise
 from kernel.links import absolute_url
 
 from ..models import Referral, ReferralClick, ReferralCode, ReferralProgram
@@ -64,6 +65,11 @@ def referral_share_get(*, customer: Customer) -> ReferralShare:
             {"u": url}, quote_via=quote),
         card_url=reverse("referral_share_card"),
     )
+
+
+def referral_signed_up(*, code: ReferralCode, email: str) -> bool:
+    """Whether this email already signed up with this share link."""
+    return Referral.objects.filter(code=code, friend_email=email_normalise(email)).exists()
 
 
 def referral_list_for_customer(*, customer: Customer) -> QuerySet[Referral]:

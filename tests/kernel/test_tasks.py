@@ -13,6 +13,7 @@ NAMES = {
     "customers.tasks.outbound_deliveries_due_task",
     "customers.tasks.outbound_delivery_send_task",
     "customers.tasks.segments_recompute_task",
+    "customers.tasks.signup_email_task",
     "loyalty.award_birthday_points",
     "loyalty.expire_points",
     "loyalty.expire_vouchers",
