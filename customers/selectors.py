@@ -6,7 +6,6 @@ from collections.abc import Collection
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from customers.errors import NotFound
 from customers.models import (
     ID_MAX,
     Activity,
@@ -16,6 +15,8 @@ from customers.models import (
     Order,
     OrderLine,
 )
+from kernel.emails import email_normalise
+from kernel.errors import NotFound
 
 
 def customer_list(*, email: str = "", external_id: str = "") -> QuerySet[Customer]:
@@ -23,7 +24,7 @@ def customer_list(*, email: str = "", external_id: str = "") -> QuerySet[Custome
     CustomerEmail) and/or a platform's id for them."""
     customers = Customer.objects.filter(erased_at__isnull=True)
     if email:
-        email = email.strip().lower()
+        email = email_normalise(email)
         customers = customers.filter(
             Q(email=email) | Q(pk__in=CustomerEmail.objects.filter(email=email)
                                .values("customer_id")))

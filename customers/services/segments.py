@@ -13,7 +13,6 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from customers.memo import memoized
 from customers.models import (
     Activity,
     Customer,
@@ -108,7 +107,7 @@ def customers_stage_refresh(*, customers: list[Customer], now: dt.datetime | Non
     if not ids:
         return {}
     now = now or timezone.now()
-    settings = memoized("segments:settings", SegmentSettings.get)
+    settings = SegmentSettings.cached()
     counted = Q(paid_at__isnull=False) & ~Q(status=Order.Status.CANCELLED)
     with transaction.atomic():
         # One refresh per customer at a time, locks taken in id order so two batches never

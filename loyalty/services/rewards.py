@@ -10,9 +10,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from customers.errors import Conflict
 from customers.models import Customer, Order
 from customers.selectors import segment_has_member
+from kernel.errors import Conflict
 
 from ..errors import (
     RewardOutOfStock,
