@@ -5,9 +5,10 @@ from django.utils.translation import gettext_lazy
 
 from customers.models import CustomerScore, Segment
 from customers.selectors_segments import segment_q
+from kernel.admin import NoAdd, NoChange
 
 
-class CustomerScoreInline(admin.StackedInline):
+class CustomerScoreInline(NoAdd, NoChange, admin.StackedInline):
     """Shown on the customer: stage, RFM and CLV with the inputs they came from."""
 
     model = CustomerScore
@@ -22,12 +23,6 @@ class CustomerScoreInline(admin.StackedInline):
                        "orders", "recency_days", "median_gap_days", "expected_gap_days",
                        "net_revenue", "average_order_value", "orders_per_year",
                        "clv_predicted", "as_of")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class SegmentFilter(admin.SimpleListFilter):

@@ -27,6 +27,7 @@ from customers.ingestion import woocommerce
 from customers.ingestion.generic import OrderEventSerializer
 from customers.models import Attribute, Customer, WebhookDelivery
 from customers.pagination import LimitOffsetPagination
+from kernel.api import ErrorSerializer
 
 RECENT_ACTIVITY = 20
 KEPT_HEADERS = ("content-type", "user-agent", "idempotency-key", "x-shopify-", "x-wc-webhook-")
@@ -50,10 +51,6 @@ def delivery_answer(delivery: WebhookDelivery) -> Response:
                     status=delivery.response_status)
 
 
-ErrorSerializer = inline_serializer("Error", {"error": inline_serializer("ErrorBody", {
-    "code": serializers.CharField(), "message": serializers.CharField(),
-    "fields": serializers.DictField(child=serializers.CharField()),
-})})
 AcceptedSerializer = inline_serializer("Accepted", {
     "status": serializers.CharField(), "delivery_id": serializers.IntegerField(),
 })
@@ -99,7 +96,8 @@ class _WebhookApi(APIView):
         delivery = services.delivery_receive(
             source=self.source, topic=platform.topic(request.headers, request.body),
             headers=_kept_headers(request), body=request.body,
-            content_type=request.content_type, event_id=platform.event_id(request.headers),
+            content_type=request.content_type,
+            event_id=platform.event_id(request.headers, request.body),
         )
         return delivery_answer(delivery)
 

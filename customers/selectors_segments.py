@@ -9,7 +9,6 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
-from customers.errors import NotFound
 from customers.models import (
     ID_MAX,
     Activity,
@@ -23,6 +22,7 @@ from customers.models import (
     SegmentRule,
     Stage,
 )
+from kernel.errors import NotFound
 
 F = SegmentRule.Field
 Op = SegmentRule.Operator

@@ -22,7 +22,6 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from customers.memo import memoized
 from customers.models import (
     Activity,
     Customer,
@@ -31,6 +30,7 @@ from customers.models import (
     OutboundEvent,
     WebhookSubscription,
 )
+from kernel.memo import memoized
 
 MAX_ATTEMPTS = 8
 BACKOFF_SECONDS = 30  # 30 s, 1 min, 2 min ... doubled per failed attempt

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext as _
 
-from customers.errors import FlywheelError
+from kernel.errors import FlywheelError
 
 
 class InsufficientPoints(FlywheelError):
@@ -43,6 +43,11 @@ class VoucherNotFound(FlywheelError):
 
 class VoucherExpired(FlywheelError):
     code = "voucher_expired"
+    status = 409
+
+
+class VoucherHeld(FlywheelError):
+    code = "voucher_held"
     status = 409
 
 

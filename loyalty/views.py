@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.errors import FlywheelError
+from kernel.errors import FlywheelError
+from kernel.shoppers import shopper_page_required
 
 from . import selectors, services
 from .models import Redemption
@@ -36,8 +37,11 @@ def account_panel_context(request, customer) -> dict:
                         "affordable": unlocked and balance >= reward.cost,
                         "missing": max(reward.cost - balance, 0)})
     now = timezone.now()
-    vouchers = [{"voucher": voucher, "status": voucher.current_status(now)}
-                for voucher in selectors.voucher_list(customer=customer)[:VOUCHERS_SHOWN]]
+    vouchers = []
+    for voucher in selectors.voucher_list(customer=customer)[:VOUCHERS_SHOWN]:
+        status = voucher.current_status(now)
+        vouchers.append({"voucher": voucher, "status": status,
+                         "label": Redemption.Status(status).label})
     return {
         "summary": summary,
         "history": Paginator(selectors.points_entry_list(customer=customer),
@@ -45,14 +49,8 @@ def account_panel_context(request, customer) -> dict:
         "rewards": rewards,
         "vouchers": vouchers,
         "issued": Redemption.Status.ISSUED,
+        "held": Redemption.Status.HELD,
     }
-
-
-def _customer(request):
-    customer = getattr(request.user, "customer", None)
-    if customer is None or customer.erased_at is not None:
-        raise Http404(_("This login has no customer profile."))
-    return customer
 
 
 @login_required
@@ -60,7 +58,7 @@ def reward_redeem(request, reward_id: int):
     """GET: what the reward costs and what would be left, with a confirm button.
     POST (CSRF): redeem it once (the form's key makes a double submit return the same
     voucher), then back to the account with the code."""
-    customer = _customer(request)
+    customer = shopper_page_required(request)
     reward = selectors.reward_list_available().filter(pk=reward_id).first()
     if reward is None:
         raise Http404(_("This reward is not available."))

@@ -20,7 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from customers import services
-from customers.memo import memo_scope
+from kernel.memo import memo_scope
 
 
 @pytest.fixture(autouse=True)
@@ -113,13 +113,13 @@ def _eager_celery(request):
 
 @pytest.fixture(autouse=True)
 def _no_wake_flag():
-    """Each test starts with no deliveries task believed queued (the flag lives in the cache,
-    which outlives a test: in this process, or in Redis)."""
+    """Each test starts with no deliveries task believed queued and no refund believed waiting
+    (the flags live in the cache, which outlives a test: in this process, or in Redis)."""
     from django.core.cache import cache
 
-    from customers.services.deliveries import WAKE_KEY, deliveries_wake_forget
+    from customers.services.deliveries import WAITING_KEY, WAKE_KEY, deliveries_wake_forget
 
-    cache.delete(WAKE_KEY)
+    cache.delete_many([WAKE_KEY, WAITING_KEY])
     deliveries_wake_forget()
 
 

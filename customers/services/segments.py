@@ -13,7 +13,6 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from customers.memo import memoized
 from customers.models import (
     Activity,
     Customer,
@@ -67,10 +66,11 @@ REFRESHED = ("stage", "stage_since", "stage_orders", "as_of", "orders", "net_rev
 
 def _score_refresh(score: CustomerScore, *, rows: list[tuple], tier: str, now: dt.datetime,
                    settings: SegmentSettings) -> str:
-    """Set the score's stage and CLV from the customer's counted orders (placed_at, total,
-    refunded_total, oldest first); returns the stage it had before ("" for a new score)."""
-    times = [_epoch(placed) for placed, _t, _r in rows]
-    net = sum((total - refunded for _p, total, refunded in rows), Decimal("0"))
+    """Set the score's stage and CLV from the customer's counted orders (placed_at, shop_net,
+    oldest first); returns the stage it had before ("" for a new score). Money is what stayed
+    in the shop's currency (Order.shop_net); an order that can't be converted adds nothing."""
+    times = [_epoch(placed) for placed, _net in rows]
+    net = sum((shop_net or Decimal("0") for _p, shop_net in rows), Decimal("0"))
     gap = median([b - a for a, b in itertools.pairwise(times)])
     as_of_t = _epoch(now)
     previous = score.stage
@@ -107,7 +107,7 @@ def customers_stage_refresh(*, customers: list[Customer], now: dt.datetime | Non
     if not ids:
         return {}
     now = now or timezone.now()
-    settings = memoized("segments:settings", SegmentSettings.get)
+    settings = SegmentSettings.cached()
     counted = Q(paid_at__isnull=False) & ~Q(status=Order.Status.CANCELLED)
     with transaction.atomic():
         # One refresh per customer at a time, locks taken in id order so two batches never
@@ -117,7 +117,7 @@ def customers_stage_refresh(*, customers: list[Customer], now: dt.datetime | Non
                      .order_by("pk").values_list("pk", "loyalty_tier"))
         orders = (Order.objects.filter(counted, customer_id__in=ids, placed_at__lte=now)
                   .order_by("customer_id", "placed_at", "id")
-                  .values_list("customer_id", "placed_at", "total", "refunded_total"))
+                  .values_list("customer_id", "placed_at", "shop_net"))
         rows = {customer_id: [row[1:] for row in group]
                 for customer_id, group in itertools.groupby(orders, key=lambda row: row[0])}
         found = CustomerScore.objects.select_for_update().order_by("pk").in_bulk(ids)
@@ -202,7 +202,7 @@ stats AS (
 CREATE TEMP TABLE segments_staging AS
 WITH counted AS (
   SELECT o.customer_id, o.id, o.placed_at, {epoch.format("o.placed_at")} AS t,
-         o.total - o.refunded_total AS net
+         COALESCE(o.shop_net, 0) AS net
   FROM customers_order o
   WHERE o.customer_id IS NOT NULL AND o.paid_at IS NOT NULL AND o.status <> 'cancelled'
     AND o.placed_at <= %(as_of)s

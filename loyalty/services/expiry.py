@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from customers.models import Activity, Customer
 from customers.services import activity_record, activity_record_many
-from customers.services.bulk import update_each
+from kernel.bulk import update_each
 
 from .. import expiry
 from ..models import LoyaltyAccount, LoyaltyProgram, PointsEntry, Redemption

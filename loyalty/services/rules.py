@@ -17,7 +17,7 @@ How a rule earns (the admin help text says the same):
 
 Reading the candidate rules costs a fixed number of queries whatever the number of rules:
 the rules with their tiers (2, and 1 more for their audiences' segment rules when any has an
-audience). Inside `customers.memo.memo_scope()` (a batch of deliveries) they are read once per
+audience). Inside `kernel.memo.memo_scope()` (a batch of deliveries) they are read once per
 kind for the whole batch. Choosing and posting the awards is earning.py's, a batch at a time.
 """
 
@@ -31,12 +31,11 @@ from django.db.models import F, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.errors import FlywheelError
-from customers.memo import memoized
 from customers.models import Customer, Order
+from kernel.errors import FlywheelError
+from kernel.memo import memoized
 
 from ..models import EarningRule, LoyaltyAccount, PointsEntry, PointsLot, Tier
-from .ledger import _move, _post
 
 Kind = PointsEntry.Kind
 
@@ -174,26 +173,16 @@ def points_cancel_for_order(*, order: Order) -> PointsEntry | None:
     """A cancelled order loses the points it earned, once (key `order:<source>:<id>:cancel`):
     whatever its earn lot still holds after refunds is reversed, from pending points during
     the hold and from the balance after it (which may then go negative, as with a refund)."""
-    key = f"order:{order.source}:{order.external_id}:cancel"
+    from .ledger import _reverse
+
     with transaction.atomic():
         earn = PointsEntry.objects.filter(order=order, kind=Kind.EARN).first()
         if earn is None:
             return None
         LoyaltyAccount.objects.select_for_update().filter(pk=earn.account_id).first()
         lot = PointsLot.objects.select_for_update().get(entry=earn)
-        if lot.remaining <= 0:
-            return None
-        entry = _post(account_id=earn.account_id, kind=Kind.REVERSE, amount=-lot.remaining,
-                      key=key, held=lot.is_held, order=order,
-                      reason="order cancelled")
-        if entry is None:
-            return None
-        PointsLot.objects.filter(pk=lot.pk).update(remaining=0)
-        if lot.is_held:
-            _move(earn.account_id, pending=-lot.remaining)
-        else:
-            _move(earn.account_id, balance=-lot.remaining)
-    return entry
+        return _reverse(earn, lot, key=f"order:{order.source}:{order.external_id}:cancel",
+                        points=lot.remaining, order=order, reason="order cancelled")
 
 
 def birthday_activities_record(*, today: dt.date | None = None) -> int:

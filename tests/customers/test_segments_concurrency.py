@@ -13,6 +13,7 @@ from tests.conftest import at_once, order_event
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
+@time_machine.travel("2026-11-06T12:00:00Z")  # a day after the last order: loyal, not at risk
 def test_five_orders_of_a_new_customer_at_once():
     events = [parse_order(order_event(id=f"race-{i}", placed_at=f"2026-11-0{i + 1}T10:00:00Z",
                                       updated_at=f"2026-11-0{i + 1}T10:05:00Z"))
