@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: demo test test-postgres bench lint install
+.PHONY: demo test test-postgres bench bench-quick wrk lint install
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,5 +27,24 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-bench: install
-	$(BIN)/pytest tests/benchmarks -p no:randomly -s --no-header -q -o addopts="" --ds=config.settings
+# Benchmarks: PostgreSQL and Redis on localhost, wrk for the load. BENCH_DATABASE names the
+# database (test_<name> for those run by pytest-django), BENCH_REDIS_URL the Redis database
+# this run claims for itself.
+BENCH_DATABASE ?= flywheel_bench
+BENCH_PYTEST = $(BIN)/pytest tests/benchmarks -p no:randomly -s --no-header -q -o addopts="" \
+	--ds=config.settings --create-db
+
+wrk:
+	@command -v wrk >/dev/null || (apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
+
+bench: install wrk
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_DATABASE) \
+	BENCH_DATABASE=$(BENCH_DATABASE) $(BENCH_PYTEST)
+
+# The same benchmarks at small sizes: each must run to the end (CI runs this on every change).
+bench-quick: install wrk
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_DATABASE)_quick \
+	BENCH_DATABASE=$(BENCH_DATABASE)_quick BENCH_QUICK=1 BENCH_WEB_WORKERS=2 \
+	BENCH_WEB_PATH_REQUESTS=100 BENCH_SEGMENTS_CUSTOMERS=2000 BENCH_SEGMENTS_ORDERS=10000 \
+	BENCH_SEGMENTS_BASELINE=100 $(BENCH_PYTEST)

@@ -92,6 +92,9 @@ TEMPLATES = [
 
 # Database: DATABASE_URL, or SQLite in WAL mode whose writers take the lock up front
 # (transaction_mode IMMEDIATE), so two writers queue instead of failing with "database is locked".
+# On PostgreSQL a kept connection is health-checked (SELECT 1) only before its first use after
+# DB_HEALTH_CHECK_IDLE seconds idle (config/postgresql), not at the start of every request, and
+# TCP keepalives notice a server that went away in between.
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
@@ -99,6 +102,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "config.postgresql"
+    DATABASES["default"]["OPTIONS"] = {"keepalives": 1, "keepalives_idle": 30,
+                                       "keepalives_interval": 10, "keepalives_count": 3}
+DB_HEALTH_CHECK_IDLE = float(os.environ.get("DB_HEALTH_CHECK_IDLE", "5"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
@@ -185,6 +193,20 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Three queues, so a slow mail server never holds up orders: `ingest` (webhook deliveries
+# applied in batches), `email` (every email sent from a task) and the default `celery`
+# (scheduled jobs, outbound webhooks). See the README's "Running in production".
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "customers.tasks.deliveries_apply_task": {"queue": "ingest"},
+    **{name: {"queue": "email"} for name in (
+        "loyalty.points_earned_emails", "loyalty.points_expiring_email",
+        "loyalty.voucher_issued_email", "loyalty.tier_up_email",
+        "loyalty.winback_tasks.winback_email_task", "referrals.nps_invitation_send",
+        "referrals.nps_follow_up_alert", "referrals.tasks.referral_friend_email_task",
+        "referrals.tasks.referral_flagged_alert_task", "customers.tasks.signup_email_task",
+    )},
+}
 CELERY_TIMEZONE = "UTC"
 
 # Seconds a worker waits after a delivery arrives before applying it, so that the deliveries
@@ -196,9 +218,11 @@ INGESTION_BATCH_WINDOW = float(os.environ.get("INGESTION_BATCH_WINDOW", "0.5"))
 # a Redis broker's URL; without either each process has its own, enough when tasks run eagerly.
 CACHE_URL = os.environ.get("CACHE_URL") or (
     CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "")
+# CACHE_KEY_PREFIX keeps two installs (or benchmark runs) sharing one Redis database apart.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                      "LOCATION": CACHE_URL, "KEY_PREFIX": "flywheel"} if CACHE_URL else
-          {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+                      "LOCATION": CACHE_URL,
+                      "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "flywheel")}
+          if CACHE_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -51,10 +51,12 @@ def insert_new(objs: list[Model], *, key: tuple[str, ...]) -> list[Model]:
     return inserted
 
 
-def update_each(model: type[Model], rows: dict[int, dict], **same) -> None:
+def update_each(model: type[Model], rows: dict[int, dict], *, add: bool = False,
+                **same) -> None:
     """UPDATE many rows in one statement: each row (by pk) takes its own values for the fields
-    in `rows`, and every row the `same` values. (Django's bulk_update writes a CASE branch per
-    row and field, which costs more to build than the UPDATE costs to run.)"""
+    in `rows` (with `add`, adds them to what the row holds), and every row the `same` values.
+    (Django's bulk_update, or an update with Case/When, writes a CASE branch per row and
+    field, which costs more to build and to run than the UPDATE itself.)"""
     if not rows:
         return
     meta = model._meta
@@ -66,8 +68,11 @@ def update_each(model: type[Model], rows: dict[int, dict], **same) -> None:
     values = ", ".join([f"({', '.join(['%s'] * (len(fields) + 1))})"] * len(rows))
     params = [p for key, row in rows.items() for p in (
         key, *(f.get_db_prep_save(row[f.name], connection) for f in fields))]
-    sets = [f"{quote(f.column)} = (SELECT CAST(v.{name} AS {f.db_type(connection)}) FROM v "
-            f"WHERE v.id = {table}.{pk})" for f, name in zip(fields, names, strict=True)]
+    # PostgreSQL needs the VALUES typed; SQLite would turn a date into a number by casting it.
+    typed = ("CAST(v.{name} AS {type})" if connection.vendor == "postgresql" else "v.{name}")
+    sets = [f"{quote(f.column)} = {f'{quote(f.column)} + ' if add else ''}"
+            f"(SELECT {typed.format(name=name, type=f.db_type(connection))} "
+            f"FROM v WHERE v.id = {table}.{pk})" for f, name in zip(fields, names, strict=True)]
     for name, value in same.items():
         field = meta.get_field(name)
         sets.append(f"{quote(field.column)} = %s")

@@ -17,6 +17,7 @@ from quizzes import definition as qdef
 from quizzes import response_services as services
 from quizzes.models import QuizResponse
 from quizzes.response_selectors import (
+    quiz_definition,
     quiz_response_get,
     quiz_version_latest,
     quiz_versions_latest,
@@ -113,7 +114,7 @@ class QuizDetailApi(APIView):
                    tags=TAGS, summary="A published quiz: questions, choices and branching")
     def get(self, request, slug: str):
         version = quiz_version_latest(slug=slug)
-        quiz = qdef.definition_parse(version.definition)
+        quiz = quiz_definition(version)
         return Response(self.Output({
             "slug": version.quiz.slug, "version": version.number, "title": quiz.title,
             "intro": quiz.intro, "cover_image": _absolute(request, media_url(quiz.cover_image)),

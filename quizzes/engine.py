@@ -49,9 +49,37 @@ class Recommendation:
     reasons: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    """The products as the engine scores them, prepared once per catalog (`catalog_prepare`):
+    grouped by their set of tags, each group cheapest first (then by SKU). Every product of a
+    group gets the same weight from the answers' tags, so a recommendation scores each group
+    once and looks at its products only until it has found enough eligible ones."""
+
+    groups: tuple[tuple[frozenset[str], tuple[ProductInfo, ...]], ...]
+    by_sku: Mapping[str, ProductInfo]
+
+
+def _price_then_sku(product: ProductInfo) -> tuple[Decimal, str]:
+    return product.price, product.sku
+
+
+def catalog_prepare(products: Sequence[ProductInfo]) -> Catalog:
+    """The products grouped for scoring (see `Catalog`); SKUs must be unique."""
+    _refuse_duplicate_skus(products)
+    groups: dict[frozenset[str], list[ProductInfo]] = {}
+    for product in products:
+        groups.setdefault(product.tags, []).append(product)
+    return Catalog(
+        groups=tuple((tags, tuple(sorted(group, key=_price_then_sku)))
+                     for tags, group in groups.items()),
+        by_sku={product.sku: product for product in products},
+    )
+
+
 def recommend(
     *,
-    products: Sequence[ProductInfo],
+    products: Sequence[ProductInfo] | Catalog,
     answers: Sequence[ChosenAnswer],
     limit: int,
     owned_skus: frozenset[str] = frozenset(),
@@ -79,15 +107,17 @@ def recommend(
     Reasons: the labels of the answers that gave the product a positive weight, in answer
     order, each once ("because you said: oily skin, humid climate").
 
-    SKUs must be unique within `products`.
+    SKUs must be unique within `products`. `products` may be a `Catalog` prepared once for
+    many calls (`catalog_prepare`): scoring then costs a pass over its groups of products
+    sharing the same tags, not over every product.
     """
     if limit <= 0:
         return []
-    _refuse_duplicate_skus(products)
+    catalog = products if isinstance(products, Catalog) else catalog_prepare(products)
     excluded = frozenset().union(*(answer.excluded_tags for answer in answers))
     required = frozenset().union(*(answer.required_tags for answer in answers))
-    # The answers' weights summed per tag and per SKU give each product's score in one pass
-    # over its own tags; the reasons are worked out for the winners only.
+    # The answers' weights summed per tag and per SKU give each product's score; the reasons
+    # are worked out for the winners only.
     tag_totals: dict[str, int] = {}
     sku_totals: dict[str, int] = {}
     for answer in answers:
@@ -96,15 +126,27 @@ def recommend(
         for sku, weight in answer.product_weights.items():
             sku_totals[sku] = sku_totals.get(sku, 0) + weight
     weighted_tags = frozenset(tag_totals)
-    ranked: list[tuple[int, ProductInfo]] = []
     weight_of = tag_totals.__getitem__
-    for product in products:
-        common = product.tags & weighted_tags
-        if not common and product.sku not in sku_totals:
-            continue  # nothing spoke for it: score 0
-        if not _eligible(product, excluded, required, owned_skus, tier_position):
+    ranked: list[tuple[int, ProductInfo]] = []
+    for tags, group in catalog.groups:
+        score = sum(map(weight_of, tags & weighted_tags))
+        if score <= 0 or tags & excluded or not required <= tags:
+            continue  # nothing (or less than nothing) spoke for the group, or it is left out
+        found = 0
+        for product in group:  # cheapest first: the group's first eligible are its best
+            if product.sku in sku_totals or not _eligible_product(product, owned_skus,
+                                                                   tier_position):
+                continue  # weighed on its own (below), or left out
+            ranked.append((score, product))
+            found += 1
+            if found == limit:
+                break
+    for sku, weight in sku_totals.items():  # products some answer weighs by name
+        product = catalog.by_sku.get(sku)
+        if product is None or not _eligible(product, excluded, required, owned_skus,
+                                            tier_position):
             continue
-        score = sku_totals.get(product.sku, 0) + sum(map(weight_of, common))
+        score = weight + sum(map(weight_of, product.tags & weighted_tags))
         if score > 0:
             ranked.append((score, product))
     ranked = heapq.nsmallest(limit, ranked,
@@ -133,9 +175,15 @@ def _eligible(
     owned_skus: frozenset[str],
     tier_position: int | None,
 ) -> bool:
-    if not (product.active and product.in_stock):
-        return False
     if product.tags & excluded or not required <= product.tags:
+        return False
+    return _eligible_product(product, owned_skus, tier_position)
+
+
+def _eligible_product(product: ProductInfo, owned_skus: frozenset[str],
+                      tier_position: int | None) -> bool:
+    """What leaves a product out whatever its tags: off sale, owned, or VIP-only."""
+    if not (product.active and product.in_stock):
         return False
     if product.sku in owned_skus and not product.consumable:
         return False

@@ -10,8 +10,8 @@ from customers.signals import activity_recorded
 from kernel.shoppers import login_customer
 
 from . import response_services
-from .models import Product
-from .response_selectors import catalog_cache_clear
+from .models import Product, QuizVersion
+from .response_selectors import catalog_cache_clear, quiz_definition_forget
 from .views import SESSION_KEY
 
 
@@ -38,3 +38,10 @@ def catalog_changed(sender, **kwargs):
     """This process's cached catalog is stale at once; other processes notice the change
     through the catalog's fingerprint."""
     catalog_cache_clear()
+
+
+@receiver(post_save, sender=QuizVersion, dispatch_uid="quizzes_version_saved")
+@receiver(post_delete, sender=QuizVersion, dispatch_uid="quizzes_version_deleted")
+def version_changed(sender, *, instance, **kwargs):
+    """Versions are frozen copies; should one be saved again, its parsed copy goes."""
+    quiz_definition_forget(version_id=instance.pk)

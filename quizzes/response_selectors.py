@@ -8,22 +8,45 @@ from django.utils.translation import gettext as _
 
 from customers.models import Customer
 from quizzes import definition as qdef
-from quizzes.engine import ProductInfo
+from quizzes.engine import Catalog, catalog_prepare
 from quizzes.errors import QuizNotFound, ResponseNotFound
 from quizzes.models import Product, Quiz, QuizResponse, QuizVersion
 from quizzes.selectors import catalog_for_engine
 
 
 def quiz_version_latest(*, slug: str) -> QuizVersion:
-    """The latest published version of the quiz with this slug (one query), or QuizNotFound."""
-    latest = (QuizVersion.objects.filter(quiz=OuterRef("quiz")).order_by("-number")
-              .values("pk")[:1])
-    version = (QuizVersion.objects.select_related("quiz")
-               .filter(quiz__slug=slug, quiz__status=Quiz.Status.PUBLISHED,
-                       pk=Subquery(latest)).first())
+    """The latest published version of the quiz with this slug (one query), or QuizNotFound.
+    Its definition is read when it is first asked for (`quiz_definition` keeps it parsed, so
+    a process reads it once per version)."""
+    version = (QuizVersion.objects.select_related("quiz").defer("definition")
+               .filter(quiz__slug=slug, quiz__status=Quiz.Status.PUBLISHED)
+               .order_by("-number").first())
     if version is None:
         raise QuizNotFound(_("There is no published quiz at this address."))
     return version
+
+
+# Parsed definitions, kept per process by version id: a version is a frozen copy, so its
+# definition never changes (a save or delete in this process forgets it all the same).
+_definitions: dict[int, qdef.QuizDef] = {}
+DEFINITIONS_KEPT = 512
+
+
+def quiz_definition(version: QuizVersion) -> qdef.QuizDef:
+    """The version's definition, parsed once per process."""
+    if version.pk is None:
+        return qdef.definition_parse(version.definition)
+    parsed = _definitions.get(version.pk)
+    if parsed is None:
+        parsed = qdef.definition_parse(version.definition)
+        if len(_definitions) >= DEFINITIONS_KEPT:
+            _definitions.clear()
+        _definitions[version.pk] = parsed
+    return parsed
+
+
+def quiz_definition_forget(*, version_id: int) -> None:
+    _definitions.pop(version_id, None)
 
 
 def quiz_versions_latest() -> list[QuizVersion]:
@@ -93,12 +116,12 @@ def response_answers(response: QuizResponse) -> dict[str, qdef.Answer]:
 # offer, the latest id and change, the sum of VIP tier positions) and reloads when it
 # differs; saves and deletes in this process clear it at once.
 _catalog_lock = threading.Lock()
-_catalog: dict = {"stamp": None, "products": []}
+_catalog: dict = {"stamp": None, "products": catalog_prepare([])}
 
 
-def catalog_cached() -> list[ProductInfo]:
-    """`catalog_for_engine()`, reloaded only when the catalog changed: two queries on a
-    change, one otherwise, whatever the catalog's size."""
+def catalog_cached() -> Catalog:
+    """`catalog_for_engine()` prepared for scoring (`catalog_prepare`), reloaded only when the
+    catalog changed: two queries on a change, one otherwise, whatever the catalog's size."""
     stamp = tuple(Product.objects.aggregate(
         count=Count("id"), offered=Count("id", filter=Q(active=True, in_stock=True)),
         last_id=Max("id"), changed=Max("updated_at"),
@@ -107,7 +130,7 @@ def catalog_cached() -> list[ProductInfo]:
     with _catalog_lock:
         if _catalog["stamp"] == stamp:
             return _catalog["products"]
-    products = catalog_for_engine()
+    products = catalog_prepare(catalog_for_engine())
     with _catalog_lock:
         _catalog.update(stamp=stamp, products=products)
     return products
@@ -115,4 +138,4 @@ def catalog_cached() -> list[ProductInfo]:
 
 def catalog_cache_clear(**kwargs) -> None:
     with _catalog_lock:
-        _catalog.update(stamp=None, products=[])
+        _catalog.update(stamp=None, products=catalog_prepare([]))

@@ -20,7 +20,7 @@ from quizzes import definition as qdef
 from quizzes.engine import ChosenAnswer, recommend
 from quizzes.errors import InvalidAnswers, ResponseCompleted
 from quizzes.models import Quiz, QuizAnswer, QuizResponse, QuizVersion, QuizViewDay
-from quizzes.response_selectors import catalog_cached, response_answers
+from quizzes.response_selectors import catalog_cached, quiz_definition, response_answers
 
 
 def quiz_view_count(*, quiz: Quiz, day: dt.date | None = None) -> None:
@@ -36,7 +36,7 @@ def quiz_response_start(
     channel: str = QuizResponse.Channel.PAGE,
 ) -> QuizResponse:
     """Start a response on this version, at its first question, with a fresh secret token."""
-    quiz = qdef.definition_parse(version.definition)
+    quiz = quiz_definition(version)
     return QuizResponse.objects.create(
         version=version, customer=customer, channel=channel,
         token=secrets.token_urlsafe(32), current_question=quiz.first_question or "",
@@ -80,7 +80,7 @@ def quiz_response_answer(
     box of an email question (unticked unless the shopper ticks it)."""
     with transaction.atomic():
         response = _locked(response)
-        quiz = qdef.definition_parse(response.version.definition)
+        quiz = quiz_definition(response.version)
         answers = response_answers(response)
         path, current = qdef.path_walk(quiz, answers)
         question = quiz.question(question_key)
@@ -105,7 +105,7 @@ def quiz_response_answer_many(
     and nothing is saved. Without it, they are saved one by one as `quiz_response_answer`
     would, stopping at the first problem (earlier answers stay saved)."""
     if not complete:
-        quiz = qdef.definition_parse(response.version.definition)
+        quiz = quiz_definition(response.version)
         order = {question.key: i for i, question in enumerate(quiz.questions)}
         pending = dict(raw_answers)
         while pending:
@@ -118,7 +118,7 @@ def quiz_response_answer_many(
         return response
     with transaction.atomic():
         response = _locked(response)
-        quiz = qdef.definition_parse(response.version.definition)
+        quiz = quiz_definition(response.version)
         saved = response_answers(response)
         merged = {**{k: _raw(a) for k, a in saved.items()}, **raw_answers}
         answers = qdef.answers_clean(quiz, merged, submitted=raw_answers.keys())
@@ -176,7 +176,7 @@ def quiz_response_submit(
     `answers_clean`: every problem is reported, each under its question's key, and nothing is
     written). The response is written completed, with its answers and recommendations, and
     added to the profile when the shopper is known, as `quiz_response_answer` would."""
-    quiz = qdef.definition_parse(version.definition)
+    quiz = quiz_definition(version)
     answers = qdef.answers_clean(quiz, raw_answers)
     with transaction.atomic():
         response = QuizResponse(version=version, customer=customer, channel=channel,
@@ -229,7 +229,7 @@ def quiz_response_sync(*, response: QuizResponse) -> QuizResponse:
         if (customer is None or response.synced_at is not None
                 or response.status != QuizResponse.Status.COMPLETED):
             return response
-        quiz = qdef.definition_parse(response.version.definition)
+        quiz = quiz_definition(response.version)
         slug, number = response.version.quiz.slug, response.version.number
         for row in response.answers.all():
             question = quiz.question(row.question_key)

@@ -31,6 +31,7 @@ from quizzes.errors import (
 )
 from quizzes.models import Product, Quiz, QuizResponse
 from quizzes.response_selectors import (
+    quiz_definition,
     quiz_response_get,
     quiz_response_latest_completed,
     quiz_version_latest,
@@ -210,7 +211,7 @@ def _previewable(view):
 # The real quiz.
 
 def _taking(slug: str, response: QuizResponse) -> Taking:
-    return Taking(slug=slug, quiz=qdef.definition_parse(response.version.definition),
+    return Taking(slug=slug, quiz=quiz_definition(response.version),
                   answers=response_answers(response), urls=REAL_URLS, response=response,
                   consent=response.consent_given, email=response.email)
 
@@ -218,7 +219,7 @@ def _taking(slug: str, response: QuizResponse) -> Taking:
 @_takeable
 def quiz_intro(request, slug):
     version = _version(slug)
-    quiz = qdef.definition_parse(version.definition)
+    quiz = quiz_definition(version)
     services.quiz_view_count(quiz=version.quiz)
     response = _session_response(request, slug)
     taking = _taking(slug, response) if response else None

@@ -117,9 +117,10 @@ def _no_wake_flag():
     (the flags live in the cache, which outlives a test: in this process, or in Redis)."""
     from django.core.cache import cache
 
-    from customers.services.deliveries import WAITING_KEY, WAKE_KEY
+    from customers.services.deliveries import WAITING_KEY, WAKE_KEY, deliveries_wake_forget
 
     cache.delete_many([WAKE_KEY, WAITING_KEY])
+    deliveries_wake_forget()
 
 
 def realistic_shop() -> None:

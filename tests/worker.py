@@ -30,22 +30,23 @@ def broker_reset(url: str) -> None:
     """Drop queued and unacknowledged messages left in the broker by an earlier run, and the
     cache's flag saying a deliveries task is queued (it would stand for a dropped message)."""
     client = redis.Redis.from_url(url)
-    for pattern in ("celery*", "unacked*", "flywheel:*deliveries:wake"):
+    for pattern in ("celery*", "ingest*", "email*", "unacked*", "_kombu*", "*:deliveries:wake"):
         for key in client.scan_iter(match=pattern):
             client.delete(key)
     client.close()
 
 
 class Worker:
-    """`celery -A config worker` with the given environment; its output goes to a log file."""
+    """`celery -A config worker` with the given environment, on `queues` (all three unless
+    told); its output goes to a log file."""
 
     def __init__(self, *, env: dict[str, str], log_path: Path, pool: str = "solo",
-                 concurrency: int = 1):
+                 concurrency: int = 1, queues: str = "ingest,email,celery"):
         self.env = {**os.environ, "CELERY_TASK_ALWAYS_EAGER": "false", **env}
         self.log_path = log_path
         self.args = [
             str(CELERY), "-A", "config", "worker", f"--pool={pool}",
-            f"--concurrency={concurrency}", "-Q", "celery", "--without-gossip",
+            f"--concurrency={concurrency}", "-Q", queues, "--without-gossip",
             "--without-mingle", "--without-heartbeat", "-l", "info",
         ]
         self.process: subprocess.Popen | None = None

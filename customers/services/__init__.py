@@ -23,6 +23,7 @@ from .profiles import (
     customer_tier_set,
     customer_upsert,
     customers_stats_refresh,
+    customers_tier_set,
     customers_upsert_many,
 )
 from .segments import (
@@ -53,6 +54,7 @@ __all__ = [
     "customer_upsert",
     "customers_stage_refresh",
     "customers_stats_refresh",
+    "customers_tier_set",
     "customers_upsert_many",
     "deliveries_apply",
     "deliveries_wake",

@@ -11,15 +11,17 @@ from customers.signals import activities_recorded, activity_recorded
 from kernel.errors import Conflict, FlywheelError
 
 
-def activity_record_many(*, rows: list[dict]) -> list[Activity]:
+def activity_record_many(*, rows: list[dict], new_keys: bool = False) -> list[Activity]:
     """Put many rows on timelines at once: one query finds the keys already recorded, one
     INSERT adds the rest, and `activity_recorded` is sent for each new row. Rows are dicts of
     customer (or customer_id), kind, and optional key, occurred_at, reference, data; a row with
     a key is recorded once per key, one without is always recorded. Returns the new rows.
-    Call it inside the transaction that caused them: it rolls back with it."""
+    `new_keys` says no key can be recorded yet (each names a row this transaction just
+    created), which saves the query. Call it inside the transaction that caused them: it
+    rolls back with it."""
     if not rows:
         return []
-    keys = [row["key"] for row in rows if row.get("key")]
+    keys = [] if new_keys else [row["key"] for row in rows if row.get("key")]
     seen = set(Activity.objects.filter(key__in=keys).values_list("key", flat=True)) if keys \
         else set()
     now = timezone.now()

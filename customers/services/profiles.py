@@ -22,7 +22,7 @@ from customers.models import (
     User,
 )
 from customers.signals import customer_erased
-from kernel.bulk import insert_new, source_pairs_q
+from kernel.bulk import insert_new, source_pairs_q, update_each
 from kernel.emails import email_normalise
 from kernel.errors import FlywheelError
 
@@ -427,8 +427,16 @@ def account_open(*, user: User, accepts_marketing: bool) -> Customer:
 def customer_tier_set(*, customer: Customer, tier: str) -> None:
     """Keep the profile's copy of the customer's loyalty tier (the loyalty app owns tiers and
     calls this whenever one changes), so segments can filter on it."""
-    Customer.objects.filter(pk=customer.pk).update(loyalty_tier=tier[:100])
-    customer.loyalty_tier = tier[:100]
+    customers_tier_set(tiers=[(customer, tier)])
+
+
+def customers_tier_set(*, tiers: list[tuple[Customer, str]]) -> None:
+    """`customer_tier_set` for many customers at once (each with its tier's name), in one
+    UPDATE whatever their number."""
+    for customer, tier in tiers:
+        customer.loyalty_tier = tier[:100]
+    update_each(Customer, {customer.pk: {"loyalty_tier": customer.loyalty_tier}
+                           for customer, _tier in tiers})
 
 
 def customer_nps_set(*, customer: Customer, score: int, at: dt.datetime | None = None) -> None:

@@ -2,17 +2,26 @@
 before it, and vouchers past their date."""
 
 import datetime as dt
-from collections import defaultdict
 
 from django.db import transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import (
+    BooleanField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    RowRange,
+    Sum,
+    Window,
+)
+from django.db.models.functions import Cast, Coalesce, Greatest, Least
 from django.utils import timezone
 
 from customers.models import Activity, Customer
 from customers.services import activity_record, activity_record_many
+from kernel.bulk import update_each
 
 from .. import expiry
-from ..models import LoyaltyAccount, LoyaltyProgram, PointsEntry, PointsLot, Redemption
+from ..models import LoyaltyAccount, LoyaltyProgram, PointsEntry, Redemption
 
 Kind = PointsEntry.Kind
 POINTS_EXPIRING = "points_expiring"
@@ -29,12 +38,13 @@ def points_expire_due(*, now: dt.datetime | None = None, batch_size: int = 200) 
     """Expire the lots due at `now` under the program's expiry rule, oldest first, in batches
     of accounts; returns the number of points expired.
 
-    Set-based: per batch, a handful of statements whatever the number of lots (lock the
-    accounts, read their lots, insert the `expire` entries, zero the lots, move the balances,
-    record one `points_expired` activity per account). Each lot expires only what the
-    customer's spending left of it (first in, first out, see loyalty/expiry.py) and posts at
-    most one entry (key `lot:<id>:expire`), so a second run, or a second worker, expires
-    nothing twice."""
+    Set-based in the database: per batch, a handful of statements whatever the number of lots,
+    and nothing built per lot in Python (lock the accounts, sum what each loses, INSERT ...
+    SELECT the `expire` entries, zero the lots, move the balances, record one
+    `points_expired` activity per account). Each lot expires only what the customer's
+    spending left of it (first in, first out, see loyalty/expiry.py) and posts at most one
+    entry (key `lot:<id>:expire`), so a second run, or a second worker, expires nothing
+    twice."""
     now = now or timezone.now()
     program = LoyaltyProgram.get()
     if program.expiry == LoyaltyProgram.Expiry.NEVER:
@@ -55,57 +65,59 @@ def points_expire_due(*, now: dt.datetime | None = None, batch_size: int = 200) 
 
 def _expire_batch(program: LoyaltyProgram, account_ids: list[int], now: dt.datetime) -> int:
     # Accounts first, in id order, as every other ledger write locks them.
-    locked = list(LoyaltyAccount.objects.select_for_update().filter(pk__in=account_ids)
-                  .order_by("pk").values_list("pk", "balance", "customer_id"))
-    accounts = {pk: balance for pk, balance, _customer in locked}
-    customers = {pk: customer for pk, _balance, customer in locked}
-    due_ids = set(_due_lots(program, now).filter(account_id__in=account_ids)
-                  .values_list("pk", flat=True))
-    lots_by_account: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for pk, account_id, remaining in (expiry.available_lots().filter(account_id__in=account_ids)
-                                      .values_list("pk", "account_id", "remaining")):
-        lots_by_account[account_id].append((pk, remaining))
-    rows, lost, first_lot = [], defaultdict(int), {}
-    for account_id, lots in lots_by_account.items():
-        shares = expiry.lot_shares(lots=lots, balance=accounts[account_id])
-        for pk, _remaining in lots:
-            if pk not in due_ids:
-                continue
-            first_lot.setdefault(account_id, pk)
-            if shares[pk]:
-                lost[account_id] += shares[pk]
-                rows.append((account_id, -shares[pk], f"lot:{pk}:expire"))
-    _insert_expire_entries(rows, now)
-    PointsLot.objects.filter(pk__in=_due_lots(program, now).filter(
-        account_id__in=account_ids).values("pk")).update(remaining=0)
-    if lost:
-        shift = Case(*[When(pk=pk, then=Value(points)) for pk, points in lost.items()],
-                     default=Value(0))
-        LoyaltyAccount.objects.filter(pk__in=lost).update(balance=F("balance") - shift)
+    customers = dict(LoyaltyAccount.objects.select_for_update().filter(pk__in=account_ids)
+                     .order_by("pk").values_list("pk", "customer_id"))
+    shares, params = _shares_sql(program, account_ids, now)
+    connection = transaction.get_connection()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT account_id, SUM(share), MIN(first_due) FROM ({shares}) shares "
+                       "GROUP BY account_id HAVING SUM(share) > 0", params)
+        lost = {account_id: (int(points), first_due) for account_id, points, first_due in cursor}
+        cursor.execute(
+            f"INSERT INTO {PointsEntry._meta.db_table} (account_id, kind, amount, held, reason, "
+            "key, created_at) SELECT account_id, %s, -share, %s, '', "
+            f"'lot:' || id || ':expire', %s FROM ({shares}) shares WHERE share > 0",
+            [Kind.EXPIRE, False, connection.ops.adapt_datetimefield_value(now), *params])
+    _due_lots(program, now).filter(account_id__in=account_ids).update(remaining=0)
+    update_each(LoyaltyAccount, {pk: {"balance": -points} for pk, (points, _lot) in lost.items()},
+                add=True)
     activity_record_many(rows=[
         {"customer_id": customers[account_id], "kind": Activity.Kind.POINTS_EXPIRED,
-         "occurred_at": now, "key": f"points_expired:{account_id}:{first_lot[account_id]}",
+         "occurred_at": now, "key": f"points_expired:{account_id}:{first_due}",
          "data": {"points": points}}
-        for account_id, points in lost.items()
+        for account_id, (points, first_due) in lost.items()
     ])
-    return sum(lost.values())
+    return sum(points for points, _lot in lost.values())
 
 
-def _insert_expire_entries(rows: list[tuple[int, int, str]], now: dt.datetime) -> None:
-    """One multi-row INSERT per 1,000 entries, without building a model per row (the
-    expiry's hot path; entries stay insert-only)."""
-    table = PointsEntry._meta.db_table
-    columns = "account_id, kind, amount, held, reason, key, created_at"
-    connection = transaction.get_connection()
-    value = connection.ops.adapt_datetimefield_value(now)
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), 1000):
-            chunk = rows[start:start + 1000]
-            placeholders = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
-            params = []
-            for account_id, amount, key in chunk:
-                params += [account_id, Kind.EXPIRE, amount, False, "", key, value]
-            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {placeholders}", params)
+def _shares_sql(program: LoyaltyProgram, account_ids: list[int],
+                now: dt.datetime) -> tuple[str, list]:
+    """SQL (and its parameters) for the accounts' due lots with what each expires: its
+    `share` (loyalty/expiry.py's `lot_shares`, first in, first out, worked out in the database
+    with window functions over all the account's available lots) and the id of the account's
+    first due lot (`first_due`, which names the expiry on the timeline)."""
+    lots = expiry.available_lots().order_by().filter(account_id__in=account_ids)
+    if program.expiry == LoyaltyProgram.Expiry.INACTIVITY:
+        lots = lots.annotate(last_activity=expiry.last_activity_subquery())
+    points = IntegerField()
+    oldest_first = [F("created_at").asc(), F("id").asc()]
+    held = Window(Sum("remaining"), partition_by=[F("account_id")], output_field=points)
+    before = Coalesce(Window(Sum("remaining"), partition_by=[F("account_id")],
+                             order_by=oldest_first, frame=RowRange(start=None, end=-1)),
+                      0, output_field=points)
+    balance = Greatest(F("account__balance"), 0, output_field=points)
+    spent = Greatest(held - balance, 0, output_field=points)
+    remaining = Cast("remaining", points)
+    lots = lots.annotate(
+        due=ExpressionWrapper(expiry.due_filter(program=program, until=now),
+                              output_field=BooleanField()),
+        share=ExpressionWrapper(
+            remaining - Least(Greatest(spent - before, 0, output_field=points), remaining,
+                              output_field=points), output_field=points),
+    ).values("id", "account_id", "created_at", "due", "share")
+    sql, params = lots.query.sql_with_params()
+    return (f"SELECT id, account_id, share, FIRST_VALUE(id) OVER (PARTITION BY account_id "
+            f"ORDER BY created_at, id) AS first_due FROM ({sql}) lots WHERE due"), list(params)
 
 
 def points_expiry_remind(*, now: dt.datetime | None = None) -> int:

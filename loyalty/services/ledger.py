@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import Activity, Customer, Order, Refund
-from kernel.bulk import insert_new
+from kernel.bulk import insert_new, update_each
 from kernel.errors import Conflict, FlywheelError
 
 from ..errors import InsufficientPoints
@@ -140,13 +140,8 @@ def _award_many(grants: list[Grant]) -> list[PointsEntry | None]:
             expires_at=lot_expires_at(program=program, earned_at=entry.created_at)))
         moves[grant.account.pk][grant.held_until is not None] += grant.points
     PointsLot.objects.bulk_create(lots)
-    if moves:
-        def shift(column: int):
-            return Case(*[When(pk=pk, then=Value(move[column])) for pk, move in moves.items()],
-                        default=Value(0))
-
-        LoyaltyAccount.objects.filter(pk__in=moves).update(
-            balance=F("balance") + shift(0), pending=F("pending") + shift(1))
+    update_each(LoyaltyAccount, {pk: {"balance": available, "pending": held}
+                                 for pk, (available, held) in moves.items()}, add=True)
     return [entry if id(entry) in posted else None for entry in entries]
 
 
@@ -183,11 +178,8 @@ def points_release_due(*, now: dt.datetime | None = None, batch_size: int = 500)
                 moved[lot.account_id] += lot.remaining
             moved = {pk: points for pk, points in moved.items() if points}
             if moved:
-                shift = Case(*[When(pk=pk, then=Value(points)) for pk, points in moved.items()],
-                             default=Value(0))
-                LoyaltyAccount.objects.filter(pk__in=moved).update(
-                    balance=F("balance") + shift, pending=F("pending") - shift
-                )
+                update_each(LoyaltyAccount, {pk: {"balance": points, "pending": -points}
+                                             for pk, points in moved.items()}, add=True)
                 tiers_promote(account_ids=list(moved), now=now)
             released += len(lots)
 

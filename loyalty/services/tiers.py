@@ -29,7 +29,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from customers.models import Activity, Customer, Order
-from customers.services import activity_record, customer_tier_set
+from customers.services import activity_record_many, customer_tier_set, customers_tier_set
+from kernel.bulk import update_each
 from kernel.errors import FlywheelError
 from kernel.images import image_clean
 
@@ -87,50 +88,80 @@ def _move(account: LoyaltyAccount, to: Tier | None, *, reason: str, now: dt.date
           program: LoyaltyProgram, staff=None, note: str = "",
           value: Decimal | None = None) -> TierChange | None:
     """Put a locked account in `to`, with the record, timeline, profile and rewards."""
-    old = account.tier
-    if (old.pk if old else None) == (to.pk if to else None):
-        return None
-    is_up = rank(to) > rank(old)
-    account.tier = to
-    account.tier_since = now
-    if is_up and reason != Reason.MANUAL:  # a manual tier is kept until its own end date
-        kept = now + dt.timedelta(days=program.tier_retention_days)
-        account.tier_kept_until = max(filter(None, [account.tier_kept_until, kept]))
-        account.tier_held_until = _return_window_end(account, program, now)
-    account.save(update_fields=["tier", "tier_since", "tier_kept_until", "tier_held_until"])
-    change = TierChange.objects.create(
-        account=account, from_tier=old, to_tier=to, from_name=old.name if old else "",
-        to_name=to.name if to else "", is_up=is_up, reason=reason, note=note, staff=staff,
-        qualifying_value=value, created_at=now,
-    )
-    customer = account.customer
-    activity_record(
-        customer=customer, kind=Activity.Kind.TIER_CHANGED, occurred_at=now,
-        reference=change.to_name, key=f"tier_change:{change.pk}",
-        data={"from": change.from_name, "to": change.to_name, "reason": reason},
-    )
-    customer_tier_set(customer=customer, tier=change.to_name)
-    if is_up and to is not None:
-        _entry_rewards(account, to)
-        if to.threshold > 0 or old is not None:
-            from ..tasks import tier_up_email_task
-
-            tier_up_email_task.delay_on_commit(change.pk)
-    return change
+    changes = _moves_apply([(account, to, value)], reason=reason, now=now, program=program,
+                           staff=staff, note=note)
+    return changes[0] if changes else None
 
 
-def _return_window_end(account: LoyaltyAccount, program: LoyaltyProgram,
-                       now: dt.datetime) -> dt.datetime | None:
-    """When the return window of the last counted order still inside it closes, for the
-    metrics that count orders at once (spent, orders); None when the tier owes nothing to
-    such an order. (Points count only once released, after the window.)"""
+def _moves_apply(moves: list[tuple[LoyaltyAccount, Tier | None, Decimal | None]], *,
+                 reason: str, now: dt.datetime, program: LoyaltyProgram, staff=None,
+                 note: str = "") -> list[TierChange]:
+    """Put locked accounts in their new tiers ((account, tier, qualifying value) each), with
+    the records, timeline rows and profiles written set-based: one UPDATE of the accounts, one
+    INSERT of TierChange rows, one of timeline rows and one UPDATE of the profiles, whatever
+    the number of moves (and one read of the return windows of those moving up). Then each
+    account moved up gets its tier's rewards and email. Accounts already in their tier are
+    left alone; returns the changes made."""
+    moving = [(account, to, value) for account, to, value in moves
+              if (account.tier_id or None) != (to.pk if to else None)]
+    ups = [account for account, to, _value in moving
+           if rank(to) > rank(account.tier) and reason != Reason.MANUAL]
+    held = _return_windows_end(ups, program, now)
+    changes = []
+    for account, to, value in moving:
+        old = account.tier
+        is_up = rank(to) > rank(old)
+        account.tier = to
+        account.tier_since = now
+        if is_up and reason != Reason.MANUAL:  # a manual tier is kept until its own end date
+            kept = now + dt.timedelta(days=program.tier_retention_days)
+            account.tier_kept_until = max(filter(None, [account.tier_kept_until, kept]))
+            account.tier_held_until = held.get(account.pk)
+        changes.append(TierChange(
+            account=account, from_tier=old, to_tier=to, from_name=old.name if old else "",
+            to_name=to.name if to else "", is_up=is_up, reason=reason, note=note,
+            staff=staff, qualifying_value=value, created_at=now,
+        ))
+    if not changes:
+        return []
+    update_each(LoyaltyAccount, {change.account.pk: {
+        "tier": change.account.tier_id, "tier_since": now,
+        "tier_kept_until": change.account.tier_kept_until,
+        "tier_held_until": change.account.tier_held_until} for change in changes})
+    TierChange.objects.bulk_create(changes)
+    activity_record_many(rows=[{
+        "customer": change.account.customer, "kind": Activity.Kind.TIER_CHANGED,
+        "occurred_at": now, "reference": change.to_name, "key": f"tier_change:{change.pk}",
+        "data": {"from": change.from_name, "to": change.to_name, "reason": reason},
+    } for change in changes], new_keys=True)
+    customers_tier_set(tiers=[(change.account.customer, change.to_name)
+                              for change in changes])
+    for change in changes:
+        if change.is_up and change.to_tier is not None:
+            _entry_rewards(change.account, change.to_tier)
+            if change.to_tier.threshold > 0 or change.from_tier is not None:
+                from ..tasks import tier_up_email_task
+
+                tier_up_email_task.delay_on_commit(change.pk)
+    return changes
+
+
+def _return_windows_end(accounts: list[LoyaltyAccount], program: LoyaltyProgram,
+                        now: dt.datetime) -> dict[int, dt.datetime]:
+    """{account id: when the return window of the customer's last counted order still inside
+    it closes}, in one query, for the metrics that count orders at once (spent, orders); an
+    account whose tier owes nothing to such an order is left out. (Points count only once
+    released, after the window.)"""
     days = settings.LOYALTY_HOLD_DAYS
-    if program.tier_metric == program.TierMetric.POINTS or days <= 0:
-        return None
-    newest = (Order.objects.filter(customer_id=account.customer_id, cancelled_at__isnull=True,
-                                   paid_at__gt=now - dt.timedelta(days=days))
-              .aggregate(newest=Max("paid_at"))["newest"])
-    return newest + dt.timedelta(days=days) if newest else None
+    if program.tier_metric == program.TierMetric.POINTS or days <= 0 or not accounts:
+        return {}
+    newest = dict(Order.objects.filter(
+        customer_id__in=[account.customer_id for account in accounts],
+        cancelled_at__isnull=True, paid_at__gt=now - dt.timedelta(days=days))
+        .values("customer_id").annotate(newest=Max("paid_at"))
+        .values_list("customer_id", "newest"))
+    return {account.pk: newest[account.customer_id] + dt.timedelta(days=days)
+            for account in accounts if account.customer_id in newest}
 
 
 def tiers_withdraw_for_refunds(*, customers: list[Customer],
@@ -245,16 +276,13 @@ def tiers_promote_locked(accounts: list[LoyaltyAccount], *, now: dt.datetime | N
         # Read after locking, so what concurrent writers committed is counted.
         values |= q.qualifying_values(metric=program.tier_metric, window=window,
                                       account_ids=unknown)
-    changes = []
+    moves = []
     for account in climbing:
         value = values.get(account.pk, q.ZERO)
         target = q.best(q.tier_for_value(value=value, tiers=tiers), _manual_floor(account, now))
         if rank(target) > rank(account.tier):
-            change = _move(account, target, reason=reason, now=now, program=program,
-                           value=value)
-            if change:
-                changes.append(change)
-    return changes
+            moves.append((account, target, value))
+    return _moves_apply(moves, reason=reason, now=now, program=program)
 
 
 def tiers_promote_customer(*, customer: Customer | None,
@@ -296,6 +324,7 @@ def tiers_reevaluate(*, now: dt.datetime | None = None) -> dict[str, int]:
                                          account_ids=ids)
             before = (q.qualifying_values(metric=program.tier_metric, window=ended,
                                           account_ids=ids) if ended else {})
+            moves = []
             for account in accounts:
                 value = max(values.get(account.pk, q.ZERO), before.get(account.pk, q.ZERO))
                 floor = _manual_floor(account, now)
@@ -308,10 +337,10 @@ def tiers_reevaluate(*, now: dt.datetime | None = None) -> dict[str, int]:
                 if rank(target) == rank(account.tier) or (
                         rank(target) < rank(account.tier) and kept):
                     continue
-                change = _move(account, target, reason=Reason.RE_EVALUATION, now=now,
-                               program=program, value=value)
-                if change:
-                    counts["up" if change.is_up else "down"] += 1
+                moves.append((account, target, value))
+            for change in _moves_apply(moves, reason=Reason.RE_EVALUATION, now=now,
+                                       program=program):
+                counts["up" if change.is_up else "down"] += 1
     return counts
 
 
@@ -368,14 +397,15 @@ def tier_delete(*, tier: Tier, by=None, now: dt.datetime | None = None) -> int:
         accounts = [account for account in _locked(ids) if account.tier_id == tier.pk]
         values = q.qualifying_values(metric=program.tier_metric, window=window,
                                      account_ids=ids)
+        moves = []
         for account in accounts:
             value = values.get(account.pk, q.ZERO)
             manual = _manual_floor(account, now)
             if manual is not None and manual.pk == tier.pk:
                 manual = None
             target = q.best(q.tier_for_value(value=value, tiers=remaining), below, manual)
-            _move(account, target, reason=Reason.TIER_REMOVED, now=now, program=program,
-                  staff=by, value=value)
+            moves.append((account, target, value))
+        _moves_apply(moves, reason=Reason.TIER_REMOVED, now=now, program=program, staff=by)
         LoyaltyAccount.objects.filter(manual_tier=tier).update(manual_tier=None,
                                                                manual_tier_until=None)
         tier.delete()

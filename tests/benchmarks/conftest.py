@@ -1,7 +1,12 @@
-"""The production stack for benchmarks: PostgreSQL, gunicorn, Redis and a real Celery worker.
+"""The production stack for benchmarks: PostgreSQL, gunicorn, Redis and real Celery workers,
+and the floor app served the same way.
 
-DATABASE_URL (PostgreSQL) is used when set; otherwise the benchmark creates and migrates its
-own database, flywheel_bench. The broker is Redis database 14 unless BENCH_BROKER_URL says.
+Benchmarks refuse to run on SQLite. The PostgreSQL databases are BENCH_DATABASE (default
+flywheel_bench, created and migrated when missing) and, for the shop with loyalty switched on,
+the same name with `_loyalty`. Each run claims a Redis database of its own (BENCH_REDIS_URL,
+default redis://127.0.0.1:6379/14) for the broker and the shared cache, with a cache prefix of
+its own, and refuses to start while another run holds it. A benchmark that cannot run fails:
+it is never skipped (`make bench-quick` in CI is there so that none is left broken).
 """
 
 import os
@@ -9,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,53 +25,98 @@ import requests
 
 from tests.worker import Worker, broker_reset, process_group_stop
 
+from .load import FIGURES, QUICK
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 BIN = Path(sys.executable).parent
 SERVER = "postgres://postgres@127.0.0.1:5432"
-SHOP = os.environ.get("BENCH_SHOP", "bare")  # or "loyalty": see tests/benchmarks/shop.py
-BENCH_DB = "flywheel_bench" if SHOP == "bare" else f"flywheel_bench_{SHOP}"
-BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/14")
+DATABASE = os.environ.get("BENCH_DATABASE", "flywheel_bench_quick" if QUICK else "flywheel_bench")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+RUN = uuid.uuid4().hex[:8]
+CACHE_PREFIX = f"bench-{RUN}"
 WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "4"))
 CELERY_CONCURRENCY = int(os.environ.get("BENCH_CELERY_CONCURRENCY", "2"))
+CLAIM = "flywheel-bench:claimed-by"
 
 
-@dataclass
-class Stack:
-    base_url: str
-    api_key: str
-    database_url: str
-    description: str
-    web_pid: int = 0
-    worker_pid: int = 0
+def pytest_configure(config):
+    from django.conf import settings
+
+    if "postgresql" not in settings.DATABASES["default"]["ENGINE"] or "postgres" not in (
+            os.environ.get("DATABASE_URL", "")):
+        pytest.exit("Benchmarks refuse to run on SQLite: set DATABASE_URL=postgres://... "
+                    "(make bench does).", returncode=2)
+
+
+_not_run: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped:
+        _not_run.append(f"{report.nodeid}: {report.longrepr}")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _not_run and session.exitstatus == 0:
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    for line in _not_run:
+        terminalreporter.write_line(f"NOT RUN (a benchmark must run): {line}", red=True)
+    if FIGURES:
+        terminalreporter.section("benchmark figures")
+        for figure in FIGURES:
+            terminalreporter.write_line(figure.line())
+
+
+def database_url(name: str) -> str:
+    """A PostgreSQL database of the benchmark's, created when missing."""
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True, connect_timeout=5) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{SERVER}/{name}"
 
 
 def bench_database_url() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")):
-        return url
+    return database_url(DATABASE)
+
+
+@pytest.fixture(scope="session")
+def bench_redis():
+    """This run's Redis database, claimed for the session (broker and cache)."""
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=5)
+    holder = client.set(CLAIM, RUN, nx=True, ex=3 * 3600)
+    if not holder:
+        pytest.fail(f"another benchmark run ({client.get(CLAIM)!r}) is using {REDIS_URL}: "
+                    "give this one its own with BENCH_REDIS_URL")
+    broker_reset(REDIS_URL)
     try:
-        with psycopg.connect(f"{SERVER}/postgres", autocommit=True, connect_timeout=5) as conn:
-            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                                [BENCH_DB]).fetchone():
-                conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"needs PostgreSQL at {SERVER}: {exc}")
-    return f"{SERVER}/{BENCH_DB}"
+        yield REDIS_URL
+    finally:
+        broker_reset(REDIS_URL)
+        if client.get(CLAIM) == RUN.encode():
+            client.delete(CLAIM)
+        client.close()
 
 
-def bench_env(database_url: str) -> dict[str, str]:
+def bench_env(database_url: str, **extra: str) -> dict[str, str]:
     """The production settings the benchmark's processes run with."""
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.benchmarks.settings",
         "DATABASE_URL": database_url,
-        "CELERY_BROKER_URL": BROKER_URL,
+        "CELERY_BROKER_URL": REDIS_URL,
+        "CACHE_URL": REDIS_URL,
+        "CACHE_KEY_PREFIX": CACHE_PREFIX,
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "DEBUG": "false",
         "SECRET_KEY": "benchmark-only-secret-key",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "false",
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         "LOG_LEVEL": "WARNING",
+        **extra,
     }
 
 
@@ -78,14 +129,14 @@ def free_port() -> int:
 def manage(*args: str, env: dict) -> str:
     result = subprocess.run(
         [str(BIN / "python"), "manage.py", *args], cwd=BASE_DIR, env=env,
-        capture_output=True, text=True, timeout=180,
+        capture_output=True, text=True, timeout=600,
     )
     if result.returncode:
         raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr}")
     return result.stdout
 
 
-def wait_for_http(url: str, process: subprocess.Popen, log: Path, timeout: float = 120) -> None:
+def wait_for_http(url: str, process: subprocess.Popen, log: Path, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while True:
         if process.poll() is not None:
@@ -99,45 +150,106 @@ def wait_for_http(url: str, process: subprocess.Popen, log: Path, timeout: float
             time.sleep(0.2)
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory):
-    """gunicorn and a Celery worker on PostgreSQL and Redis, torn down after the session."""
-    try:
-        redis.Redis.from_url(BROKER_URL, socket_connect_timeout=5).ping()
-    except redis.RedisError as exc:
-        pytest.skip(f"needs Redis at {BROKER_URL}: {exc}")
-    database_url = bench_database_url()
-    logs = tmp_path_factory.mktemp("bench-logs")
-    env = bench_env(database_url)
-    manage("migrate", "--noinput", env=env)
-    if SHOP == "loyalty":
-        manage("shell", "-c", "from tests.benchmarks.shop import loyalty_shop; loyalty_shop()",
-               env=env)
-    api_key = manage("create_api_key", "Benchmark", env=env).strip().splitlines()[-1]
-    broker_reset(BROKER_URL)
-
+def gunicorn(env: dict, log: Path, probe: str) -> tuple[subprocess.Popen, str]:
+    """gunicorn serving config.wsgi with `env`'s settings, answering on `probe`."""
     port = free_port()
-    web_log = logs / "gunicorn.log"
-    with open(web_log, "ab") as log:
+    with open(log, "ab") as out:
         web = subprocess.Popen(
             [str(BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}",
              "--workers", str(WEB_WORKERS), "--error-logfile", "-"],
-            cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
-    worker = Worker(env=env, log_path=logs / "celery.log", pool="prefork",
-                    concurrency=CELERY_CONCURRENCY)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(base_url + probe, web, log)
+    except Exception:
+        process_group_stop(web)
+        raise
+    return web, base_url
+
+
+@dataclass
+class Stack:
+    shop: str
+    base_url: str
+    api_key: str
+    database_url: str
+    description: str
+    web_pid: int
+    worker_pid: int
+    email_worker_pid: int
+
+
+def _start_stack(shop: str, logs: Path, redis_url: str):
+    """Flywheel as in production: gunicorn, a worker for `ingest` (and the default queue) and
+    one for `email`. Yields the Stack, stops it after."""
+    database = database_url(DATABASE if shop == "bare" else f"{DATABASE}_{shop}")
+    env = bench_env(database)
+    manage("migrate", "--noinput", env=env)
+    if shop == "loyalty":
+        manage("shell", "-c", "from tests.benchmarks.shop import loyalty_shop; loyalty_shop()",
+               env=env)
+    api_key = manage("create_api_key", "Benchmark", env=env).strip().splitlines()[-1]
+    broker_reset(redis_url)
+    web, base_url = gunicorn(env, logs / f"gunicorn-{shop}.log", "/bench/baseline/")
+    worker = Worker(env=env, log_path=logs / f"celery-ingest-{shop}.log", pool="prefork",
+                    concurrency=CELERY_CONCURRENCY, queues="ingest,celery")
+    mailer = Worker(env=env, log_path=logs / f"celery-email-{shop}.log", queues="email")
     try:
         worker.start()
-        base_url = f"http://127.0.0.1:{port}"
-        wait_for_http(f"{base_url}/bench/baseline/", web, web_log)
+        mailer.start()
         worker.wait_ready(timeout=120)
+        mailer.wait_ready(timeout=120)
         yield Stack(
-            base_url=base_url, api_key=api_key, database_url=database_url,
-            description=f"{SHOP} shop, gunicorn {WEB_WORKERS} sync workers, celery prefork "
-            f"x{CELERY_CONCURRENCY}, {os.cpu_count()} CPUs",
-            web_pid=web.pid, worker_pid=worker.process.pid,
+            shop=shop, base_url=base_url, api_key=api_key, database_url=database,
+            description=f"{shop} shop, gunicorn {WEB_WORKERS} sync workers, celery prefork "
+            f"x{CELERY_CONCURRENCY} on ingest and a worker on email, {os.cpu_count()} CPUs",
+            web_pid=web.pid, worker_pid=worker.process.pid, email_worker_pid=mailer.process.pid,
         )
     finally:
         worker.stop()
+        mailer.stop()
         process_group_stop(web, timeout=15)
-        broker_reset(BROKER_URL)
+        broker_reset(redis_url)
+
+
+@pytest.fixture(scope="session")
+def stacks(tmp_path_factory, bench_redis):
+    """stacks(shop): Flywheel's stack for the bare or the loyalty shop, one at a time (the
+    previous one is stopped first, so it takes no CPU)."""
+    logs = tmp_path_factory.mktemp("bench-logs")
+    running: dict[str, tuple] = {}
+
+    def get(shop: str) -> Stack:
+        if shop not in running:
+            for other in list(running):
+                next(running.pop(other)[0], None)
+            generator = _start_stack(shop, logs, bench_redis)
+            running[shop] = (generator, next(generator))
+        return running[shop][1]
+
+    yield get
+    for generator, _stack in running.values():
+        next(generator, None)
+
+
+@dataclass
+class Floor:
+    url: str
+    database_url: str
+    web_pid: int
+
+
+@pytest.fixture(scope="session")
+def floor(tmp_path_factory):
+    """The floor app (tests/benchmarks/floor_settings.py) served by gunicorn like Flywheel,
+    on the bare shop's database."""
+    database = bench_database_url()
+    env = bench_env(database, DJANGO_SETTINGS_MODULE="tests.benchmarks.floor_settings")
+    manage("migrate", "--noinput", env={**env,
+                                       "DJANGO_SETTINGS_MODULE": "tests.benchmarks.settings"})
+    web, base_url = gunicorn(env, tmp_path_factory.mktemp("floor") / "gunicorn.log", "/floor/")
+    try:
+        yield Floor(url=base_url + "/floor/", database_url=database, web_pid=web.pid)
+    finally:
+        process_group_stop(web, timeout=15)

@@ -1,11 +1,14 @@
 """Deliveries applied together: a worker drains what has been received in batches, one
 transaction and a few set-based statements per batch, with the same outcome as one by one."""
 
+import datetime as dt
 import json
 import threading
 from decimal import Decimal
+from unittest import mock
 
 import pytest
+import time_machine
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -58,6 +61,31 @@ def test_one_wake_up_per_batch_not_per_delivery(queued):
     services.deliveries_apply()  # the task starts: the next delivery needs another
     receive(shopper(3))
     assert queued.call_count == 2
+
+
+def test_a_web_process_asks_the_shared_cache_once_per_batch_window_not_per_delivery(queued):
+    from django.core.cache import cache
+
+    from config.celery import app
+
+    start = dt.datetime(2026, 11, 1, 10, tzinfo=dt.UTC)
+    app.conf.task_always_eager = False  # as in production: the task starts after its countdown
+    with mock.patch("customers.services.deliveries.cache", wraps=cache) as shared, \
+            time_machine.travel(start, tick=False) as clock:
+        receive(shopper(1))  # queues the task, which cannot start before 10:00:00.5
+        clock.shift(0.3)
+        receive(shopper(2))
+        receive(shopper(3))
+        assert queued.call_count == 1
+        assert len(shared.method_calls) == 1  # the first delivery's flag, nothing since
+
+        clock.shift(0.3)  # the task may have started: ask again
+        receive(shopper(4))
+        assert len(shared.method_calls) > 1
+        services.deliveries_apply()
+        assert WebhookDelivery.objects.filter(status=Status.PROCESSED).count() == 4
+        receive(shopper(5))
+        assert queued.call_count == 2
 
 
 def test_two_events_for_one_order_in_a_batch_apply_in_turn(queued):

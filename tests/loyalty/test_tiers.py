@@ -556,3 +556,39 @@ def test_evaluate_tiers_command_reevaluates(tiers):
 
     assert "1 moved down" in out.getvalue()
     assert tier_of(customer) == "Bronze"
+
+
+def test_new_members_move_into_the_entry_tier_together_with_one_statement_per_table(tiers):
+    """However many members a batch promotes, their tiers, tier changes, timeline rows and
+    profiles are written with one statement each (configuration read once per batch, as the
+    deliveries worker reads it)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from customers.memo import memo_scope
+    from tests.conftest import statements_by_table
+
+    LoyaltyProgram.get()  # the program exists, as in any shop with tiers
+
+    def promote(count: int):
+        accounts = [LoyaltyAccount.objects.create(customer=CustomerFactory())
+                    for _ in range(count)]
+        with memo_scope(), CaptureQueriesContext(connection) as queries:
+            changes = services.tiers_promote(account_ids=[a.pk for a in accounts])
+        assert len(changes) == count
+        return accounts, statements_by_table(queries.captured_queries)
+
+    _few, two = promote(2)
+    many, twelve = promote(12)
+
+    assert two == twelve
+    for table in ("loyalty_tierchange", "customers_activity", "customers_customer"):
+        assert twelve[table] == 1, twelve
+    for account in many:
+        account.refresh_from_db()
+        assert account.tier == tiers["Bronze"]
+        assert account.customer.loyalty_tier == "Bronze"
+        change = TierChange.objects.get(account=account)
+        assert (change.from_name, change.to_name, change.reason) == ("", "Bronze", "qualified")
+        assert account.customer.activities.get(kind="tier_changed").data == {
+            "from": "", "to": "Bronze", "reason": "qualified"}

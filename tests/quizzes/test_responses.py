@@ -309,3 +309,14 @@ def test_step_answers_follow_the_branch_even_when_it_jumps_back_in_the_list():
     response = rs.quiz_response_answer_many(
         response=response, raw_answers={"q1": "c2", "q3": ["c6"]}, complete=False)
     assert response.current_question == "q4"
+
+
+def test_a_version_saved_again_is_read_afresh_not_from_the_kept_parse():
+    from quizzes.response_selectors import quiz_definition
+
+    version = QuizVersionFactory()
+    assert quiz_definition(version).title == version.definition["title"]
+    version.definition = {**version.definition, "title": "Summer routine"}
+    version.save()
+
+    assert quiz_definition(version).title == "Summer routine"
