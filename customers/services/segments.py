@@ -23,6 +23,7 @@ from customers.models import (
     Segment,
     SegmentMembership,
     SegmentSettings,
+    ValueModelFit,
 )
 from customers.segments.rules import (
     COUNTED,
@@ -50,6 +51,7 @@ class RecomputeResult:
     stage_changes: int
     announced: int
     segment_entries: int
+    value_model: ValueModelFit
 
 
 def _epoch(value: dt.datetime | None) -> int | None:
@@ -379,7 +381,8 @@ def segments_recompute(*, as_of: dt.datetime | None = None, announce: bool = Tru
         cursor.execute(_stats_sql(vendor, counted, as_of_t=as_of_t,
                                   calibration_end_t=calibration_end_t), counted_params)
         cursor.execute(f"CREATE TEMP TABLE segments_value ({VALUE_COLUMNS})")
-        value_model_fit(as_of=as_of, settings=settings, calibration_end_t=calibration_end_t)
+        fit = value_model_fit(as_of=as_of, settings=settings,
+                              calibration_end_t=calibration_end_t)
         cursor.execute(sql["staging"], params)
         cursor.execute("SELECT COUNT(*) FROM segments_staging")
         customers = cursor.fetchone()[0]
@@ -399,7 +402,8 @@ def segments_recompute(*, as_of: dt.datetime | None = None, announce: bool = Tru
         entries = sum(segment_membership_refresh(segment=segment, at=as_of)
                       for segment in Segment.objects.all())
     return RecomputeResult(as_of=as_of, customers=customers, stage_changes=stage_changes,
-                           announced=len(changes) if announce else 0, segment_entries=entries)
+                           announced=len(changes) if announce else 0, segment_entries=entries,
+                           value_model=fit)
 
 
 def _announce_changes(changes: list[tuple[int, str, str]], as_of: dt.datetime) -> None:
