@@ -128,7 +128,7 @@ def customers_stage_refresh(*, customers: list[Customer], now: dt.datetime | Non
         # foreign-key checks (KEY SHARE) through, so no deadlock with it either.
         tiers = dict(Customer.objects.select_for_update(no_key=True).filter(pk__in=ids)
                      .order_by("pk").values_list("pk", "loyalty_tier"))
-        orders = (counted_orders(as_of=now).filter(customer_id__in=ids)
+        orders = (_counted_orders(as_of=now).filter(customer_id__in=ids)
                   .order_by("customer_id", "placed_at", "id")
                   .values_list("customer_id", "placed_at", "net"))
         rows = {customer_id: [row[1:] for row in group]
@@ -334,7 +334,7 @@ DELETE FROM customers_customerscore WHERE customer_id IN (
             "delete": delete}
 
 
-def counted_orders(*, as_of: dt.datetime) -> QuerySet:
+def _counted_orders(*, as_of: dt.datetime) -> QuerySet:
     """The orders stages, RFM and CLV count, as of a time: (customer_id, id, placed_at, net)
     rows of customers who were not erased."""
     return (Order.objects.filter(COUNTED, customer__isnull=False,
@@ -361,7 +361,7 @@ def segments_recompute(*, as_of: dt.datetime | None = None, announce: bool = Tru
     sql = _sql(vendor, vip)
     as_of_t = _epoch(as_of)
     calibration_end_t = as_of_t - settings.backtest_weeks * 7 * DAY
-    counted, counted_params = counted_orders(as_of=as_of).query.sql_with_params()
+    counted, counted_params = _counted_orders(as_of=as_of).query.sql_with_params()
     params = {
         "as_of": connection.ops.adapt_datetimefield_value(as_of), "as_of_t": as_of_t,
         "as_of_iso": as_of.isoformat(), "min_gap_s": settings.min_expected_gap_days * DAY,
