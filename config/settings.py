@@ -4,6 +4,7 @@ Unset, everything runs on SQLite with Celery in eager mode, so `make demo` needs
 Production sets DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY, ALLOWED_HOSTS and DEBUG=false.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",
     "customers",
     "loyalty",
     "quizzes",
@@ -51,6 +53,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.health.HealthCheckMiddleware",
+    "config.middleware.ClientAddressMiddleware",
+    "config.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -60,6 +65,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "config.throttling.PageThrottleMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -100,6 +108,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "customers.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out client before the password
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -131,7 +143,8 @@ STORAGES = {
     },
 }
 
-# Email: console by default; EMAIL_URL-style pieces in production.
+# Email: console by default; EMAIL_URL-style pieces in production. With DEBUG off the console
+# (or any backend that doesn't deliver) is a system check error unless ALLOW_CONSOLE_EMAIL.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
@@ -148,7 +161,6 @@ STAFF_ALERT_EMAIL = os.environ.get("STAFF_ALERT_EMAIL", "")
 # Security: on whenever DEBUG is off (passes `manage.py check --deploy`).
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
@@ -193,11 +205,14 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["config.api.IsShopSystem"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "customers.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_THROTTLE_RATES": {"anon": "60/minute"},
+    "DEFAULT_THROTTLE_CLASSES": ["config.throttling.ScopedThrottle"],
+    # The API takes JSON only (what the schema documents); order webhooks read their raw body.
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -227,9 +242,92 @@ PRODUCT_IMAGE_MAX_BYTES = int(os.environ.get("PRODUCT_IMAGE_MAX_BYTES", str(5 * 
 SHOPIFY_WEBHOOK_SECRET = os.environ.get("SHOPIFY_WEBHOOK_SECRET", "")
 WOOCOMMERCE_WEBHOOK_SECRET = os.environ.get("WOOCOMMERCE_WEBHOOK_SECRET", "")
 
+# ---------------------------------------------------------------------------------------------
+# The edge (issue 12): proxies, throttles, login protection, CSP, media, logs. README,
+# "Production and scale-out".
+
+# Behind a reverse proxy or load balancer: TRUSTED_PROXIES is how many proxies stand in front
+# ("1") or their networks ("10.0.0.0/8,172.16.0.0/12"); the client address is then taken from
+# X-Forwarded-For (config.middleware), and the scheme from X-Forwarded-Proto, which the proxy
+# must set. Unset, the connection's own address is the client's and both headers are ignored.
+TRUSTED_PROXIES = os.environ.get("TRUSTED_PROXIES", "")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXIES else None
+if TRUSTED_PROXIES and not SECURE_SSL_REDIRECT:
+    # TLS ends at the proxy, which redirects http:// to https:// itself (README).
+    SILENCED_SYSTEM_CHECKS.append("security.W008")
+
+ALLOW_CONSOLE_EMAIL = env_bool("ALLOW_CONSOLE_EMAIL", False)
+
+# Throttles (config.throttling): "<count>/<second|minute|hour|day>" per scope, counted per API
+# key, signed-in user or client address in the shared cache. THROTTLE_RATES overrides some:
+# "nps_answers=60/minute,voucher_checks=300/minute"; a scope set to "off" is not throttled.
+THROTTLE_RATES = {
+    "nps_answers": "30/minute",  # NPS answers: the API and the /nps/<token>/ pages
+    "voucher_checks": "120/minute",  # voucher look-ups and uses at checkout, per API key
+    "quiz_api": "6000/minute",  # quiz answers through the API, per storefront key
+    "quiz_pages": "120/minute",  # quiz answers on the quiz pages
+    "referral_signups": "20/hour",  # friends' sign-ups on share links
+    "signups": "10/hour",  # shopper accounts created
+    "password_resets": "10/hour",  # password-reset e-mails asked for and links opened
+}
+for _item in env_list("THROTTLE_RATES", ""):
+    _scope, _sep, _rate = _item.partition("=")
+    THROTTLE_RATES[_scope.strip()] = "" if _rate.strip() == "off" else _rate.strip()
+THROTTLE_CACHE = "default"
+
+# Failed logins (django-axes, the shop pages and admin alike): after AXES_FAILURE_LIMIT
+# failures an address, and separately an email address, is refused for AXES_COOLOFF_MINUTES.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_LOCKOUT_CALLABLE = "config.throttling.lockout"
+AXES_CLIENT_IP_CALLABLE = "config.middleware.request_client_address"
+AXES_USERNAME_CALLABLE = "config.throttling.login_username"
+AXES_VERBOSE = False
+# Counters in the shared cache when there is one (CACHE_URL), else in the database.
+AXES_HANDLER = ("axes.handlers.cache.AxesCacheHandler" if CACHE_URL
+                else "axes.handlers.database.AxesDatabaseHandler")
+
+# Content-Security-Policy (django-csp): nothing loads from another origin, no inline script.
+# Inline style attributes stay allowed: the admin and the reports use them.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
+
+# Uploaded media (badges, quiz pictures, product images): served by Flywheel itself
+# (config.views.media) unless SERVE_MEDIA=false, when the proxy serves MEDIA_ROOT at MEDIA_URL.
+SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
+MEDIA_CACHE_SECONDS = int(os.environ.get("MEDIA_CACHE_SECONDS", "86400"))
+
+# Logs: LOG_FORMAT=json writes one JSON object a line; every line carries the request id.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "config.middleware.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"],
+                             "formatter": "json" if LOG_FORMAT == "json" else "text"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }

@@ -12,16 +12,22 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from customers import selectors, services
 from customers.errors import BadSignature
+from customers.fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictEmailField,
+    StrictSlugField,
+)
 from customers.ingestion import woocommerce
 from customers.ingestion.generic import OrderEventSerializer
 from customers.models import Attribute, Customer, WebhookDelivery
+from customers.pagination import LimitOffsetPagination
 
 RECENT_ACTIVITY = 20
 KEPT_HEADERS = ("content-type", "user-agent", "idempotency-key", "x-shopify-", "x-wc-webhook-")
@@ -212,23 +218,25 @@ class CustomerDetailOutput(CustomerOutput):
 
 
 class CustomerListApi(APIView):
+    pagination_class = LimitOffsetPagination
+
     class FilterInput(serializers.Serializer):
-        email = serializers.CharField(required=False, default="")
-        external_id = serializers.CharField(required=False, default="")
+        email = serializers.CharField(required=False, default="", allow_blank=True)
+        external_id = serializers.CharField(required=False, default="", allow_blank=True)
 
     class UpsertInput(serializers.Serializer):
-        email = serializers.EmailField(required=False, default="")
+        email = StrictEmailField(required=False, default="")
         source = serializers.ChoiceField(choices=["shopify", "woocommerce", "generic"],
                                          required=False, default="generic")
-        external_id = serializers.CharField(max_length=64, required=False, default="")
-        first_name = serializers.CharField(max_length=150, required=False, default="")
-        last_name = serializers.CharField(max_length=150, required=False, default="")
+        external_id = StrictCharField(max_length=64, required=False, default="")
+        first_name = StrictCharField(max_length=150, required=False, default="")
+        last_name = StrictCharField(max_length=150, required=False, default="")
         birthday = serializers.DateField(required=False, allow_null=True, default=None)
-        locale = serializers.CharField(max_length=16, required=False, default="")
-        accepts_marketing = serializers.BooleanField(required=False, allow_null=True,
+        locale = StrictCharField(max_length=16, required=False, default="")
+        accepts_marketing = StrictBooleanField(required=False, allow_null=True,
                                                      default=None)
         attributes = serializers.DictField(
-            child=serializers.CharField(max_length=255), required=False, default=dict,
+            child=StrictCharField(max_length=255), required=False, default=dict,
             help_text=_("Zero-party answers to record, e.g. {\"skin_type\": \"oily\"}."),
         )
 
@@ -294,13 +302,13 @@ class CustomerActivityCreateApi(APIView):
     loyalty's activity rules award its points."""
 
     class ActivityInput(serializers.Serializer):
-        kind = serializers.SlugField(
+        kind = StrictSlugField(
             max_length=48, help_text=_("A custom kind, e.g. review_written or social_follow."))
-        idempotency_key = serializers.CharField(
+        idempotency_key = StrictCharField(
             max_length=150, help_text=_("Unique per activity; a retry with the same key "
                                         "records nothing new."))
         occurred_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
-        reference = serializers.CharField(max_length=128, required=False, default="",
+        reference = StrictCharField(max_length=128, required=False, default="",
                                           allow_blank=True)
         data = serializers.DictField(required=False, default=dict)
 

@@ -3,12 +3,12 @@
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.views import APIView
 
 from customers import selectors
 from customers.errors import FlywheelError
 from customers.models import Customer, Segment
+from customers.pagination import LimitOffsetPagination
 
 
 def _count(segment: Segment) -> int | None:
@@ -19,6 +19,8 @@ def _count(segment: Segment) -> int | None:
 
 
 class SegmentListApi(APIView):
+    pagination_class = LimitOffsetPagination
+
     @extend_schema_serializer(component_name="Segment")
     class Output(serializers.ModelSerializer):
         rules = serializers.SerializerMethodField()
@@ -46,6 +48,8 @@ class SegmentListApi(APIView):
 
 
 class SegmentCustomersApi(APIView):
+    pagination_class = LimitOffsetPagination
+
     @extend_schema_serializer(component_name="SegmentMember")
     class Output(serializers.ModelSerializer):
         stage = serializers.CharField(source="score.stage", default="")

@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
+# The largest primary key a row can have (BigAutoField): ids past it are simply not found.
+ID_MAX = 2**63 - 1
 
 
 class Source(models.TextChoices):

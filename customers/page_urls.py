@@ -8,6 +8,7 @@ urlpatterns = [
     path("account/", views.account, name="account"),
     path("account/consent/", views.account_consent, name="account_consent"),
     path("account/signup/", views.signup, name="signup"),
+    path("account/signup/confirm/<str:token>/", views.signup_confirm, name="signup_confirm"),
     path(
         "account/login/",
         auth_views.LoginView.as_view(

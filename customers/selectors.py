@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from customers.errors import NotFound
-from customers.models import Activity, Attribute, Customer, Order, OrderLine
+from customers.models import ID_MAX, Activity, Attribute, Customer, Order, OrderLine
 
 
 def customer_list(*, email: str = "", external_id: str = "") -> QuerySet[Customer]:
@@ -21,7 +21,8 @@ def customer_list(*, email: str = "", external_id: str = "") -> QuerySet[Custome
 
 def customer_get(*, customer_id: int) -> Customer:
     """A customer the API may show: unknown and erased ones are not found."""
-    customer = Customer.objects.filter(pk=customer_id, erased_at__isnull=True).first()
+    customer = (Customer.objects.filter(pk=customer_id, erased_at__isnull=True).first()
+                if 0 < customer_id <= ID_MAX else None)
     if customer is None:
         raise NotFound(_("No customer has this id."))
     return customer

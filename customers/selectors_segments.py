@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from customers.errors import NotFound
 from customers.memo import memoized
 from customers.models import (
+    ID_MAX,
     Activity,
     Attribute,
     Customer,
@@ -132,7 +133,7 @@ def segment_list() -> QuerySet[Segment]:
 
 
 def segment_get(*, segment_id: int) -> Segment:
-    segment = segment_list().filter(pk=segment_id).first()
+    segment = segment_list().filter(pk=segment_id).first() if 0 < segment_id <= ID_MAX else None
     if segment is None:
         raise NotFound(_("No segment has this id."))
     return segment

@@ -51,3 +51,27 @@ def outbound_deliveries_due_task() -> None:
     from customers.webhooks_out import outbound_deliveries_due
 
     outbound_deliveries_due()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=(OSError,),
+             retry_backoff=True, max_retries=5, soft_time_limit=60, time_limit=90)
+def signup_email_task(user_id: int, accepts_marketing: bool) -> None:
+    """The e-mail a sign-up sends: the link that opens a new login, or, when the address
+    already has an open one, a note saying so with the log-in and password-reset links."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    from customers.emails import email_send
+    from customers.models import User
+    from customers.services import signup_link
+
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        return
+    if user.is_active:
+        email_send(to=user.email, template="customers/emails/signup_existing", context={
+            "login_url": settings.SITE_URL + reverse("login"),
+            "reset_url": settings.SITE_URL + reverse("password_reset")})
+    else:
+        email_send(to=user.email, template="customers/emails/signup_confirm", context={
+            "link": signup_link(user=user, accepts_marketing=accepts_marketing)})

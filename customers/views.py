@@ -13,7 +13,7 @@ from customers import account_panels
 from customers.errors import FlywheelError
 from customers.forms import ConsentForm, SignupForm
 from customers.selectors import activity_timeline, attributes_latest
-from customers.services import account_signup, consent_set
+from customers.services import account_signup_confirm, account_signup_request, consent_set
 
 TIMELINE_PAGE_SIZE = 20
 
@@ -27,20 +27,26 @@ def signup(request):
         return redirect("account")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            data = form.cleaned_data
-            user = account_signup(
-                email=data["email"], password=data["password1"], first_name=data["first_name"],
-                last_name=data["last_name"], accepts_marketing=data["accepts_marketing"],
-            )
-        except FlywheelError as error:
-            for field, message in (error.fields or {None: error.message}).items():
-                form.add_error(field if field in form.fields else None, message)
-        else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, _("Welcome! Your account is ready."))
-            return redirect("account")
+        # The same answer whether or not the email has an account: the inbox says which.
+        data = form.cleaned_data
+        account_signup_request(
+            email=data["email"], password=data["password1"], first_name=data["first_name"],
+            last_name=data["last_name"], accepts_marketing=data["accepts_marketing"],
+        )
+        return render(request, "registration/signup_sent.html", {"email": data["email"]})
     return render(request, "registration/signup.html", {"form": form})
+
+
+def signup_confirm(request, token: str):
+    """The link in the sign-up email: opens the login and signs the shopper in."""
+    try:
+        user = account_signup_confirm(token=token)
+    except FlywheelError as error:
+        return render(request, "registration/signup_invalid.html", {"message": error.message},
+                      status=error.status)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    messages.success(request, _("Welcome! Your account is ready."))
+    return redirect("account")
 
 
 @login_required

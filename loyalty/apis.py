@@ -2,17 +2,18 @@
 (API key) and for the signed-in shopper under /me/ (session with CSRF)."""
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from customers.apis import ErrorSerializer
 from customers.errors import NotFound
-from customers.models import Customer
+from customers.fields import StrictCharField
+from customers.models import ID_MAX, Customer
+from customers.pagination import LimitOffsetPagination
 from customers.selectors import customer_get
 from loyalty import selectors, services
 from loyalty.errors import VoucherNotFound
@@ -80,8 +81,8 @@ class EntryOutput(serializers.Serializer):
 
 
 class RedemptionInput(serializers.Serializer):
-    reward_id = serializers.IntegerField()
-    key = serializers.CharField(
+    reward_id = serializers.IntegerField(min_value=1, max_value=ID_MAX)
+    key = StrictCharField(
         max_length=200, required=False, default="",
         help_text=_("Optional: a retry with the same key returns the same voucher."),
     )
@@ -141,6 +142,8 @@ class CustomerLoyaltyApi(APIView):
 
 
 class CustomerLoyaltyEntriesApi(APIView):
+    pagination_class = LimitOffsetPagination
+
     @extend_schema(responses=EntryOutput(many=True), operation_id="customer_loyalty_entries",
                    tags=TAGS)
     def get(self, request, customer_id: int):
@@ -154,8 +157,11 @@ class CustomerRedemptionCreateApi(APIView):
 
 
 class RewardListApi(APIView):
+    pagination_class = LimitOffsetPagination
+
+    @extend_schema_serializer(component_name="Reward")
     class Output(serializers.ModelSerializer):
-        min_tier = serializers.SlugRelatedField(slug_field="name", read_only=True,
+        min_tier = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True,
                                                 help_text="VIP early access: the lowest tier "
                                                           "that may redeem it, or null.")
 
@@ -180,7 +186,7 @@ class VoucherOutput(serializers.Serializer):
     valid = serializers.SerializerMethodField()
     reward = serializers.SerializerMethodField()
     expires_at = serializers.DateTimeField()
-    used_at = serializers.DateTimeField()
+    used_at = serializers.DateTimeField(allow_null=True)
     order_reference = serializers.CharField()
 
     def get_status(self, redemption) -> str:
@@ -197,6 +203,8 @@ class VoucherOutput(serializers.Serializer):
 
 
 class VoucherDetailApi(APIView):
+    throttle_scope = "voucher_checks"
+
     @extend_schema(responses={200: VoucherOutput, 404: ErrorSerializer},
                    operation_id="voucher_retrieve", tags=TAGS,
                    summary="Check a voucher code at checkout")
@@ -208,8 +216,10 @@ class VoucherDetailApi(APIView):
 
 
 class VoucherUseApi(APIView):
+    throttle_scope = "voucher_checks"
+
     class Input(serializers.Serializer):
-        order_reference = serializers.CharField(max_length=200, required=False, default="")
+        order_reference = StrictCharField(max_length=200, required=False, default="")
 
     @extend_schema(request=Input, responses={200: VoucherOutput, 404: ErrorSerializer,
                                              409: ErrorSerializer},
@@ -237,6 +247,8 @@ class MeLoyaltyApi(_ShopperApi):
 
 
 class MeLoyaltyEntriesApi(_ShopperApi):
+    pagination_class = LimitOffsetPagination
+
     @extend_schema(responses=EntryOutput(many=True), operation_id="me_loyalty_entries",
                    tags=TAGS)
     def get(self, request):

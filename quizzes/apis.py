@@ -8,6 +8,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from customers.apis import ErrorSerializer
+from customers.fields import StrictBooleanField
+from customers.models import ID_MAX
 from customers.selectors import activity_get_by_key, customer_get
 from loyalty.selectors import activity_points_earned, activity_points_preview
 from quizzes import definition as qdef
@@ -150,22 +152,26 @@ class QuizResponseOutput(serializers.Serializer):
 
 
 class QuizResponseCreateApi(APIView):
+    throttle_scope = "quiz_api"
+
     @extend_schema_serializer(component_name="QuizAnswers")
     class Input(serializers.Serializer):
         response = serializers.IntegerField(
-            required=False, help_text="Continue this response (step by step); omit to start.")
+            min_value=1, max_value=ID_MAX, required=False,
+            help_text="Continue this response (step by step); omit to start.")
         answers = serializers.DictField(
             child=serializers.JSONField(), allow_empty=True,
             help_text="question key -> a choice key, a list of choice keys, an integer 1-5 "
             "(scale) or a string (text, email, birthday YYYY-MM-DD).")
-        partial = serializers.BooleanField(
+        partial = StrictBooleanField(
             default=False, help_text="Save these answers and say what comes next, instead of "
             "requiring every answer up to the end. Implied when `response` is given.")
-        marketing_consent = serializers.BooleanField(
+        marketing_consent = StrictBooleanField(
             default=False, help_text="The shopper ticked the marketing box of the email "
             "question (unticked by default).")
         customer_id = serializers.IntegerField(
-            required=False, help_text="The shop's signed-in customer, when known.")
+            min_value=1, max_value=ID_MAX, required=False,
+            help_text="The shop's signed-in customer, when known.")
 
     @extend_schema(
         request=Input,

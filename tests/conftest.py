@@ -28,6 +28,14 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _throttles_off(settings):
+    """Every test client is 127.0.0.1, so counting its requests would tie tests together:
+    throttles and login lockouts are off unless a test turns them on (tests/test_edge_*)."""
+    settings.THROTTLE_RATES = {}
+    settings.AXES_ENABLED = False
+
+
 @pytest.fixture
 def api_key(db):
     _, raw_key = services.api_key_create(name="Test shop")

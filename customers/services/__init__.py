@@ -1,5 +1,6 @@
 """Every write to the customer profile. Other apps call these, never the models directly."""
 
+from .accounts import account_signup_confirm, account_signup_request, signup_link
 from .activities import activity_post, activity_record_many
 from .api_keys import api_key_authenticate, api_key_create, api_key_revoke
 from .deliveries import (
@@ -33,6 +34,8 @@ from .segments import (
 
 __all__ = [
     "account_signup",
+    "account_signup_confirm",
+    "account_signup_request",
     "activity_post",
     "activity_record",
     "activity_record_many",
@@ -61,4 +64,5 @@ __all__ = [
     "refund_apply",
     "segment_membership_refresh",
     "segments_recompute",
+    "signup_link",
 ]

@@ -362,10 +362,17 @@ def account_signup(
                 )
         except IntegrityError:
             raise taken from None
-        customer = customer_link_user(user=user)
-        if accepts_marketing:
-            consent_set(customer=customer, accepts_marketing=True, source="account")
+        account_open(user=user, accepts_marketing=accepts_marketing)
     return user
+
+
+def account_open(*, user: User, accepts_marketing: bool) -> Customer:
+    """A new login's customer: linked by email, with marketing consent (source "account") only
+    when the shopper ticked the box."""
+    customer = customer_link_user(user=user)
+    if accepts_marketing:
+        consent_set(customer=customer, accepts_marketing=True, source="account")
+    return customer
 
 
 def customer_tier_set(*, customer: Customer, tier: str) -> None:

@@ -5,16 +5,22 @@ import datetime as dt
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from customers.apis import ErrorSerializer
 from customers.errors import FlywheelError, NotFound
+from customers.fields import StrictCharField
+from customers.pagination import LimitOffsetPagination
 
 from . import selectors, services
 from .models import NpsResponse, NpsSurvey
@@ -36,15 +42,21 @@ class ResponseOutput(serializers.ModelSerializer):
         return self.context["survey"].follow_up_question(response.category)
 
 
+@extend_schema_field({"type": "integer", "minimum": 0, "maximum": 10, "nullable": True})
+class ScoreField(serializers.JSONField):
+    """A score as sent: anything but a whole number is the service's `invalid_score`."""
+
+
 class NpsResponseCreateApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    throttle_scope = "nps_answers"
 
     @extend_schema_serializer(component_name="NpsAnswer")
     class Input(serializers.Serializer):
-        token = serializers.CharField(max_length=1000)
-        score = serializers.JSONField(required=False, allow_null=True)
-        comment = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+        token = StrictCharField(max_length=1000)
+        score = ScoreField(required=False, allow_null=True)
+        comment = StrictCharField(required=False, allow_blank=True, trim_whitespace=False)
 
     @extend_schema(
         request=Input, responses={201: ResponseOutput, 200: ResponseOutput,
@@ -74,15 +86,29 @@ class NpsResponseCreateApi(APIView):
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
+# Days a summary may start or end on: wide enough for any shop's history, narrow enough that
+# the day after `to` still exists.
+EARLIEST_DAY, LATEST_DAY = dt.date(1970, 1, 1), dt.date(2999, 12, 31)
+
+
+# The form of `from` and `to` in the schema.
+DAY = {"type": "string", "format": "date",
+       "pattern": r"^(19[7-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"}
+
+
 def _date_param(request, name: str) -> dt.date | None:
-    value = request.query_params.get(name, "").strip()
-    if not value:
+    value = request.query_params.get(name)
+    if value is None:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise FlywheelError(_("Dates are YYYY-MM-DD."),
                             fields={name: _("Use the form YYYY-MM-DD.")}) from None
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise FlywheelError(_("Dates are between 1970-01-01 and 2999-12-31."),
+                            fields={name: _("Choose a day from 1970 to 2999.")})
+    return day
 
 
 def _day_start(day: dt.date) -> dt.datetime:
@@ -122,8 +148,8 @@ class NpsSummaryApi(APIView):
         description="NPS (% promoters minus % detractors, -100 to 100; null without answers) "
         "for answers given from `from` to `to` (inclusive days, UTC; the last 90 days by "
         "default), the counts, by tier, and the response rate of the invitations sent then.",
-        parameters=[OpenApiParameter("from", str, description="YYYY-MM-DD"),
-                    OpenApiParameter("to", str, description="YYYY-MM-DD")],
+        parameters=[OpenApiParameter(name, DAY, description="YYYY-MM-DD, from 1970 to 2999")
+                    for name in ("from", "to")],
     )
     def get(self, request):
         start, end = summary_period(request)
@@ -137,6 +163,7 @@ class NpsSummaryApi(APIView):
 
 
 class MeNpsResponsesApi(APIView):
+    pagination_class = LimitOffsetPagination
     authentication_classes = [SessionAuthentication]
     permission_classes = [IsAuthenticated]
 

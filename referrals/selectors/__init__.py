@@ -5,5 +5,6 @@ from .referrals import (  # noqa: F401
     program_stats,
     referral_list_for_customer,
     referral_share_get,
+    referral_signed_up,
     referrer_stats,
 )

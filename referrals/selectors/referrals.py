@@ -65,6 +65,11 @@ def referral_share_get(*, customer: Customer) -> ReferralShare:
     )
 
 
+def referral_signed_up(*, code: ReferralCode, email: str) -> bool:
+    """Whether this email already signed up with this share link."""
+    return Referral.objects.filter(code=code, friend_email=email.strip().lower()).exists()
+
+
 def referral_list_for_customer(*, customer: Customer) -> QuerySet[Referral]:
     """The referrals this customer made, newest first."""
     return (Referral.objects.filter(referrer=customer).select_related("code")

@@ -29,6 +29,9 @@ def referral_landing(request, code: str):
             raise Http404(_("This referral link doesn't exist."))
         form = ReferralSignupForm(request.POST)
         if form.is_valid():
+            # Someone typing an email that already signed up is not shown its voucher: only
+            # the mailbox that received it has it.
+            again = selectors.referral_signed_up(code=row, email=form.cleaned_data["email"])
             try:
                 referral = services.referral_signup(
                     code=row, email=form.cleaned_data["email"], name=form.cleaned_data["name"],
@@ -38,7 +41,7 @@ def referral_landing(request, code: str):
                     "code": row, "program": program, "form": form, "refused": error.message,
                 }, status=error.status)
             return render(request, "referrals/welcome.html",
-                          {"referral": referral, "program": program})
+                          {"referral": referral, "program": program, "again": again})
         return render(request, "referrals/landing.html",
                       {"code": row, "program": program, "form": form}, status=400)
     try:

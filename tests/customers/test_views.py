@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.test import TestCase
 from django.urls import reverse
 
 from customers.models import Activity, Customer, User
@@ -26,6 +27,23 @@ def signup_data(**overrides) -> dict:
     return data
 
 
+LINK = re.compile(r"https?://[^/\s]+(/account/signup/confirm/[^/\s]+/)")
+
+
+def sign_up(client, **overrides):
+    """Fill in the sign-up form and open the link the email brings; the last answer."""
+    mail.outbox.clear()
+    post_signup(client, **overrides)
+    [link] = LINK.findall(mail.outbox[-1].body)
+    return client.get(link)
+
+
+def post_signup(client, **overrides):
+    """The sign-up form sent, and its email with it (it leaves after commit)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(reverse("signup"), signup_data(**overrides))
+
+
 def shopper(client, email="ada@example.com", **customer_fields):
     """A logged-in shopper whose account is linked to their customer profile."""
     user = UserFactory(email=email)
@@ -37,7 +55,7 @@ def shopper(client, email="ada@example.com", **customer_fields):
 def test_signup_links_the_account_to_the_existing_customer_whatever_the_capitals(client):
     customer = CustomerFactory(email="ada@example.com")
 
-    response = client.post(reverse("signup"), signup_data(email="Ada@Example.COM"))
+    response = sign_up(client, email="Ada@Example.COM")
 
     assert response.status_code == 302
     assert response.url == reverse("account")
@@ -52,7 +70,7 @@ def test_signup_links_the_account_to_the_existing_customer_whatever_the_capitals
 
 
 def test_signup_creates_a_customer_for_a_new_email(client):
-    client.post(reverse("signup"), signup_data(email="grace@example.com", first_name="Grace"))
+    sign_up(client, email="grace@example.com", first_name="Grace")
 
     customer = Customer.objects.get(email="grace@example.com")
     assert customer.user == User.objects.get(email="grace@example.com")
@@ -66,14 +84,14 @@ def test_the_marketing_box_starts_unticked_and_unticked_records_no_consent(clien
     assert 'type="checkbox"' in box
     assert "checked" not in box
 
-    client.post(reverse("signup"), signup_data())
+    sign_up(client)
     customer = Customer.objects.get()
     assert customer.accepts_marketing is False
     assert customer.marketing_consent_at is None
 
 
 def test_a_ticked_marketing_box_is_recorded_with_source_account(client):
-    client.post(reverse("signup"), signup_data(accepts_marketing="on"))
+    sign_up(client, accepts_marketing="on")
 
     customer = Customer.objects.get()
     assert customer.accepts_marketing is True
@@ -82,18 +100,42 @@ def test_a_ticked_marketing_box_is_recorded_with_source_account(client):
     assert customer.activities.filter(kind=Activity.Kind.CONSENT_CHANGED).count() == 1
 
 
-def test_signing_up_twice_with_one_email_shows_an_error_on_the_email_field(client):
-    UserFactory(email="ada@example.com")
+def test_signing_up_with_a_taken_email_looks_the_same_and_the_inbox_says_why(client):
+    UserFactory(email="ada@example.com", password=PASSWORD)
 
-    response = client.post(reverse("signup"), signup_data(email="ADA@example.com"))
+    taken = post_signup(client, email="ADA@example.com", password1="new-Pass-9x",
+                        password2="new-Pass-9x")
+    new = post_signup(client, email="grace@example.com")
 
-    assert response.status_code == 200
-    assert "email" in response.context["form"].errors
-    page = response.content.decode()
-    email_input = re.search(r'<input[^>]*name="email"[^>]*>', page).group(0)
-    assert 'aria-describedby="id_email_error"' in email_input
-    assert 'id="id_email_error"' in page
-    assert User.objects.count() == 1
+    assert taken.status_code == new.status_code == 200
+    assert taken.text.replace("ada@example.com", "X") == new.text.replace("grace@example.com", "X")
+    assert "Check your inbox" in taken.text and "already" not in taken.text.lower()
+    existing, confirm = mail.outbox
+    assert existing.to == ["ada@example.com"] and "already has an account" in existing.body
+    assert not LINK.findall(existing.body)
+    assert User.objects.get(email="ada@example.com").check_password(PASSWORD)  # unchanged
+    assert LINK.findall(confirm.body) and confirm.to == ["grace@example.com"]
+
+
+def test_no_account_opens_until_the_link_is_followed(client):
+    post_signup(client)
+
+    assert not User.objects.get().is_active
+    assert not Customer.objects.exists()
+    assert client.post(reverse("login"), {"username": "ada@example.com",
+                                          "password": PASSWORD}).status_code == 200
+
+
+def test_only_the_latest_link_works_and_only_once(client):
+    post_signup(client)
+    post_signup(client, password1="second-Pass-77", password2="second-Pass-77")
+    first, second = (LINK.findall(m.body)[0] for m in mail.outbox)
+
+    assert client.get(first).status_code == 400
+    assert client.get(second).status_code == 302
+    client.logout()
+    assert client.get(second).status_code == 400
+    assert User.objects.get().check_password("second-Pass-77")
 
 
 def test_mismatched_passwords_are_refused(client):

@@ -1,9 +1,11 @@
 """A shopper joins, finds their account, logs out and back in, on a phone."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -14,6 +16,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "plum-kettle-orbit-42"
 PHONE_WIDTH = 390
+
+
+def open_signup_link(page):
+    """The sign-up form answers "check your inbox"; follow the link the email brought."""
+    expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
+    [path] = re.findall(r"https?://[^/\s]+(/account/signup/confirm/\S+/)", mail.outbox[-1].body)
+    page.goto(path)
 
 
 def assert_no_horizontal_scroll(page):
@@ -59,6 +68,7 @@ def test_a_shopper_signs_up_logs_out_and_logs_back_in(page):
     page.keyboard.press("Tab")
     expect(page.get_by_role("button", name="Create my account")).to_be_focused()
     page.keyboard.press("Enter")
+    open_signup_link(page)
 
     expect(page.get_by_role("heading", name="Hello, Ada")).to_be_visible()
     expect(page.get_by_text("Ada Lovelace")).to_be_visible()

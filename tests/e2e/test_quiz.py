@@ -10,6 +10,7 @@ from tests.e2e.test_account import (
     PASSWORD,
     assert_every_input_is_labelled,
     assert_no_horizontal_scroll,
+    open_signup_link,
 )
 from tests.factories import ActivityRuleFactory, ProductFactory, QuizVersionFactory
 
@@ -74,6 +75,7 @@ def test_a_shopper_takes_the_quiz_and_finds_the_answers_on_their_profile(page):
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Password again").fill(PASSWORD)
     page.get_by_role("button", name="Create my account").click()
+    open_signup_link(page)
 
     answers = page.locator("section", has=page.get_by_role("heading", name="What you told us"))
     expect(answers.get_by_text("Skin type")).to_be_visible()

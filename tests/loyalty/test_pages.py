@@ -120,14 +120,15 @@ def test_nobody_sees_or_spends_another_customers_points(client):
     entries = client.get("/api/v1/me/loyalty/entries/").json()["results"]
     assert [e["amount"] for e in entries] == [10]
     response = client.post("/api/v1/me/redemptions/", {"reward_id": reward.pk,
-                                                       "customer_id": other.pk})
+                                                       "customer_id": other.pk},
+                           content_type="application/json")
     assert response.status_code == 409
     assert balance_get(customer=other)["balance"] == 899
     assert balance_get(customer=me)["balance"] == 10
     # A shopper's session is not an API key: the shop endpoints refuse it.
     assert client.get(f"/api/v1/customers/{other.pk}/loyalty/").status_code in (401, 403)
-    assert client.post(f"/api/v1/customers/{other.pk}/redemptions/",
-                       {"reward_id": reward.pk}).status_code in (401, 403)
+    assert client.post(f"/api/v1/customers/{other.pk}/redemptions/", {"reward_id": reward.pk},
+                       content_type="application/json").status_code in (401, 403)
     assert APIClient().get("/api/v1/me/loyalty/").status_code in (401, 403)
 
 

@@ -1,8 +1,11 @@
 """The shopper's quiz pages: start, one question per screen, back, resume, results, preview."""
 
+import re
 from decimal import Decimal
 
 import pytest
+from django.core import mail
+from django.test import TestCase
 
 from customers.selectors import attributes_latest
 from loyalty.selectors import balance_get
@@ -126,10 +129,14 @@ def test_an_anonymous_shopper_who_signs_up_keeps_the_quiz(client, version):
     client.post("/quizzes/skin/q/q1/", {"answer": "c2"})
     client.post("/quizzes/skin/q/q3/", {"answer": ["c6"]})
     client.post("/quizzes/skin/q/q4/", {"answer": ""})
-    client.post("/account/signup/", {
-        "email": "lee@example.com", "first_name": "Lee", "last_name": "",
-        "password1": "a-long-passw0rd!", "password2": "a-long-passw0rd!",
-    })
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        client.post("/account/signup/", {
+            "email": "lee@example.com", "first_name": "Lee", "last_name": "",
+            "password1": "a-long-passw0rd!", "password2": "a-long-passw0rd!",
+        })
+    # the link in the confirmation email, opened in the same browser
+    client.get(re.search(r"https?://[^/\s]+(/account/signup/confirm/\S+/)",
+                         mail.outbox[-1].body).group(1))
     response = QuizResponse.objects.get()
     assert response.customer is not None and response.customer.email == "lee@example.com"
     assert balance_get(customer=response.customer)["balance"] == 50

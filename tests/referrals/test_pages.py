@@ -115,6 +115,23 @@ def test_a_friend_gives_their_email_and_sees_their_code(
     assert mail.outbox[0].to == ["grace@example.com"]
 
 
+def test_typing_a_friends_email_again_does_not_show_their_voucher(
+    client, program, code, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/r/{code.code}/", {"email": "grace@example.com"}, REMOTE_ADDR=FRIEND_IP)
+    voucher = Referral.objects.get().voucher_code
+    mail.outbox.clear()
+
+    stranger = client.post(f"/r/{code.code}/", {"email": " Grace@Example.com"},
+                           REMOTE_ADDR="198.51.100.66")
+
+    assert stranger.status_code == 200
+    assert voucher not in stranger.text
+    assert "already has its code from this link" in stranger.text
+    assert Referral.objects.count() == 1 and mail.outbox == []
+
+
 def test_a_bad_email_gets_a_clear_error_and_writes_nothing(client, program, code):
     response = client.post(f"/r/{code.code}/", {"email": "not-an-email"})
 
@@ -217,7 +234,7 @@ def test_one_ip_signing_up_friends_all_day_is_stopped_with_a_clear_page(client, 
     assert Referral.objects.count() == SIGNUPS_PER_IP_PER_DAY
     again = client.post(f"/r/{code.code}/", {"email": "bot0@example.com"},
                         REMOTE_ADDR="198.51.100.9")
-    assert again.status_code == 200  # someone already signed up still sees their code
+    assert again.status_code == 200  # someone already signed up is told to check their inbox
     refused = client.post(f"/r/{code.code}/", {"email": "late@example.com"},
                           REMOTE_ADDR="198.51.100.9")
     assert "Too many sign-ups from your network today" in refused.text

@@ -1,0 +1,235 @@
+"""Production defaults that cannot leak, and a service a load balancer can run: e-mail that is
+really sent, uploaded images served, health and readiness, JSON answers under /api/, request
+ids and JSON logs."""
+
+import io
+import json
+import logging
+from unittest import mock
+
+import pytest
+from django.core.checks import run_checks
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from customers.checks import email_is_delivered_in_production
+from loyalty.services.tiers import tier_badge_clean
+from tests.factories import ProductFactory, TierFactory
+
+
+def png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (600, 600), (201, 162, 39)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+# E-mail -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["django.core.mail.backends.console.EmailBackend",
+                                     "django.core.mail.backends.dummy.EmailBackend"])
+def test_a_console_email_backend_in_production_is_a_check_error(settings, backend):
+    settings.DEBUG, settings.EMAIL_BACKEND = False, backend
+
+    errors = run_checks(include_deployment_checks=True)
+
+    assert "customers.E002" in [e.id for e in errors if e.is_serious()]
+
+
+def test_the_console_backend_passes_when_allowed_or_while_debugging(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    settings.DEBUG, settings.ALLOW_CONSOLE_EMAIL = False, True
+    assert email_is_delivered_in_production(None) == []
+    settings.DEBUG, settings.ALLOW_CONSOLE_EMAIL = True, False
+    assert email_is_delivered_in_production(None) == []
+
+
+def test_smtp_in_production_passes(settings):
+    settings.DEBUG = False
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    assert email_is_delivered_in_production(None) == []
+
+
+# Uploaded media ----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_tier_badge_is_served_with_debug_off(client, settings):
+    settings.DEBUG = False
+    tier = TierFactory(name="Gold")
+    tier.badge.save("gold.webp", tier_badge_clean(
+        file=SimpleUploadedFile("gold.png", png(), content_type="image/png")))
+
+    response = client.get(tier.badge.url)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/webp"
+    assert b"".join(response.streaming_content) == tier.badge.read()
+    assert response["Cache-Control"] == f"public, max-age={settings.MEDIA_CACHE_SECONDS}"
+    again = client.get(tier.badge.url, HTTP_IF_MODIFIED_SINCE=response["Last-Modified"])
+    assert again.status_code == 304
+
+
+@pytest.mark.django_db
+def test_product_images_in_the_api_are_urls_that_answer(api, client):
+    product = ProductFactory()
+    product.image.save("serum.png", ContentFile(png()))
+
+    response = client.get(product.image.url)
+
+    assert product.image.url.startswith("/media/")
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/media/missing.webp", "/media/../config/settings.py",
+                                  "/media/%2e%2e/manage.py", "/media/"])
+def test_nothing_outside_media_root_is_served(client, path):
+    response = client.get(path)
+    assert response.status_code in (400, 404)
+    assert b"SECRET_KEY" not in response.content and b"django" not in response.content
+
+
+@pytest.mark.django_db
+def test_media_is_read_only(client, settings):
+    (settings.MEDIA_ROOT).mkdir(parents=True, exist_ok=True)
+    (settings.MEDIA_ROOT / "a.png").write_bytes(png())
+    assert client.post("/media/a.png").status_code == 405
+
+
+# Health and readiness ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_healthz_answers_whatever_the_host(client):
+    response = client.get("/healthz", HTTP_HOST="10.0.0.12:8000")
+
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_readyz_says_everything_is_reachable(client):
+    response = client.get("/readyz", HTTP_HOST="10.0.0.12:8000")
+
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"database": "ok", "broker": "ok", "cache": "ok"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("failing", ["database", "broker", "cache"])
+def test_readyz_is_503_naming_what_failed(client, failing):
+    with mock.patch.dict("config.health.CHECKS", {
+        failing: mock.Mock(side_effect=ConnectionRefusedError("connection refused"))}):
+        response = client.get("/readyz")
+
+    assert response.status_code == 503
+    checks = response.json()["checks"]
+    assert checks[failing] == "error: ConnectionRefusedError: connection refused"
+    assert [name for name, state in checks.items() if state != "ok"] == [failing]
+
+
+@pytest.mark.django_db
+def test_readyz_reaches_a_real_broker(client, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    from config.celery import app
+
+    real = app.connection_for_write
+    with mock.patch.object(app, "connection_for_write",
+                           lambda: real(url="redis://127.0.0.1:1/0")):  # nothing listens there
+        response = client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["broker"].startswith("error:")
+
+
+# JSON under /api/ ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/v1/nothing-here/", "/api/v1/customers/abc/",
+                                  "/api/unknown"])
+def test_a_404_under_api_is_json_in_the_error_shape(api, path):
+    response = api.get(path)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.django_db
+def test_a_405_under_api_is_json_in_the_error_shape(api):
+    response = api.put("/api/v1/rewards/", data={})
+
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+@pytest.mark.django_db
+def test_a_crash_under_api_is_a_json_500(api, client):
+    client.raise_request_exception = False
+    with mock.patch("loyalty.apis.selectors.reward_list_available",
+                    side_effect=RuntimeError("boom")):
+        response = client.get("/api/v1/rewards/", HTTP_AUTHORIZATION=api._credentials[
+            "HTTP_AUTHORIZATION"])
+
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "internal_error"
+    assert "boom" not in response.text
+
+
+@pytest.mark.django_db
+def test_pages_keep_their_html_404(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
+
+
+# Request ids and JSON logs ------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_every_response_carries_a_request_id(client):
+    first, second = client.get("/"), client.get("/")
+
+    assert len(first["X-Request-ID"]) == 32
+    assert first["X-Request-ID"] != second["X-Request-ID"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("trusted", "sent", "kept"), [
+    ("1", "lb-4f2a9c", True),
+    ("", "lb-4f2a9c", False),  # not through a trusted proxy: anyone could send it
+    ("1", "bad id\nwith newline", False),
+    ("1", "x" * 129, False),
+])
+def test_a_request_id_from_a_trusted_proxy_is_kept(client, settings, trusted, sent, kept):
+    settings.TRUSTED_PROXIES = trusted
+
+    response = client.get("/", HTTP_X_REQUEST_ID=sent, HTTP_X_FORWARDED_FOR="198.51.100.7")
+
+    assert (response["X-Request-ID"] == sent) is kept
+
+
+@pytest.mark.django_db
+def test_json_logs_carry_the_request_id(client, settings):
+    from django.utils.log import configure_logging
+
+    settings.LOGGING["handlers"]["console"]["formatter"] = "json"
+    stream = io.StringIO()
+    configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)
+    handler = logging.getLogger().handlers[0]
+    handler.setStream(stream)
+    try:
+        settings.TRUSTED_PROXIES = "1"
+        client.get("/api/v1/nothing/", HTTP_X_REQUEST_ID="req-123",
+                   HTTP_X_FORWARDED_FOR="198.51.100.7")
+    finally:
+        settings.LOGGING["handlers"]["console"]["formatter"] = "text"
+        configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)
+
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert lines, "nothing was logged"
+    warning = next(line for line in lines if line["logger"] == "django.request")
+    assert warning["request_id"] == "req-123"
+    assert warning["level"] == "WARNING" and "Not Found" in warning["message"]
+    assert {"time", "level", "logger", "message", "request_id"} <= set(warning)
