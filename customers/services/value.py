@@ -30,7 +30,7 @@ def _predict(fitted: vm.Fitted, histories: vm.Histories, settings: SegmentSettin
                       discount_rate=float(settings.clv_discount_rate) / 100)
 
 
-def cents(values: np.ndarray) -> np.ndarray:
+def _cents(values: np.ndarray) -> np.ndarray:
     """Money rounded to whole cents (both paths round here, so they agree to the cent)."""
     return np.rint(values * 100)
 
@@ -43,14 +43,20 @@ def value_model_fit(*, as_of: dt.datetime, settings: SegmentSettings,
     Without enough history, or with the model turned off, nothing is written to
     segments_value and the record says why: the rules predict."""
     started = time.perf_counter()
+    # Money is subtracted exactly in SQL, then turned into floats, as an arriving order's
+    # refresh does; rows in customer order, so the same orders draw the same sample.
     rows = columns_read(
-        sql="SELECT customer_id, n, first_t, last_t, net, first_net, cal_n, cal_last_t, "
+        sql="SELECT customer_id, n, first_t, last_t, net - first_net AS repeat_net, cal_n, "
+            "cal_last_t, cal_net - first_net AS cal_repeat_net, net - cal_net AS holdout_net, "
             "cal_net FROM segments_stats",
-        columns={"customer_id": int, "n": int, "first_t": int, "last_t": int, "net": float,
-                 "first_net": float, "cal_n": int, "cal_last_t": int, "cal_net": float})
+        columns={"customer_id": int, "n": int, "first_t": int, "last_t": int,
+                 "repeat_net": float, "cal_n": int, "cal_last_t": int, "cal_repeat_net": float,
+                 "holdout_net": float, "cal_net": float})
+    by_customer = np.argsort(rows["customer_id"], kind="stable")
+    rows = {name: column[by_customer] for name, column in rows.items()}
     histories = vm.Histories.from_orders(
         orders=rows["n"], first_t=rows["first_t"], last_t=rows["last_t"],
-        repeat_net=rows["net"] - rows["first_net"], as_of_t=int(as_of.timestamp()))
+        repeat_net=rows["repeat_net"], as_of_t=int(as_of.timestamp()))
     record = ValueModelFit(as_of=as_of, buyers=len(histories),
                            repeat_buyers=int(np.count_nonzero(histories.x > 0)))
     shortfall = vm.history_shortfall(histories)
@@ -75,8 +81,8 @@ def value_model_fit(*, as_of: dt.datetime, settings: SegmentSettings,
             columns_write(table="segments_value", columns={
                 "customer_id": rows["customer_id"], "p_alive": predictions.p_alive,
                 "orders_90": predictions.orders_90, "orders_365": predictions.orders_365,
-                "order_value_cents": cents(predictions.order_value),
-                "clv_cents": cents(predictions.clv)})
+                "order_value_cents": _cents(predictions.order_value),
+                "clv_cents": _cents(predictions.clv)})
             record.backtest = _backtest(rows, calibration_end_t=calibration_end_t,
                                         days=settings.backtest_weeks * 7)
     record.seconds = time.perf_counter() - started
@@ -86,21 +92,20 @@ def value_model_fit(*, as_of: dt.datetime, settings: SegmentSettings,
 
 def _backtest(rows: dict[str, np.ndarray], *, calibration_end_t: int, days: float) -> dict:
     known = rows["cal_n"] > 0  # ordered by the end of the calibration period
-    first_net = rows["first_net"][known]
     calibration = vm.Histories.from_orders(
         orders=rows["cal_n"][known], first_t=rows["first_t"][known],
-        last_t=rows["cal_last_t"][known], repeat_net=rows["cal_net"][known] - first_net,
+        last_t=rows["cal_last_t"][known], repeat_net=rows["cal_repeat_net"][known],
         as_of_t=calibration_end_t)
     try:
         return vm.backtest(
             calibration, calibration_net=rows["cal_net"][known],
             holdout_orders=(rows["n"] - rows["cal_n"])[known].astype(np.float64),
-            holdout_spend=(rows["net"] - rows["cal_net"])[known], days=days)
+            holdout_spend=rows["holdout_net"][known], days=days)
     except vm.FitFailed as exc:
         return {"error": str(exc)}
 
 
-def fitted_model(fit: ValueModelFit | None) -> vm.Fitted | None:
+def _fitted(fit: ValueModelFit | None) -> vm.Fitted | None:
     if fit is None or not fit.is_fitted:
         return None
     return vm.Fitted(orders=vm.BgNbd(r=fit.r, alpha=fit.alpha, a=fit.a, b=fit.b),
@@ -113,14 +118,14 @@ def customers_value_predict(*, histories: list[tuple[int, int, int, Decimal]], a
     first and last order in epoch seconds, net of all orders but the first): the same
     numbers the recompute writes. None when the rules predict (no fitted model, or the model
     turned off)."""
-    fitted = fitted_model(value_model_latest()) if settings.value_model_enabled else None
+    fitted = _fitted(value_model_latest()) if settings.value_model_enabled else None
     if fitted is None or not histories:
         return None
     orders, first_t, last_t, repeat_net = zip(*histories, strict=True)
     predicted = _predict(fitted, vm.Histories.from_orders(
         orders=np.array(orders), first_t=np.array(first_t), last_t=np.array(last_t),
         repeat_net=np.array([float(net) for net in repeat_net]), as_of_t=as_of_t), settings)
-    value_cents, clv_cents = cents(predicted.order_value), cents(predicted.clv)
+    value_cents, clv_cents = _cents(predicted.order_value), _cents(predicted.clv)
     return [{
         "p_alive": None if np.isnan(predicted.p_alive[i]) else float(predicted.p_alive[i]),
         "expected_orders_90d": float(predicted.orders_90[i]),
