@@ -1,6 +1,6 @@
 """The value model: how many orders a customer will place, whether they are still a customer,
 and what those orders are worth. Pure maths on NumPy arrays, no database: callers pass every
-customer's history as arrays and get arrays back (customers/services/segments.py feeds it).
+customer's history as arrays and get arrays back (customers/services/value.py feeds it).
 
 - BG/NBD (Fader, Hardie and Lee, "Counting your customers the easy way", Marketing Science
   24(2), 2005): while alive, a customer orders at their own Poisson rate (gamma-distributed
@@ -223,22 +223,6 @@ def gamma_gamma_fit(x: ArrayLike, m: ArrayLike) -> GammaGamma:
     if q <= 1:
         raise FitFailed("order values are too spread out for a finite mean (q <= 1)")
     return GammaGamma(p=float(p), q=float(q), gamma=float(gamma / scale))
-
-
-def lifetime_value(orders: BgNbd, spend: GammaGamma, x: ArrayLike, t_x: ArrayLike,
-                   T: ArrayLike, m: ArrayLike, *, horizon: float, periods: int,
-                   discount_per_period: float) -> np.ndarray:
-    """Predicted CLV: over `periods` equal periods up to `horizon`, the orders expected in
-    each period times the expected order value, each period's spend discounted by
-    (1 + discount_per_period) ** period, as at its end."""
-    x, t_x, T, m = _floats(x, t_x, T, m)
-    cumulative = orders.orders_if_alive(
-        [horizon * period / periods for period in range(1, periods + 1)], x, T)
-    total, before = np.zeros(x.shape), np.zeros(x.shape)
-    for period, upto in enumerate(cumulative, start=1):
-        total += (upto - before) / (1 + discount_per_period) ** period
-        before = upto
-    return total * orders.p_alive(x, t_x, T) * spend.expected_value(x, m)
 
 
 # The shop's side: histories in whole days, when there is enough of them, the fit on a

@@ -58,15 +58,21 @@ def test_a_customer_with_hundreds_of_orders_gets_a_finite_forecast():
 
 
 def test_clv_is_expected_orders_times_expected_value_discounted():
-    x, t_x, T, m = np.array([0, 3, 10]), np.array([0, 20, 30]), np.array([30, 38, 39]), \
-        np.array([0, 40, 25])
-    undiscounted = vm.lifetime_value(CDNOW, SPEND, x, t_x, T, m, horizon=52, periods=12,
-                                     discount_per_period=0)
-    assert undiscounted == pytest.approx(
-        CDNOW.expected_orders(52, x, t_x, T) * SPEND.expected_value(x, m))
-    discounted = vm.lifetime_value(CDNOW, SPEND, x, t_x, T, m, horizon=52, periods=12,
-                                   discount_per_period=0.01)
-    assert np.all(discounted < undiscounted)
+    """Over one year in days, with and without a discount rate."""
+    fitted = vm.Fitted(orders=vm.BgNbd(r=0.243, alpha=30.9, a=0.793, b=2.426), spend=SPEND,
+                       sample=3)
+    h = vm.Histories(x=np.array([0.0, 3, 10]), t_x=np.array([0.0, 140, 210]),
+                     T=np.array([210.0, 266, 273]), m=np.array([0.0, 40, 25]))
+
+    undiscounted = vm.predict(fitted, h, horizon_years=1, discount_rate=0)
+    discounted = vm.predict(fitted, h, horizon_years=1, discount_rate=0.1)
+
+    assert undiscounted.clv == pytest.approx(
+        fitted.orders.expected_orders(365, h.x, h.t_x, h.T) * SPEND.expected_value(h.x, h.m))
+    assert undiscounted.orders_365 == pytest.approx(
+        fitted.orders.expected_orders(365, h.x, h.t_x, h.T))
+    assert np.all(discounted.clv < undiscounted.clv)
+    assert np.isnan(undiscounted.p_alive[0]) and 0 < undiscounted.p_alive[1] < 1
 
 
 def test_order_value_moves_from_the_shops_mean_toward_the_customers_own():
