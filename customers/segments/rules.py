@@ -23,11 +23,11 @@ Lifecycle stage, first match wins:
   first_time  one order.
 
 RFM: recency (days since the last order), frequency (orders) and monetary (net revenue) are
-scored 1-5 by quintile of value: score = min(5, 1 + 5 * below // (buyers - 1)), where `below` is
-how many buyers have a worse value (SQL's RANK() - 1). Equal values get equal scores (every
-one-order customer has the same F), and a score says where the value stands among everybody's:
-F = 1 means fewer than a fifth of the buyers have fewer orders. The named segment comes from
-RFM_GRID by (R, F).
+scored 1-5 by quintile of value: score = min(5, 1 + 5 * below // max(buyers - 1, 1)),
+where `below` is how many buyers have a worse value (SQL's RANK() - 1). Equal values get equal
+scores (every one-order customer has the same F), and a score says where the value stands
+among everybody's: F = 1 means fewer than a fifth of the buyers have fewer orders. The named
+segment comes from RFM_GRID by (R, F).
 
 Money: an order counts once paid and not cancelled (COUNTED) for ORDER_NET, its total less
 refunds, in the order's currency (one expression, used by both paths).
