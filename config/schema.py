@@ -28,7 +28,7 @@ class AutoSchema(openapi.AutoSchema):
         return statuses
 
     def _get_response_bodies(self, direction="response"):
-        from customers.apis import ErrorSerializer
+        from kernel.api import ErrorSerializer
 
         responses = super()._get_response_bodies(direction)
         if direction != "response":

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from rest_framework.throttling import BaseThrottle
 
 from config.middleware import ipv6_prefix
+from kernel.emails import email_normalise
 
 PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 
@@ -134,4 +135,4 @@ def login_username(request, credentials=None) -> str:
     """django-axes: the email a login tried, as the login form reads it (case-insensitive),
     so changing its capitals doesn't start a new count."""
     username = (credentials or {}).get("username") or request.POST.get("username", "")
-    return str(username).strip().lower()
+    return email_normalise(str(username))

@@ -1,45 +1,4 @@
-"""Panels on the shopper's account page that upper apps contribute.
+# kept until the open branches merge; removed in step 3
+from kernel.panels import AccountPanel, panels_for, register
 
-`customers` imports no other app, so loyalty, quizzes and referrals register their panels here
-from their `AppConfig.ready()`; the account view renders every registered panel, in `order`.
-
-    register(AccountPanel(name="loyalty", template="loyalty/account_panel.html",
-                          context=loyalty_panel_context, order=10))
-
-`context(request, customer)` returns the panel template's context, or None to hide the panel.
-The template receives it as `panel`, plus `customer` and `request`.
-"""
-
-from collections.abc import Callable
-from dataclasses import dataclass
-
-from django.http import HttpRequest
-
-
-@dataclass(frozen=True, slots=True)
-class AccountPanel:
-    name: str
-    template: str
-    context: Callable[[HttpRequest, object], dict | None]
-    order: int = 50
-    # "before" renders above the profile facts, "after" below the answers.
-    placement: str = "after"
-
-
-_panels: dict[str, AccountPanel] = {}
-
-
-def register(panel: AccountPanel) -> None:
-    """Register (or replace, by name) a panel."""
-    _panels[panel.name] = panel
-
-
-def panels_for(request: HttpRequest, customer) -> list[dict]:
-    """The panels to render for this customer, each {name, template, placement, panel}."""
-    rendered = []
-    for panel in sorted(_panels.values(), key=lambda p: (p.order, p.name)):
-        context = panel.context(request, customer)
-        if context is not None:
-            rendered.append({"name": panel.name, "template": panel.template,
-                             "placement": panel.placement, "panel": context})
-    return rendered
+__all__ = ["AccountPanel", "panels_for", "register"]

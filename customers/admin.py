@@ -7,13 +7,10 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
-from django.db.models import QuerySet
-from django.forms.models import BaseInlineFormSet
+from django.db.models import Q, QuerySet
 from django.template.response import TemplateResponse
-from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
@@ -21,7 +18,6 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from customers import services
 from customers.admin_segment_filters import CustomerScoreInline, SegmentFilter
-from customers.errors import FlywheelError
 from customers.models import (
     Activity,
     ApiKey,
@@ -34,112 +30,32 @@ from customers.models import (
     User,
     WebhookDelivery,
 )
+from kernel.admin import (
+    ACTIVITY_INLINE_LIMIT,
+    CONFIRM_TEMPLATE,
+    DONE,
+    FAILED,
+    SKIPPED,
+    WAITING,
+    NewestFormSet,
+    NoAdd,
+    NoChange,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    YesNoFilter,
+    action_confirmed,
+    admin_link,
+    coloured_status,
+    confirm_action,
+    form_action,
+)
+from kernel.emails import email_normalise
+from kernel.errors import FlywheelError
 
-CONFIRM_TEMPLATE = "admin/customers/confirm_action.html"
-ACTIVITY_INLINE_LIMIT = 50
-
-
-def confirm_action(request, modeladmin, queryset, *, action: str, title: str, question: str,
-             button: str, note: str = "", objects=None) -> TemplateResponse:
-    """An intermediate page like delete's: lists the objects and posts the action again."""
-    opts = modeladmin.model._meta
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "title": title,
-        "question": question,
-        "note": note,
-        "button": button,
-        "opts": opts,
-        "action": action,
-        "queryset": queryset,
-        "objects": queryset if objects is None else objects,
-        "action_checkbox_name": ACTION_CHECKBOX_NAME,
-        "media": modeladmin.media,
-    }
-    return TemplateResponse(request, CONFIRM_TEMPLATE, context)
-
-
-def action_confirmed(request) -> bool:
-    return request.POST.get("post") == "yes"
-
-
-def form_action(request, modeladmin, queryset, *, form_class, template: str, action: str,
-                title: str, button: str, apply, done_message) -> TemplateResponse | None:
-    """An admin action that asks for a form first (its page extends
-    admin/customers/action_form.html). Until the form is valid the page is shown again; then
-    `apply(obj, cleaned_data)` runs for each selected row in primary-key order, a refusal
-    (FlywheelError) is reported for its row, and `done_message(n)` reports the rest."""
-    form = form_class(request.POST if request.POST.get("apply") else None)
-    if not form.is_valid():
-        return TemplateResponse(request, template, {
-            **modeladmin.admin_site.each_context(request), "title": title, "button": button,
-            "opts": modeladmin.model._meta, "form": form, "queryset": queryset,
-            "action": action, "action_checkbox_name": ACTION_CHECKBOX_NAME,
-            "media": modeladmin.media + form.media,
-        })
-    done = 0
-    for obj in queryset.order_by("pk"):
-        try:
-            apply(obj, form.cleaned_data)
-            done += 1
-        except FlywheelError as error:
-            modeladmin.message_user(request, f"{obj}: {error.message}", messages.ERROR)
-    if done:
-        modeladmin.message_user(request, done_message(done), messages.SUCCESS)
-    return None
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records the system writes and nobody edits (orders as the shop sent them, logs,
-    survey answers): staff search and read them, never add, change or delete one."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-def coloured_status(status, label: str, styles: dict):
-    """A status as a coloured word with its icon, `styles` mapping status to (colour, icon)."""
-    colour, icon = styles.get(status, ("inherit", ""))
-    return format_html('<strong style="color: {}">{} {}</strong>', colour, icon, label)
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class NewestFormSet(BaseInlineFormSet):
-    """Only the newest rows (the inline's ordering): a loyal customer's history has
-    thousands. Set `limit` and, for the row's foreign keys, `related` on a subclass."""
-
-    limit = ACTIVITY_INLINE_LIMIT
-    related: tuple[str, ...] = ()
-
-    def get_queryset(self):
-        # Sliced once and kept: the formset asks for its queryset once per row, and a fresh
-        # slice each time would query the database again for every row.
-        if not hasattr(self, "_newest"):
-            queryset = super().get_queryset()
-            if self.related:
-                queryset = queryset.select_related(*self.related)
-            self._newest = queryset[:self.limit]
-        return self._newest
+# kept until the open branches merge; removed in step 3
+__all__ = ["ACTIVITY_INLINE_LIMIT", "CONFIRM_TEMPLATE", "NewestFormSet", "ReadOnlyAdmin",
+           "ReadOnlyInline", "action_confirmed", "coloured_status", "confirm_action",
+           "form_action"]
 
 
 # Customers
@@ -160,8 +76,7 @@ class OrderInline(ReadOnlyInline):
 
     @admin.display(description=gettext_lazy("order"))
     def order_link(self, order):
-        url = reverse("admin:customers_order_change", args=[order.pk])
-        return format_html('<a href="{}">{}</a>', url, order)
+        return admin_link(order)
 
 
 class AttributeInline(ReadOnlyInline):
@@ -185,26 +100,17 @@ class ActivityInline(ReadOnlyInline):
         return activity.kind_label
 
 
-class HasAccountFilter(admin.SimpleListFilter):
+class HasAccountFilter(YesNoFilter):
     title = gettext_lazy("has account")
     parameter_name = "has_account"
-
-    def lookups(self, request, model_admin):
-        return [("yes", _("Yes")), ("no", _("No"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(user__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(user__isnull=True)
-        return queryset
+    yes = Q(user__isnull=False)
 
 
 class _LowerCaseEmail:
     """Emails are stored lower-case, as the services store them."""
 
     def clean_email(self):
-        return self.cleaned_data["email"].strip().lower()
+        return email_normalise(self.cleaned_data["email"])
 
 
 class CustomerForm(_LowerCaseEmail, forms.ModelForm):
@@ -334,16 +240,16 @@ class OrderAdmin(ReadOnlyAdmin):
 
 # Webhook deliveries
 
-STATUS_STYLE = {
-    WebhookDelivery.Status.RECEIVED: ("#92400e", "⏳"),
-    WebhookDelivery.Status.PROCESSED: ("#166534", "✔"),
-    WebhookDelivery.Status.IGNORED: ("#475569", "–"),
-    WebhookDelivery.Status.FAILED: ("#b91c1c", "✘"),
+DELIVERY_MEANING = {
+    WebhookDelivery.Status.RECEIVED: WAITING,
+    WebhookDelivery.Status.PROCESSED: DONE,
+    WebhookDelivery.Status.IGNORED: SKIPPED,
+    WebhookDelivery.Status.FAILED: FAILED,
 }
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(NoAdd, NoChange, admin.ModelAdmin):
     """Deliveries as they arrived. Staff can read and reprocess them, never edit them."""
 
     list_display = ("received_at", "source", "topic", "status_badge", "attempts",
@@ -364,15 +270,9 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
                        "order_link", "received_at", "processed_at", "headers_pretty",
                        "body_pretty", "body_sha256", "response_status", "response_body")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
     @admin.display(description=gettext_lazy("status"), ordering="status")
     def status_badge(self, delivery):
-        return coloured_status(delivery.status, delivery.get_status_display(), STATUS_STYLE)
+        return coloured_status(delivery.get_status_display(), DELIVERY_MEANING.get(delivery.status))
 
     @admin.display(description=gettext_lazy("error"))
     def error_excerpt(self, delivery):
@@ -380,10 +280,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("order"))
     def order_link(self, delivery):
-        if delivery.order is None:
-            return "–"
-        url = reverse("admin:customers_order_change", args=[delivery.order_id])
-        return format_html('<a href="{}">{}</a>', url, delivery.order)
+        return admin_link(delivery.order)
 
     @admin.display(description=gettext_lazy("headers"))
     def headers_pretty(self, delivery):

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from customers.models import CustomerScore, Segment
 from customers.selectors_segments import segment_q
+from kernel.admin import NoAdd, NoChange
 
 
 def _amount(value) -> str:
@@ -17,7 +18,7 @@ def _amount(value) -> str:
     return f"{number_format(value, decimal_pos=2, force_grouping=True)} {settings.SHOP_CURRENCY}"
 
 
-class CustomerScoreInline(admin.StackedInline):
+class CustomerScoreInline(NoAdd, NoChange, admin.StackedInline):
     """Shown on the customer: stage, RFM and CLV with the inputs they came from, and what
     the value model predicts, worded for people."""
 
@@ -35,12 +36,6 @@ class CustomerScoreInline(admin.StackedInline):
                        "historical_clv", "average_order_value", "per_year",
                        "chance_still_a_customer", "expected_orders", "next_order_value",
                        "predicted_clv", "as_of")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=gettext_lazy("median days between orders"))
     def median_gap(self, score):

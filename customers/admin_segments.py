@@ -20,13 +20,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from customers import selectors_segments as selectors
-from customers.admin import (
-    ReadOnlyAdmin,
-    ReadOnlyInline,
-    action_confirmed,
-    coloured_status,
-    confirm_action,
-)
 from customers.models import (
     CustomerScore,
     OutboundAttempt,
@@ -39,6 +32,19 @@ from customers.models import (
     WebhookSubscription,
 )
 from customers.webhooks_out import outbound_delivery_resend
+from kernel.admin import (
+    DONE,
+    FAILED,
+    WAITING,
+    NoAdd,
+    NoChange,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    SingletonAdmin,
+    action_confirmed,
+    coloured_status,
+    confirm_action,
+)
 
 CSV_FIELDS = ("id", "email", "first_name", "last_name", "stage", "rfm_segment", "loyalty_tier",
               "nps_category", "orders_count", "total_spent", "last_order_at",
@@ -227,9 +233,7 @@ def grouped_bar_chart(labels: list[str], series: list[tuple[str, str, list[float
 
 
 @admin.register(SegmentSettings)
-class SegmentSettingsAdmin(admin.ModelAdmin):
-    """One row of settings: the list goes straight to it."""
-
+class SegmentSettingsAdmin(SingletonAdmin):
     fieldsets = (
         (gettext_lazy("Lifecycle stages"), {
             "fields": ("at_risk_days", "min_expected_gap_days", "lapsed_days", "loyal_orders",
@@ -253,16 +257,6 @@ class SegmentSettingsAdmin(admin.ModelAdmin):
                 "predicted the last weeks of orders."),
         }),
     )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def changelist_view(self, request, extra_context=None):
-        SegmentSettings.get()
-        return redirect("admin:customers_segmentsettings_change", 1)
 
 
 @admin.register(ValueModelFit)
@@ -344,15 +338,15 @@ class OutboundAttemptInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-OUTBOUND_STYLE = {
-    OutboundDelivery.Status.PENDING: ("#92400e", "⏳"),
-    OutboundDelivery.Status.DELIVERED: ("#166534", "✔"),
-    OutboundDelivery.Status.FAILED: ("#b91c1c", "✘"),
+OUTBOUND_MEANING = {
+    OutboundDelivery.Status.PENDING: WAITING,
+    OutboundDelivery.Status.DELIVERED: DONE,
+    OutboundDelivery.Status.FAILED: FAILED,
 }
 
 
 @admin.register(OutboundDelivery)
-class OutboundDeliveryAdmin(admin.ModelAdmin):
+class OutboundDeliveryAdmin(NoAdd, NoChange, admin.ModelAdmin):
     """Every outbound webhook and each of its attempts; failed ones can be sent again."""
 
     list_display = ("created_at", "event", "subscription", "customer", "status_badge",
@@ -368,15 +362,9 @@ class OutboundDeliveryAdmin(admin.ModelAdmin):
     fields = readonly_fields
     actions = ("resend_failed",)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
     @admin.display(description=gettext_lazy("status"), ordering="status")
     def status_badge(self, delivery):
-        return coloured_status(delivery.status, delivery.get_status_display(), OUTBOUND_STYLE)
+        return coloured_status(delivery.get_status_display(), OUTBOUND_MEANING.get(delivery.status))
 
     @admin.action(description=gettext_lazy("Send selected failed deliveries again"))
     def resend_failed(self, request, queryset):

@@ -28,6 +28,7 @@ from customers.ingestion import woocommerce
 from customers.ingestion.generic import OrderEventSerializer
 from customers.models import Attribute, Customer, WebhookDelivery
 from customers.pagination import LimitOffsetPagination
+from kernel.api import ErrorSerializer
 
 RECENT_ACTIVITY = 20
 KEPT_HEADERS = ("content-type", "user-agent", "idempotency-key", "x-shopify-", "x-wc-webhook-")
@@ -51,10 +52,6 @@ def delivery_answer(delivery: WebhookDelivery) -> Response:
                     status=delivery.response_status)
 
 
-ErrorSerializer = inline_serializer("Error", {"error": inline_serializer("ErrorBody", {
-    "code": serializers.CharField(), "message": serializers.CharField(),
-    "fields": serializers.DictField(child=serializers.CharField()),
-})})
 AcceptedSerializer = inline_serializer("Accepted", {
     "status": serializers.CharField(), "delivery_id": serializers.IntegerField(),
 })

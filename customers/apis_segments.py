@@ -6,9 +6,9 @@ from rest_framework import serializers
 from rest_framework.views import APIView
 
 from customers import selectors
-from customers.errors import FlywheelError
 from customers.models import Customer, Segment
 from customers.pagination import LimitOffsetPagination
+from kernel.errors import FlywheelError
 
 
 def _count(segment: Segment) -> int | None:

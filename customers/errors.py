@@ -1,22 +1,11 @@
-"""Errors the customers services raise; each has a stable code the API shows."""
+"""Errors of order ingestion; each has a stable code the API shows. The errors every app
+raises live in kernel.errors."""
 
+from kernel.errors import Conflict, FlywheelError, NotFound, flatten_errors
 
-class FlywheelError(Exception):
-    """A rule was broken. `code` is stable; `message` is for people; `fields` points at input."""
-
-    code = "invalid"
-    status = 400
-
-    def __init__(self, message: str, *, code: str | None = None, fields: dict | None = None):
-        super().__init__(message)
-        self.message = str(message)
-        if code:
-            self.code = code
-        self.fields = {str(name): str(text) for name, text in (fields or {}).items()}
-
-    def as_body(self) -> dict:
-        """The one error shape every API answer uses."""
-        return {"error": {"code": self.code, "message": self.message, "fields": self.fields}}
+# kept until the open branches merge; removed in step 3
+__all__ = ["BadSignature", "Conflict", "FlywheelError", "InvalidEvent", "NotFound",
+           "UnsupportedMediaType", "flatten_errors"]
 
 
 class InvalidEvent(FlywheelError):
@@ -34,31 +23,3 @@ class UnsupportedMediaType(InvalidEvent):
 class BadSignature(FlywheelError):
     code = "bad_signature"
     status = 401
-
-
-class NotFound(FlywheelError):
-    code = "not_found"
-    status = 404
-
-
-class Conflict(FlywheelError):
-    code = "conflict"
-    status = 409
-
-
-def flatten_errors(detail, prefix: str = "") -> dict[str, str]:
-    """DRF's nested error detail as {"customer.email": "message", "lines.0.price": ...}."""
-    flat: dict[str, str] = {}
-    if isinstance(detail, dict):
-        for key, value in detail.items():
-            name = prefix if key == "non_field_errors" else f"{prefix}{key}"
-            flat.update(flatten_errors(value, f"{name}." if name else ""))
-    elif isinstance(detail, list) and detail and not isinstance(detail[0], dict | list):
-        flat[prefix.rstrip(".") or "non_field_errors"] = " ".join(str(d) for d in detail)
-    elif isinstance(detail, list):
-        for index, value in enumerate(detail):
-            if value:
-                flat.update(flatten_errors(value, f"{prefix}{index}."))
-    else:
-        flat[prefix.rstrip(".") or "non_field_errors"] = str(detail)
-    return flat

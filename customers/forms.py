@@ -9,6 +9,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import User
+from kernel.emails import email_normalise
 
 MARKETING_LABEL = _("Email me offers and news from the shop")
 
@@ -42,7 +43,7 @@ class SignupForm(forms.Form):
 
     def clean_email(self):
         # Whether the address has an account is never said here (account_signup_request).
-        return self.cleaned_data["email"].strip().lower()
+        return email_normalise(self.cleaned_data["email"])
 
     def clean(self):
         cleaned = super().clean()
@@ -73,7 +74,7 @@ class LoginForm(AuthenticationForm):
         self.fields["username"].widget.attrs["autocomplete"] = "email"
 
     def clean_username(self):
-        return self.cleaned_data["username"].strip().lower()
+        return email_normalise(self.cleaned_data["username"])
 
 
 class ConsentForm(forms.Form):

@@ -10,6 +10,9 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kernel.emails import email_normalise
+from kernel.models import SingletonSettings
+
 MONEY = {"max_digits": 14, "decimal_places": 2}
 # The largest primary key a row can have (BigAutoField): ids past it are simply not found.
 ID_MAX = 2**63 - 1
@@ -27,7 +30,7 @@ class UserManager(BaseUserManager):
     def _create_user(self, email, password, **extra_fields):
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user = self.model(email=email_normalise(email), **extra_fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -445,7 +448,7 @@ class RfmSegment(models.TextChoices):
     LOST = "lost", _("Lost")
 
 
-class SegmentSettings(models.Model):
+class SegmentSettings(SingletonSettings):
     """How stages and CLV are worked out: one row (`SegmentSettings.get()`), edited in admin."""
 
     at_risk_days = models.PositiveSmallIntegerField(
@@ -513,14 +516,10 @@ class SegmentSettings(models.Model):
                     "weeks of orders and compares what it predicted for those weeks with what "
                     "happened."),
     )
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    class Meta:
+    class Meta(SingletonSettings.Meta):
         verbose_name = _("segment settings")
         verbose_name_plural = _("segment settings")
-        constraints = [
-            models.CheckConstraint(condition=Q(pk=1), name="segmentsettings_single_row"),
-        ]
 
     def __str__(self):
         return str(_("Segment settings"))
@@ -531,11 +530,6 @@ class SegmentSettings(models.Model):
             raise ValidationError({"lapsed_below_p_alive": _(
                 "Lapsed must be below the at-risk level: a customer grows less likely to "
                 "return, at risk first.")})
-
-    @classmethod
-    def get(cls) -> "SegmentSettings":
-        found, _created = cls.objects.get_or_create(pk=1)
-        return found
 
     @property
     def vip_tier_names(self) -> list[str]:

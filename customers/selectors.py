@@ -6,14 +6,15 @@ from collections.abc import Collection
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from customers.errors import NotFound
 from customers.models import ID_MAX, Activity, Attribute, Customer, Order, OrderLine
+from kernel.emails import email_normalise
+from kernel.errors import NotFound
 
 
 def customer_list(*, email: str = "", external_id: str = "") -> QuerySet[Customer]:
     customers = Customer.objects.filter(erased_at__isnull=True)
     if email:
-        customers = customers.filter(email=email.strip().lower())
+        customers = customers.filter(email=email_normalise(email))
     if external_id:
         customers = customers.filter(external_ids__external_id=external_id)
     return customers.order_by("-created_at", "-id")

@@ -11,8 +11,6 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from customers.errors import NotFound
-from customers.memo import memoized
 from customers.models import (
     ID_MAX,
     Activity,
@@ -27,6 +25,8 @@ from customers.models import (
     Stage,
     ValueModelFit,
 )
+from kernel.errors import NotFound
+from kernel.memo import memoized
 
 F = SegmentRule.Field
 Op = SegmentRule.Operator

@@ -1,13 +1,11 @@
-from celery import shared_task
-from django.db import OperationalError
+"""Customers' background work: thin, idempotent Celery tasks that call one service each."""
+
 from django.utils import timezone
 
+from kernel.tasks import SHORT, flywheel_task
 
-@shared_task(
-    acks_late=True, reject_on_worker_lost=True, autoretry_for=(OperationalError,),
-    retry_backoff=True, retry_backoff_max=300, max_retries=8, soft_time_limit=240,
-    time_limit=300,
-)
+
+@flywheel_task(name="customers.tasks.deliveries_apply_task", limits=(240, 300), max_retries=8)
 def deliveries_apply_task() -> None:
     """Apply the received webhook deliveries, in batches. Queued when a delivery arrives (once
     per batch, see deliveries_wake) and every minute by beat, in case a wake-up was lost.
@@ -17,10 +15,8 @@ def deliveries_apply_task() -> None:
     deliveries_apply()
 
 
-@shared_task(
-    bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None,
-    soft_time_limit=30, time_limit=45,
-)
+@flywheel_task(name="customers.tasks.outbound_delivery_send_task", limits=(30, 45), retry_on=(),
+               max_retries=None, bind=True)
 def outbound_delivery_send_task(self, delivery_id: int) -> None:
     """Send one outbound webhook delivery; if it is still pending, try again after its
     backoff. The service logs every attempt and gives up after MAX_ATTEMPTS. (Without a
@@ -36,8 +32,8 @@ def outbound_delivery_send_task(self, delivery_id: int) -> None:
         raise self.retry(countdown=max(1, min(countdown, 6 * 3600)))
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=3000, time_limit=3300,
-             autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+@flywheel_task(name="customers.tasks.segments_recompute_task", limits=(3000, 3300), max_retries=3,
+               backoff_max=600)
 def segments_recompute_task() -> None:
     """The nightly recompute of stages, RFM scores, CLV and segment memberships."""
     from customers.services import segments_recompute
@@ -45,7 +41,8 @@ def segments_recompute_task() -> None:
     segments_recompute()
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=60, time_limit=90)
+@flywheel_task(name="customers.tasks.outbound_deliveries_due_task", limits=SHORT, retry_on=(),
+               max_retries=3)
 def outbound_deliveries_due_task() -> None:
     """Queue outbound webhook deliveries whose retry is due (if their task was lost)."""
     from customers.webhooks_out import outbound_deliveries_due
@@ -53,25 +50,21 @@ def outbound_deliveries_due_task() -> None:
     outbound_deliveries_due()
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=(OSError,),
-             retry_backoff=True, max_retries=5, soft_time_limit=60, time_limit=90)
+@flywheel_task(name="customers.tasks.signup_email_task", retry_on=(OSError,), backoff_max=600)
 def signup_email_task(user_id: int, accepts_marketing: bool) -> None:
     """The e-mail a sign-up sends: the link that opens a new login, or, when the address
     already has an open one, a note saying so with the log-in and password-reset links."""
-    from django.conf import settings
-    from django.urls import reverse
-
-    from customers.emails import email_send
     from customers.models import User
     from customers.services import signup_link
+    from kernel.emails import email_send
+    from kernel.links import absolute_url
 
     user = User.objects.filter(pk=user_id).first()
     if user is None:
         return
     if user.is_active:
         email_send(to=user.email, template="customers/emails/signup_existing", context={
-            "login_url": settings.SITE_URL + reverse("login"),
-            "reset_url": settings.SITE_URL + reverse("password_reset")})
+            "login_url": absolute_url("login"), "reset_url": absolute_url("password_reset")})
     else:
         email_send(to=user.email, template="customers/emails/signup_confirm", context={
             "link": signup_link(user=user, accepts_marketing=accepts_marketing)})

@@ -9,11 +9,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from customers import account_panels
-from customers.errors import FlywheelError
 from customers.forms import ConsentForm, SignupForm
 from customers.selectors import activity_timeline, attributes_latest
 from customers.services import account_signup_confirm, account_signup_request, consent_set
+from kernel import panels
+from kernel.errors import FlywheelError
+from kernel.shoppers import signed_in_customer
 
 TIMELINE_PAGE_SIZE = 20
 
@@ -51,7 +52,7 @@ def signup_confirm(request, token: str):
 
 @login_required
 def account(request):
-    customer = getattr(request.user, "customer", None)
+    customer = signed_in_customer(request)
     context = {"customer": customer, "shop_currency": settings.SHOP_CURRENCY}
     if customer is not None:
         timeline = activity_timeline(customer=customer)
@@ -62,7 +63,7 @@ def account(request):
             ],
             consent_form=ConsentForm(initial={"accepts_marketing": customer.accepts_marketing}),
             timeline=Paginator(timeline, TIMELINE_PAGE_SIZE).get_page(request.GET.get("page")),
-            panels=account_panels.panels_for(request, customer),
+            panels=panels.panels_for(request, customer),
         )
     return render(request, "customers/account.html", context)
 
@@ -70,7 +71,7 @@ def account(request):
 @require_POST
 @login_required
 def account_consent(request):
-    customer = getattr(request.user, "customer", None)
+    customer = signed_in_customer(request)
     form = ConsentForm(request.POST)
     if customer is not None and form.is_valid():
         consent_set(

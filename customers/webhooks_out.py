@@ -22,7 +22,6 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from customers.memo import memoized
 from customers.models import (
     Activity,
     Customer,
@@ -32,6 +31,7 @@ from customers.models import (
     WebhookSubscription,
 )
 from customers.selectors_segments import customer_score_get
+from kernel.memo import memoized
 
 MAX_ATTEMPTS = 8
 BACKOFF_SECONDS = 30  # 30 s, 1 min, 2 min ... doubled per failed attempt

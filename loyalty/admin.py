@@ -5,7 +5,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Count
-from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -14,15 +13,18 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from customers.admin import (
+from kernel.admin import (
     NewestFormSet,
+    NoAdd,
+    NoDelete,
     ReadOnlyAdmin,
     ReadOnlyInline,
+    SingletonAdmin,
     action_confirmed,
     confirm_action,
     form_action,
 )
-from customers.errors import FlywheelError
+from kernel.errors import FlywheelError
 
 from . import selectors, services
 from .models import (
@@ -126,7 +128,7 @@ class LoyaltyAccountForm(forms.ModelForm):
 
 
 @admin.register(LoyaltyAccount)
-class LoyaltyAccountAdmin(admin.ModelAdmin):
+class LoyaltyAccountAdmin(NoAdd, NoDelete, admin.ModelAdmin):
     form = LoyaltyAccountForm
     list_display = ("customer", "balance", "pending", "tier", "manual_tier",
                     "manual_tier_until", "created_at")
@@ -148,12 +150,6 @@ class LoyaltyAccountAdmin(admin.ModelAdmin):
     ]
     inlines = [TierChangeInline, PointsEntryInline]
     actions = ["adjust_points"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def save_model(self, request, obj, form, change):
         if not {"manual_tier", "manual_tier_until"} & set(form.changed_data):
@@ -181,7 +177,7 @@ class LoyaltyAccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(Redemption)
-class RedemptionAdmin(admin.ModelAdmin):
+class RedemptionAdmin(NoAdd, NoDelete, admin.ModelAdmin):
     list_display = ("code", "account", "reward", "points", "status", "expires_at", "used_at",
                     "created_at")
     list_filter = ("status", "reward")
@@ -190,12 +186,6 @@ class RedemptionAdmin(admin.ModelAdmin):
     readonly_fields = ("account", "reward", "points", "code", "status", "client_key",
                        "expires_at", "used_at", "order_reference", "cancelled_at", "created_at")
     actions = ["cancel_vouchers"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.action(description=gettext_lazy("Cancel vouchers and give the points back"),
                   permissions=["change"])
@@ -329,8 +319,8 @@ class TierAdmin(admin.ModelAdmin):
 
 
 @admin.register(LoyaltyProgram)
-class LoyaltyProgramAdmin(admin.ModelAdmin):
-    """The single settings row: the list goes straight to it; the program page hangs off it."""
+class LoyaltyProgramAdmin(SingletonAdmin):
+    """The single settings row; the program page hangs off it."""
 
     fieldsets = [
         (gettext_lazy("Tiers"), {
@@ -341,17 +331,6 @@ class LoyaltyProgramAdmin(admin.ModelAdmin):
                                              "expiry_reminder_days")}),
         (gettext_lazy("Value"), {"fields": ("point_value",)}),
     ]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def changelist_view(self, request, extra_context=None):
-        program = LoyaltyProgram.get()
-        return HttpResponseRedirect(
-            reverse("admin:loyalty_loyaltyprogram_change", args=[program.pk]))
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

@@ -7,6 +7,8 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kernel.admin import NoDelete
+
 from . import services
 from .models import EarningRule
 from .previews import earning_rule_preview
@@ -33,7 +35,7 @@ class EarningRuleForm(forms.ModelForm):
 
 
 @admin.register(EarningRule)
-class EarningRuleAdmin(admin.ModelAdmin):
+class EarningRuleAdmin(NoDelete, admin.ModelAdmin):
     form = EarningRuleForm
     change_form_template = "admin/loyalty/earningrule/change_form.html"
     list_display = ("name", "kind", "activity_kind", "earns", "window", "tier_list", "cap",
@@ -102,9 +104,6 @@ class EarningRuleAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [*self.readonly_fields, "kind"] if obj else self.readonly_fields
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         if request.method == "POST" and "_preview" in request.POST:

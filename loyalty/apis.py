@@ -4,29 +4,20 @@
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
-from rest_framework.authentication import SessionAuthentication
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers.apis import ErrorSerializer
-from customers.errors import NotFound
 from customers.fields import StrictCharField
 from customers.models import ID_MAX, Customer
 from customers.pagination import LimitOffsetPagination
 from customers.selectors import customer_get
+from kernel.api import ErrorSerializer, ShopperApi
+from kernel.errors import NotFound
 from loyalty import selectors, services
 from loyalty.errors import VoucherNotFound
 from loyalty.models import Reward
 
 TAGS = ["loyalty"]
-
-
-def _shopper(request) -> Customer:
-    customer = getattr(request.user, "customer", None)
-    if customer is None or customer.erased_at is not None:
-        raise NotFound(_("This login has no customer profile."), code="no_customer")
-    return customer
 
 
 class SummaryOutput(serializers.Serializer):
@@ -235,27 +226,22 @@ class VoucherUseApi(APIView):
         return Response(VoucherOutput(redemption).data)
 
 
-class _ShopperApi(APIView):
-    authentication_classes = [SessionAuthentication]
-    permission_classes = [IsAuthenticated]
-
-
-class MeLoyaltyApi(_ShopperApi):
+class MeLoyaltyApi(ShopperApi):
     @extend_schema(responses=SummaryOutput, operation_id="me_loyalty_retrieve", tags=TAGS)
     def get(self, request):
-        return _summary(_shopper(request))
+        return _summary(self.shopper(request))
 
 
-class MeLoyaltyEntriesApi(_ShopperApi):
+class MeLoyaltyEntriesApi(ShopperApi):
     pagination_class = LimitOffsetPagination
 
     @extend_schema(responses=EntryOutput(many=True), operation_id="me_loyalty_entries",
                    tags=TAGS)
     def get(self, request):
-        return _entries(self, request, _shopper(request))
+        return _entries(self, request, self.shopper(request))
 
 
-class MeRedemptionCreateApi(_ShopperApi):
+class MeRedemptionCreateApi(ShopperApi):
     @extend_schema(operation_id="me_redemption_create", **_REDEEM_SCHEMA)
     def post(self, request):
-        return _redeem(request, _shopper(request))
+        return _redeem(request, self.shopper(request))

@@ -7,12 +7,12 @@ class LoyaltyConfig(AppConfig):
     verbose_name = _("Loyalty")
 
     def ready(self):
-        from customers import account_panels
+        from kernel import panels
 
         from . import receivers  # noqa: F401
         from .views import account_panel_context
 
-        account_panels.register(account_panels.AccountPanel(
+        panels.register(panels.AccountPanel(
             name="loyalty", template="loyalty/account_panel.html",
             context=account_panel_context, order=10, placement="before",
         ))

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext as _
 
-from customers.errors import FlywheelError
+from kernel.errors import FlywheelError
 
 
 class InsufficientPoints(FlywheelError):

@@ -25,8 +25,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kernel.models import SingletonSettings
 
-class LoyaltyProgram(models.Model):
+
+class LoyaltyProgram(SingletonSettings):
     """The program's settings: one row (`LoyaltyProgram.get()`), edited in admin."""
 
     class Expiry(models.TextChoices):
@@ -83,22 +85,13 @@ class LoyaltyProgram(models.Model):
         _("win-back at most every (days)"), default=90, validators=[MinValueValidator(1)],
         help_text=_("A customer gets at most one win-back offer in this many days."),
     )
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    class Meta:
+    class Meta(SingletonSettings.Meta):
         verbose_name = _("loyalty program")
         verbose_name_plural = _("loyalty program")
-        constraints = [
-            models.CheckConstraint(condition=Q(pk=1), name="loyaltyprogram_single_row"),
-        ]
 
     def __str__(self):
         return str(_("Loyalty program settings"))
-
-    @classmethod
-    def get(cls) -> "LoyaltyProgram":
-        program, _created = cls.objects.get_or_create(pk=1)
-        return program
 
 
 class Tier(models.Model):

@@ -4,18 +4,12 @@ Periodic tasks run on the beat schedules created by migration 0006 (editable in 
 Periodic tasks); each has a management command for shops that prefer cron. Email tasks are
 scheduled after commit by the services that cause them."""
 
-from celery import shared_task
 from django.db import OperationalError
 
-RETRY = {
-    "acks_late": True, "reject_on_worker_lost": True, "autoretry_for": (OperationalError,),
-    "retry_backoff": True, "retry_backoff_max": 300, "max_retries": 5,
-}
-LONG = {**RETRY, "soft_time_limit": 1800, "time_limit": 1900}
-SHORT = {**RETRY, "soft_time_limit": 60, "time_limit": 90}
+from kernel.tasks import LONG, flywheel_task
 
 
-@shared_task(name="loyalty.release_points", **LONG)
+@flywheel_task(name="loyalty.release_points", limits=LONG)
 def release_points_task() -> int:
     """Make held points available once their return window has passed."""
     from loyalty.services import points_release_due
@@ -23,7 +17,7 @@ def release_points_task() -> int:
     return points_release_due()
 
 
-@shared_task(name="loyalty.expire_points", **LONG)
+@flywheel_task(name="loyalty.expire_points", limits=LONG)
 def expire_points_task() -> int:
     """Expire the points due under the program's expiry rule."""
     from loyalty.services import points_expire_due
@@ -31,7 +25,7 @@ def expire_points_task() -> int:
     return points_expire_due()
 
 
-@shared_task(name="loyalty.send_expiry_reminders", **LONG)
+@flywheel_task(name="loyalty.send_expiry_reminders", limits=LONG)
 def send_expiry_reminders_task() -> int:
     """Warn customers whose points expire within the reminder window, once per date."""
     from loyalty.services import points_expiry_remind
@@ -39,7 +33,7 @@ def send_expiry_reminders_task() -> int:
     return points_expiry_remind()
 
 
-@shared_task(name="loyalty.award_birthday_points", **LONG)
+@flywheel_task(name="loyalty.award_birthday_points", limits=LONG)
 def award_birthday_points_task() -> int:
     """Record today's birthdays once a year; the birthday rule awards the points."""
     from loyalty.services import birthday_activities_record
@@ -47,7 +41,7 @@ def award_birthday_points_task() -> int:
     return birthday_activities_record()
 
 
-@shared_task(name="loyalty.expire_vouchers", **SHORT)
+@flywheel_task(name="loyalty.expire_vouchers")
 def expire_vouchers_task() -> int:
     """Mark issued vouchers past their date as expired."""
     from loyalty.services import vouchers_expire_due
@@ -55,7 +49,7 @@ def expire_vouchers_task() -> int:
     return vouchers_expire_due()
 
 
-@shared_task(name="loyalty.points_earned_emails", **SHORT)
+@flywheel_task(name="loyalty.points_earned_emails")
 def points_earned_emails_task(entry_ids: list[int]) -> None:
     """The "you earned points" emails of one transaction's awards, in one task."""
     from loyalty.services import points_earned_emails_send
@@ -63,22 +57,21 @@ def points_earned_emails_task(entry_ids: list[int]) -> None:
     points_earned_emails_send(entry_ids=entry_ids)
 
 
-@shared_task(name="loyalty.points_expiring_email", **SHORT)
+@flywheel_task(name="loyalty.points_expiring_email")
 def points_expiring_email_task(customer_id: int, activity_ids: list[int]) -> None:
     from loyalty.services import points_expiring_email_send
 
     points_expiring_email_send(customer_id=customer_id, activity_ids=activity_ids)
 
 
-@shared_task(name="loyalty.voucher_issued_email", **SHORT)
+@flywheel_task(name="loyalty.voucher_issued_email")
 def voucher_issued_email_task(redemption_id: int) -> None:
     from loyalty.services import voucher_issued_email_send
 
     voucher_issued_email_send(redemption_id=redemption_id)
 
 
-
-@shared_task(name="loyalty.tier_up_email", **SHORT)
+@flywheel_task(name="loyalty.tier_up_email")
 def tier_up_email_task(change_id: int) -> None:
     """Email the customer that they reached a tier. Sent once per tier change (the change's
     id is the cause); nothing is sent to erased customers or without an address."""
@@ -87,7 +80,7 @@ def tier_up_email_task(change_id: int) -> None:
     tier_up_email_send(change_id=change_id)
 
 
-@shared_task(name="loyalty.recalculate_tiers", **LONG)
+@flywheel_task(name="loyalty.recalculate_tiers", limits=LONG)
 def tiers_recalculate_task() -> None:
     """After tiers were edited: move up who now qualifies (never down) and refresh names."""
     from loyalty.services import tiers_recalculate
@@ -95,9 +88,19 @@ def tiers_recalculate_task() -> None:
     tiers_recalculate()
 
 
-@shared_task(name="loyalty.reevaluate_tiers", **LONG)
+@flywheel_task(name="loyalty.reevaluate_tiers", limits=LONG)
 def tiers_reevaluate_task() -> None:
     """The re-evaluation at period end (beat schedule "loyalty: re-evaluate tiers")."""
     from loyalty.services import tiers_reevaluate
 
     tiers_reevaluate()
+
+
+@flywheel_task(name="loyalty.winback_tasks.winback_email_task",
+               retry_on=(OperationalError, OSError), backoff_max=600)
+def winback_email_task(redemption_id: int) -> None:
+    """Email the win-back voucher. A retry after a send error may send it twice (SMTP has no
+    idempotency), which is the lesser evil than never."""
+    from loyalty.services.emails import winback_email_send
+
+    winback_email_send(redemption_id=redemption_id)

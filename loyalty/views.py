@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.errors import FlywheelError
+from kernel.errors import FlywheelError
+from kernel.shoppers import shopper_page_required
 
 from . import selectors, services
 from .models import Redemption
@@ -48,19 +49,12 @@ def account_panel_context(request, customer) -> dict:
     }
 
 
-def _customer(request):
-    customer = getattr(request.user, "customer", None)
-    if customer is None or customer.erased_at is not None:
-        raise Http404(_("This login has no customer profile."))
-    return customer
-
-
 @login_required
 def reward_redeem(request, reward_id: int):
     """GET: what the reward costs and what would be left, with a confirm button.
     POST (CSRF): redeem it once (the form's key makes a double submit return the same
     voucher), then back to the account with the code."""
-    customer = _customer(request)
+    customer = shopper_page_required(request)
     reward = selectors.reward_list_available().filter(pk=reward_id).first()
     if reward is None:
         raise Http404(_("This reward is not available."))

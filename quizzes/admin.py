@@ -16,10 +16,10 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from customers.admin import ReadOnlyInline, action_confirmed, confirm_action
-from customers.errors import FlywheelError
+from kernel.admin import NoAdd, ReadOnlyInline, action_confirmed, confirm_action
+from kernel.errors import FlywheelError, InvalidImage
 from quizzes import building, selectors, services, validation
-from quizzes.errors import InvalidGrid, InvalidImage
+from quizzes.errors import InvalidGrid
 from quizzes.images import image_clean
 from quizzes.models import Choice, ChoiceWeight, Product, Question, Quiz, QuizVersion
 
@@ -596,7 +596,7 @@ class ChoiceWeightInline(admin.TabularInline):
 
 
 @admin.register(Choice)
-class ChoiceAdmin(admin.ModelAdmin):
+class ChoiceAdmin(NoAdd, admin.ModelAdmin):  # choices are added on their question's page
     form = ChoiceForm
     list_display = ["label", "question", "value"]
     search_fields = ["label", "value", "question__text"]
@@ -606,9 +606,6 @@ class ChoiceAdmin(admin.ModelAdmin):
               "next_question"]
     # Values and branches are checked with the whole question: edit them on its page.
     readonly_fields = ["question", "value", "next", "next_question"]
-
-    def has_add_permission(self, request):
-        return False  # choices are added on their question's page
 
     def has_module_permission(self, request):
         return False

@@ -7,10 +7,11 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers.apis import ErrorSerializer
 from customers.fields import StrictBooleanField
 from customers.models import ID_MAX
 from customers.selectors import activity_get_by_key, customer_get
+from kernel.api import ErrorSerializer
+from kernel.images import media_url
 from loyalty.selectors import activity_points_earned, activity_points_preview
 from quizzes import definition as qdef
 from quizzes import response_services as services
@@ -22,7 +23,7 @@ from quizzes.response_selectors import (
     recommendations_shown,
     response_answers,
 )
-from quizzes.views import QUIZ_COMPLETED, media_url
+from quizzes.views import QUIZ_COMPLETED
 
 TAGS = ["quizzes"]
 

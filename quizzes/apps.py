@@ -7,10 +7,12 @@ class QuizzesConfig(AppConfig):
     verbose_name = _("Quizzes")
 
     def ready(self):
-        from customers.account_panels import AccountPanel, register
+        from kernel import panels
 
         from . import receivers  # noqa: F401
         from .views import recommendations_panel
 
-        register(AccountPanel(name="recommendations", template="quizzes/account_panel.html",
-                              context=recommendations_panel, order=30))
+        panels.register(panels.AccountPanel(
+            name="recommendations", template="quizzes/account_panel.html",
+            context=recommendations_panel, order=30,
+        ))

@@ -2,14 +2,7 @@
 
 from django.utils.translation import gettext as _
 
-from customers.errors import FlywheelError
-
-
-class InvalidImage(FlywheelError):
-    """An upload that is not an image we accept: not an image, or too big."""
-
-    code = "invalid_image"
-    status = 400
+from kernel.errors import FlywheelError
 
 
 class InvalidProduct(FlywheelError):

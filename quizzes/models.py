@@ -9,16 +9,10 @@ from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from customers.ingestion.currencies import ISO_4217
+from kernel.currencies import validate_currency  # migration 0001 names it here
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 TAG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-
-
-def validate_currency(value: str) -> None:
-    if value not in ISO_4217:
-        raise ValidationError(_("'%(code)s' is not an ISO 4217 currency code."),
-                              code="invalid_currency", params={"code": value})
 
 
 def validate_tags(value) -> None:

@@ -7,6 +7,7 @@ from django.dispatch import receiver
 
 from customers.models import Activity
 from customers.signals import activity_recorded
+from kernel.shoppers import login_customer
 
 from . import response_services
 from .models import Product
@@ -24,7 +25,7 @@ def attach_responses_on_signup(sender, *, activity, **kwargs):
 def attach_session_responses_on_login(sender, *, request, user, **kwargs):
     """A shopper who took a quiz anonymously and then signs up or logs in, in the same
     browser, keeps it: the responses in their session become theirs."""
-    customer = getattr(user, "customer", None)
+    customer = login_customer(user)
     tokens = list((request.session.get(SESSION_KEY) or {}).values()) if request else []
     if customer is not None and tokens:
         response_services.quiz_responses_attach(customer=customer, tokens=tokens)

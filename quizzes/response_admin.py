@@ -4,7 +4,7 @@ taking a quiz)."""
 from django.contrib import admin
 from django.utils.translation import gettext_lazy
 
-from customers.admin import ReadOnlyInline
+from kernel.admin import NoAdd, NoChange, ReadOnlyInline
 from quizzes.models import QuizAnswer, QuizResponse
 
 
@@ -15,7 +15,7 @@ class QuizAnswerInline(ReadOnlyInline):
 
 
 @admin.register(QuizResponse)
-class QuizResponseAdmin(admin.ModelAdmin):
+class QuizResponseAdmin(NoAdd, NoChange, admin.ModelAdmin):
     list_display = ["__str__", "customer", "email", "status", "channel", "started_at",
                     "completed_at", "added_to_profile"]
     list_filter = ["status", "channel", "consent_given", "version__quiz"]
@@ -27,12 +27,6 @@ class QuizResponseAdmin(admin.ModelAdmin):
                        "current_question", "recommended_skus", "recommendations", "started_at",
                        "completed_at", "synced_at"]
     fields = readonly_fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.display(boolean=True, description=gettext_lazy("on profile"))
     def added_to_profile(self, obj):

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from customers.models import Activity, Attribute, Customer
 from customers.selectors import customer_skus_bought
 from customers.services import activity_record, attribute_set, consent_set, customer_upsert
+from kernel.emails import email_normalise
 from loyalty.selectors import tier_position_get
 from quizzes import definition as qdef
 from quizzes.engine import ChosenAnswer, recommend
@@ -211,7 +212,7 @@ def _customer_for_email(email: str, *, consent: bool) -> Customer | None:
     shopper agreed to hear from the shop; None keeps the response anonymous for now."""
     if consent:
         return customer_upsert(email=email)
-    return Customer.objects.filter(email=email.strip().lower(), erased_at__isnull=True).first()
+    return Customer.objects.filter(email=email_normalise(email), erased_at__isnull=True).first()
 
 
 def quiz_response_sync(*, response: QuizResponse) -> QuizResponse:

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from customers.errors import flatten_errors
+from kernel.errors import InvalidImage, flatten_errors
 from quizzes.building import (  # the quiz builder's writes; callers use them from here
     quiz_check,
     quiz_definition_build,
@@ -20,7 +20,7 @@ from quizzes.building import (  # the quiz builder's writes; callers use them fr
     quiz_grid_set,
     quiz_publish,
 )
-from quizzes.errors import InvalidImage, InvalidProduct
+from quizzes.errors import InvalidProduct
 from quizzes.images import CleanImage, file_sha256, image_clean
 from quizzes.models import Product
 

@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from functools import wraps
 
 from django.contrib.admin.views.decorators import staff_member_required
-from django.core.files.storage import default_storage
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from customers.selectors import activity_get_by_key
+from kernel.images import media_url
+from kernel.shoppers import signed_in_customer
 from loyalty.selectors import activity_points_earned, activity_points_preview
 from quizzes import definition as qdef
 from quizzes import response_services as services
@@ -40,17 +41,6 @@ from quizzes.response_selectors import (
 SESSION_KEY = "quiz_responses"
 PREVIEW_KEY = "quiz_previews"
 QUIZ_COMPLETED = "quiz_completed"
-
-
-def media_url(name: str) -> str:
-    return default_storage.url(name) if name else ""
-
-
-def _customer(request):
-    if not request.user.is_authenticated:
-        return None
-    customer = getattr(request.user, "customer", None)
-    return customer if customer is not None and customer.erased_at is None else None
 
 
 def _version(slug: str):
@@ -240,7 +230,7 @@ def quiz_intro(request, slug):
 @require_POST
 def quiz_start(request, slug):
     version = _version(slug)
-    response = services.quiz_response_start(version=version, customer=_customer(request))
+    response = services.quiz_response_start(version=version, customer=signed_in_customer(request))
     _remember(request, slug, response.token)
     return HttpResponseRedirect(_taking(slug, response).where_now())
 

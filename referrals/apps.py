@@ -7,14 +7,12 @@ class ReferralsConfig(AppConfig):
     verbose_name = _("Referrals")
 
     def ready(self):
+        from kernel import panels
+
         from . import receivers  # noqa: F401
-        from .panels import register_referral_panel
+        from .nps import tasks  # noqa: F401  (NPS surveys, referrals/nps: their Celery tasks)
+        from .nps.panels import PANEL as nps_panel
+        from .panels import PANEL as referral_panel
 
-        register_referral_panel()
-
-        # NPS surveys (referrals/nps): Celery tasks and the account page's feedback panel.
-        from customers import account_panels
-        from referrals.nps import tasks  # noqa: F401
-        from referrals.nps.panels import PANEL as nps_panel
-
-        account_panels.register(nps_panel)
+        panels.register(referral_panel)
+        panels.register(nps_panel)

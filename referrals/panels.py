@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from customers.account_panels import AccountPanel, register
+from kernel.panels import AccountPanel
 from loyalty.selectors import activity_points_preview
 
 from . import selectors, services
@@ -40,6 +40,5 @@ def referral_panel_context(request, customer) -> dict | None:
     }
 
 
-def register_referral_panel() -> None:
-    register(AccountPanel(name="referrals", template="referrals/account_panel.html",
-                          context=referral_panel_context, order=40))
+PANEL = AccountPanel(name="referrals", template="referrals/account_panel.html",
+                     context=referral_panel_context, order=40)

@@ -20,7 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from customers import services
-from customers.memo import memo_scope
+from kernel.memo import memo_scope
 
 
 @pytest.fixture(autouse=True)

@@ -16,8 +16,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from customers.errors import InvalidEvent, UnsupportedMediaType
-
-from .currencies import ISO_4217
+from kernel.currencies import ISO_4217
 
 ORDER_STATUSES = ("pending", "paid", "partially_refunded", "refunded", "cancelled")
 MAX_AMOUNT = Decimal("999999999999.99")

@@ -7,8 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from customers.errors import InvalidEvent
+from kernel.currencies import ISO_4217
 
-from .currencies import ISO_4217
 from .events import (
     ORDER_STATUSES,
     CustomerData,

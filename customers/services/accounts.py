@@ -4,15 +4,16 @@ that the address already has one)."""
 
 import datetime as dt
 
-from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
-from customers.errors import FlywheelError
 from customers.models import User
+from kernel.emails import email_normalise
+from kernel.errors import FlywheelError
+from kernel.links import absolute_url
 
 from .profiles import account_open
 
@@ -41,7 +42,7 @@ def account_signup_request(*, email: str, password: str, first_name: str = "",
     opens it (account_signup_confirm); an email whose login is open gets a note saying so with
     the log-in and password-reset links, and nothing changes. Signing up again before opening
     the link replaces the password and sends a new link. The caller can't tell which."""
-    email = (email or "").strip().lower()
+    email = email_normalise(email)
     hashed = make_password(password)  # hashed either way, so the time taken doesn't tell
     with transaction.atomic():
         user = User.objects.select_for_update().filter(email__iexact=email).first()
@@ -82,7 +83,5 @@ def account_signup_confirm(*, token: str) -> User:
 
 
 def signup_link(*, user: User, accepts_marketing: bool) -> str:
-    from django.urls import reverse
-
-    return settings.SITE_URL + reverse(
-        "signup_confirm", args=[signup_token(user=user, accepts_marketing=accepts_marketing)])
+    return absolute_url("signup_confirm",
+                        signup_token(user=user, accepts_marketing=accepts_marketing))

@@ -6,9 +6,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.errors import Conflict, FlywheelError
 from customers.models import Activity, Customer
 from customers.signals import activities_recorded, activity_recorded
+from kernel.errors import Conflict, FlywheelError
 
 
 def activity_record_many(*, rows: list[dict]) -> list[Activity]:

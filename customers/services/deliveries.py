@@ -9,12 +9,13 @@ from django.db import OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.errors import FlywheelError, InvalidEvent
+from customers.errors import InvalidEvent
 from customers.ingestion.events import CustomerEvent, OrderEvent, RefundEvent
-from customers.memo import memo_scope
 from customers.models import WebhookDelivery
+from kernel.bulk import insert_new, update_each
+from kernel.errors import FlywheelError
+from kernel.memo import memo_scope
 
-from .bulk import insert_new, update_each
 from .orders import orders_apply, refund_apply
 from .profiles import customer_found, customers_upsert_many, platform_facts
 

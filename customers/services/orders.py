@@ -10,9 +10,9 @@ from customers.errors import InvalidEvent
 from customers.ingestion.events import OrderEvent, RefundData, RefundEvent, check_order
 from customers.models import Activity, Customer, Order, OrderLine, Refund
 from customers.signals import order_cancelled, order_paid, order_refunded, orders_paid
+from kernel.bulk import insert_new, source_pairs_q
 
 from .activities import activity_record_many
-from .bulk import insert_new, source_pairs_q
 from .profiles import (
     customer_stats_refresh,
     customers_stats_forget,

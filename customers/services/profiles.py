@@ -10,17 +10,14 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.errors import FlywheelError
 from customers.ingestion.events import CustomerData
 from customers.models import Activity, Attribute, Customer, ExternalId, NpsCategory, Order, User
 from customers.signals import customer_erased
+from kernel.bulk import insert_new, source_pairs_q
+from kernel.emails import email_normalise
+from kernel.errors import FlywheelError
 
 from .activities import activities_announce, activity_record_many
-from .bulk import insert_new, source_pairs_q
-
-
-def _normalise_email(email: str) -> str:
-    return (email or "").strip().lower()
 
 
 def activity_record(
@@ -120,7 +117,7 @@ def customers_upsert_many(*, facts: list[CustomerFacts]) -> list[Customer | None
     """
     # The locks need a transaction: the caller's (no savepoint), else one of its own.
     with transaction.atomic(savepoint=False):
-        return _upsert_many([replace(f, email=_normalise_email(f.email)) for f in facts])
+        return _upsert_many([replace(f, email=email_normalise(f.email)) for f in facts])
 
 
 def _upsert_many(facts: list[CustomerFacts]) -> list[Customer | None]:
@@ -346,7 +343,7 @@ def account_signup(
     """Create a shopper's login, linked to the customer with the same email (found
     case-insensitively, or created). Marketing consent is recorded, with source "account",
     only when the shopper ticked the box; one email never gets two logins."""
-    email = _normalise_email(email)
+    email = email_normalise(email)
     taken = FlywheelError(
         _("An account with this email address already exists."), code="email_taken",
         fields={"email": _("An account with this email address already exists.")},

@@ -13,7 +13,6 @@ from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from customers.memo import memoized
 from customers.models import (
     Activity,
     Customer,
@@ -121,7 +120,7 @@ def customers_stage_refresh(*, customers: list[Customer], now: dt.datetime | Non
     if not ids:
         return {}
     now = now or timezone.now()
-    settings = memoized("segments:settings", SegmentSettings.get)
+    settings = SegmentSettings.cached()
     with transaction.atomic():
         # One refresh per customer at a time, locks taken in id order so two batches never
         # deadlock. NO KEY UPDATE, as ingestion's own UPDATE takes: it lets the recompute's

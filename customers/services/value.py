@@ -14,8 +14,7 @@ import numpy as np
 from customers.models import SegmentSettings, ValueModelFit
 from customers.segments import value_model as vm
 from customers.selectors_segments import value_model_latest
-
-from .bulk import columns_read, columns_write
+from kernel.bulk import columns_read, columns_write
 
 VALUE_COLUMNS = ("customer_id bigint, p_alive double precision, orders_90 double precision, "
                  "orders_365 double precision, order_value_cents double precision, "

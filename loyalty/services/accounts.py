@@ -11,7 +11,7 @@ caller's, so neither is read again.
 from collections.abc import Collection, Iterable
 
 from customers.models import Customer
-from customers.services.bulk import insert_new
+from kernel.bulk import insert_new
 
 from ..models import LoyaltyAccount, PointsEntry
 from .program import tiers_get

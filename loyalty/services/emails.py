@@ -1,13 +1,12 @@
-"""Loyalty emails, sent from tasks after commit through customers.emails.email_send."""
+"""Loyalty emails, sent from tasks after commit through kernel.emails.email_send."""
 
-from django.conf import settings
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
-from customers.emails import email_send
+from kernel.emails import email_send
+from kernel.links import absolute_url
 
-from ..models import TierChange
+from ..models import Redemption, TierChange
 from .notifications import email_recipient
 
 
@@ -38,6 +37,24 @@ def tier_up_email_send(*, change_id: int) -> bool:
             context={"customer": customer, "tier": change.to_tier,
                      "from_name": change.from_name, "progress": progress["progress"],
                      "next_tier": progress["next_tier"],
-                     "account_url": settings.SITE_URL.rstrip("/") + reverse("account")},
+                     "account_url": absolute_url("account")},
         )
+    return True
+
+
+def winback_email_send(*, redemption_id: int) -> bool:
+    """Email the win-back voucher to a customer who still accepts marketing and was not
+    erased. Returns whether it was sent."""
+    redemption = (Redemption.objects.select_related("account__customer", "reward")
+                  .filter(pk=redemption_id).first())
+    if redemption is None:
+        return False
+    customer = redemption.account.customer
+    if not customer.accepts_marketing or customer.erased_at:
+        return False
+    email_send(
+        to=customer.email, template="loyalty/emails/winback", locale=customer.locale,
+        context={"customer": customer, "reward": redemption.reward, "code": redemption.code,
+                 "expires_at": redemption.expires_at},
+    )
     return True

@@ -12,9 +12,9 @@ from django.db.models import Case, F, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.errors import Conflict, FlywheelError
 from customers.models import Activity, Customer, Order, Refund
-from customers.services.bulk import insert_new
+from kernel.bulk import insert_new
+from kernel.errors import Conflict, FlywheelError
 
 from ..errors import InsufficientPoints
 from ..expiry import lot_expires_at

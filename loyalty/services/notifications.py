@@ -7,10 +7,9 @@ commit that caused it, in the customer's language."""
 
 import datetime as dt
 
-from django.conf import settings
-
-from customers.emails import email_send
 from customers.models import Activity, Customer
+from kernel.emails import email_send
+from kernel.links import absolute_url
 
 from ..models import PointsEntry, Redemption
 
@@ -24,16 +23,12 @@ def email_recipient(*, customer: Customer) -> str | None:
     return customer.email
 
 
-def _account_url() -> str:
-    return settings.SITE_URL.rstrip("/") + "/account/"
-
-
 def _send(customer: Customer, template: str, context: dict) -> bool:
     to = email_recipient(customer=customer)
     if to is None:
         return False
     email_send(to=to, template=template, locale=customer.locale,
-               context={"customer": customer, "account_url": _account_url(), **context})
+               context={"customer": customer, "account_url": absolute_url("account"), **context})
     return True
 
 

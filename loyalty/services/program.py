@@ -1,18 +1,18 @@
 """The program's settings and tiers as the ledger and tier services read them.
 
 Every paid order and every point awarded reaches these services; inside
-`customers.memo.memo_scope()` (a batch of deliveries) the settings and tiers are read once for
+`kernel.memo.memo_scope()` (a batch of deliveries) the settings and tiers are read once for
 the whole batch, outside it on every call. The instances are shared: read them, never change
 them (staff edit the rows in admin, which reads its own copy).
 """
 
-from customers.memo import memoized
+from kernel.memo import memoized
 
 from ..models import LoyaltyProgram, Tier
 
 
 def program_get() -> LoyaltyProgram:
-    return memoized("loyalty.program", LoyaltyProgram.get)
+    return LoyaltyProgram.cached()
 
 
 def tiers_get() -> tuple[Tier, ...]:

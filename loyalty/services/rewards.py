@@ -9,9 +9,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.errors import Conflict
 from customers.models import Customer, Order
 from customers.selectors import segment_has_member
+from kernel.errors import Conflict
 
 from ..errors import (
     RewardOutOfStock,

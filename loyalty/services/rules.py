@@ -17,7 +17,7 @@ How a rule earns (the admin help text says the same):
 
 Reading the candidate rules costs a fixed number of queries whatever the number of rules:
 the rules with their tiers (2, and 1 more for their audiences' segment rules when any has an
-audience). Inside `customers.memo.memo_scope()` (a batch of deliveries) they are read once per
+audience). Inside `kernel.memo.memo_scope()` (a batch of deliveries) they are read once per
 kind for the whole batch. Choosing and posting the awards is earning.py's, a batch at a time.
 """
 
@@ -31,9 +31,9 @@ from django.db.models import F, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.errors import FlywheelError
-from customers.memo import memoized
 from customers.models import Customer, Order
+from kernel.errors import FlywheelError
+from kernel.memo import memoized
 
 from ..models import EarningRule, LoyaltyAccount, PointsEntry, PointsLot, Tier
 from .ledger import _move, _post

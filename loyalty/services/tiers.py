@@ -26,10 +26,10 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from customers.errors import FlywheelError
-from customers.images import image_clean
 from customers.models import Activity, Customer
 from customers.services import activity_record, customer_tier_set
+from kernel.errors import FlywheelError
+from kernel.images import image_clean
 
 from .. import qualification as q
 from ..errors import RewardOutOfStock

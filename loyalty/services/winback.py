@@ -37,7 +37,7 @@ def winback_offer(*, customer: Customer, now: dt.datetime | None = None) -> Rede
             data={"reward": reward.name, "code": redemption.code,
                   "expires_at": redemption.expires_at.isoformat()},
         )
-        from loyalty.winback_tasks import winback_email_task
+        from loyalty.tasks import winback_email_task
 
         winback_email_task.delay_on_commit(redemption.pk)
     return redemption

@@ -8,15 +8,14 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
-from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from customers.admin import ReadOnlyInline, form_action
+from kernel.admin import NoAdd, NoDelete, ReadOnlyInline, SingletonAdmin, form_action
 
 from .. import selectors, services
 from ..models import (
@@ -38,7 +37,7 @@ STATUS_COLOURS = {
 
 
 @admin.register(ReferralProgram)
-class ReferralProgramAdmin(admin.ModelAdmin):
+class ReferralProgramAdmin(SingletonAdmin):
     fieldsets = [
         (None, {"fields": ("is_active",)}),
         (gettext_lazy("Incentives"), {
@@ -69,17 +68,6 @@ class ReferralProgramAdmin(admin.ModelAdmin):
     ]
     readonly_fields = ("updated_at",)
 
-    def has_add_permission(self, request):
-        return not ReferralProgram.objects.exists()
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def changelist_view(self, request, extra_context=None):
-        program = ReferralProgram.get()
-        return HttpResponseRedirect(
-            reverse("admin:referrals_referralprogram_change", args=[program.pk]))
-
 
 class ReferralCheckInline(ReadOnlyInline):
     model = ReferralCheck
@@ -98,7 +86,7 @@ class ReviewForm(forms.Form):
     )
 
 
-class ReferralAdminBase(admin.ModelAdmin):
+class ReferralAdminBase(NoAdd, NoDelete, admin.ModelAdmin):
     list_display = ("__str__", "referrer", "status_badge", "flags", "order", "converted_at",
                     "hold_until", "created_at")
     list_filter = ("status", "created_at", "converted_at")
@@ -110,12 +98,6 @@ class ReferralAdminBase(admin.ModelAdmin):
     readonly_fields = [f.name for f in Referral._meta.fields]
     inlines = [ReferralCheckInline]
     actions = ["approve", "reject"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("checks")
@@ -211,7 +193,7 @@ class FlaggedReferralAdmin(ReferralAdminBase):
 
 
 @admin.register(ReferralCode)
-class ReferralCodeAdmin(admin.ModelAdmin):
+class ReferralCodeAdmin(NoAdd, NoDelete, admin.ModelAdmin):
     """Each referrer's code with their numbers (clicks, sign-ups, conversions, revenue,
     points), sortable: the full list behind the top advocates."""
 
@@ -221,12 +203,6 @@ class ReferralCodeAdmin(admin.ModelAdmin):
     readonly_fields = ("customer", "code", "owner_seen_at", "created_at", "card_preview")
     fields = readonly_fields
     list_select_related = ("customer",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         converted = Q(referrals__status__in=CONVERTED)

@@ -1,17 +1,14 @@
 """The referral API: a customer's code, share links, numbers and referrals, for the shop's
 systems (API key) and for the signed-in shopper under /me/ (session with CSRF)."""
 
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.authentication import SessionAuthentication
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers.errors import NotFound
 from customers.models import Customer
 from customers.selectors import customer_get
+from kernel.api import ShopperApi
 
 from .. import selectors
 
@@ -76,14 +73,8 @@ class CustomerReferralApi(APIView):
         return _referral(customer_get(customer_id=customer_id))
 
 
-class MeReferralApi(APIView):
-    authentication_classes = [SessionAuthentication]
-    permission_classes = [IsAuthenticated]
-
+class MeReferralApi(ShopperApi):
     @extend_schema(responses=ReferralOutput, operation_id="me_referral_retrieve", tags=TAGS,
                    summary="The signed-in shopper's referral code, links and referrals")
     def get(self, request):
-        customer = getattr(request.user, "customer", None)
-        if customer is None or customer.erased_at is not None:
-            raise NotFound(_("This login has no customer profile."), code="no_customer")
-        return _referral(customer)
+        return _referral(self.shopper(request))

@@ -11,6 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kernel.models import SingletonSettings
+
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
 # Codes use an alphabet without look-alikes (no 0/O, 1/I/L, 5/S, 2/Z, 8/B).
@@ -22,7 +24,7 @@ def default_hold_days() -> int:
     return settings.LOYALTY_HOLD_DAYS
 
 
-class ReferralProgram(models.Model):
+class ReferralProgram(SingletonSettings):
     """The refer-a-friend settings: one row (pk 1), edited in admin."""
 
     class ReferrerRewardKind(models.TextChoices):
@@ -84,11 +86,11 @@ class ReferralProgram(models.Model):
         help_text=_("A friend signing up from the referrer's own IP address and browser within "
                     "this many hours of the referrer is flagged for review."),
     )
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    class Meta:
+    class Meta(SingletonSettings.Meta):
         verbose_name = _("referral program")
         verbose_name_plural = _("referral program")
+        # Named before the kernel's "<model>_single_row"; a rename would alter the table.
         constraints = [
             models.CheckConstraint(condition=Q(pk=1), name="referralprogram_singleton"),
             models.CheckConstraint(condition=Q(minimum_order_total__gte=0),
@@ -103,11 +105,6 @@ class ReferralProgram(models.Model):
                 not self.referrer_reward_id:
             raise ValidationError({"referrer_reward": _(
                 "Choose the reward voucher the referrer gets, or reward them with points.")})
-
-    @classmethod
-    def get(cls) -> "ReferralProgram":
-        program, _created = cls.objects.get_or_create(pk=1)
-        return program
 
 
 class ReferralCode(models.Model):

@@ -6,7 +6,7 @@ import datetime as dt
 from django import forms
 from django.contrib import admin, messages
 from django.db import models
-from django.shortcuts import redirect
+from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -15,8 +15,18 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from customers.admin import ReadOnlyAdmin, action_confirmed, confirm_action, form_action
 from customers.models import NpsCategory
+from kernel.admin import (
+    NoAdd,
+    NoDelete,
+    ReadOnlyAdmin,
+    SingletonAdmin,
+    YesNoFilter,
+    action_confirmed,
+    admin_link,
+    confirm_action,
+    form_action,
+)
 
 from . import selectors, services
 from .charts import trend_chart
@@ -28,13 +38,8 @@ REPORT_DEFAULT_DAYS = 90
 REPORT_COMMENTS = 20
 
 
-def _customer_link(customer):
-    url = reverse("admin:customers_customer_change", args=[customer.pk])
-    return format_html('<a href="{}">{}</a>', url, customer)
-
-
 @admin.register(NpsSurvey)
-class NpsSurveyAdmin(admin.ModelAdmin):
+class NpsSurveyAdmin(SingletonAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ("is_active",)}),
@@ -58,30 +63,12 @@ class NpsSurveyAdmin(admin.ModelAdmin):
         (gettext_lazy("Headless storefront"), {"fields": ("answer_page_url",)}),
     ]
 
-    def changelist_view(self, request, extra_context=None):
-        survey = NpsSurvey.get()
-        return redirect("admin:referrals_npssurvey_change", survey.pk)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class HasCommentFilter(admin.SimpleListFilter):
+class HasCommentFilter(YesNoFilter):
     title = gettext_lazy("comment")
     parameter_name = "has_comment"
-
-    def lookups(self, request, model_admin):
-        return [("yes", _("With a comment")), ("no", _("Without a comment"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.exclude(comment="")
-        if self.value() == "no":
-            return queryset.filter(comment="")
-        return queryset
+    yes = ~Q(comment="")
+    yes_label, no_label = gettext_lazy("With a comment"), gettext_lazy("Without a comment")
 
 
 @admin.register(NpsResponse)
@@ -100,7 +87,7 @@ class NpsResponseAdmin(ReadOnlyAdmin):
 
     @admin.display(description=gettext_lazy("customer"))
     def customer_link(self, response):
-        return _customer_link(response.customer)
+        return admin_link(response.customer)
 
     @admin.display(description=gettext_lazy("category"), ordering="category")
     def category_badge(self, response):
@@ -183,7 +170,7 @@ class NpsFollowUpForm(forms.ModelForm):
 
 
 @admin.register(NpsFollowUp)
-class NpsFollowUpAdmin(admin.ModelAdmin):
+class NpsFollowUpAdmin(NoAdd, NoDelete, admin.ModelAdmin):
     form = NpsFollowUpForm
     list_display = ("__str__", "customer", "score", "comment_excerpt", "status",
                     "assigned_to", "goodwill_points", "created_at")
@@ -210,15 +197,9 @@ class NpsFollowUpAdmin(admin.ModelAdmin):
     ]
     actions = ["mark_contacted", "mark_resolved", "give_goodwill_points"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     @admin.display(description=gettext_lazy("customer"))
     def customer_link(self, follow_up):
-        return _customer_link(follow_up.customer)
+        return admin_link(follow_up.customer)
 
     @admin.display(description=gettext_lazy("score"), ordering="response__score")
     def score(self, follow_up):
@@ -234,9 +215,7 @@ class NpsFollowUpAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("order"))
     def order(self, follow_up):
-        order = follow_up.response.invitation.order
-        url = reverse("admin:customers_order_change", args=[order.pk])
-        return format_html('<a href="{}">{}</a>', url, order)
+        return admin_link(follow_up.response.invitation.order)
 
     @admin.display(description=gettext_lazy("answered at"))
     def answered_at(self, follow_up):

@@ -12,15 +12,14 @@ from drf_spectacular.utils import (
     extend_schema_serializer,
 )
 from rest_framework import serializers, status
-from rest_framework.authentication import SessionAuthentication
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers.apis import ErrorSerializer
-from customers.errors import FlywheelError, NotFound
 from customers.fields import StrictCharField
 from customers.pagination import LimitOffsetPagination
+from kernel.api import ErrorSerializer, ShopperApi
+from kernel.errors import FlywheelError
 
 from . import selectors, services
 from .models import NpsResponse, NpsSurvey
@@ -162,17 +161,13 @@ class NpsSummaryApi(APIView):
                                      "by_tier": by_tier}).data)
 
 
-class MeNpsResponsesApi(APIView):
+class MeNpsResponsesApi(ShopperApi):
     pagination_class = LimitOffsetPagination
-    authentication_classes = [SessionAuthentication]
-    permission_classes = [IsAuthenticated]
 
     @extend_schema(responses=ResponseOutput(many=True), operation_id="me_nps_responses",
                    tags=TAGS, summary="The signed-in shopper's own survey answers")
     def get(self, request):
-        customer = getattr(request.user, "customer", None)
-        if customer is None:
-            raise NotFound(_("Your login isn't linked to a shopper profile."))
+        customer = self.shopper(request)
         paginator = LimitOffsetPagination()
         page = paginator.paginate_queryset(
             selectors.nps_responses_for_customer(customer=customer), request, view=self)

@@ -4,11 +4,11 @@ the tasks in tasks.py, after the transaction that caused them committed."""
 from urllib.parse import quote
 
 from django.conf import settings
-from django.urls import reverse
 from django.utils import timezone
 
-from customers.emails import email_send
 from customers.models import NpsCategory
+from kernel.emails import email_send
+from kernel.links import absolute_url
 
 from .models import NpsFollowUp, NpsInvitation, NpsSurvey
 from .services import nps_invitation_mark_sent
@@ -23,7 +23,7 @@ def nps_answer_url(*, invitation: NpsInvitation, score: int | None = None,
     page = (survey or NpsSurvey.get()).answer_page_url
     if page and "{token}" in page:
         return page.replace("{token}", quote(token, safe=""))
-    return settings.SITE_URL + reverse("nps_answer", args=[token])
+    return absolute_url("nps_answer", token)
 
 
 def nps_invitation_email_send(*, invitation_id: int) -> bool:
@@ -55,8 +55,7 @@ def nps_follow_up_alert_send(*, follow_up_id: int) -> bool:
                  .filter(pk=follow_up_id).first())
     if follow_up is None:
         return False
-    admin_url = settings.SITE_URL + reverse("admin:referrals_npsfollowup_change",
-                                            args=[follow_up.pk])
+    admin_url = absolute_url("admin:referrals_npsfollowup_change", follow_up.pk)
     email_send(
         to=settings.STAFF_ALERT_EMAIL, template="referrals/emails/nps_detractor_alert",
         context={"follow_up": follow_up, "response": follow_up.response,

@@ -1,6 +1,6 @@
 """Errors the NPS services raise; each has a stable code the API and the pages show."""
 
-from customers.errors import FlywheelError
+from kernel.errors import FlywheelError
 
 
 class TokenInvalid(FlywheelError):

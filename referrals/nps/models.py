@@ -10,11 +10,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, NpsCategory, Order
+from kernel.models import SingletonSettings
 
 COMMENT_MAX_LENGTH = 2000
 
 
-class NpsSurvey(models.Model):
+class NpsSurvey(SingletonSettings):
     """The NPS survey's settings: one row (`NpsSurvey.get()`), edited in admin."""
 
     is_active = models.BooleanField(
@@ -73,14 +74,10 @@ class NpsSurvey(models.Model):
         help_text=_("On: only customers who opted in to marketing emails are surveyed. Erased "
                     "customers never are."),
     )
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    class Meta:
+    class Meta(SingletonSettings.Meta):
         verbose_name = _("NPS survey settings")
         verbose_name_plural = _("NPS survey settings")
-        constraints = [
-            models.CheckConstraint(condition=Q(pk=1), name="npssurvey_single_row"),
-        ]
 
     def __str__(self):
         return str(_("NPS survey settings"))
@@ -89,11 +86,6 @@ class NpsSurvey(models.Model):
         if self.answer_page_url and "{token}" not in self.answer_page_url:
             raise ValidationError({"answer_page_url": _("Put {token} where the link's token "
                                                         "goes.")})
-
-    @classmethod
-    def get(cls) -> "NpsSurvey":
-        survey, _created = cls.objects.get_or_create(pk=1)
-        return survey
 
     def follow_up_question(self, category: str) -> str:
         return {

@@ -1,6 +1,6 @@
 """The account page's "Your feedback" panel: the shopper's own survey answers."""
 
-from customers.account_panels import AccountPanel
+from kernel.panels import AccountPanel
 
 from .selectors import nps_responses_for_customer
 

@@ -10,9 +10,9 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.errors import FlywheelError
 from customers.models import Activity, Customer, NpsCategory, Order
 from customers.services import activity_record, customer_nps_set
+from kernel.errors import FlywheelError
 from loyalty import services as loyalty_services
 
 from .errors import AlreadyAnswered, CommentTooLong, InvalidScore, TokenExpired, TokenInvalid

@@ -11,6 +11,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from customers.models import Customer
+from kernel.emails import email_normalise
+from kernel.links import absolute_url
 
 from ..models import Referral, ReferralClick, ReferralCode, ReferralProgram
 
@@ -42,7 +44,7 @@ def referral_share_get(*, customer: Customer) -> ReferralShare:
     from ..services import referral_code_get_or_create
 
     code = referral_code_get_or_create(customer=customer).code
-    url = f"{settings.SITE_URL}{reverse('referral_landing', args=[code])}"
+    url = absolute_url("referral_landing", code)
     program = ReferralProgram.get()
     offer = program.friend_reward.name if program.friend_reward_id else ""
     if offer:
@@ -67,7 +69,7 @@ def referral_share_get(*, customer: Customer) -> ReferralShare:
 
 def referral_signed_up(*, code: ReferralCode, email: str) -> bool:
     """Whether this email already signed up with this share link."""
-    return Referral.objects.filter(code=code, friend_email=email.strip().lower()).exists()
+    return Referral.objects.filter(code=code, friend_email=email_normalise(email)).exists()
 
 
 def referral_list_for_customer(*, customer: Customer) -> QuerySet[Referral]:

@@ -1,9 +1,9 @@
 """Referral emails, sent from tasks after commit."""
 
 from django.conf import settings
-from django.urls import reverse
 
-from customers.emails import email_send
+from kernel.emails import email_send
+from kernel.links import absolute_url
 
 from ..models import Referral
 
@@ -36,7 +36,6 @@ def referral_flagged_alert_send(*, referral_id: int) -> bool:
         to=settings.STAFF_ALERT_EMAIL, template="referrals/emails/flagged_alert",
         context={"referral": referral,
                  "checks": referral.checks.exclude(outcome="passed").order_by("stage", "pk"),
-                 "url": settings.SITE_URL + reverse(
-                     "admin:referrals_flaggedreferral_change", args=[referral.pk])},
+                 "url": absolute_url("admin:referrals_flaggedreferral_change", referral.pk)},
     )
     return True

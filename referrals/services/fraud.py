@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from customers.models import Customer, Order
 from customers.selectors import attributes_latest
+from kernel.emails import email_normalise
 
 from ..models import Referral, ReferralCheck
 
@@ -25,10 +26,10 @@ CONVERTED = (Referral.Status.PENDING, Referral.Status.FLAGGED, Referral.Status.R
 ADDRESS_KEYS = ("address", "street", "postcode", "zip")
 
 
-def email_normalise(email: str) -> str:
+def email_mailbox(email: str) -> str:
     """The mailbox an address delivers to: lower case, `+tags` dropped, and for Gmail
     (gmail.com or googlemail.com) dots in the local part ignored."""
-    email = (email or "").strip().lower()
+    email = email_normalise(email)
     local, _at, domain = email.rpartition("@")
     if not local:
         return email
@@ -93,7 +94,7 @@ class SameEmail(FraudCheck):
     name = "self_referral_email"
 
     def run(self, ctx):
-        friend, referrer = email_normalise(ctx.friend_email), email_normalise(ctx.referrer.email)
+        friend, referrer = email_mailbox(ctx.friend_email), email_mailbox(ctx.referrer.email)
         evidence = {"friend": friend, "referrer": referrer}
         if friend != referrer:
             return Verdict(evidence=evidence)

@@ -17,10 +17,10 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.errors import Conflict, FlywheelError, NotFound
-from customers.memo import memoized
 from customers.models import Activity, Customer, Order, Refund
 from customers.services import activity_record, customer_upsert
+from kernel.emails import email_normalise
+from kernel.errors import Conflict, FlywheelError, NotFound
 from loyalty import selectors as loyalty_selectors
 from loyalty import services as loyalty_services
 from loyalty.models import voucher_code_normalize
@@ -66,12 +66,6 @@ class ReferralRateLimited(FlywheelError):
 
 class ReferralNotReviewable(Conflict):
     code = "referral_not_reviewable"
-
-
-def _program() -> ReferralProgram:
-    """The program's settings, read once per memo scope (a batch of deliveries): every paid
-    order asks. The instance is shared; nothing here changes it."""
-    return memoized("referrals.program", ReferralProgram.get)
 
 
 def fingerprint(value: str) -> str:
@@ -197,10 +191,10 @@ def referral_signup(
     Otherwise the friend gets the program's welcome voucher (once: signing up again with the
     same email returns the same referral and voucher), by email too, after commit."""
     now = now or timezone.now()
-    program = _program()
+    program = ReferralProgram.cached()
     if not program.is_active:
         raise ReferralProgramClosed(_("This referral offer has ended."))
-    email = (email or "").strip().lower()
+    email = email_normalise(email)
     try:
         validate_email(email)
     except ValidationError as error:
@@ -307,7 +301,7 @@ def referral_convert_for_order(*, order: Order, now: dt.datetime | None = None) 
     if order.customer_id is None or not (_voucher_codes(order) or order.referral_code):
         return None  # most orders: nothing to look up, so no savepoint and no settings read
     now = now or timezone.now()
-    program = _program()
+    program = ReferralProgram.cached()
     with transaction.atomic():
         referral = _referral_for_order(order)
         if referral is None or referral.order_id is not None or \
@@ -353,7 +347,7 @@ def referral_reward(*, referral: Referral, now: dt.datetime | None = None) -> Re
     `referral_converted` activity (loyalty's rule turns it into points) or the program's reward
     voucher. Once: a referral that is not pending, or still in its hold, is left as it is."""
     now = now or timezone.now()
-    program = _program()
+    program = ReferralProgram.cached()
     with transaction.atomic():
         referral = (Referral.objects.select_for_update(of=("self",))
                     .select_related("referrer", "order").get(pk=referral.pk))
@@ -395,7 +389,7 @@ def referrals_reward_due(*, now: dt.datetime | None = None, batch_size: int = 50
     for pk in list(due.values_list("pk", flat=True)[:batch_size]):
         referral = referral_reward(referral=Referral(pk=pk), now=now)
         rewarded += referral.status == Status.REWARDED
-    window = dt.timedelta(days=_program().attribution_days)
+    window = dt.timedelta(days=ReferralProgram.cached().attribution_days)
     stale = Referral.objects.filter(status=Status.SIGNED_UP, order__isnull=True,
                                     created_at__lt=now - window).order_by("pk")
     for referral in list(stale[:batch_size]):
@@ -511,7 +505,7 @@ def referral_personal_data_erase(*, customer: Customer) -> int:
 
 
 def _offer_text() -> str:
-    program = _program()
+    program = ReferralProgram.cached()
     if program.friend_reward_id:
         return _("Get %(offer)s with my code") % {"offer": program.friend_reward.name}
     return _("Join me with my code")

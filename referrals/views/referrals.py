@@ -5,7 +5,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from customers.errors import FlywheelError, NotFound
+from kernel.errors import FlywheelError, NotFound
+from kernel.shoppers import shopper_page_required, signed_in_customer
 
 from .. import selectors, services
 from ..forms import ReferralSignupForm
@@ -52,7 +53,7 @@ def referral_landing(request, code: str):
         response = render(request, "referrals/limited.html", status=429)
         response["Retry-After"] = "3600"
         return response
-    visitor = getattr(request.user, "customer", None) if request.user.is_authenticated else None
+    visitor = signed_in_customer(request)
     own = visitor is not None and visitor == click.code.customer
     initial = {"email": visitor.email, "name": visitor.full_name} if visitor and not own else {}
     return render(request, "referrals/landing.html", {
@@ -64,9 +65,7 @@ def referral_landing(request, code: str):
 @login_required
 def referral_share_card(request):
     """The signed-in customer's share card, a PNG drawn once and kept on their code's row."""
-    customer = getattr(request.user, "customer", None)
-    if customer is None:
-        raise Http404(_("Your login isn't linked to a shopper profile."))
+    customer = shopper_page_required(request)
     share = selectors.referral_share_get(customer=customer)
     code = ReferralCode.objects.get(customer=customer)
     png = services.share_card_png(code=code, share_url=share.url)

@@ -2,7 +2,6 @@
 import pytest
 
 from customers import services
-from customers.memo import memo_scope, memoized
 from customers.models import OutboundDelivery, WebhookDelivery
 from loyalty.models import LoyaltyAccount
 from tests.conftest import (
@@ -11,24 +10,6 @@ from tests.conftest import (
     post_event,
     realistic_shop,
 )
-
-
-def test_memoized_loads_once_inside_a_scope_and_every_time_outside():
-    calls = []
-
-    def load():
-        calls.append(1)
-        return len(calls)
-
-    assert memoized("k", load) == 1
-    assert memoized("k", load) == 2  # no scope: no memory
-    with memo_scope():
-        assert memoized("k", load) == 3
-        with memo_scope():  # nested: shares the outer scope
-            assert memoized("k", load) == 3
-        assert memoized("other", load) == 4
-        assert memoized("k", load) == 3
-    assert memoized("k", load) == 5  # the scope ended, and its values with it
 
 
 @pytest.mark.django_db

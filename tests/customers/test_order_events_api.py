@@ -177,8 +177,9 @@ AGREEMENT_CASES = [
 def test_the_parser_enforces_what_the_schema_documents(overrides):
     """The schema's serializer and the hand-written parser accept the same events and name
     the same fields when they refuse one."""
-    from customers.errors import InvalidEvent, flatten_errors
+    from customers.errors import InvalidEvent
     from customers.ingestion.generic import OrderEventSerializer, parse_order
+    from kernel.errors import flatten_errors
 
     payload = {**order_event(), **overrides}
     if overrides == {}:

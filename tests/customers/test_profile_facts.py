@@ -2,9 +2,9 @@
 
 import pytest
 
-from customers.errors import FlywheelError
 from customers.models import Customer
 from customers.services import customer_nps_set, customer_tier_set
+from kernel.errors import FlywheelError
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,9 +7,9 @@ import pytest
 from django.utils import timezone
 
 from customers import selectors, services
-from customers.errors import FlywheelError
 from customers.models import Activity, Attribute, Customer, Order
 from customers.signals import activity_recorded
+from kernel.errors import FlywheelError
 from tests.factories import CustomerFactory, OrderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -10,9 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from factory.django import mute_signals
 
 from customers import services
-from customers.memo import memo_scope
 from customers.models import Activity, CustomerScore, SegmentSettings, Stage
 from customers.signals import activity_recorded, customer_stage_changed
+from kernel.memo import memo_scope
 from tests.conftest import at
 from tests.factories import CustomerFactory, OrderFactory
 

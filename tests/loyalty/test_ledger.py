@@ -3,7 +3,7 @@
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from customers.errors import FlywheelError
+from kernel.errors import FlywheelError
 from loyalty import services
 from loyalty.errors import InsufficientPoints
 from loyalty.models import LoyaltyAccount, PointsEntry, PointsLot

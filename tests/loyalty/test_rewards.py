@@ -9,9 +9,9 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.errors import Conflict
 from customers.ingestion.generic import parse_order
 from customers.services import order_apply
+from kernel.errors import Conflict
 from loyalty import services
 from loyalty.errors import (
     InsufficientPoints,

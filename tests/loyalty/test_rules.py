@@ -9,8 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from customers.errors import FlywheelError
 from customers.services import activity_record
+from kernel.errors import FlywheelError
 from loyalty import services
 from loyalty.models import EarningRule, LoyaltyAccount, LoyaltyProgram, PointsEntry
 from loyalty.selectors import balance_get

@@ -9,8 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from PIL import Image
 
-from customers.images import InvalidImage
 from customers.models import Activity, Customer
+from kernel.errors import InvalidImage
 from loyalty import services
 from loyalty.models import LoyaltyAccount, LoyaltyProgram, Redemption, Tier, TierChange
 from loyalty.selectors import balance_get, loyalty_summary_get

@@ -11,9 +11,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from PIL import ExifTags, Image
 
+from kernel.errors import InvalidImage
 from quizzes import services
 from quizzes.engine import ProductInfo
-from quizzes.errors import InvalidImage, InvalidProduct
+from quizzes.errors import InvalidProduct
 from quizzes.images import image_clean
 from quizzes.models import Product
 from quizzes.selectors import catalog_for_engine

@@ -9,7 +9,7 @@ from customers.models import Attribute
 from loyalty.selectors import balance_get
 from referrals import services
 from referrals.models import Referral, ReferralCheck
-from referrals.services.fraud import email_normalise
+from referrals.services.fraud import email_mailbox
 from tests.factories import AttributeFactory, CustomerFactory, OrderFactory
 
 from .conftest import BROWSER, FRIEND_IP, START, reload
@@ -30,7 +30,7 @@ def check(referral, name, stage="signup") -> ReferralCheck:
     ("  Grace@Example.COM ", "grace@example.com"),
 ])
 def test_emails_are_normalised_to_the_mailbox_they_reach(address, mailbox):
-    assert email_normalise(address) == mailbox
+    assert email_mailbox(address) == mailbox
 
 
 def test_the_referrer_using_their_own_link_is_blocked_with_a_clear_reason(shop, program, code):

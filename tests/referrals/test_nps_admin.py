@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
-from customers.errors import FlywheelError
+from kernel.errors import FlywheelError
 from loyalty.models import PointsEntry
 from loyalty.selectors import balance_get
 from referrals.nps.models import NpsFollowUp, NpsSurvey

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import Customer, Order
-from customers.services.bulk import columns_write
+from kernel.bulk import columns_write
 
 DOMAIN = "shop.invalid"
 HISTORY_DAYS = 3 * 365

@@ -2,7 +2,7 @@
 
 from django.core import mail
 
-from customers.emails import email_send
+from kernel.emails import email_normalise, email_send
 
 
 def test_an_email_has_a_subject_a_text_part_and_an_html_part(tmp_path, settings):
@@ -24,3 +24,8 @@ def test_an_email_has_a_subject_a_text_part_and_an_html_part(tmp_path, settings)
     assert message.body == "Hi Ada, welcome to Glow & Co."
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html" and "<p>Hi Ada</p>" in html and "Glow &amp; Co" in html
+
+
+def test_an_address_is_stored_and_looked_up_trimmed_and_in_lower_case():
+    assert email_normalise("  Ada.Lovelace@Example.COM\n") == "ada.lovelace@example.com"
+    assert email_normalise(None) == email_normalise("") == ""

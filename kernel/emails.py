@@ -1,0 +1,37 @@
+"""Email addresses as they are stored, and emails to shoppers and staff, HTML and text,
+rendered from templates.
+
+Every app sends through `email_send`, from a Celery task scheduled after commit
+(`task.delay_on_commit(...)`), never inline in a request or a service's transaction. A template
+prefix `loyalty/emails/points_earned` uses three files: `points_earned_subject.txt` (one line),
+`points_earned.txt` and `points_earned.html` (which extends `emails/base.html`). Text is
+translated in the customer's locale when they have one.
+"""
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template import Context
+from django.template.loader import get_template, render_to_string
+from django.utils import translation
+
+
+def email_normalise(email: str | None) -> str:
+    """An email address as Flywheel stores and looks it up: trimmed, lower case."""
+    return (email or "").strip().lower()
+
+
+def email_send(*, to: str, template: str, context: dict, locale: str = "") -> None:
+    """Render `template`'s subject, text and HTML parts with `context` and send them to `to`."""
+    context = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
+    with translation.override(locale or settings.LANGUAGE_CODE):
+        subject = " ".join(_render_plain(f"{template}_subject.txt", context).split())
+        text = _render_plain(f"{template}.txt", context)
+        html = render_to_string(f"{template}.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[to])
+    message.attach_alternative(html, "text/html")
+    message.send()
+
+
+def _render_plain(name: str, context: dict) -> str:
+    """Render a text template without HTML escaping ("Glow & Co", not "Glow &amp; Co")."""
+    return get_template(name).template.render(Context(context, autoescape=False))
