@@ -6,6 +6,7 @@ History (orders, answers, activity, deliveries) is read-only; actions call the s
 import json
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
@@ -23,6 +24,7 @@ from customers.models import (
     ApiKey,
     Attribute,
     Customer,
+    CustomerEmail,
     ExternalId,
     Order,
     OrderLine,
@@ -64,6 +66,14 @@ __all__ = ["ACTIVITY_INLINE_LIMIT", "CONFIRM_TEMPLATE", "NewestFormSet", "ReadOn
 class ExternalIdInline(admin.TabularInline):
     model = ExternalId
     extra = 0
+
+
+class CustomerEmailInline(ReadOnlyInline):
+    model = CustomerEmail
+    fields = ("email", "source", "created_at")
+    readonly_fields = fields
+    verbose_name_plural = gettext_lazy("Other emails they are known by (found by lookups; "
+                                       "the email above stays theirs)")
 
 
 class OrderInline(ReadOnlyInline):
@@ -129,7 +139,8 @@ class CustomerAdmin(admin.ModelAdmin):
     list_filter = ("accepts_marketing", "marketing_consent_source", "external_ids__source",
                    HasAccountFilter, "score__stage", "score__rfm_segment", "loyalty_tier",
                    "nps_category", SegmentFilter)
-    search_fields = ("email", "first_name", "last_name", "external_ids__external_id")
+    search_fields = ("email", "first_name", "last_name", "external_ids__external_id",
+                     "known_emails__email")
     readonly_fields = ("marketing_consent_at", "marketing_consent_source", "orders_count",
                        "total_spent", "first_order_at", "last_order_at", "created_at",
                        "updated_at", "erased_at")
@@ -144,7 +155,7 @@ class CustomerAdmin(admin.ModelAdmin):
         }),
         (gettext_lazy("Record"), {"fields": ("created_at", "updated_at", "erased_at")}),
     )
-    inlines = (ExternalIdInline, CustomerScoreInline, OrderInline,
+    inlines = (ExternalIdInline, CustomerEmailInline, CustomerScoreInline, OrderInline,
                AttributeInline, ActivityInline)
     actions = ("erase_personal_data",)
     date_hierarchy = "created_at"
@@ -213,13 +224,29 @@ class RefundInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class ShopCurrencyFilter(admin.SimpleListFilter):
+    title = gettext_lazy("shop currency")
+    parameter_name = "shop_currency"
+
+    def lookups(self, request, model_admin):
+        return (("converted", gettext_lazy("In or converted to the shop's currency")),
+                ("unconvertible", gettext_lazy("No way to convert: earns nothing")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "converted":
+            return queryset.filter(shop_total__isnull=False)
+        if self.value() == "unconvertible":
+            return queryset.filter(shop_total__isnull=True)
+        return queryset
+
+
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin):
     """Orders come from the shop: staff look, the shop's events change them."""
 
     list_display = ("__str__", "external_id", "customer", "source", "status", "total",
-                    "refunded_total", "currency", "placed_at")
-    list_filter = ("status", "source", "currency")
+                    "refunded_total", "currency", "shop_amount", "placed_at")
+    list_filter = ("status", "source", "currency", ShopCurrencyFilter)
     list_select_related = ("customer",)
     search_fields = ("external_id", "name", "customer__email")
     date_hierarchy = "placed_at"
@@ -228,20 +255,30 @@ class OrderAdmin(ReadOnlyAdmin):
         (None, {"fields": ("source", "external_id", "name", "customer", "status")}),
         (gettext_lazy("Money"), {
             "fields": ("currency", "total", "discount_total", "refunded_total",
-                       "discount_codes", "referral_code"),
+                       "shop_amount", "discount_codes", "referral_code"),
         }),
         (gettext_lazy("Dates"), {
             "fields": ("placed_at", "paid_at", "cancelled_at", "source_updated_at",
                        "created_at"),
         }),
     )
-    readonly_fields = ("created_at",)
+    readonly_fields = ("created_at", "shop_amount")
+
+    @admin.display(description=gettext_lazy("kept, in shop currency"), ordering="shop_net")
+    def shop_amount(self, order):
+        """What stayed with the shop in SHOP_CURRENCY, or why it can't be counted."""
+        if order.shop_net is None:
+            return _("Not convertible: a %(currency)s order came without an amount in "
+                           "%(shop)s, so it earns no points and adds nothing to spend.") % {
+                "currency": order.currency, "shop": settings.SHOP_CURRENCY}
+        return f"{order.shop_net} {settings.SHOP_CURRENCY}"
 
 
 # Webhook deliveries
 
 DELIVERY_MEANING = {
     WebhookDelivery.Status.RECEIVED: WAITING,
+    WebhookDelivery.Status.WAITING: WAITING,
     WebhookDelivery.Status.PROCESSED: DONE,
     WebhookDelivery.Status.IGNORED: SKIPPED,
     WebhookDelivery.Status.FAILED: FAILED,
@@ -253,21 +290,22 @@ class WebhookDeliveryAdmin(NoAdd, NoChange, admin.ModelAdmin):
     """Deliveries as they arrived. Staff can read and reprocess them, never edit them."""
 
     list_display = ("received_at", "source", "topic", "status_badge", "attempts",
-                    "error_excerpt", "order_link")
-    list_filter = ("source", "status", "topic")
+                    "error_excerpt", "notes_excerpt", "order_link")
+    list_filter = ("source", "status", "topic", ("notes", admin.EmptyFieldListFilter))
     list_select_related = ("order",)
     search_fields = ("event_id", "error", "body")
     date_hierarchy = "received_at"
     actions = ("reprocess_failed",)
     fieldsets = (
         (None, {"fields": ("source", "topic", "event_id", "status_badge", "attempts",
-                           "error", "order_link")}),
+                           "error", "notes", "waiting_for", "order_link")}),
         (gettext_lazy("Timing"), {"fields": ("received_at", "processed_at")}),
         (gettext_lazy("Request"), {"fields": ("headers_pretty", "body_pretty", "body_sha256")}),
         (gettext_lazy("Answer"), {"fields": ("response_status", "response_body")}),
     )
     readonly_fields = ("source", "topic", "event_id", "status_badge", "attempts", "error",
-                       "order_link", "received_at", "processed_at", "headers_pretty",
+                       "notes", "waiting_for", "order_link", "received_at", "processed_at",
+                       "headers_pretty",
                        "body_pretty", "body_sha256", "response_status", "response_body")
 
     @admin.display(description=gettext_lazy("status"), ordering="status")
@@ -277,6 +315,10 @@ class WebhookDeliveryAdmin(NoAdd, NoChange, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("error"))
     def error_excerpt(self, delivery):
         return Truncator(delivery.error).chars(80)
+
+    @admin.display(description=gettext_lazy("skipped items"))
+    def notes_excerpt(self, delivery):
+        return Truncator(delivery.notes).chars(80)
 
     @admin.display(description=gettext_lazy("order"))
     def order_link(self, delivery):

@@ -97,7 +97,8 @@ class _WebhookApi(APIView):
         delivery = services.delivery_receive(
             source=self.source, topic=platform.topic(request.headers, request.body),
             headers=_kept_headers(request), body=request.body,
-            content_type=request.content_type, event_id=platform.event_id(request.headers),
+            content_type=request.content_type,
+            event_id=platform.event_id(request.headers, request.body),
         )
         return delivery_answer(delivery)
 

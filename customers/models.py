@@ -147,6 +147,33 @@ class Customer(models.Model):
         return f"{self.first_name} {self.last_name}".strip()
 
 
+class CustomerEmail(models.Model):
+    """Another address the customer is known by: an order's or billing email that differs
+    from their own, or an email they used before. Found by lookups; never their primary
+    email (Customer.email), which only the customer's own details change."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="known_emails")
+    email = models.EmailField(_("email"), max_length=254)
+    source = models.CharField(_("source"), max_length=16, blank=True,
+                              help_text=_("Where it was seen, e.g. shopify, woocommerce."))
+    created_at = models.DateTimeField(_("first seen"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("known email")
+        verbose_name_plural = _("known emails")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "email"],
+                                    name="customeremail_customer_email_unique"),
+            models.CheckConstraint(condition=Q(email=Lower("email")),
+                                   name="customeremail_email_lowercase"),
+        ]
+        indexes = [models.Index(fields=["email"])]
+
+    def __str__(self):
+        return self.email
+
+
 class ExternalId(models.Model):
     """The id a shop platform uses for this customer."""
 
@@ -196,6 +223,24 @@ class Order(models.Model):
     source_updated_at = models.DateTimeField(
         _("updated at source"),
         help_text=_("The newest update applied; older deliveries never overwrite newer state."),
+    )
+    # Which event the fields (and the lines) come from: the source's update time, then the
+    # status, then the content (OrderEvent.version), so arrival order never decides.
+    source_version = models.CharField(_("newest event"), max_length=64, blank=True,
+                                      editable=False)
+    lines_version = models.CharField(_("newest event with lines"), max_length=64, blank=True,
+                                     editable=False)
+    shop_total = models.DecimalField(
+        _("total in shop currency"), null=True, blank=True, **MONEY,
+        help_text=_("The total in SHOP_CURRENCY, as the platform converted it. Empty: the "
+                    "order is in another currency and came without a converted amount, so it "
+                    "is counted but earns no points and adds nothing to spend figures."),
+    )
+    shop_net = models.DecimalField(
+        _("kept, in shop currency"), null=True, blank=True, **MONEY,
+        help_text=_("What stayed with the shop after refunds, in SHOP_CURRENCY: the figure "
+                    "net spend, tier spend, RFM monetary and CLV read. Empty when it can't "
+                    "be converted."),
     )
     created_at = models.DateTimeField(_("received"), default=timezone.now, editable=False)
 
@@ -354,6 +399,7 @@ class WebhookDelivery(models.Model):
 
     class Status(models.TextChoices):
         RECEIVED = "received", _("Received")
+        WAITING = "waiting", _("Waiting for its order")
         PROCESSED = "processed", _("Processed")
         IGNORED = "ignored", _("Ignored")
         FAILED = "failed", _("Failed")
@@ -372,6 +418,17 @@ class WebhookDelivery(models.Model):
         _("status"), max_length=16, choices=Status.choices, default=Status.RECEIVED
     )
     error = models.TextField(_("error"), blank=True)
+    notes = models.TextField(
+        _("skipped items"), blank=True,
+        help_text=_("Optional parts of the delivery that could not be read and were left out "
+                    "(a blank discount code, a line without a quantity); the rest was "
+                    "applied."),
+    )
+    waiting_for = models.CharField(
+        _("waiting for order"), max_length=64, blank=True,
+        help_text=_("A refund that arrived before its order: applied as soon as the order "
+                    "is received."),
+    )
     processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     order = models.ForeignKey(

@@ -3,18 +3,31 @@
 import datetime as dt
 from collections.abc import Collection
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from customers.models import ID_MAX, Activity, Attribute, Customer, Order, OrderLine
+from customers.models import (
+    ID_MAX,
+    Activity,
+    Attribute,
+    Customer,
+    CustomerEmail,
+    Order,
+    OrderLine,
+)
 from kernel.emails import email_normalise
 from kernel.errors import NotFound
 
 
 def customer_list(*, email: str = "", external_id: str = "") -> QuerySet[Customer]:
+    """Customers found by an email they are known by (their own or another, see
+    CustomerEmail) and/or a platform's id for them."""
     customers = Customer.objects.filter(erased_at__isnull=True)
     if email:
-        customers = customers.filter(email=email_normalise(email))
+        email = email_normalise(email)
+        customers = customers.filter(
+            Q(email=email) | Q(pk__in=CustomerEmail.objects.filter(email=email)
+                               .values("customer_id")))
     if external_id:
         customers = customers.filter(external_ids__external_id=external_id)
     return customers.order_by("-created_at", "-id")

@@ -6,13 +6,14 @@ from kernel.tasks import SHORT, flywheel_task
 
 
 @flywheel_task(name="customers.tasks.deliveries_apply_task", limits=(240, 300), max_retries=8)
-def deliveries_apply_task() -> None:
+def deliveries_apply_task(sweep: bool = False) -> None:
     """Apply the received webhook deliveries, in batches. Queued when a delivery arrives (once
-    per batch, see deliveries_wake) and every minute by beat, in case a wake-up was lost.
-    Safe to run twice or at once: each batch locks its deliveries and applies them once."""
+    per batch, see deliveries_wake) and every minute by beat (`sweep`: also refunds whose
+    order arrived), in case a wake-up was lost. Safe to run twice or at once: each batch
+    locks its deliveries and applies them once."""
     from customers.services import deliveries_apply
 
-    deliveries_apply()
+    deliveries_apply(sweep=sweep)
 
 
 @flywheel_task(name="customers.tasks.outbound_delivery_send_task", limits=(30, 45), retry_on=(),

@@ -46,6 +46,11 @@ class VoucherExpired(FlywheelError):
     status = 409
 
 
+class VoucherHeld(FlywheelError):
+    code = "voucher_held"
+    status = 409
+
+
 class VoucherCancelled(FlywheelError):
     code = "voucher_cancelled"
     status = 409

@@ -192,6 +192,12 @@ class LoyaltyAccount(models.Model):
         help_text=_("Set by staff: the customer is never below this tier until its end date."),
     )
     manual_tier_until = models.DateTimeField(_("manual tier until"), null=True, blank=True)
+    tier_held_until = models.DateTimeField(
+        _("tier held until"), null=True, blank=True,
+        help_text=_("The tier was reached with orders still inside their return window. Until "
+                    "then its entry points and gift are held, and a refund that takes the "
+                    "customer below the tier withdraws them and moves the customer back down."),
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
 
     class Meta:
@@ -220,6 +226,7 @@ class TierChange(models.Model):
         MANUAL = "manual", _("Set by staff")
         TIERS_EDITED = "tiers_edited", _("Tiers edited")
         TIER_REMOVED = "tier_removed", _("Tier removed")
+        REFUNDED = "refunded", _("The order that reached it was refunded")
 
     account = models.ForeignKey(
         LoyaltyAccount, on_delete=models.PROTECT, related_name="tier_changes",
@@ -465,8 +472,8 @@ class PointsEntry(models.Model):
                 name="pointsentry_sign_matches_kind",
             ),
             models.CheckConstraint(
-                condition=~Q(held=True) | Q(kind__in=["earn", "reverse"]),
-                name="pointsentry_only_earn_reverse_held",
+                condition=~Q(held=True) | Q(kind__in=["earn", "bonus", "reverse"]),
+                name="pointsentry_only_earn_bonus_reverse_held",
             ),
             models.CheckConstraint(
                 condition=~Q(kind="adjust") | (Q(staff__isnull=False) & ~Q(reason="")),
@@ -677,6 +684,8 @@ class Redemption(models.Model):
 
     class Status(models.TextChoices):
         ISSUED = "issued", _("Issued")
+        # Read, never stored: an issued tier gift whose order is still in its return window.
+        HELD = "held", _("Usable after the return window")
         USED = "used", _("Used")
         CANCELLED = "cancelled", _("Cancelled")
         EXPIRED = "expired", _("Expired")
@@ -699,6 +708,11 @@ class Redemption(models.Model):
         help_text=_("Sent by the caller; the same key returns the same redemption."),
     )
     expires_at = models.DateTimeField(_("expires at"))
+    held_until = models.DateTimeField(
+        _("usable from"), null=True, blank=True,
+        help_text=_("A tier gift unlocked by an order still in its return window: usable from "
+                    "this time, and cancelled if the order is refunded before."),
+    )
     used_at = models.DateTimeField(_("used at"), null=True, blank=True)
     order_reference = models.CharField(_("order"), max_length=200, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
@@ -731,4 +745,6 @@ class Redemption(models.Model):
         now = now or timezone.now()
         if self.status == self.Status.ISSUED and self.expires_at <= now:
             return self.Status.EXPIRED
+        if self.status == self.Status.ISSUED and self.held_until and self.held_until > now:
+            return self.Status.HELD
         return self.status

@@ -6,7 +6,8 @@ progress). The metric is one of:
 - points: points earned and available, in the period. Held points (an order still inside its
   return window) count only once released; reversals of available points are subtracted.
   Staff adjustments, vouchers cancelled back into points and tier entry bonuses don't count.
-- spent: the paid, uncancelled orders' totals less what was refunded, by payment date.
+- spent: what stayed of the paid, uncancelled orders in the shop's currency (Order.shop_net:
+  totals less refunds), by payment date.
 - orders: paid, uncancelled orders that were not refunded in full, by payment date.
 
 Periods: lifetime, the calendar year (UTC, ends 31 December) or the rolling 12 months up to now.
@@ -117,7 +118,7 @@ def qualifying_values(*, metric: str, window: Window, account_ids) -> dict[int, 
     )
     if metric == Metric.SPENT:
         rows = (orders.values("customer__loyalty_account")
-                .annotate(value=Sum(F("total") - F("refunded_total")))
+                .annotate(value=Sum("shop_net"))
                 .values_list("customer__loyalty_account", "value"))
     else:
         rows = (orders.filter(refunded_total__lt=F("total"))

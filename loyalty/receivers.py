@@ -24,7 +24,10 @@ def reward_paid_orders(sender, *, orders, **kwargs):
 
 @receiver(order_refunded, dispatch_uid="loyalty_reverse_for_refund")
 def reverse_for_refund(sender, *, order, refund, **kwargs):
+    """The refunded money's points back, then what the order unlocked (a tier still held)."""
     services.points_reverse_for_refund(order=order, refund=refund)
+    if order.customer_id:
+        services.tiers_withdraw_for_refunds(customers=[order.customer])
 
 
 @receiver(order_paid, dispatch_uid="loyalty_use_vouchers_in_paid_order")
@@ -41,6 +44,8 @@ def earn_for_activities(sender, *, activities, **kwargs):
 @receiver(order_cancelled, dispatch_uid="loyalty_cancel_points_for_cancelled_order")
 def cancel_points_for_cancelled_order(sender, *, order, **kwargs):
     services.points_cancel_for_order(order=order)
+    if order.customer_id:
+        services.tiers_withdraw_for_refunds(customers=[order.customer])
 
 
 @receiver(customer_stage_changed, dispatch_uid="loyalty_winback_for_at_risk")

@@ -37,8 +37,11 @@ def account_panel_context(request, customer) -> dict:
                         "affordable": unlocked and balance >= reward.cost,
                         "missing": max(reward.cost - balance, 0)})
     now = timezone.now()
-    vouchers = [{"voucher": voucher, "status": voucher.current_status(now)}
-                for voucher in selectors.voucher_list(customer=customer)[:VOUCHERS_SHOWN]]
+    vouchers = []
+    for voucher in selectors.voucher_list(customer=customer)[:VOUCHERS_SHOWN]:
+        status = voucher.current_status(now)
+        vouchers.append({"voucher": voucher, "status": status,
+                         "label": Redemption.Status(status).label})
     return {
         "summary": summary,
         "history": Paginator(selectors.points_entry_list(customer=customer),
@@ -46,6 +49,7 @@ def account_panel_context(request, customer) -> dict:
         "rewards": rewards,
         "vouchers": vouchers,
         "issued": Redemption.Status.ISSUED,
+        "held": Redemption.Status.HELD,
     }
 
 

@@ -113,13 +113,13 @@ def _eager_celery(request):
 
 @pytest.fixture(autouse=True)
 def _no_wake_flag():
-    """Each test starts with no deliveries task believed queued (the flag lives in the cache,
-    which outlives a test: in this process, or in Redis)."""
+    """Each test starts with no deliveries task believed queued and no refund believed waiting
+    (the flags live in the cache, which outlives a test: in this process, or in Redis)."""
     from django.core.cache import cache
 
-    from customers.services.deliveries import WAKE_KEY
+    from customers.services.deliveries import WAITING_KEY, WAKE_KEY
 
-    cache.delete(WAKE_KEY)
+    cache.delete_many([WAKE_KEY, WAITING_KEY])
 
 
 def realistic_shop() -> None:

@@ -47,9 +47,15 @@ class OrderFactory(factory.django.DjangoModelFactory):
     status = models.Order.Status.PAID
     currency = "EUR"
     total = Decimal("50.00")
+    refunded_total = Decimal("0")
     placed_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=1))
     paid_at = factory.LazyAttribute(lambda o: o.placed_at)
     source_updated_at = factory.LazyAttribute(lambda o: o.placed_at)
+    # In the shop's currency (EUR in tests), as ingestion stores it (order_shop_amounts).
+    shop_total = factory.LazyAttribute(
+        lambda o: Decimal(str(o.total)) if o.currency == "EUR" else None)
+    shop_net = factory.LazyAttribute(
+        lambda o: None if o.shop_total is None else o.shop_total - Decimal(str(o.refunded_total)))
 
 
 class OrderLineFactory(factory.django.DjangoModelFactory):

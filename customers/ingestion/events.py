@@ -19,16 +19,21 @@ from customers.errors import InvalidEvent, UnsupportedMediaType
 from kernel.currencies import ISO_4217
 
 ORDER_STATUSES = ("pending", "paid", "partially_refunded", "refunded", "cancelled")
+STATUS_RANK = {status: rank for rank, status in enumerate(ORDER_STATUSES)}
 MAX_AMOUNT = Decimal("999999999999.99")
 
 
 @dataclass(frozen=True)
 class CustomerData:
     external_id: str = ""
-    email: str = ""
+    email: str = ""  # the customer's own address: their profile's primary email
     first_name: str = ""
     last_name: str = ""
     accepts_marketing: bool | None = None
+    # An address the order was placed with (Shopify's order email, WooCommerce's billing
+    # email): kept as one more known email, never replacing the primary one, and used to
+    # create the customer only when nothing else names them.
+    order_email: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,10 +67,31 @@ class OrderEvent:
     refunded_total: Decimal | None = None
     # ...and sources that list their refunds set this.
     refunds: tuple[RefundData, ...] = ()
-    lines: tuple[LineData, ...] = ()
+    lines: tuple[LineData, ...] | None = None  # None: the event did not send lines
     discount_codes: tuple[str, ...] = ()
     referral_code: str = ""
     test: bool = False
+    # The total in the shop's currency (settings.SHOP_CURRENCY) when the platform sent one
+    # (Shopify's total_price_set.shop_money) or the order is in that currency already.
+    shop_total: Decimal | None = None
+    cancelled_at: dt.datetime | None = None  # when the platform says; else the update's time
+    # Optional items left out because they could not be read (a blank discount code, a line
+    # without a quantity): noted on the delivery for staff, never a reason to refuse it.
+    skipped: tuple[str, ...] = ()
+
+    @property
+    def version(self) -> str:
+        """Which of two events for one order is the newer: the platform's update time, then
+        the further payment status, then the content, so that events with equal times are
+        ordered by a fixed rule, never by arrival. Strings that sort as they compare."""
+        when = self.updated_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+        rank = STATUS_RANK["cancelled" if self.is_cancelled else self.status]
+        digest = hashlib.sha256(repr(self).encode()).hexdigest()[:16]
+        return f"{when}|{rank}|{digest}"
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == "cancelled" or self.cancelled_at is not None
 
 
 @dataclass(frozen=True)
@@ -75,6 +101,15 @@ class RefundEvent:
     source: str
     order_external_id: str
     refund: RefundData
+
+    @property
+    def external_id(self) -> str:
+        """The order's id: a refund is applied to its order like any other event for it."""
+        return self.order_external_id
+
+    @property
+    def refunds(self) -> tuple[RefundData, ...]:
+        return (self.refund,)
 
 
 @dataclass(frozen=True)
@@ -215,6 +250,54 @@ class Reader:
                 message or _("The event has invalid fields."), code="invalid_event",
                 fields=self.errors,
             )
+
+
+def optional_item(r: Reader, item, label: str) -> Reader:
+    """A Reader over an optional item (a line, a discount code) whose problems skip the item,
+    noted with `skipped_note`, instead of refusing the whole event."""
+    return Reader(item if isinstance(item, dict) else {}, f"{r.prefix}{label}.", {})
+
+
+def skipped_note(item: Reader) -> str:
+    """What was wrong with an optional item that was left out, for the delivery's notes."""
+    return "; ".join(f"{name}: {message}" for name, message in item.errors.items())
+
+
+def optional_lines(r: Reader, key: str, skipped: list[str]) -> tuple[LineData, ...] | None:
+    """A platform's order lines (`name` or `title`, `sku`, `quantity`, `price`); None when the
+    event sends none, so the stored ones are kept. A line that can't be read is left out and
+    noted in `skipped`."""
+    if r.raw(key) is None:
+        return None
+    lines = []
+    for index, item in enumerate(r.items(key)):
+        line = optional_item(r, item, f"{key}.{index}")
+        sku = line.text("sku", max_length=64)
+        name = (line.text("name") or line.text("title") or sku)[:255]
+        data = LineData(sku=sku, name=name,
+                        quantity=line.integer("quantity", required=True, minimum=1),
+                        unit_price=line.money("price", required=True))
+        if not name:
+            line.fail("name", _("This field is required."))
+        if line.errors:
+            skipped.append(skipped_note(line))
+        else:
+            lines.append(data)
+    return tuple(lines)
+
+
+def optional_codes(r: Reader, key: str, skipped: list[str]) -> tuple[str, ...]:
+    """The `code` of each discount in `key`; a blank one (a discount applied by hand) is left
+    out and noted in `skipped`."""
+    codes = []
+    for index, item in enumerate(r.items(key)):
+        discount = optional_item(r, item, f"{key}.{index}")
+        code = discount.text("code", required=True, max_length=64)
+        if discount.errors:
+            skipped.append(skipped_note(discount))
+        else:
+            codes.append(code)
+    return tuple(codes)
 
 
 def check_order(event: OrderEvent) -> OrderEvent:

@@ -63,8 +63,14 @@ class OrderEventSerializer(serializers.Serializer):
     refunded_total = serializers.DecimalField(
         required=False, default=0, help_text=_("Everything refunded so far."), **AMOUNT
     )
+    shop_total = serializers.DecimalField(
+        required=False, allow_null=True, default=None,
+        help_text=_("The total in the shop's currency (SHOP_CURRENCY), for an order paid in "
+                    "another currency: points, tiers and statistics use it. Without it such an "
+                    "order is stored and counted but earns nothing."), **AMOUNT)
     customer = _Customer()
-    lines = _Line(many=True, required=False, default=list, max_length=500)
+    lines = _Line(many=True, required=False, default=None, max_length=500,
+                  help_text=_("Leave out to keep the lines Flywheel already has."))
     discount_codes = serializers.ListField(
         child=serializers.CharField(max_length=64), required=False, default=list, max_length=50
     )
@@ -114,7 +120,9 @@ def _customer(r: Reader) -> CustomerData:
     return customer
 
 
-def _lines(r: Reader) -> tuple[LineData, ...]:
+def _lines(r: Reader) -> tuple[LineData, ...] | None:
+    if r.raw("lines") is None:
+        return None
     items = r.items("lines")
     if len(items) > MAX_LINES:
         r.fail("lines", gettext("At most %(n)d lines.") % {"n": MAX_LINES})
@@ -165,6 +173,7 @@ def parse_order(payload) -> OrderEvent:
     total = _amount(r, "total", required=True)
     discount_total = _amount(r, "discount_total")
     refunded_total = _amount(r, "refunded_total")
+    shop_total = _amount(r, "shop_total") if r.raw("shop_total") is not None else None
     customer = _customer(r)
     lines = _lines(r)
     codes = _codes(r)
@@ -174,6 +183,7 @@ def parse_order(payload) -> OrderEvent:
         total=total, discount_total=discount_total, refunded_total=refunded_total,
         customer=customer, lines=lines, discount_codes=codes,
         referral_code=r.text("referral_code", max_length=32), test=bool(r.boolean("test")),
+        shop_total=shop_total,
     )
     r.check(gettext("The order event has invalid fields."))
     return check_order(event)

@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from customers.errors import InvalidEvent
@@ -9,13 +10,15 @@ from customers.errors import InvalidEvent
 from .events import (
     CustomerData,
     CustomerEvent,
-    LineData,
     OrderEvent,
     Reader,
     RefundData,
     RefundEvent,
     check_order,
     load_json,
+    optional_codes,
+    optional_item,
+    optional_lines,
     signature_matches,
     unknown_topic,
 )
@@ -44,7 +47,7 @@ def topic(headers, body: bytes) -> str:
     return headers.get("X-Shopify-Topic", "")
 
 
-def event_id(headers) -> str:
+def event_id(headers, body: bytes) -> str:
     return headers.get("X-Shopify-Event-Id") or headers.get("X-Shopify-Webhook-Id", "")
 
 
@@ -65,14 +68,18 @@ def parse(topic: str, content_type: str, body: bytes):
 
 
 def _order(r: Reader) -> OrderEvent:
+    """An order as Shopify sends it. Only its id, currency and total are needed; an optional
+    item that can't be read (a manual discount's blank code, a line without a quantity) is
+    left out and noted in `skipped`."""
     external_id = r.text("id", required=True, max_length=64)
     financial_status = r.text("financial_status") or "pending"
     status = FINANCIAL_STATUSES.get(financial_status)
     if status is None:
         r.fail("financial_status", _("Unknown financial status '%(status)s'.")
                % {"status": financial_status})
-    if r.raw("cancelled_at"):
-        status = "cancelled"
+    # A cancellation keeps the financial status beside it: a cancelled order may have been
+    # paid and refunded (its points are earned, then given back) or only voided.
+    cancelled_at = r.datetime("cancelled_at")
     placed_at = r.datetime("created_at") or r.datetime("processed_at")
     if placed_at is None:
         r.fail("created_at", _("This field is required."))
@@ -80,35 +87,34 @@ def _order(r: Reader) -> OrderEvent:
     currency = r.currency("currency")
     total = r.money("total_price", required=True)
     discount_total = r.money("total_discounts")
+    skipped = []
     refunds = []
     for index, item in enumerate(r.items("refunds")):
         refund = _refund(r.nested(item, f"refunds.{index}"))
         if refund.amount > 0:
             refunds.append(refund)
-    lines = []
-    for index, item in enumerate(r.items("line_items")):
-        line = r.nested(item, f"line_items.{index}")
-        name = line.text("name") or line.text("title")
-        if not name:
-            line.fail("name", _("This field is required."))
-        lines.append(LineData(
-            sku=line.text("sku", max_length=64), name=name,
-            quantity=line.integer("quantity", required=True, minimum=1),
-            unit_price=line.money("price", required=True),
-        ))
-    codes = [
-        r.nested(item, f"discount_codes.{index}").text("code", required=True, max_length=64)
-        for index, item in enumerate(r.items("discount_codes"))
-    ]
-    customer = _customer(r.nested("customer"), fallback_email=r.email("email"))
+    lines = optional_lines(r, "line_items", skipped)
+    codes = optional_codes(r, "discount_codes", skipped)
+    customer = _customer(r.nested("customer"), order_email=r.email("email"))
     test = r.boolean("test")
     r.check()
     return check_order(OrderEvent(
         source=SOURCE, external_id=external_id, name=r.text("name", max_length=64),
         status=status, placed_at=placed_at, updated_at=updated_at, currency=currency,
-        total=total, discount_total=discount_total, refunds=tuple(refunds), lines=tuple(lines),
-        discount_codes=tuple(codes), customer=customer, test=bool(test),
+        total=total, discount_total=discount_total, refunds=tuple(refunds),
+        lines=lines, discount_codes=codes,
+        customer=customer, test=bool(test), shop_total=_shop_money(r, "total_price_set"),
+        cancelled_at=cancelled_at, skipped=tuple(skipped),
     ))
+
+
+def _shop_money(r: Reader, key: str) -> Decimal | None:
+    """An amount's `shop_money` (Shopify's `*_set` fields) when it is in SHOP_CURRENCY."""
+    money = optional_item(r, r.raw(key), key).nested("shop_money")
+    if money.text("currency_code", max_length=8).upper() != settings.SHOP_CURRENCY:
+        return None
+    amount = money.money("amount", required=True)
+    return None if money.errors else amount
 
 
 def _refund(r: Reader) -> RefundData:
@@ -137,14 +143,14 @@ def _refund_event(r: Reader) -> RefundEvent | None:
     return RefundEvent(source=SOURCE, order_external_id=order_id, refund=refund)
 
 
-def _customer(c: Reader, fallback_email: str = "") -> CustomerData:
+def _customer(c: Reader, order_email: str = "") -> CustomerData:
     accepts = c.boolean("accepts_marketing")
     consent = c.raw("email_marketing_consent")
     if accepts is None and isinstance(consent, dict) and consent.get("state"):
         accepts = consent["state"] == "subscribed"
     return CustomerData(
-        external_id=c.text("id", max_length=64),
-        email=c.email("email") or fallback_email,
+        external_id=c.text("id", max_length=64), order_email=order_email,
+        email=c.email("email"),
         first_name=c.text("first_name", max_length=150),
         last_name=c.text("last_name", max_length=150),
         accepts_marketing=accepts,

@@ -1,5 +1,6 @@
 """WooCommerce webhooks: https://woocommerce.github.io/woocommerce-rest-api-docs/#webhooks"""
 
+import hashlib
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -10,12 +11,13 @@ from customers.errors import InvalidEvent
 from .events import (
     MAX_AMOUNT,
     CustomerData,
-    LineData,
     OrderEvent,
     Reader,
     RefundData,
     check_order,
     load_json,
+    optional_codes,
+    optional_lines,
     signature_matches,
     unknown_topic,
 )
@@ -46,8 +48,12 @@ def topic(headers, body: bytes) -> str:
     return headers.get("X-WC-Webhook-Topic", "")
 
 
-def event_id(headers) -> str:
-    return headers.get("X-WC-Webhook-Delivery-ID", "")
+def event_id(headers, body: bytes) -> str:
+    """What identifies one change: the body itself. WooCommerce's X-WC-Webhook-Delivery-ID
+    is the webhook id and the current second (WC_Webhook::get_new_delivery_id), shared by
+    different orders sent in the same second and new on each retry, so it identifies
+    nothing; a repeat of the same body (a retry of an unchanged order) is the same change."""
+    return f"{headers.get('X-WC-Webhook-Topic', '')}:{hashlib.sha256(body).hexdigest()}"
 
 
 def is_ping(body: bytes) -> bool:
@@ -84,23 +90,17 @@ def _order(r: Reader) -> OrderEvent:
         refund = r.nested(item, f"refunds.{index}")
         refunds.append(RefundData(external_id=refund.text("id", required=True, max_length=64),
                                   amount=_refund_amount(refund)))
-    lines = []
-    for index, item in enumerate(r.items("line_items")):
-        line = r.nested(item, f"line_items.{index}")
-        lines.append(LineData(
-            sku=line.text("sku", max_length=64), name=line.text("name", required=True),
-            quantity=line.integer("quantity", required=True, minimum=1),
-            unit_price=line.money("price", required=True),
-        ))
-    codes = [
-        r.nested(item, f"coupon_lines.{index}").text("code", required=True, max_length=64)
-        for index, item in enumerate(r.items("coupon_lines"))
-    ]
+    skipped = []
+    lines = optional_lines(r, "line_items", skipped)
+    codes = optional_codes(r, "coupon_lines", skipped)
     billing = r.nested("billing")
     customer_id = r.integer("customer_id")
+    billing_email = billing.email("email")
+    # A registered customer's account email is not in the order; the billing email is typed
+    # per order, so it is only one more address they are known by. A guest is their order.
     customer = CustomerData(
         external_id=str(customer_id) if customer_id else "",  # 0 is a guest
-        email=billing.email("email"),
+        email="" if customer_id else billing_email, order_email=billing_email,
         first_name=billing.text("first_name", max_length=150),
         last_name=billing.text("last_name", max_length=150),
     )
@@ -110,7 +110,8 @@ def _order(r: Reader) -> OrderEvent:
         status=status, placed_at=placed_at, updated_at=updated_at, currency=currency,
         total=total, discount_total=discount_total,
         refunds=tuple(refund for refund in refunds if refund.amount > 0),
-        lines=tuple(lines), discount_codes=tuple(codes), customer=customer,
+        lines=lines, discount_codes=codes,
+        customer=customer, skipped=tuple(skipped),
     ))
 
 

@@ -29,8 +29,8 @@ scores (every one-order customer has the same F), and a score says where the val
 among everybody's: F = 1 means fewer than a fifth of the buyers have fewer orders. The named
 segment comes from RFM_GRID by (R, F).
 
-Money: an order counts once paid and not cancelled (COUNTED) for ORDER_NET, its total less
-refunds, in the order's currency (one expression, used by both paths).
+Money: an order counts once paid and not cancelled (COUNTED) for ORDER_NET, what stayed with
+the shop in the shop currency (one expression, used by both paths).
 
 CLV: historical = net revenue. Predicted, with the value model (customers/segments/
 value_model.py): expected orders per month x expected order value, discounted, over the
@@ -41,15 +41,16 @@ horizon / tenure days.
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 
 from customers.models import Order, RfmSegment, SegmentSettings, Stage
 
 # An order counts toward stages, RFM and CLV once paid and while not cancelled; its value is
-# its total less refunds. When orders carry their amount in the shop currency, ORDER_NET is
-# the one line to change.
+# what stayed with the shop in the shop currency (Order.shop_net): an order in another currency
+# that came without a converted amount adds nothing.
 COUNTED = Q(paid_at__isnull=False) & ~Q(status=Order.Status.CANCELLED)
-ORDER_NET = F("total") - F("refunded_total")
+ORDER_NET = Coalesce(F("shop_net"), Value(Decimal("0")))
 
 DAY = 86_400
 

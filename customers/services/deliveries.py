@@ -6,17 +6,18 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
 from django.db import OperationalError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.errors import InvalidEvent
 from customers.ingestion.events import CustomerEvent, OrderEvent, RefundEvent
-from customers.models import WebhookDelivery
-from kernel.bulk import insert_new, update_each
+from customers.models import Order, WebhookDelivery
+from kernel.bulk import insert_new, source_pairs_q, update_each
 from kernel.errors import FlywheelError
 from kernel.memo import memo_scope
 
-from .orders import orders_apply, refund_apply
+from .orders import orders_apply
 from .profiles import customer_found, customers_upsert_many, platform_facts
 
 logger = logging.getLogger(__name__)
@@ -24,6 +25,9 @@ Status = WebhookDelivery.Status
 BATCH_SIZE = 100  # deliveries per transaction
 MAX_BATCHES = 50  # per task, so one task never runs for long
 WAKE_KEY = "deliveries:wake"
+# Set while refunds wait for their order, so batches look for the arrived ones only then; beat's
+# sweep looks every minute whatever the flag says, so a lost flag delays them a minute at most.
+WAITING_KEY = "deliveries:waiting"
 # If a queued task is lost (a broker restart), the next delivery after this queues another, and
 # beat's sweep applies what arrived meanwhile within the minute; a task slow to start because
 # workers are busy only means a second one, which finds nothing left to do.
@@ -45,8 +49,10 @@ def delivery_receive(
 ) -> WebhookDelivery:
     """Keep a delivery as it arrived, check it, and queue it to be applied after commit.
 
-    A repeat of an event id answers what the first delivery answered; the same id with a
-    different body is refused (Idempotency-Key semantics). Nothing is applied here.
+    A repeat of an event id answers what the first delivery answered. On the generic API the
+    same id with a different body is refused (Idempotency-Key semantics); a platform's
+    signed delivery never is (see each parser's `event_id` for what identifies a change).
+    Optional items the parser skipped are noted on the delivery. Nothing is applied here.
     """
     digest = hashlib.sha256(body).hexdigest()
     delivery = WebhookDelivery(
@@ -65,6 +71,8 @@ def delivery_receive(
             delivery.status = Status.IGNORED
             delivery.processed_at = timezone.now()
             delivery.response_status = 200
+        else:
+            delivery.notes = "\n".join(getattr(event, "skipped", ()))
     # A repeat is rare: store first, and only when the event id is already taken (now, or by
     # a copy arriving at the same moment) read what the first delivery was answered.
     if not insert_new([delivery], key=("source", "event_id")):
@@ -77,7 +85,7 @@ def delivery_receive(
 
 
 def _replay(existing: WebhookDelivery, digest: str) -> WebhookDelivery:
-    if existing.body_sha256 != digest:
+    if existing.body_sha256 != digest and existing.source == "generic":
         raise InvalidEvent(
             _("This idempotency key was already used with a different body."),
             code="idempotency_key_reused",
@@ -113,10 +121,14 @@ def _describe(exc: Exception) -> str:
     return f"{exc.code}: {exc.message}" + (f" ({details})" if details else "")
 
 
-def deliveries_apply(*, batch_size: int = BATCH_SIZE, max_batches: int = MAX_BATCHES) -> int:
+def deliveries_apply(*, batch_size: int = BATCH_SIZE, max_batches: int = MAX_BATCHES,
+                     sweep: bool = False) -> int:
     """Apply received deliveries in batches of `batch_size`, oldest first, until none is left
     (or after `max_batches`, when another task is queued for the rest). Returns how many were
-    settled. Workers share the queue: each batch skips deliveries another worker holds."""
+    settled. Workers share the queue: each batch skips deliveries another worker holds.
+    While refunds wait for their order (and always with `sweep`, beat's run), those whose
+    order has arrived, in this batch or another worker's, are received again after each batch
+    and applied by the next."""
     cache.delete(WAKE_KEY)  # from here on, a new delivery queues another task
     settled = 0
     for _batch in range(max_batches):
@@ -125,7 +137,9 @@ def deliveries_apply(*, batch_size: int = BATCH_SIZE, max_batches: int = MAX_BAT
                          .filter(status=Status.RECEIVED).order_by("pk")[:batch_size])
             _settle(batch)
         settled += len(batch)
-        if len(batch) < batch_size:
+        released = deliveries_waiting_release() if sweep or cache.get(WAITING_KEY) else 0
+        sweep = False
+        if len(batch) < batch_size and not released:
             return settled
     deliveries_wake()
     return settled
@@ -170,7 +184,8 @@ def _settle(deliveries: list[WebhookDelivery]) -> None:
 
 
 def _apply_together(deliveries: list[WebhookDelivery]) -> None:
-    """Order events set-based in one call, then customer events in one, then refunds in turn."""
+    """Order events set-based in one call, then customer events in one, then refunds in one.
+    A refund whose order has not arrived waits for it (status waiting) instead of failing."""
     events = [
         parse_delivery(d.source, d.topic, d.headers.get("Content-Type", "application/json"),
                        d.body.encode())
@@ -182,19 +197,44 @@ def _apply_together(deliveries: list[WebhookDelivery]) -> None:
             platform_facts(source=event.source, data=event.customer, locale=event.locale)
             for event in events if isinstance(event, CustomerEvent)]):
         customer_found(customer)
-    for i, event in enumerate(events):
-        if isinstance(event, RefundEvent):
-            results[i] = refund_apply(event=event)
+    refunds = [i for i, event in enumerate(events) if isinstance(event, RefundEvent)]
+    waiting = {}
+    if refunds:
+        received = set(Order.objects.filter(source_pairs_q(
+            ((events[i].source, events[i].external_id) for i in refunds), "external_id"))
+            .values_list("source", "external_id"))
+        waiting = {i: events[i].external_id for i in refunds
+                   if (events[i].source, events[i].external_id) not in received}
+        ready = [i for i in refunds if i not in waiting]
+        results |= dict(zip(ready, orders_apply(events=[events[i] for i in ready]),
+                            strict=True))
+    if waiting:
+        cache.set(WAITING_KEY, True, timeout=None)
     now = timezone.now()
     for i, (delivery, event) in enumerate(zip(deliveries, events, strict=True)):
         delivery.attempts += 1
-        delivery.status = Status.PROCESSED if event is not None else Status.IGNORED
+        delivery.status = (Status.WAITING if i in waiting else
+                           Status.PROCESSED if event is not None else Status.IGNORED)
+        delivery.waiting_for = waiting.get(i, "")
         delivery.error = ""
         delivery.order = results.get(i)
-        delivery.processed_at = now
+        delivery.processed_at = None if i in waiting else now
     update_each(WebhookDelivery, {d.pk: {"status": d.status, "order": d.order_id,
-                                         "attempts": d.attempts} for d in deliveries},
-                error="", processed_at=now)
+                                         "attempts": d.attempts, "waiting_for": d.waiting_for,
+                                         "processed_at": d.processed_at}
+                                  for d in deliveries},
+                error="")
+
+
+def deliveries_waiting_release() -> int:
+    """Receive again the refunds that were waiting for an order that has arrived since.
+    Returns how many; forgets that refunds are waiting once none is."""
+    arrived = Order.objects.filter(source=OuterRef("source"), external_id=OuterRef("waiting_for"))
+    waiting = WebhookDelivery.objects.filter(status=Status.WAITING)
+    released = waiting.filter(Exists(arrived)).update(status=Status.RECEIVED, waiting_for="")
+    if not waiting.exists():
+        cache.delete(WAITING_KEY)
+    return released
 
 
 def delivery_reprocess(*, delivery: WebhookDelivery) -> WebhookDelivery:

@@ -1,7 +1,9 @@
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,7 +16,6 @@ from kernel.bulk import insert_new, source_pairs_q
 
 from .activities import activity_record_many
 from .profiles import (
-    customer_stats_refresh,
     customers_stats_forget,
     customers_stats_refresh,
     customers_upsert_many,
@@ -44,12 +45,14 @@ def _new_order(event: OrderEvent, customer: Customer | None) -> Order:
                  source_updated_at=event.updated_at)
 
 
-def _new_refunds(order: Order, event: OrderEvent, known: set[str]) -> list[RefundData]:
+def _new_refunds(order: Order, event: OrderEvent | RefundEvent,
+                 known: set[str]) -> list[RefundData]:
     if event.refunds:
         return [r for r in event.refunds if r.external_id not in known]
-    if event.refunded_total is not None and event.refunded_total > order.refunded_total:
-        return [RefundData(external_id=cumulative_refund_id(event.refunded_total),
-                           amount=event.refunded_total - order.refunded_total,
+    refunded_total = getattr(event, "refunded_total", None)
+    if refunded_total is not None and refunded_total > order.refunded_total:
+        return [RefundData(external_id=cumulative_refund_id(refunded_total),
+                           amount=refunded_total - order.refunded_total,
                            created_at=event.updated_at)]
     return []
 
@@ -67,8 +70,25 @@ def order_status(order: Order) -> str:
     return Order.Status.PENDING
 
 
-def _add_refunds(order: Order, refunds: list[RefundData]) -> list[Refund]:
-    """Count new refunds into the order's totals; the rows are saved with the order."""
+def order_shop_amounts(order: Order, shop_total: Decimal | None) -> None:
+    """Set the order's figures in SHOP_CURRENCY: its total (as the platform converted it, or
+    the total itself in the shop's currency) and what stayed after refunds, in proportion;
+    both empty when there is no way to convert (see Order.shop_net)."""
+    if order.currency == settings.SHOP_CURRENCY:
+        shop_total = order.total
+    order.shop_total = shop_total
+    if shop_total is None:
+        order.shop_net = None
+    elif order.total > 0:
+        kept = shop_total * (order.total - order.refunded_total) / order.total
+        order.shop_net = kept.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    else:
+        order.shop_net = Decimal("0.00")
+
+
+def _add_refunds(order: Order, refunds: list[RefundData], at: dt.datetime) -> list[Refund]:
+    """Count new refunds into the order's totals; the rows are saved with the order. Money
+    that came back was paid: by the refund's time at the latest."""
     added = sum((r.amount for r in refunds), Decimal("0"))
     if order.refunded_total + added > order.total:
         raise InvalidEvent(
@@ -77,10 +97,17 @@ def _add_refunds(order: Order, refunds: list[RefundData]) -> list[Refund]:
             code="refund_exceeds_total",
         )
     order.refunded_total += added
-    if refunds and order.paid_at is None:
-        order.paid_at = order.source_updated_at  # money came back, so it was paid
+    for refund in refunds:
+        _paid_by(order, refund.created_at or at)
     return [Refund(order=order, external_id=r.external_id, amount=r.amount,
-                   created_at=r.created_at or timezone.now()) for r in refunds]
+                   created_at=r.created_at or at) for r in refunds]
+
+
+def _paid_by(order: Order, when: dt.datetime) -> None:
+    """The order was paid by `when`: paid_at is the earliest such time any event showed,
+    so it is the same whatever order the events arrive in."""
+    if order.paid_at is None or when < order.paid_at:
+        order.paid_at = when
 
 
 @dataclass
@@ -97,7 +124,9 @@ class _Change:
 
 
 def _announce(changes: list[_Change]) -> None:
-    """The timeline rows and signals of what the changes did, once each."""
+    """The timeline rows and signals of what the changes did, once each: payments first
+    (so an order first seen already refunded earns before its refunds take points back),
+    then refunds, then cancellations."""
     rows = []
     for change in changes:
         order = change.order
@@ -116,40 +145,46 @@ def _announce(changes: list[_Change]) -> None:
         if change.newly_cancelled:
             rows.append({"customer": order.customer, "kind": Activity.Kind.ORDER_CANCELLED,
                          "occurred_at": order.cancelled_at, "reference": str(order),
-                         "key": order_activity_key(
-                             order, f"cancelled:{order.cancelled_at.isoformat()}")})
+                         "key": order_activity_key(order, "cancelled")})
     activity_record_many(rows=rows)
     for change in changes:
         if change.newly_paid:
             order_paid.send(sender=Order, order=change.order)
-        for refund in change.refunds:
-            order_refunded.send(sender=Order, order=change.order, refund=refund)
-        if change.newly_cancelled:
-            order_cancelled.send(sender=Order, order=change.order)
     if paid := [change.order for change in changes if change.newly_paid]:
         orders_paid.send(sender=Order, orders=paid)
+    for change in changes:
+        for refund in change.refunds:
+            order_refunded.send(sender=Order, order=change.order, refund=refund)
+        # An order first seen cancelled and only later known to have been paid is
+        # announced cancelled again, now that it has earned what its cancellation takes back.
+        if change.newly_cancelled or (change.newly_paid and change.order.cancelled_at):
+            order_cancelled.send(sender=Order, order=change.order)
 
 
-def order_apply(*, event: OrderEvent) -> Order | None:
+def order_apply(*, event: OrderEvent | RefundEvent) -> Order | None:
     """Bring our copy of an order up to date with an event (see orders_apply)."""
     with transaction.atomic():
         return order_apply_in_transaction(event=event)
 
 
-def order_apply_in_transaction(*, event: OrderEvent) -> Order | None:
+def order_apply_in_transaction(*, event: OrderEvent | RefundEvent) -> Order | None:
     """order_apply for a caller that already holds a transaction it rolls back whole when
     this raises: the same writes, without a savepoint of their own."""
     return orders_apply(events=[event])[0]
 
 
-def orders_apply(*, events: list[OrderEvent]) -> list[Order | None]:
+def orders_apply(*, events: list[OrderEvent | RefundEvent]) -> list[Order | None]:
     """Bring our copies of orders up to date with events, exactly once per change, inside a
     transaction the caller holds and rolls back whole when this raises. Returns each event's
-    order (None for a test order, which is ignored).
+    order (None for a test order, which is ignored). A refund on its own (RefundEvent) is
+    applied to its order like any other event; its order must be known (order_unknown).
 
-    Newer events win field by field (by the source's updated time), so a late "paid" never
-    resurrects a refunded or cancelled order. Refunds are rows keyed by the source's refund
-    id, so each is counted once however often it is delivered.
+    The outcome does not depend on the order events arrive in: the order's fields are those
+    of its newest event (OrderEvent.version: the source's updated time, then the status, then
+    the content, so equal times never fall back on arrival), its lines those of the newest
+    event that sent lines, its refunds the union of all refunds seen (rows keyed by the
+    source's refund id, so each counts once), its payment and cancellation times the earliest
+    any event showed. A late "paid" never resurrects a refunded or cancelled order.
 
     The work is set-based: each round of events costs the same few statements however many
     events it holds. An event for an order already in the round waits for the next round, as
@@ -157,9 +192,10 @@ def orders_apply(*, events: list[OrderEvent]) -> list[Order | None]:
     order, locked, and applies on top of it like any later delivery).
     """
     for event in events:
-        check_order(event)
+        if isinstance(event, OrderEvent):
+            check_order(event)
     results: list[Order | None] = [None] * len(events)
-    waiting = [i for i, event in enumerate(events) if not event.test]
+    waiting = [i for i, event in enumerate(events) if not getattr(event, "test", False)]
     while waiting:
         this_round, later, orders = [], [], set()
         for i in waiting:
@@ -176,21 +212,26 @@ def orders_apply(*, events: list[OrderEvent]) -> list[Order | None]:
 
 ORDER_FIELDS = ["customer", "name", "status", "currency", "total", "discount_total",
                 "refunded_total", "discount_codes", "referral_code", "placed_at", "paid_at",
-                "cancelled_at", "source_updated_at"]
+                "cancelled_at", "source_updated_at", "source_version", "lines_version",
+                "shop_total", "shop_net"]
 
 
-def _apply_round(events: list[OrderEvent]) -> list[Order | None]:
+def _apply_round(events: list[OrderEvent | RefundEvent]) -> list[Order | None]:
     """Apply events for distinct orders; None for an order another transaction inserted
     while this one was inserting it."""
-    customers = customers_upsert_many(facts=[
-        platform_facts(source=event.source, data=event.customer) for event in events])
+    placed = [event for event in events if isinstance(event, OrderEvent)]
+    found = iter(customers_upsert_many(facts=[
+        platform_facts(source=event.source, data=event.customer) for event in placed]))
+    customers = [next(found) if isinstance(event, OrderEvent) else None for event in events]
     known = _locked_orders(events)
     lines, refund_ids = _known_details(known.values(), events)
-    changes = [
-        _change(known.get((event.source, event.external_id)) or _new_order(event, customer),
-                event, customer, lines, refund_ids)
-        for event, customer in zip(events, customers, strict=True)
-    ]
+    changes = []
+    for event, customer in zip(events, customers, strict=True):
+        order = known.get((event.source, event.external_id))
+        if order is None and isinstance(event, RefundEvent):
+            raise OrderNotReceived(event)
+        changes.append(_change(order or _new_order(event, customer), event, customer, lines,
+                               refund_ids))
     insert_new([c.order for c in changes if c.created], key=("source", "external_id"))
     done = [c for c in changes if c.order.pk is not None]
     updated = [c.order for c in done if not c.created]
@@ -210,7 +251,17 @@ def _apply_round(events: list[OrderEvent]) -> list[Order | None]:
     return [c.order if c.order.pk is not None else None for c in changes]
 
 
-def _locked_orders(events: list[OrderEvent]) -> dict[tuple[str, str], Order]:
+class OrderNotReceived(InvalidEvent):
+    """A refund for an order Flywheel has not received yet: its delivery waits for it."""
+
+    def __init__(self, event: RefundEvent):
+        super().__init__(
+            _("Order %(id)s has not been received yet; this refund is applied when it "
+              "arrives.") % {"id": event.order_external_id}, code="order_unknown")
+        self.order_external_id = event.order_external_id
+
+
+def _locked_orders(events) -> dict[tuple[str, str], Order]:
     """Our copies of the events' orders, locked in id order until commit, so rounds that
     share orders apply one after the other and never deadlock."""
     wanted = source_pairs_q(((e.source, e.external_id) for e in events), "external_id")
@@ -219,15 +270,17 @@ def _locked_orders(events: list[OrderEvent]) -> dict[tuple[str, str], Order]:
             .filter(wanted).order_by("pk")}
 
 
-def _known_details(orders, events: list[OrderEvent]) -> tuple[dict, dict]:
+def _known_details(orders, events) -> tuple[dict, dict]:
     """Existing orders' lines and refund ids, by order id, read once for the round."""
     ids = [order.pk for order in orders]
     lines, refund_ids = defaultdict(list), defaultdict(set)
     if not ids:
         return lines, refund_ids
-    for order_id, *line in (OrderLine.objects.filter(order_id__in=ids).order_by("pk")
-                            .values_list("order_id", "sku", "name", "quantity", "unit_price")):
-        lines[order_id].append(tuple(line))
+    if any(getattr(event, "lines", None) is not None for event in events):
+        for order_id, *line in (OrderLine.objects.filter(order_id__in=ids).order_by("pk")
+                                .values_list("order_id", "sku", "name", "quantity",
+                                             "unit_price")):
+            lines[order_id].append(tuple(line))
     if any(event.refunds for event in events):
         for order_id, external_id in Refund.objects.filter(order_id__in=ids).values_list(
                 "order_id", "external_id"):
@@ -235,36 +288,49 @@ def _known_details(orders, events: list[OrderEvent]) -> tuple[dict, dict]:
     return lines, refund_ids
 
 
-def _change(order: Order, event: OrderEvent, customer: Customer | None, lines: dict,
-            refund_ids: dict) -> _Change:
+def _change(order: Order, event: OrderEvent | RefundEvent, customer: Customer | None,
+            lines: dict, refund_ids: dict) -> _Change:
     """Bring the order up to date with the event in memory, and say what changed."""
     created = order.pk is None
-    if order.currency != event.currency and order.refunded_total:
-        raise InvalidEvent(_("The order's currency cannot change after a refund."),
-                           code="currency_changed")
     was_paid, was_cancelled = order.paid_at is not None, order.cancelled_at is not None
-    new_lines = None
-    if event.updated_at >= order.source_updated_at:
-        order.customer = customer or order.customer
-        order.name = event.name
-        order.currency = event.currency
-        order.total = event.total
-        order.discount_total = event.discount_total
-        order.discount_codes = list(event.discount_codes)
-        order.referral_code = event.referral_code
-        order.placed_at = event.placed_at
-        order.source_updated_at = event.updated_at
-        if event.status == Order.Status.CANCELLED:
-            order.cancelled_at = order.cancelled_at or event.updated_at
-        else:
-            order.cancelled_at = None
-        wanted = [(li.sku, li.name, li.quantity, li.unit_price) for li in event.lines]
-        if created or wanted != lines.get(order.pk, []):
-            new_lines = [OrderLine(order=order, sku=sku, name=name, quantity=qty,
-                                   unit_price=price) for sku, name, qty, price in wanted]
-    if event.status in PAID_STATUSES and order.paid_at is None:
-        order.paid_at = event.updated_at
-    refunds = _add_refunds(order, _new_refunds(order, event, refund_ids.get(order.pk, set())))
+    new_lines = [] if created else None
+    if isinstance(event, OrderEvent):
+        at = event.updated_at
+        if order.currency != event.currency and order.refunded_total:
+            raise InvalidEvent(_("The order's currency cannot change after a refund."),
+                               code="currency_changed")
+        version = event.version
+        newest = version >= order.source_version
+        if newest:
+            order.customer = customer or order.customer
+            order.name = event.name
+            order.currency = event.currency
+            order.total = event.total
+            order.discount_total = event.discount_total
+            order.discount_codes = list(event.discount_codes)
+            order.referral_code = event.referral_code
+            order.placed_at = event.placed_at
+            order.source_updated_at = event.updated_at
+            order.source_version = version
+            order.shop_total = event.shop_total  # converted below, with the refunds
+            if not event.is_cancelled:
+                order.cancelled_at = None
+        if event.is_cancelled and (newest or order.cancelled_at):
+            # The earliest cancellation time seen, whichever event brought it first.
+            _cancelled_by(order, event.cancelled_at or event.updated_at)
+        if event.lines is not None and version >= order.lines_version:
+            order.lines_version = version
+            wanted = [(li.sku, li.name, li.quantity, li.unit_price) for li in event.lines]
+            if created or wanted != lines.get(order.pk, []):
+                new_lines = [OrderLine(order=order, sku=sku, name=name, quantity=qty,
+                                       unit_price=price) for sku, name, qty, price in wanted]
+        if event.status in PAID_STATUSES:
+            _paid_by(order, event.updated_at)
+    else:
+        at = event.refund.created_at or timezone.now()
+    refunds = _add_refunds(order, _new_refunds(order, event, refund_ids.get(order.pk, set())),
+                           at)
+    order_shop_amounts(order, order.shop_total)
     order.status = order_status(order)
     is_paid, is_cancelled = order.paid_at is not None, order.cancelled_at is not None
     return _Change(order=order, created=created, lines=new_lines, refunds=refunds,
@@ -273,24 +339,12 @@ def _change(order: Order, event: OrderEvent, customer: Customer | None, lines: d
                    moved=bool(refunds) or was_paid != is_paid or was_cancelled != is_cancelled)
 
 
+def _cancelled_by(order: Order, when: dt.datetime) -> None:
+    if order.cancelled_at is None or when < order.cancelled_at:
+        order.cancelled_at = when
+
+
 def refund_apply(*, event: RefundEvent) -> Order:
-    """A refund that arrives on its own, for an order we already have."""
-    with transaction.atomic():
-        order = (Order.objects.select_for_update()
-                 .filter(source=event.source, external_id=event.order_external_id).first())
-        if order is None:
-            raise InvalidEvent(
-                _("Order %(id)s has not been received yet; reprocess this delivery after it "
-                  "arrives.") % {"id": event.order_external_id},
-                code="order_unknown",
-            )
-        if order.refunds.filter(external_id=event.refund.external_id).exists():
-            return order
-        change = _Change(order=order, created=False, refunds=_add_refunds(order, [event.refund]))
-        order.status = order_status(order)
-        order.save()
-        Refund.objects.bulk_create(change.refunds)
-        _announce([change])
-        if order.customer:
-            customer_stats_refresh(customer=order.customer)
-    return order
+    """A refund that arrives on its own, for an order we already have (order_unknown
+    otherwise): applied as any other event for its order."""
+    return order_apply(event=event)

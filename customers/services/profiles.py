@@ -5,13 +5,22 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Max, Min, OuterRef, Subquery, Sum
+from django.db.models import Count, Max, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.ingestion.events import CustomerData
-from customers.models import Activity, Attribute, Customer, ExternalId, NpsCategory, Order, User
+from customers.models import (
+    Activity,
+    Attribute,
+    Customer,
+    CustomerEmail,
+    ExternalId,
+    NpsCategory,
+    Order,
+    User,
+)
 from customers.signals import customer_erased
 from kernel.bulk import insert_new, source_pairs_q
 from kernel.emails import email_normalise
@@ -82,6 +91,9 @@ class CustomerFacts:
     locale: str = ""
     accepts_marketing: bool | None = None
     consent_source: str = ""
+    # Another address they were seen with (an order's or billing email): kept as a known
+    # email, never replacing `email`; it names a new customer only when `email` is empty.
+    order_email: str = ""
 
 
 PROFILE_FIELDS = ("first_name", "last_name", "birthday", "locale")
@@ -117,25 +129,30 @@ def customers_upsert_many(*, facts: list[CustomerFacts]) -> list[Customer | None
     """
     # The locks need a transaction: the caller's (no savepoint), else one of its own.
     with transaction.atomic(savepoint=False):
-        return _upsert_many([replace(f, email=email_normalise(f.email)) for f in facts])
+        return _upsert_many([replace(f, email=email_normalise(f.email),
+                                     order_email=email_normalise(f.order_email))
+                             for f in facts])
 
 
 def _upsert_many(facts: list[CustomerFacts]) -> list[Customer | None]:
-    by_external, by_email = _customers_known(facts)
+    by_external, by_email, aliases = _customers_known(facts)
     now = timezone.now()
     new: dict[str, Customer] = {}  # by email, inserted together below
     changed: dict[int, set] = {}  # existing customers' changed fields, by id
     links, created_by, consents, found = [], {}, {}, []
+    seen: list[tuple[Customer, str, str]] = []  # (customer, email, source): known emails
     for fact in facts:
         identity = (fact.source, fact.external_id) if fact.source and fact.external_id else None
-        customer = by_external.get(identity) or by_email.get(fact.email)
+        customer = (by_external.get(identity) or by_email.get(fact.email)
+                    or by_email.get(fact.order_email) or aliases.get(fact.email)
+                    or aliases.get(fact.order_email))
         if customer is None:
-            if not fact.email:
+            email = fact.email or fact.order_email
+            if not email:
                 found.append(None)
                 continue
-            customer = new[fact.email] = by_email[fact.email] = Customer(
-                email=fact.email, created_at=now)
-            created_by[fact.email] = fact.source
+            customer = new[email] = by_email[email] = Customer(email=email, created_at=now)
+            created_by[email] = fact.source
         fields = changed.setdefault(customer.pk, set()) if customer.pk else set()
         for field in PROFILE_FIELDS:
             value = getattr(fact, field)
@@ -147,14 +164,20 @@ def _upsert_many(facts: list[CustomerFacts]) -> list[Customer | None]:
             if customer.pk is None:  # created by an earlier row: inserted with this email
                 new[fact.email] = new.pop(customer.email)
                 created_by[fact.email] = created_by.pop(customer.email)
+            else:  # the address they had stays one they are known by
+                seen.append((customer, customer.email, fact.source))
             customer.email = by_email[fact.email] = fact.email
             fields.add("email")
+        if fact.order_email and fact.order_email != customer.email:
+            seen.append((customer, fact.order_email, fact.source))
         if identity and identity not in by_external:
             by_external[identity] = customer
             links.append((customer, *identity))
+        # Consent is recorded when given, or when one given before is withdrawn; a platform
+        # saying "no" about someone who never said yes records nothing.
         if fact.accepts_marketing is not None and (
                 customer.accepts_marketing != fact.accepts_marketing
-                or not customer.marketing_consent_at):
+                or (fact.accepts_marketing and not customer.marketing_consent_at)):
             customer.accepts_marketing = fact.accepts_marketing
             customer.marketing_consent_at = now
             customer.marketing_consent_source = (fact.consent_source or fact.source or "api")[:64]
@@ -163,7 +186,7 @@ def _upsert_many(facts: list[CustomerFacts]) -> list[Customer | None]:
         found.append(customer)
 
     insert_new(list(new.values()), key=("email",))
-    lost = {id(c) for c in new.values() if c.pk is None}
+    lost = {id(c) for c in new.values() if c.pk is None}  # known emails: added on the retry
     if lost:
         # Another worker created some of them first: their rows exist now, so those facts
         # apply on top of them, like any later ones, and nothing of ours is written for them.
@@ -181,6 +204,7 @@ def _upsert_many(facts: list[CustomerFacts]) -> list[Customer | None]:
             customer.updated_at = now
         Customer.objects.bulk_update(
             updates, sorted(set().union(*(changed[c.pk] for c in updates)) | {"updated_at"}))
+    _known_emails_add(seen, aliases, lost)
     if links:
         ExternalId.objects.bulk_create(
             [ExternalId(customer=c, source=source, external_id=external_id)
@@ -200,33 +224,59 @@ def _upsert_many(facts: list[CustomerFacts]) -> list[Customer | None]:
     return found
 
 
-def _customers_known(facts: list[CustomerFacts]) -> tuple[dict, dict]:
-    """The existing customers the facts name, by (source, external id) and by email, locked
-    in id order and fetched once each."""
+def _customers_known(facts: list[CustomerFacts]) -> tuple[dict, dict, dict]:
+    """The existing customers the facts name, by (source, external id), by primary email and
+    by other known email, locked in id order and fetched once each."""
     wanted = {(f.source, f.external_id) for f in facts if f.source and f.external_id}
-    emails = {f.email for f in facts if f.email}
+    emails = {e for f in facts for e in (f.email, f.order_email) if e}
     external_ids = {}
     if wanted:
         named = ExternalId.objects.filter(source_pairs_q(wanted, "external_id"))
         external_ids = {(source, ext): pk for source, ext, pk in
                         named.values_list("source", "external_id", "customer_id")}
     ids = set(external_ids.values())
+    known_by = {}  # known email -> customer id, for the emails asked about
     if emails:
-        ids |= set(Customer.objects.filter(email__in=emails).values_list("pk", flat=True))
+        for pk, known in Customer.objects.filter(
+                Q(email__in=emails) | Q(known_emails__email__in=emails)).values_list(
+                "pk", "known_emails__email"):
+            ids.add(pk)
+            if known in emails:
+                known_by.setdefault(known, pk)
     if not ids:
-        return {}, {}
+        return {}, {}, {}
     customers = {c.pk: c for c in Customer.objects.select_for_update(no_key=True)
                  .filter(pk__in=ids).order_by("pk")}
+    for pk, customer in customers.items():
+        customer._known_emails = {e for e, owner in known_by.items() if owner == pk}
     return ({identity: customers[pk] for identity, pk in external_ids.items()
              if pk in customers},
-            {c.email: c for c in customers.values() if c.email in emails})
+            {c.email: c for c in customers.values() if c.email in emails},
+            {e: customers[pk] for e, pk in known_by.items() if pk in customers})
+
+
+def _known_emails_add(seen: list[tuple[Customer, str, str]], aliases: dict,
+                      lost: set[int]) -> None:
+    """Keep the addresses customers were seen with besides their own, once each (one INSERT,
+    only when there is a new one)."""
+    rows = {}
+    for customer, email, source in seen:
+        if (id(customer) in lost or email == customer.email
+                or email in getattr(customer, "_known_emails", ())):
+            continue
+        rows.setdefault((customer.pk, email), CustomerEmail(
+            customer=customer, email=email, source=source[:16]))
+        aliases.setdefault(email, customer)
+    if rows:
+        CustomerEmail.objects.bulk_create(rows.values(), ignore_conflicts=True)
 
 
 def platform_facts(*, source: str, data: CustomerData, locale: str = "") -> CustomerFacts:
     """What a shop platform said about a customer (on an order or on its own), to upsert."""
     return CustomerFacts(email=data.email, source=source, external_id=data.external_id,
                          first_name=data.first_name, last_name=data.last_name, locale=locale,
-                         accepts_marketing=data.accepts_marketing)
+                         accepts_marketing=data.accepts_marketing,
+                         order_email=data.order_email)
 
 
 def customer_link_user(*, user: User) -> Customer:
@@ -273,7 +323,8 @@ STATS_FIELDS = ("orders_count", "total_spent", "first_order_at", "last_order_at"
 
 def customers_stats_refresh(*, customer_ids: Iterable[int]) -> int:
     """Recount orders and net spend from the orders themselves (paid, not cancelled), for many
-    customers in one UPDATE. Returns how many customers were updated."""
+    customers in one UPDATE; spend is what stayed, in the shop's currency (Order.shop_net).
+    Returns how many customers were updated."""
     counted = (Order.objects.filter(customer=OuterRef("pk"), paid_at__isnull=False)
                .exclude(status=Order.Status.CANCELLED).order_by().values("customer"))
 
@@ -282,7 +333,7 @@ def customers_stats_refresh(*, customer_ids: Iterable[int]) -> int:
 
     return Customer.objects.filter(pk__in=list(customer_ids)).update(
         orders_count=Coalesce(of_counted(Count("id")), 0),
-        total_spent=Coalesce(of_counted(Sum(F("total") - F("refunded_total"))), Decimal("0"),
+        total_spent=Coalesce(of_counted(Sum("shop_net")), Decimal("0"),
                              output_field=Customer._meta.get_field("total_spent")),
         first_order_at=of_counted(Min("placed_at")),
         last_order_at=of_counted(Max("placed_at")),
@@ -314,6 +365,7 @@ def customer_erase(*, customer: Customer) -> Customer:
             return customer
         customer.attributes.all().delete()
         customer.external_ids.all().delete()
+        customer.known_emails.all().delete()
         customer.activities.update(data={}, reference="")
         if customer.user_id:
             User.objects.filter(pk=customer.user_id).update(

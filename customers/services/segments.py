@@ -74,9 +74,9 @@ NO_PREDICTION = {"p_alive": None, "expected_orders_90d": None, "expected_orders_
 
 def _score_refresh(score: CustomerScore, *, rows: list[tuple], tier: str, now: dt.datetime,
                    settings: SegmentSettings, predicted: dict | None) -> str:
-    """Set the score's stage and CLV from the customer's counted orders (placed_at, net,
-    oldest first) and the value model's predictions for them (None: the rules predict);
-    returns the stage it had before ("" for a new score)."""
+    """Set the score's stage and CLV from the customer's counted orders (placed_at, net in the
+    shop currency, oldest first) and the value model's predictions for them (None: the rules
+    predict); returns the stage it had before ("" for a new score)."""
     times = [_epoch(placed) for placed, _net in rows]
     net = sum((value for _p, value in rows), Decimal("0"))
     gap = median([b - a for a, b in itertools.pairwise(times)])

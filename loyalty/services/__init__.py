@@ -52,6 +52,7 @@ from .tiers import (
     tiers_recalculate,
     tiers_recalculate_schedule,
     tiers_reevaluate,
+    tiers_withdraw_for_refunds,
 )
 from .winback import winback_for_stage_change, winback_offer
 
@@ -90,6 +91,7 @@ __all__ = [
     "tiers_recalculate",
     "tiers_recalculate_schedule",
     "tiers_reevaluate",
+    "tiers_withdraw_for_refunds",
     "voucher_cancel",
     "voucher_code_generate",
     "voucher_grant",

@@ -55,9 +55,12 @@ class _Item:
 
 def points_award_for_order(*, order: Order) -> PointsEntry | None:
     """Earn points for a paid order with the best applicable order rule, once per order
-    (key `order:<source>:<id>:earn`). They are held for LOYALTY_HOLD_DAYS (the return window)
-    after payment. Guest orders, cancelled orders (a late "paid" can arrive after the
-    cancellation) and orders no rule applies to earn nothing."""
+    (key `order:<source>:<id>:earn`), on its total in the shop's currency (Order.shop_total;
+    an order that can't be converted earns nothing). They are held for LOYALTY_HOLD_DAYS
+    (the return window) after payment. A paid order earns even when it is already refunded
+    or cancelled when it arrives: its refunds and cancellation then take the points back,
+    so the ledger is the same whatever order the events came in. Guest orders and orders no
+    rule applies to earn nothing."""
     return _orders_earn([order], promote=False)[0]
 
 
@@ -82,13 +85,13 @@ def _orders_earn(orders: list[Order], *, promote: bool) -> list[PointsEntry | No
     days = settings.LOYALTY_HOLD_DAYS
     items = {}
     for index, order in enumerate(orders):
-        earns = order.paid_at is not None and order.cancelled_at is None
+        earns = order.paid_at is not None and order.shop_total is not None
         if order.customer_id is None or not ((earns and rules) or (promote and tiers_get())):
             continue
         items[index] = _Item(
             customer=order.customer, rules=rules if earns else (),
             key=f"order:{order.source}:{order.external_id}:earn", when=order.paid_at,
-            cause={"order": order}, order_total=order.total,
+            cause={"order": order}, order_total=order.shop_total,
             held_until=order.paid_at + dt.timedelta(days=days) if earns and days > 0 else None)
     _earn(list(items.values()), promote_all=promote)
     return [items[index].entry if index in items else None for index in range(len(orders))]

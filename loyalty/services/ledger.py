@@ -5,10 +5,10 @@ import datetime as dt
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Sum, Value, When
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -192,47 +192,62 @@ def points_release_due(*, now: dt.datetime | None = None, batch_size: int = 500)
             released += len(lots)
 
 
-def _proportion(points: int, part: Decimal, whole: Decimal) -> int:
-    if whole <= 0:
-        return points
-    share = (Decimal(points) * part / whole).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    return min(int(share), points)
+def refund_points(*, earned: int, refunded: Decimal, total: Decimal) -> int:
+    """The points a refund takes back from an order that earned `earned` on `total`: its
+    share, rounded down, so it depends on this refund alone and never on the refunds before
+    it (whatever order they arrive in); what rounding leaves once the order is refunded in
+    full is taken back then (`points_reverse_for_refund`)."""
+    if total <= 0:
+        return earned
+    return min(int(Decimal(earned) * refunded / total), earned)
 
 
 def points_reverse_for_refund(*, order: Order, refund: Refund) -> PointsEntry | None:
-    """Take back the points an order earned, in proportion to the money refunded, once per
-    refund (key `order:<source>:<id>:refund:<refund id>:reverse`).
-
-    Proportions are computed on the running refunded total, so several partial refunds add up
-    to exactly what the order earned. During the hold the refund cancels held points; after
-    the release it reverses available points, and the balance may go negative.
+    """Take back the points an order earned on the money a refund gave back, once per refund
+    (key `order:<source>:<id>:refund:<refund id>:reverse`): the refund's share of the earn
+    (refund_points). When the refunds add up to the whole order, what their shares leave of the
+    earn (rounding) is reversed too (key `order:<source>:<id>:refunded`), so a refunded order
+    keeps nothing, and each entry is the same whatever order the refunds arrived in.
+    During the hold the refund cancels held points; after the release it reverses available
+    points, and the balance may go negative.
     """
-    key = f"order:{order.source}:{order.external_id}:refund:{refund.external_id}:reverse"
     with transaction.atomic():
         earn = PointsEntry.objects.filter(order=order, kind=Kind.EARN).first()
         if earn is None:
             return None
         LoyaltyAccount.objects.select_for_update().filter(pk=earn.account_id).first()
-        if PointsEntry.objects.filter(key=key).exists():
-            return None
         lot = PointsLot.objects.select_for_update().get(entry=earn)
-        refunded = Refund.objects.filter(order=order, pk__lte=refund.pk).aggregate(
-            total=Sum("amount"))["total"] or Decimal("0")
-        reversed_so_far = -(PointsEntry.objects.filter(order=order, kind=Kind.REVERSE)
-                            .aggregate(total=Sum("amount"))["total"] or 0)
-        points = min(_proportion(earn.amount, refunded, order.total) - reversed_so_far,
-                     lot.remaining)
-        if points <= 0:
-            return None
-        entry = _post(account_id=earn.account_id, kind=Kind.REVERSE, amount=-points, key=key,
-                      held=lot.is_held, order=order, refund=refund)
-        if entry is None:
-            return None
-        PointsLot.objects.filter(pk=lot.pk).update(remaining=F("remaining") - points)
-        if lot.is_held:
-            _move(earn.account_id, pending=-points)
-        else:
-            _move(earn.account_id, balance=-points)
+        prefix = f"order:{order.source}:{order.external_id}"
+        entry = _reverse(earn, lot, key=f"{prefix}:refund:{refund.external_id}:reverse",
+                         points=refund_points(earned=earn.amount, refunded=refund.amount,
+                                              total=order.total),
+                         order=order, refund=refund)
+        if order.refunded_total >= order.total:
+            # What the refunds' shares leave of the earn, whichever of them came first.
+            shares = sum(refund_points(earned=earn.amount, refunded=amount, total=order.total)
+                         for amount in order.refunds.values_list("amount", flat=True))
+            _reverse(earn, lot, key=f"{prefix}:refunded", points=earn.amount - shares,
+                     order=order, reason=_("Order refunded in full"))
+    return entry
+
+
+def _reverse(earn: PointsEntry, lot: PointsLot, *, key: str, points: int,
+             **cause) -> PointsEntry | None:
+    """Take `points` (at most what the earn's lot still holds) back from a locked account,
+    once per key: from pending points during the hold, else from the balance."""
+    points = min(points, lot.remaining)
+    if points <= 0 or PointsEntry.objects.filter(key=key).exists():
+        return None
+    entry = _post(account_id=earn.account_id, kind=Kind.REVERSE, amount=-points, key=key,
+                  held=lot.is_held, **cause)
+    if entry is None:
+        return None
+    PointsLot.objects.filter(pk=lot.pk).update(remaining=F("remaining") - points)
+    lot.remaining -= points
+    if lot.is_held:
+        _move(earn.account_id, pending=-points)
+    else:
+        _move(earn.account_id, balance=-points)
     return entry
 
 

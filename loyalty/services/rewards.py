@@ -7,6 +7,7 @@ import secrets
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from customers.models import Customer, Order
@@ -19,6 +20,7 @@ from ..errors import (
     TierRequired,
     VoucherCancelled,
     VoucherExpired,
+    VoucherHeld,
     VoucherNotFound,
     VoucherUsed,
 )
@@ -119,14 +121,16 @@ def redemption_create(
 
 def voucher_grant(
     *, customer: Customer, reward: Reward, key: str, now: dt.datetime | None = None,
-    notify: bool = True,
+    notify: bool = True, held_until: dt.datetime | None = None,
 ) -> Redemption:
     """Issue a reward's voucher as a gift, costing no points: a tier's entry reward, a referred
     friend's welcome voucher, a win-back offer. Once per `key` (derived from the cause, e.g.
     `tier:3:entry`): a second call returns the first voucher. The reward's activity window is
     not checked (staff chose to give it), but its stock is: an empty stock is
     reward_out_of_stock. The "voucher issued" email goes out unless `notify` is False, for
-    callers that send their own email with the code (a referral welcome, a win-back offer)."""
+    callers that send their own email with the code (a referral welcome, a win-back offer).
+    With `held_until` it can't be used before that time (a tier gift whose order is still in
+    its return window)."""
     now = now or timezone.now()
     with transaction.atomic():
         account = loyalty_account_get_or_create(customer=customer)
@@ -135,7 +139,8 @@ def voucher_grant(
             return existing
         redemption = _insert_redemption(
             account=account, reward=reward, points=0, client_key=key,
-            expires_at=now + dt.timedelta(days=reward.voucher_valid_days), created_at=now,
+            expires_at=(held_until or now) + dt.timedelta(days=reward.voucher_valid_days),
+            created_at=now, held_until=held_until,
         )
         if redemption is None:
             return Redemption.objects.get(account=account, client_key=key)
@@ -178,6 +183,10 @@ def voucher_use(*, code: str, order_reference: str = "", now: dt.datetime | None
             raise VoucherCancelled(_("This voucher was cancelled."))
         if redemption.current_status(now) == Status.EXPIRED:
             raise VoucherExpired(_("This voucher has expired."))
+        if redemption.current_status(now) == Status.HELD:
+            raise VoucherHeld(_("This voucher can be used from %(date)s, once the return "
+                                "window of the order that unlocked it has passed.")
+                              % {"date": date_format(redemption.held_until)})
         _mark_used(redemption, now=now, order_reference=order_reference)
     return redemption
 

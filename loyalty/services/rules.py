@@ -36,7 +36,6 @@ from kernel.errors import FlywheelError
 from kernel.memo import memoized
 
 from ..models import EarningRule, LoyaltyAccount, PointsEntry, PointsLot, Tier
-from .ledger import _move, _post
 
 Kind = PointsEntry.Kind
 
@@ -174,26 +173,16 @@ def points_cancel_for_order(*, order: Order) -> PointsEntry | None:
     """A cancelled order loses the points it earned, once (key `order:<source>:<id>:cancel`):
     whatever its earn lot still holds after refunds is reversed, from pending points during
     the hold and from the balance after it (which may then go negative, as with a refund)."""
-    key = f"order:{order.source}:{order.external_id}:cancel"
+    from .ledger import _reverse
+
     with transaction.atomic():
         earn = PointsEntry.objects.filter(order=order, kind=Kind.EARN).first()
         if earn is None:
             return None
         LoyaltyAccount.objects.select_for_update().filter(pk=earn.account_id).first()
         lot = PointsLot.objects.select_for_update().get(entry=earn)
-        if lot.remaining <= 0:
-            return None
-        entry = _post(account_id=earn.account_id, kind=Kind.REVERSE, amount=-lot.remaining,
-                      key=key, held=lot.is_held, order=order,
-                      reason="order cancelled")
-        if entry is None:
-            return None
-        PointsLot.objects.filter(pk=lot.pk).update(remaining=0)
-        if lot.is_held:
-            _move(earn.account_id, pending=-lot.remaining)
-        else:
-            _move(earn.account_id, balance=-lot.remaining)
-    return entry
+        return _reverse(earn, lot, key=f"order:{order.source}:{order.external_id}:cancel",
+                        points=lot.remaining, order=order, reason="order cancelled")
 
 
 def birthday_activities_record(*, today: dt.date | None = None) -> int:

@@ -19,21 +19,31 @@ import datetime as dt
 import logging
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from customers.models import Activity, Customer
+from customers.models import Activity, Customer, Order
 from customers.services import activity_record, customer_tier_set
 from kernel.errors import FlywheelError
 from kernel.images import image_clean
 
 from .. import qualification as q
 from ..errors import RewardOutOfStock
-from ..models import LoyaltyAccount, LoyaltyProgram, PointsEntry, Tier, TierChange
+from ..models import (
+    LoyaltyAccount,
+    LoyaltyProgram,
+    PointsEntry,
+    PointsLot,
+    Redemption,
+    Tier,
+    TierChange,
+)
 from .accounts import account_locked, opened_entries
 from .program import program_get, tiers_get
 
@@ -52,17 +62,22 @@ def _entry_key(tier: Tier, account: LoyaltyAccount) -> str:
 def _entry_rewards(account: LoyaltyAccount, tier: Tier) -> None:
     """The tier's entry points and reward, once per tier per customer (keyed by both). The
     points never count toward a tier (qualification leaves `tier:` entries out), so nobody is
-    promoted for them."""
+    promoted for them. While the tier is held (`tier_held_until`: reached with orders still
+    in their return window) both wait for the window to close, and a refund meanwhile
+    withdraws them (tiers_withdraw_for_refunds)."""
     from .ledger import _award
     from .rewards import voucher_grant
 
     key = _entry_key(tier, account)
+    held_until = account.tier_held_until
     if tier.entry_points:
         _award(account, points=tier.entry_points, key=key, kind=PointsEntry.Kind.BONUS,
+               held_until=held_until,
                reason=_("Welcome to %(tier)s") % {"tier": tier.name})
     if tier.entry_reward_id:
         try:
-            voucher_grant(customer=account.customer, reward=tier.entry_reward, key=key)
+            voucher_grant(customer=account.customer, reward=tier.entry_reward, key=key,
+                          held_until=held_until)
         except RewardOutOfStock:
             logger.warning("Tier %s entry reward is out of stock for account %s",
                            tier.pk, account.pk)
@@ -81,7 +96,8 @@ def _move(account: LoyaltyAccount, to: Tier | None, *, reason: str, now: dt.date
     if is_up and reason != Reason.MANUAL:  # a manual tier is kept until its own end date
         kept = now + dt.timedelta(days=program.tier_retention_days)
         account.tier_kept_until = max(filter(None, [account.tier_kept_until, kept]))
-    account.save(update_fields=["tier", "tier_since", "tier_kept_until"])
+        account.tier_held_until = _return_window_end(account, program, now)
+    account.save(update_fields=["tier", "tier_since", "tier_kept_until", "tier_held_until"])
     change = TierChange.objects.create(
         account=account, from_tier=old, to_tier=to, from_name=old.name if old else "",
         to_name=to.name if to else "", is_up=is_up, reason=reason, note=note, staff=staff,
@@ -101,6 +117,78 @@ def _move(account: LoyaltyAccount, to: Tier | None, *, reason: str, now: dt.date
 
             tier_up_email_task.delay_on_commit(change.pk)
     return change
+
+
+def _return_window_end(account: LoyaltyAccount, program: LoyaltyProgram,
+                       now: dt.datetime) -> dt.datetime | None:
+    """When the return window of the last counted order still inside it closes, for the
+    metrics that count orders at once (spent, orders); None when the tier owes nothing to
+    such an order. (Points count only once released, after the window.)"""
+    days = settings.LOYALTY_HOLD_DAYS
+    if program.tier_metric == program.TierMetric.POINTS or days <= 0:
+        return None
+    newest = (Order.objects.filter(customer_id=account.customer_id, cancelled_at__isnull=True,
+                                   paid_at__gt=now - dt.timedelta(days=days))
+              .aggregate(newest=Max("paid_at"))["newest"])
+    return newest + dt.timedelta(days=days) if newest else None
+
+
+def tiers_withdraw_for_refunds(*, customers: list[Customer],
+                               now: dt.datetime | None = None) -> list[TierChange]:
+    """After refunds or cancellations: a customer whose tier is still held (reached with an
+    order inside its return window) and who no longer qualifies for it goes back down to
+    the tier they qualify for now (reason `refunded`, on their timeline), and the held entry
+    points and gifts of the tiers they leave are withdrawn. A tier reached for good (its
+    window closed) is kept, as always, until re-evaluation. Returns the changes."""
+    now = now or timezone.now()
+    ids = list(LoyaltyAccount.objects.filter(
+        customer__in=[c.pk for c in customers], tier_held_until__gt=now)
+        .values_list("pk", flat=True))
+    if not ids:
+        return []
+    program = program_get()
+    tiers = tiers_get()
+    window = q.period_window(period=program.tier_period, now=now)
+    changes = []
+    with transaction.atomic():
+        accounts = _locked(ids)
+        values = q.qualifying_values(metric=program.tier_metric, window=window,
+                                     account_ids=ids)
+        for account in accounts:
+            value = values.get(account.pk, q.ZERO)
+            target = q.best(q.tier_for_value(value=value, tiers=tiers),
+                            _manual_floor(account, now))
+            if rank(target) >= rank(account.tier):
+                continue
+            for tier in tiers:
+                if rank(target) < rank(tier) <= rank(account.tier):
+                    _entry_rewards_withdraw(account, tier, now)
+            change = _move(account, target, reason=Reason.REFUNDED, now=now, program=program,
+                           value=value)
+            if change:
+                changes.append(change)
+    return changes
+
+
+def _entry_rewards_withdraw(account: LoyaltyAccount, tier: Tier, now: dt.datetime) -> None:
+    """Take back a tier's held entry points (what is left of them) and cancel its unused
+    gift voucher, once."""
+    from .ledger import _reverse
+    from .rewards import voucher_cancel
+
+    key = _entry_key(tier, account)
+    bonus = PointsEntry.objects.filter(key=key).first()
+    if bonus is not None:
+        lot = PointsLot.objects.select_for_update().get(entry=bonus)
+        if lot.is_held:
+            _reverse(bonus, lot, key=f"{key}:withdrawn", points=lot.remaining,
+                     reason=_("%(tier)s left: the order that reached it was refunded")
+                     % {"tier": tier.name})
+    gift = Redemption.objects.filter(account=account, client_key=key,
+                                     status=Redemption.Status.ISSUED,
+                                     held_until__gt=now).first()
+    if gift is not None:
+        voucher_cancel(redemption=gift, now=now)
 
 
 def _manual_floor(account: LoyaltyAccount, now: dt.datetime) -> Tier | None:

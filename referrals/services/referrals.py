@@ -357,6 +357,9 @@ def referral_reward(*, referral: Referral, now: dt.datetime | None = None) -> Re
         if referral.order and referral.order.refunded_total > 0:
             return _status_set(referral, Status.VOID, now=now,
                                reason=_("The friend's order was refunded during the hold."))
+        if referral.order and referral.order.cancelled_at:
+            return _status_set(referral, Status.VOID, now=now,
+                               reason=_("The friend's order was cancelled during the hold."))
         fields = ["rewarded_at"]
         referral.rewarded_at = now
         use_voucher = (program.referrer_reward_kind == program.ReferrerRewardKind.REWARD

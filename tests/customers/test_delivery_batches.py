@@ -90,11 +90,11 @@ def test_one_customer_with_two_orders_in_a_batch_is_one_customer(queued):
 
 
 def test_a_delivery_that_cannot_apply_fails_alone_and_the_rest_of_its_batch_applies(queued):
+    receive(shopper(0, refunded_total="10.00"))
+    services.deliveries_apply()
     first = receive(shopper(1))
-    refund = receive(
-        {"id": 99, "order_id": 12345, "created_at": "2026-11-02T10:00:00Z",
-         "transactions": [{"kind": "refund", "status": "success", "amount": "5.00"}]},
-        source="shopify", topic="refunds/create")
+    bad = receive(shopper(0, refunded_total="10.00", currency="USD",
+                          updated_at="2026-11-02T10:00:00Z"))
     last = receive(shopper(2))
 
     services.deliveries_apply()
@@ -102,10 +102,25 @@ def test_a_delivery_that_cannot_apply_fails_alone_and_the_rest_of_its_batch_appl
     for delivery in (first, last):
         delivery.refresh_from_db()
         assert delivery.status == Status.PROCESSED
+    bad.refresh_from_db()
+    assert (bad.status, bad.attempts) == (Status.FAILED, 1)
+    assert "currency_changed" in bad.error
+    assert Order.objects.count() == 3
+
+
+def test_a_refund_waits_for_its_order_without_holding_up_its_batch(queued):
+    first = receive(shopper(1))
+    refund = receive(
+        {"id": 99, "order_id": 12345, "created_at": "2026-11-02T10:00:00Z",
+         "transactions": [{"kind": "refund", "status": "success", "amount": "5.00"}]},
+        source="shopify", topic="refunds/create")
+
+    services.deliveries_apply()
+
+    first.refresh_from_db()
     refund.refresh_from_db()
-    assert (refund.status, refund.attempts) == (Status.FAILED, 1)
-    assert "order_unknown" in refund.error
-    assert Order.objects.count() == 2
+    assert first.status == Status.PROCESSED
+    assert (refund.status, refund.waiting_for, refund.error) == (Status.WAITING, "12345", "")
 
 
 def test_a_batch_leaves_deliveries_the_api_kept_as_failed(queued):
@@ -259,3 +274,29 @@ def test_customer_events_in_a_batch_are_applied_together_and_one_without_email_f
     assert (nobody.status, nobody.error.split(":")[0]) == (Status.FAILED, "email_required")
     assert sorted(Customer.objects.values_list("email", "first_name")) == [
         ("ada.lovelace@example.com", "Ada"), ("grace@example.com", "Grace")]
+
+
+def test_beats_sweep_applies_a_waiting_refund_even_if_the_waiting_flag_was_lost(queued):
+    from django.core.cache import cache
+
+    from customers.services.deliveries import WAITING_KEY
+
+    refund = receive(
+        {"id": 99, "order_id": 12345, "created_at": "2026-11-02T10:00:00Z",
+         "transactions": [{"kind": "refund", "status": "success", "amount": "5.00"}]},
+        source="shopify", topic="refunds/create")
+    services.deliveries_apply()
+    receive({"id": 12345, "financial_status": "paid", "currency": "EUR", "total_price": "20.00",
+             "created_at": "2026-11-01T10:00:00Z", "updated_at": "2026-11-01T10:00:00Z",
+             "customer": {"id": 7, "email": "sam@example.com"}},
+            source="shopify", topic="orders/paid")
+    cache.delete(WAITING_KEY)  # a Redis restart
+
+    services.deliveries_apply()
+    refund.refresh_from_db()
+    assert refund.status == Status.WAITING
+
+    services.deliveries_apply(sweep=True)  # beat's minute run
+    refund.refresh_from_db()
+    assert refund.status == Status.PROCESSED
+    assert Order.objects.get().refunded_total == Decimal("5.00")

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from customers import services
 from customers.models import Customer, ExternalId, Order, WebhookDelivery
 from tests.conftest import at, post_signed
 
@@ -51,6 +50,7 @@ def post_shopify(client, topic: str, payload, *, event_id: str = "", secret: str
 @pytest.fixture(autouse=True)
 def _secret(settings):
     settings.SHOPIFY_WEBHOOK_SECRET = SECRET
+    settings.SHOP_CURRENCY = "USD"  # the documented example shop's currency
 
 
 def test_a_paid_order_creates_the_customer_and_the_order(
@@ -174,7 +174,7 @@ def test_an_order_with_bad_fields_names_them(anon_api):
 
     assert response.status_code == 422
     fields = response.json()["error"]["fields"]
-    assert {"total_price", "currency", "financial_status", "line_items.1.quantity"} <= set(fields)
+    assert {"total_price", "currency", "financial_status"} <= set(fields)
     assert Order.objects.count() == 0
 
 
@@ -230,7 +230,7 @@ def test_a_refund_listed_only_on_the_updated_order_is_counted(
     assert order.refunded_total == Decimal("34.00")
 
 
-def test_a_refund_before_its_order_fails_until_the_order_arrives(
+def test_a_refund_before_its_order_waits_for_it_and_is_applied_when_it_arrives(
     anon_api, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
@@ -238,12 +238,11 @@ def test_a_refund_before_its_order_fails_until_the_order_arrives(
 
     assert response.status_code == 202
     delivery = WebhookDelivery.objects.get()
-    assert delivery.status == WebhookDelivery.Status.FAILED
-    assert "order_unknown" in delivery.error
+    assert delivery.status == WebhookDelivery.Status.WAITING
+    assert delivery.waiting_for == ORDER_ID
 
     with django_capture_on_commit_callbacks(execute=True):
         post_shopify(anon_api, "orders/paid", live_order())
-        services.delivery_reprocess(delivery=delivery)
 
     delivery.refresh_from_db()
     assert delivery.status == WebhookDelivery.Status.PROCESSED

@@ -249,7 +249,7 @@ def test_a_refund_lowers_the_qualifying_amount_at_re_evaluation(tiers):
     customer = CustomerFactory()
     order = paid(customer, "250", at("2026-01-10T10:00:00Z"))
     RefundFactory(order=order, amount=Decimal("200"))
-    order.refunded_total = Decimal("200")
+    order.refunded_total, order.shop_net = Decimal("200"), Decimal("50")
     order.save()
 
     services.tiers_reevaluate(now=at("2026-02-01T00:00:00Z"))

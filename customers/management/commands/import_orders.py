@@ -24,6 +24,7 @@ from customers.services.orders import (
     PAID_STATUSES,
     cumulative_refund_id,
     order_activity_key,
+    order_shop_amounts,
     order_status,
 )
 
@@ -250,7 +251,7 @@ class Command(BaseCommand):
             order = orders[event.external_id]
             order.pk = inserted[event.external_id]
             lines += [OrderLine(order=order, sku=li.sku, name=li.name, quantity=li.quantity,
-                                unit_price=li.unit_price) for li in event.lines]
+                                unit_price=li.unit_price) for li in event.lines or ()]
             refund = None
             if order.refunded_total > 0:
                 refund = Refund(order=order, external_id=cumulative_refund_id(order.refunded_total),
@@ -279,6 +280,8 @@ class Command(BaseCommand):
             order.cancelled_at = event.updated_at
         if event.status in PAID_STATUSES or order.refunded_total > 0:
             order.paid_at = event.placed_at  # history: paid when it was placed
+        order.source_version = order.lines_version = event.version
+        order_shop_amounts(order, event.shop_total)
         order.status = order_status(order)
         return order
 
@@ -303,7 +306,7 @@ class Command(BaseCommand):
             rows.append(Activity(
                 customer_id=order.customer_id, kind=Activity.Kind.ORDER_CANCELLED,
                 occurred_at=order.cancelled_at, reference=str(order),
-                key=order_activity_key(order, f"cancelled:{order.cancelled_at.isoformat()}"),
+                key=order_activity_key(order, "cancelled"),
             ))
         return rows
 

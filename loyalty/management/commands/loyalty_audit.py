@@ -14,6 +14,28 @@ def _sum(queryset, field: str):
     return Coalesce(Subquery(total, output_field=IntegerField()), Value(0))
 
 
+def _kept_on_refunded_money():
+    """Orders whose points outlive their money: an order refunded in full or cancelled whose
+    earned lot still holds points, or a partly refunded one holding more than its kept share
+    (each refund rounds down, so at most one point per refund above the exact share). Points
+    that expired or were spent are not the order's any more; what its lot holds is."""
+    from customers.models import Order
+
+    earned = PointsLot.objects.filter(entry__order=OuterRef("pk"),
+                                      entry__kind=PointsEntry.Kind.EARN)
+    orders = (Order.objects.filter(Q(refunded_total__gt=0) | Q(cancelled_at__isnull=False))
+              .annotate(earned=Subquery(earned.values("points")[:1]),
+                        kept=Subquery(earned.values("remaining")[:1]),
+                        refund_count=Count("refunds", distinct=True))
+              .filter(earned__gt=0))
+    return [
+        (o.source, o.external_id, o.customer_id, o.earned, o.kept, o.refunded_total, o.total)
+        for o in orders.iterator()
+        if (o.kept != 0 if (o.cancelled_at or o.refunded_total >= o.total) else
+            o.kept * o.total > o.earned * (o.total - o.refunded_total) + o.refund_count * o.total)
+    ]
+
+
 class Command(BaseCommand):
     help = ("Re-derive every loyalty balance and pending total from the entries and lots, check "
             "the ledger's invariants, and exit non-zero on any breach.")
@@ -52,6 +74,11 @@ class Command(BaseCommand):
         ).values_list("pk", flat=True)
         problems += [f"lot {pk}: remaining outside 0..points or not matching its entry"
                      for pk in bad_lots]
+        problems += [
+            f"order {source}:{external_id} (customer {account}): keeps {kept} of the {earned} "
+            f"points it earned after {refunded} of {total} came back"
+            for source, external_id, account, earned, kept, refunded, total
+            in _kept_on_refunded_money()]
         duplicates = (entries.order_by().values("key").annotate(n=Count("id")).filter(n__gt=1)
                       .values_list("key", flat=True))
         problems += [f"idempotency key {key!r} used more than once" for key in duplicates]

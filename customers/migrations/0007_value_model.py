@@ -21,7 +21,7 @@ def full_pages(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0005_deliveries_beat_schedule'),
+        ('customers', '0006_order_versions_shop_currency_known_emails'),
     ]
 
     operations = [
