@@ -1,5 +1,6 @@
 """Admin for segments: custom segments with live counts and CSV export, the overview page (RFM
-grid, stage flow, CLV distribution, win-back rate), settings, and outbound webhooks."""
+grid, stage flow, CLV distribution, win-back rate, the value model with its backtest and
+calibration), settings, the value model's fits, and outbound webhooks."""
 
 import csv
 import datetime as dt
@@ -27,6 +28,7 @@ from customers.models import (
     Segment,
     SegmentRule,
     SegmentSettings,
+    ValueModelFit,
     WebhookSubscription,
 )
 from customers.webhooks_out import outbound_delivery_resend
@@ -36,6 +38,7 @@ from kernel.admin import (
     WAITING,
     NoAdd,
     NoChange,
+    ReadOnlyAdmin,
     ReadOnlyInline,
     SingletonAdmin,
     action_confirmed,
@@ -172,12 +175,61 @@ class SegmentAdmin(admin.ModelAdmin):
             "flow": selectors.stage_flow(since=now - dt.timedelta(days=30)),
             "clv": selectors.clv_distribution(),
             "winback": selectors.winback_rate(now=now),
+            "value": self._value_model(selectors.value_model_latest()),
+            "fits_url": reverse("admin:customers_valuemodelfit_changelist"),
             "scored": CustomerScore.objects.count(),
             "last_as_of": CustomerScore.objects.order_by("-as_of")
             .values_list("as_of", flat=True).first(),
             "customer_changelist": reverse("admin:customers_customer_changelist"),
         }
         return TemplateResponse(request, "admin/customers/segment/overview.html", context)
+
+    @staticmethod
+    def _value_model(fit: ValueModelFit | None) -> dict:
+        overview = selectors.value_model_overview(fit=fit)
+        backtest = overview["backtest"]
+        if backtest:
+            backtest["error_chart"] = grouped_bar_chart(
+                [_("Spend")], [(row["label"], SERIES_COLOURS[row["key"]], [row["spend"]])
+                               for row in backtest["rows"]])
+            groups = backtest["groups"]
+            labels = [f"{g['repeat_orders']}{'+' if g['or_more'] else ''}" for g in groups]
+            backtest["calibration_chart"] = grouped_bar_chart(labels, [
+                (_("Real"), SERIES_COLOURS["actual"], [g["actual"] for g in groups]),
+                (_("Value model"), SERIES_COLOURS["model"], [g["model"] for g in groups]),
+                (_("Run rate (the rules)"), SERIES_COLOURS["run_rate"],
+                 [g["run_rate"] for g in groups]),
+            ])
+        return overview
+
+
+CHART_HEIGHT = 150
+BAR_WIDTH = 11
+GROUP_GAP = 12
+CHART_LEFT = 48
+SERIES_COLOURS = {"actual": "#6b7280", "model": "#4f46e5", "same_for_everyone": "#0d9488",
+                  "run_rate": "#c2410c"}
+
+
+def grouped_bar_chart(labels: list[str], series: list[tuple[str, str, list[float]]]) -> dict:
+    """Geometry of a server-rendered SVG chart of grouped bars: for each label, one bar per
+    series (name, colour, one value per label), with a legend."""
+    top = max((v for _name, _colour, values in series for v in values), default=0) or 1
+    group_width = len(series) * BAR_WIDTH + GROUP_GAP
+    groups = []
+    for index, label in enumerate(labels):
+        left = CHART_LEFT + index * group_width
+        bars = []
+        for position, (name, colour, values) in enumerate(series):
+            height = round(values[index] / top * CHART_HEIGHT)
+            bars.append({"name": name, "colour": colour, "value": values[index],
+                         "x": left + position * BAR_WIDTH, "y": 10 + CHART_HEIGHT - height,
+                         "height": height, "width": BAR_WIDTH - 2})
+        groups.append({"label": label, "bars": bars,
+                       "mid": left + (group_width - GROUP_GAP) / 2})
+    return {"groups": groups, "legend": [{"name": n, "colour": c} for n, c, _v in series],
+            "width": CHART_LEFT + len(labels) * group_width, "height": CHART_HEIGHT + 34,
+            "axis": 10 + CHART_HEIGHT, "top": top}
 
 
 @admin.register(SegmentSettings)
@@ -192,8 +244,44 @@ class SegmentSettingsAdmin(SingletonAdmin):
                 "first-time. Changes apply at the next recompute (nightly, or `manage.py "
                 "recompute_segments`) and to each customer as their next order arrives."),
         }),
-        (gettext_lazy("Customer lifetime value"), {"fields": ("clv_lifetime_years",)}),
+        (gettext_lazy("Customer lifetime value and the value model"), {
+            "fields": ("value_model_enabled", "clv_horizon_years", "clv_discount_rate",
+                       "at_risk_below_p_alive", "lapsed_below_p_alive", "backtest_weeks"),
+            "description": gettext_lazy(
+                "At each recompute a buy-till-you-die model is fitted to the shop's own orders: "
+                "BG/NBD for how often each customer orders and the probability that they "
+                "are still a customer (P(alive)), Gamma-Gamma for what their orders are "
+                "worth. It needs at least 200 customers with orders, 50 of them with repeat "
+                "orders, and orders going back 180 days; until then the rules predict and "
+                "Segments → Overview says why. Segments → Overview also shows how well it "
+                "predicted the last weeks of orders."),
+        }),
     )
+
+
+@admin.register(ValueModelFit)
+class ValueModelFitAdmin(ReadOnlyAdmin):
+    """The value model as fitted at each recompute: its parameters (or why there were none),
+    so staff can see it drift as the shop changes."""
+
+    list_display = ("as_of", "status", "buyers", "repeat_buyers", "sample", "r", "alpha", "a",
+                    "b", "p", "q", "gamma", "backtest_error", "seconds")
+    list_filter = ("status",)
+    date_hierarchy = "as_of"
+    fields = ("as_of", "status", "why", "buyers", "repeat_buyers", "sample",
+              ("r", "alpha", "a", "b"), ("p", "q", "gamma"), "seconds", "backtest")
+    readonly_fields = ("why",)
+
+    @admin.display(description=gettext_lazy("why the rules predict"))
+    def why(self, fit):
+        return selectors.value_model_message(fit) or "–"
+
+    @admin.display(description=gettext_lazy("backtest error (spend, model / run rate)"))
+    def backtest_error(self, fit):
+        spend = (fit.backtest or {}).get("mae", {}).get("spend")
+        if not spend:
+            return "–"
+        return f"{spend['model']:.2f} / {spend['run_rate']:.2f}"
 
 
 # Outbound webhooks

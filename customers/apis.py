@@ -8,6 +8,7 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
+    extend_schema_field,
     inline_serializer,
 )
 from rest_framework import serializers, status
@@ -120,6 +121,55 @@ class WooCommerceWebhookApi(_WebhookApi):
         return super().post(request)
 
 
+class RfmOutput(serializers.Serializer):
+    recency = serializers.IntegerField(allow_null=True, help_text=_(
+        "1-5 by quintile of days since the last order (5: the most recent fifth); equal "
+        "values get equal scores."))
+    frequency = serializers.IntegerField(allow_null=True, help_text=_(
+        "1-5 by quintile of the number of orders: the same number of orders, the same score."))
+    monetary = serializers.IntegerField(allow_null=True, help_text=_(
+        "1-5 by quintile of net revenue."))
+    segment = serializers.CharField(help_text=_(
+        "The named RFM segment (champions, loyal, at_risk, ...), from recency and frequency; "
+        "empty for a customer without orders."))
+
+
+class ScoreOutput(serializers.Serializer):
+    """A customer's lifecycle stage, RFM scores and value, as of the last computation."""
+
+    stage = serializers.CharField(help_text=_(
+        "prospect, first_time, repeat, loyal, at_risk, lapsed or won_back."))
+    stage_since = serializers.DateTimeField()
+    rfm = RfmOutput()
+    orders = serializers.IntegerField(help_text=_("Paid, uncancelled orders."))
+    clv_historical = serializers.DecimalField(max_digits=14, decimal_places=2, help_text=_(
+        "Net revenue so far: paid orders less refunds."))
+    p_alive = serializers.FloatField(allow_null=True, help_text=_(
+        "Probability (0-1) that the customer still buys here, from the value model (BG/NBD). "
+        "Null for a single order, which the model can't judge, and when the rules predict."))
+    expected_orders_90d = serializers.FloatField(allow_null=True, help_text=_(
+        "Orders the value model expects in the next 90 days; null when the rules predict."))
+    expected_orders_365d = serializers.FloatField(allow_null=True, help_text=_(
+        "Orders the value model expects in the next 365 days; null when the rules predict."))
+    expected_order_value = serializers.DecimalField(
+        max_digits=14, decimal_places=2, allow_null=True, help_text=_(
+            "The value the model expects of each future order (Gamma-Gamma)."))
+    clv_predicted = serializers.DecimalField(max_digits=14, decimal_places=2, help_text=_(
+        "What the customer will spend over the CLV horizon (admin → Segment settings; 3 "
+        "years by default): with the value model, discounted expected spend; with the "
+        "rules, average order value x orders per year x the horizon."))
+    currency = serializers.CharField(help_text=_("The shop currency (SHOP_CURRENCY)."))
+    predicted_by = serializers.ChoiceField(choices=["model", "rules"], allow_null=True, help_text=_(
+        "model: the value model fitted to the shop's orders; rules: the shop has too "
+        "little history for it (or it is turned off), see model_note; null: no order yet."))
+    model_note = serializers.CharField(help_text=_(
+        "Why the rules predict, e.g. \"Too little history: 120 customers have ordered; the "
+        "model needs 200.\"; empty otherwise."))
+    computed_at = serializers.DateTimeField(help_text=_(
+        "When these figures were computed: the nightly recompute, or the customer's latest "
+        "order."))
+
+
 class CustomerOutput(serializers.ModelSerializer):
     external_ids = serializers.SerializerMethodField()
 
@@ -139,9 +189,16 @@ class CustomerOutput(serializers.ModelSerializer):
 class CustomerDetailOutput(CustomerOutput):
     attributes = serializers.SerializerMethodField()
     recent_activity = serializers.SerializerMethodField()
+    score = serializers.SerializerMethodField(help_text=_(
+        "Stage, RFM scores and predicted value; null until the customer is first scored."))
 
     class Meta(CustomerOutput.Meta):
-        fields = [*CustomerOutput.Meta.fields, "attributes", "recent_activity"]
+        fields = [*CustomerOutput.Meta.fields, "attributes", "recent_activity", "score"]
+
+    @extend_schema_field(ScoreOutput(allow_null=True))
+    def get_score(self, customer) -> dict | None:
+        summary = selectors.customer_score_get(customer=customer)
+        return None if summary is None else ScoreOutput(summary).data
 
     def get_attributes(self, customer) -> list[dict]:
         return [

@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -532,10 +533,45 @@ class SegmentSettings(SingletonSettings):
         help_text=_("Comma-separated names of the loyalty tiers that make a customer loyal, "
                     "e.g. 'Gold, Platinum'. Empty: tiers don't decide loyalty."),
     )
-    clv_lifetime_years = models.DecimalField(
-        _("expected lifetime (years)"), max_digits=4, decimal_places=1, default=Decimal("3"),
-        validators=[MinValueValidator(Decimal("0.1"))],
-        help_text=_("Predicted CLV = average order value × orders per year × this."),
+    clv_horizon_years = models.DecimalField(
+        _("CLV horizon (years)"), max_digits=4, decimal_places=1, default=Decimal("3"),
+        validators=[MinValueValidator(Decimal("0.1")), MaxValueValidator(Decimal("20"))],
+        help_text=_("Predicted CLV is what a customer will spend over this many years. With "
+                    "the value model: the orders it expects each month times the order value "
+                    "it expects, discounted. Without it: average order value × orders per "
+                    "year so far × this."),
+    )
+    clv_discount_rate = models.DecimalField(
+        _("discount rate (% a year)"), max_digits=4, decimal_places=1, default=Decimal("10"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=_("Money spent later is worth less today: each month's expected spend is "
+                    "discounted at this yearly rate (the value model only)."),
+    )
+    value_model_enabled = models.BooleanField(
+        _("predict with the value model"), default=True,
+        help_text=_("Fit a buy-till-you-die model (BG/NBD for orders, Gamma-Gamma for order "
+                    "value) to the shop's own orders at every recompute, and use it for "
+                    "probability alive, expected orders, predicted CLV and the at-risk and "
+                    "lapsed stages. It is used only where the shop has enough history; "
+                    "otherwise the rules above apply, and the overview says why."),
+    )
+    at_risk_below_p_alive = models.PositiveSmallIntegerField(
+        _("at risk below P(alive) (%)"), default=50,
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
+        help_text=_("With the value model, a customer with repeat orders is at risk when the "
+                    "probability that they are still a customer falls below this."),
+    )
+    lapsed_below_p_alive = models.PositiveSmallIntegerField(
+        _("lapsed below P(alive) (%)"), default=20,
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
+        help_text=_("…and lapsed below this. Customers with a single order keep the day rules "
+                    "above: the model can't tell whether they have left."),
+    )
+    backtest_weeks = models.PositiveSmallIntegerField(
+        _("backtest weeks"), default=26, validators=[MinValueValidator(4), MaxValueValidator(104)],
+        help_text=_("The overview's backtest fits the model on all but the last this-many "
+                    "weeks of orders and compares what it predicted for those weeks with what "
+                    "happened."),
     )
 
     class Meta(SingletonSettings.Meta):
@@ -544,6 +580,13 @@ class SegmentSettings(SingletonSettings):
 
     def __str__(self):
         return str(_("Segment settings"))
+
+    def clean(self):
+        super().clean()
+        if self.lapsed_below_p_alive > self.at_risk_below_p_alive:
+            raise ValidationError({"lapsed_below_p_alive": _(
+                "Lapsed must be below the at-risk level: a customer grows less likely to "
+                "return, at risk first.")})
 
     @property
     def vip_tier_names(self) -> list[str]:
@@ -590,6 +633,21 @@ class CustomerScore(models.Model):
                                               **MONEY)
     orders_per_year = models.FloatField(_("orders per year"), default=0)
     clv_predicted = models.DecimalField(_("predicted CLV"), default=Decimal("0"), **MONEY)
+    # The value model's, empty when the rules predicted (see ValueModelFit).
+    p_alive = models.FloatField(
+        _("probability alive"), null=True, blank=True,
+        help_text=_("How likely the customer still buys here (BG/NBD). Empty for a single "
+                    "order, which the model can't judge, and without the model."),
+    )
+    expected_orders_90d = models.FloatField(_("expected orders, next 90 days"), null=True,
+                                            blank=True)
+    expected_orders_365d = models.FloatField(_("expected orders, next 365 days"), null=True,
+                                             blank=True)
+    expected_order_value = models.DecimalField(
+        _("expected order value"), null=True, blank=True, **MONEY,
+        help_text=_("Gamma-Gamma: the shop's average order value, moved toward the customer's "
+                    "own with each repeat order."),
+    )
 
     class Meta:
         verbose_name = _("customer score")
@@ -611,6 +669,53 @@ class CustomerScore(models.Model):
 
     def __str__(self):
         return f"{self.customer_id}: {self.get_stage_display()}"
+
+
+class ValueModelFit(models.Model):
+    """The value model fitted to the shop's orders at one recompute: its parameters, or why
+    there was none, and the backtest staff read to know how far to trust it."""
+
+    class Status(models.TextChoices):
+        FITTED = "fitted", _("Fitted")
+        TOO_LITTLE_HISTORY = "too_little_history", _("Too little history")
+        FAILED = "failed", _("Could not be fitted")
+        OFF = "off", _("Turned off")
+
+    as_of = models.DateTimeField(_("as of"), db_index=True)
+    status = models.CharField(_("status"), max_length=24, choices=Status.choices)
+    detail = models.JSONField(
+        _("detail"), default=dict, blank=True,
+        help_text=_("Why the rules predict instead of the model: what the shop has and what "
+                    "the model needs, or why the fit failed."),
+    )
+    buyers = models.PositiveIntegerField(_("customers with orders"), default=0)
+    repeat_buyers = models.PositiveIntegerField(_("customers with repeat orders"), default=0)
+    sample = models.PositiveIntegerField(
+        _("customers fitted"), default=0,
+        help_text=_("The fit uses a random sample of at most 50,000 customers; everyone is "
+                    "scored."),
+    )
+    r = models.FloatField(null=True, blank=True)
+    alpha = models.FloatField(null=True, blank=True)
+    a = models.FloatField(null=True, blank=True)
+    b = models.FloatField(null=True, blank=True)
+    p = models.FloatField(null=True, blank=True)
+    q = models.FloatField(null=True, blank=True)
+    gamma = models.FloatField(null=True, blank=True)
+    seconds = models.FloatField(_("fit and scoring (s)"), default=0)
+    backtest = models.JSONField(_("backtest"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("value model fit")
+        verbose_name_plural = _("value model fits")
+        ordering = ["-as_of", "-id"]
+
+    def __str__(self):
+        return f"{self.as_of:%Y-%m-%d %H:%M}: {self.get_status_display()}"
+
+    @property
+    def is_fitted(self) -> bool:
+        return self.status == self.Status.FITTED
 
 
 class Segment(models.Model):

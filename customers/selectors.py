@@ -82,6 +82,7 @@ def customer_export(*, customer: Customer) -> dict:
             for a in customer.attributes.order_by("captured_at", "id")
         ],
         "orders": [_order(order) for order in orders],
+        "score": _score(customer),
         "activities": [
             {"kind": a.kind, "occurred_at": _iso(a.occurred_at), "reference": a.reference,
              "data": a.data}
@@ -106,6 +107,14 @@ def _order(order: Order) -> dict:
             for r in order.refunds.all()
         ],
     }
+
+
+def _score(customer: Customer) -> dict | None:
+    summary = customer_score_get(customer=customer)
+    if summary is not None:
+        summary.update(stage_since=_iso(summary["stage_since"]),
+                       computed_at=_iso(summary["computed_at"]))
+    return summary
 
 
 def _iso(value):
@@ -145,6 +154,7 @@ def order_lines_bought(*, customer_ids: Collection[int], skus: Collection[str],
             in rows]
 # Segments (customers/selectors_segments.py): `segment_has_member` is what loyalty asks.
 from customers.selectors_segments import (  # noqa: E402, F401
+    customer_score_get,
     segment_count,
     segment_customers,
     segment_get,

@@ -3,11 +3,13 @@
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from customers.models import (
     ID_MAX,
@@ -21,8 +23,10 @@ from customers.models import (
     Segment,
     SegmentRule,
     Stage,
+    ValueModelFit,
 )
 from kernel.errors import NotFound
+from kernel.memo import memoized
 
 F = SegmentRule.Field
 Op = SegmentRule.Operator
@@ -210,3 +214,108 @@ def winback_rate(*, now: dt.datetime | None = None, window_days: int = 60,
                                    occurred_at__gte=now - dt.timedelta(days=lookback_days)).count()
     return {"at_risk": total, "won_back": back, "rate": back / total if total else None,
             "offers_sent": sent, "window_days": window_days}
+
+
+# The value model: what staff and the API are told about it, and each customer's figures.
+
+
+def value_model_latest() -> ValueModelFit | None:
+    """The model fitted at the latest recompute, or why there was none (None: never run);
+    read once per memo scope (a batch of orders)."""
+    return memoized("segments:value_model",
+                    lambda: ValueModelFit.objects.order_by("-as_of", "-id").first())
+
+
+SHORTFALL_MESSAGES = {
+    "few_buyers": gettext_lazy("Too little history: %(have)d customers have ordered; the "
+                               "model needs %(need)d."),
+    "few_repeat_buyers": gettext_lazy("Too little history: %(have)d customers have ordered "
+                                      "more than once; the model needs %(need)d."),
+    "short_history": gettext_lazy("Too little history: the orders go back %(have)d days; the "
+                                  "model needs %(need)d."),
+}
+
+
+def shortfall_message(shortfall: dict) -> str:
+    return str(SHORTFALL_MESSAGES[shortfall["reason"]]) % shortfall
+
+
+def value_model_message(fit: ValueModelFit | None) -> str:
+    """Why the rules predict instead of the model, for staff and the API; empty when the
+    model predicts."""
+    if fit is None:
+        return _("Nothing computed yet: the value model is fitted at the next recompute.")
+    status = ValueModelFit.Status
+    if fit.status == status.FITTED:
+        return ""
+    if fit.status == status.OFF:
+        return _("The value model is turned off in segment settings: the rules predict.")
+    if fit.status == status.FAILED:
+        return _("The value model could not be fitted to these orders (%(error)s): the rules "
+                 "predict.") % {"error": fit.detail.get("error", "")}
+    return _("%(shortfall)s Until then, the rules predict.") % {
+        "shortfall": shortfall_message(fit.detail)}
+
+
+def score_summary(*, score: CustomerScore | None, fit: ValueModelFit | None) -> dict | None:
+    """A customer's stage, RFM scores and value as the API, the export and the
+    `customer.stage_changed` webhook show them (None: never scored)."""
+    if score is None:
+        return None
+    model = score.expected_orders_365d is not None
+    predicted_by = "model" if model else ("rules" if score.orders else None)
+
+    def money(value):
+        return None if value is None else str(value)
+
+    return {
+        "stage": score.stage, "stage_since": score.stage_since,
+        "rfm": {"recency": score.r_score, "frequency": score.f_score,
+                "monetary": score.m_score, "segment": score.rfm_segment},
+        "orders": score.orders, "clv_historical": money(score.net_revenue),
+        "p_alive": score.p_alive, "expected_orders_90d": score.expected_orders_90d,
+        "expected_orders_365d": score.expected_orders_365d,
+        "expected_order_value": money(score.expected_order_value),
+        "clv_predicted": money(score.clv_predicted), "currency": settings.SHOP_CURRENCY,
+        "predicted_by": predicted_by,
+        "model_note": value_model_message(fit) if predicted_by == "rules" else "",
+        "computed_at": score.as_of,
+    }
+
+
+def customer_score_get(*, customer: Customer) -> dict | None:
+    """`score_summary` for one customer, read fresh from the database."""
+    return score_summary(score=CustomerScore.objects.filter(customer=customer).first(),
+                         fit=value_model_latest())
+
+
+BASELINES = (("model", gettext_lazy("Value model")),
+             ("same_for_everyone", gettext_lazy("Same for everyone")),
+             ("run_rate", gettext_lazy("Run rate (the rules)")))
+
+
+def value_model_overview(*, fit: ValueModelFit | None) -> dict:
+    """The value model and its backtest as the segments overview shows them: parameters,
+    errors beside the baselines', and predicted against real orders by group."""
+    overview = {"fit": fit, "message": value_model_message(fit), "backtest": None,
+                "backtest_message": ""}
+    backtest = fit.backtest if fit else {}
+    if "shortfall" in backtest:
+        overview["backtest_message"] = _("No backtest: %(shortfall)s") % {
+            "shortfall": shortfall_message(backtest["shortfall"])}
+    elif "error" in backtest:
+        overview["backtest_message"] = _("No backtest: the model could not be fitted to the "
+                                         "earlier orders (%(error)s).") % backtest
+    elif backtest:
+        mae, total = backtest["mae"], backtest["total"]
+        overview["backtest"] = {
+            **backtest, "weeks": round(backtest["days"] / 7),
+            "rows": [{"key": key, "label": label, "orders": mae["orders"][key],
+                      "spend": mae["spend"][key], "total_orders": total["orders"][key],
+                      "total_spend": total["spend"][key],
+                      "best": key == min(mae["spend"], key=mae["spend"].get)}
+                     for key, label in BASELINES],
+            "actual_orders": total["orders"]["actual"],
+            "actual_spend": total["spend"]["actual"],
+        }
+    return overview

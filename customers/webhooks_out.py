@@ -30,6 +30,7 @@ from customers.models import (
     OutboundEvent,
     WebhookSubscription,
 )
+from customers.selectors_segments import customer_score_get
 from kernel.memo import memoized
 
 MAX_ATTEMPTS = 8
@@ -115,10 +116,14 @@ def outbound_enqueue_for_activity(*, activity: Activity) -> list[OutboundDeliver
     event = _activity_event(activity)
     if event is None:
         return []
+    data = {"activity_id": activity.pk, "kind": activity.kind,
+            "reference": activity.reference, **(activity.data or {})}
+    if event == OutboundEvent.STAGE_CHANGED and any(
+            event in (s.events or []) for s in _active_subscriptions()):
+        # What the customer is worth now: stage, RFM, P(alive), expected orders, CLV.
+        data["score"] = customer_score_get(customer=activity.customer)
     return outbound_enqueue(
-        event=event, key=f"activity:{activity.pk}", customer=activity.customer,
-        data={"activity_id": activity.pk, "kind": activity.kind,
-              "reference": activity.reference, **(activity.data or {})},
+        event=event, key=f"activity:{activity.pk}", customer=activity.customer, data=data,
         occurred_at=activity.occurred_at,
     )
 

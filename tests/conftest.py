@@ -215,6 +215,7 @@ def at_once(count: int, work) -> list:
 CONFIGURATION_TABLES = frozenset({
     "loyalty_earningrule", "loyalty_tier", "loyalty_loyaltyprogram", "customers_segmentrule",
     "referrals_referralprogram", "customers_webhooksubscription", "customers_segmentsettings",
+    "customers_valuemodelfit",
 })
 READ_FROM = re.compile(r'\bFROM\s+"(\w+)"')
 

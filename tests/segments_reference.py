@@ -40,14 +40,14 @@ def reference_shop(as_of: dt.datetime, customers: int = 37, seed: int = 7) -> li
     return people
 
 
-def _ntile(ordered_ids: list[int], buckets: int = 5) -> dict[int, int]:
-    size, extra = divmod(len(ordered_ids), buckets)
-    tiles, index = {}, 0
-    for tile in range(1, buckets + 1):
-        for _ in range(size + (1 if tile <= extra else 0)):
-            tiles[ordered_ids[index]] = tile
-            index += 1
-    return tiles
+def _quintiles(values: dict[int, object]) -> dict[int, int]:
+    """rules.py's score: min(5, 1 + 5 * (how many have a worse value) // (count - 1))."""
+    ordered = sorted(values.values())
+    worse = {}
+    for index, value in enumerate(ordered):
+        worse.setdefault(value, index)
+    span = max(len(values) - 1, 1)
+    return {pk: min(5, 1 + 5 * worse[value] // span) for pk, value in values.items()}
 
 
 def reference(people: list, as_of: dt.datetime) -> dict[int, tuple]:
@@ -61,9 +61,9 @@ def reference(people: list, as_of: dt.datetime) -> dict[int, tuple]:
         net = sum((o[2] - o[3] for o in orders), Decimal("0"))
         facts[customer.pk] = (len(orders), net, times)
     buyers = [pk for pk, (n, _net, _t) in facts.items() if n]
-    r = _ntile(sorted(buyers, key=lambda pk: (facts[pk][2][-1], facts[pk][0], pk)))
-    f = _ntile(sorted(buyers, key=lambda pk: (facts[pk][0], facts[pk][1], pk)))
-    m = _ntile(sorted(buyers, key=lambda pk: (facts[pk][1], facts[pk][0], pk)))
+    r = _quintiles({pk: -((as_of_t - facts[pk][2][-1]) // DAY) for pk in buyers})
+    f = _quintiles({pk: facts[pk][0] for pk in buyers})
+    m = _quintiles({pk: facts[pk][1] for pk in buyers})
     result = {}
     for customer in people:
         n, net, times = facts[customer.pk]

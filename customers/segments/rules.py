@@ -7,29 +7,50 @@ arithmetic.
 
 Lifecycle stage, first match wins:
   prospect    no paid order yet;
-  lapsed      no order for longer than `lapsed_days` (or the at-risk gap, if longer);
-  at_risk     no order for longer than expected: twice the customer's own median gap between
-              orders (never less than `min_expected_gap_days`), or `at_risk_days` (120) for a
-              customer with a single order;
+  lapsed      with the value model, for a customer with repeat orders: P(alive) below
+              `lapsed_below_p_alive` (20 %). Otherwise no order for longer than `lapsed_days`
+              (or the at-risk gap, if longer);
+  at_risk     with the value model, for a customer with repeat orders: P(alive) below
+              `at_risk_below_p_alive` (50 %). Otherwise no order for longer than expected:
+              twice the customer's own median gap between orders (never less than
+              `min_expected_gap_days`), or `at_risk_days` (120) for a customer with a single
+              order (BG/NBD can't judge one order: it lets customers leave only after a repeat
+              order, so it would call every one-order customer alive);
   won_back    was at risk or lapsed and has ordered since; they stay won back until their next
               order;
   loyal       `loyal_orders` (5) or more orders, or a VIP tier;
   repeat      two or more orders;
   first_time  one order.
 
-RFM: recency (newest last order), frequency (orders) and monetary (net revenue) are scored 1-5
-by quintile with NTILE(5); 5 is best. Ties are broken by a second measure (recency by orders,
-frequency by net revenue, monetary by orders), then by customer id, so a rerun agrees. The named
+RFM: recency (days since the last order), frequency (orders) and monetary (net revenue) are
+scored 1-5 by quintile of value: score = min(5, 1 + 5 * below // max(buyers - 1, 1)),
+where `below` is how many buyers have a worse value (SQL's RANK() - 1). Equal values get equal
+scores (every one-order customer has the same F), and a score says where the value stands
+among everybody's: F = 1 means fewer than a fifth of the buyers have fewer orders. The named
 segment comes from RFM_GRID by (R, F).
 
-CLV: historical = net revenue (paid orders minus refunds). Predicted = average order value *
-orders per year * expected lifetime (years, a setting), where orders per year = orders * 365 /
-max(365, days since the first order). It simplifies to net * 365 * lifetime / tenure days.
+Money: an order counts once paid and not cancelled (COUNTED) for ORDER_NET, what stayed with
+the shop in the shop currency (one expression, used by both paths).
+
+CLV: historical = net revenue. Predicted, with the value model (customers/segments/
+value_model.py): expected orders per month x expected order value, discounted, over the
+horizon. Without it: average order value x orders per year x the horizon (years), where orders
+per year = orders x 365 / max(365, days since the first order); it simplifies to net x 365 x
+horizon / tenure days.
 """
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from customers.models import RfmSegment, SegmentSettings, Stage
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
+
+from customers.models import Order, RfmSegment, SegmentSettings, Stage
+
+# An order counts toward stages, RFM and CLV once paid and while not cancelled; its value is
+# what stayed with the shop in the shop currency (Order.shop_net): an order in another currency
+# that came without a converted amount adds nothing.
+COUNTED = Q(paid_at__isnull=False) & ~Q(status=Order.Status.CANCELLED)
+ORDER_NET = Coalesce(F("shop_net"), Value(Decimal("0")))
 
 DAY = 86_400
 
@@ -71,17 +92,25 @@ def median(values: list[int]) -> float | None:
 def stage_for(
     *, orders: int, last_t: int | None, median_gap: float | None, tier: str,
     prev_stage: str, prev_since_t: int | None, prev_orders: int, as_of_t: int,
-    settings: SegmentSettings,
+    settings: SegmentSettings, p_alive: float | None = None,
 ) -> str:
-    """The stage the rules above give (times in epoch seconds)."""
+    """The stage the rules above give (times in epoch seconds; `p_alive` from the value
+    model, None without it or for a single order)."""
     if orders == 0 or last_t is None:
         return Stage.PROSPECT
-    recency = as_of_t - last_t
-    expected = expected_gap_seconds(orders=orders, median_gap=median_gap, settings=settings)
-    if recency > max(settings.lapsed_days * DAY, expected):
-        return Stage.LAPSED
-    if recency > expected:
-        return Stage.AT_RISK
+    if p_alive is not None:
+        if p_alive < settings.lapsed_below_p_alive / 100:
+            return Stage.LAPSED
+        if p_alive < settings.at_risk_below_p_alive / 100:
+            return Stage.AT_RISK
+    else:
+        recency = as_of_t - last_t
+        expected = expected_gap_seconds(orders=orders, median_gap=median_gap,
+                                        settings=settings)
+        if recency > max(settings.lapsed_days * DAY, expected):
+            return Stage.LAPSED
+        if recency > expected:
+            return Stage.AT_RISK
     if (prev_stage in WINBACK_FROM and prev_since_t is not None and last_t >= prev_since_t) or (
         prev_stage == Stage.WON_BACK and orders == prev_orders
     ):
@@ -95,13 +124,13 @@ def stage_for(
 
 def clv(*, orders: int, net: Decimal, first_t: int | None, as_of_t: int,
         settings: SegmentSettings) -> tuple[Decimal, float, Decimal]:
-    """(average order value, orders per year, predicted CLV)."""
+    """(average order value, orders per year, predicted CLV by the run rate)."""
     if orders == 0 or first_t is None:
         return Decimal("0.00"), 0.0, Decimal("0.00")
     cent = Decimal("0.01")
     tenure_days = max(365, (as_of_t - first_t) // DAY)
     aov = (net / orders).quantize(cent, ROUND_HALF_UP)
     per_year = orders * 365.0 / tenure_days
-    predicted = (net * 365 * settings.clv_lifetime_years / tenure_days).quantize(
+    predicted = (net * 365 * settings.clv_horizon_years / tenure_days).quantize(
         cent, ROUND_HALF_UP)
     return aov, per_year, predicted

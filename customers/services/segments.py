@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from customers.models import (
@@ -22,9 +22,12 @@ from customers.models import (
     Segment,
     SegmentMembership,
     SegmentSettings,
+    ValueModelFit,
 )
 from customers.segments.rules import (
+    COUNTED,
     DAY,
+    ORDER_NET,
     RFM_GRID,
     clv,
     expected_gap_seconds,
@@ -34,6 +37,7 @@ from customers.segments.rules import (
 from customers.signals import customer_stage_changed
 
 from .activities import activities_announce, activity_record_many
+from .value import VALUE_COLUMNS, customers_value_predict, value_model_fit
 
 CHUNK = 2000
 WORK_MEM = "256MB"
@@ -46,6 +50,7 @@ class RecomputeResult:
     stage_changes: int
     announced: int
     segment_entries: int
+    value_model: ValueModelFit
 
 
 def _epoch(value: dt.datetime | None) -> int | None:
@@ -61,23 +66,28 @@ def stage_key(customer_id: int, stage: str, at: dt.datetime) -> str:
 
 REFRESHED = ("stage", "stage_since", "stage_orders", "as_of", "orders", "net_revenue",
              "first_order_at", "last_order_at", "recency_days", "median_gap_days",
-             "expected_gap_days", "average_order_value", "orders_per_year", "clv_predicted")
+             "expected_gap_days", "average_order_value", "orders_per_year", "clv_predicted",
+             "p_alive", "expected_orders_90d", "expected_orders_365d", "expected_order_value")
+NO_PREDICTION = {"p_alive": None, "expected_orders_90d": None, "expected_orders_365d": None,
+                 "expected_order_value": None}
 
 
 def _score_refresh(score: CustomerScore, *, rows: list[tuple], tier: str, now: dt.datetime,
-                   settings: SegmentSettings) -> str:
-    """Set the score's stage and CLV from the customer's counted orders (placed_at, shop_net,
-    oldest first); returns the stage it had before ("" for a new score). Money is what stayed
-    in the shop's currency (Order.shop_net); an order that can't be converted adds nothing."""
+                   settings: SegmentSettings, predicted: dict | None) -> str:
+    """Set the score's stage and CLV from the customer's counted orders (placed_at, net in the
+    shop currency, oldest first) and the value model's predictions for them (None: the rules
+    predict); returns the stage it had before ("" for a new score)."""
     times = [_epoch(placed) for placed, _net in rows]
-    net = sum((shop_net or Decimal("0") for _p, shop_net in rows), Decimal("0"))
+    net = sum((value for _p, value in rows), Decimal("0"))
     gap = median([b - a for a, b in itertools.pairwise(times)])
     as_of_t = _epoch(now)
+    predicted = predicted or NO_PREDICTION
     previous = score.stage
     stage = stage_for(
         orders=len(rows), last_t=times[-1] if times else None, median_gap=gap, tier=tier,
         prev_stage=previous, prev_since_t=_epoch(score.stage_since),
         prev_orders=score.stage_orders, as_of_t=as_of_t, settings=settings,
+        p_alive=predicted["p_alive"],
     )
     if previous != stage:
         score.stage, score.stage_since, score.stage_orders = stage, now, len(rows)
@@ -92,34 +102,42 @@ def _score_refresh(score: CustomerScore, *, rows: list[tuple], tier: str, now: d
     score.average_order_value, score.orders_per_year, score.clv_predicted = clv(
         orders=len(rows), net=net, first_t=times[0] if times else None, as_of_t=as_of_t,
         settings=settings)
+    for name, value in predicted.items():
+        setattr(score, name, value)
     return previous
 
 
 def customers_stage_refresh(*, customers: list[Customer], now: dt.datetime | None = None
                             ) -> dict[int, CustomerScore]:
     """Recompute these customers' stages and CLV from their orders with the same rules as the
-    nightly recompute (RFM scores, being quintiles of everybody, wait for that), in a fixed
-    number of statements however many customers there are. A change of stage goes on the
-    timeline (`stage_changed`, data from/to) and sends `customer_stage_changed`, which the
-    loyalty app answers with a win-back offer. Returns the scores by customer id."""
+    nightly recompute, and the value model it last fitted (RFM scores, being quintiles of
+    everybody, wait for the recompute), in a fixed number of statements however many
+    customers there are. A change of stage goes on the timeline (`stage_changed`, data
+    from/to) and sends `customer_stage_changed`, which the loyalty app answers with a
+    win-back offer. Returns the scores by customer id."""
     by_id = {customer.pk: customer for customer in customers}
     ids = sorted(by_id)
     if not ids:
         return {}
     now = now or timezone.now()
     settings = SegmentSettings.cached()
-    counted = Q(paid_at__isnull=False) & ~Q(status=Order.Status.CANCELLED)
     with transaction.atomic():
         # One refresh per customer at a time, locks taken in id order so two batches never
         # deadlock. NO KEY UPDATE, as ingestion's own UPDATE takes: it lets the recompute's
         # foreign-key checks (KEY SHARE) through, so no deadlock with it either.
         tiers = dict(Customer.objects.select_for_update(no_key=True).filter(pk__in=ids)
                      .order_by("pk").values_list("pk", "loyalty_tier"))
-        orders = (Order.objects.filter(counted, customer_id__in=ids, placed_at__lte=now)
+        orders = (_counted_orders(as_of=now).filter(customer_id__in=ids)
                   .order_by("customer_id", "placed_at", "id")
-                  .values_list("customer_id", "placed_at", "shop_net"))
+                  .values_list("customer_id", "placed_at", "net"))
         rows = {customer_id: [row[1:] for row in group]
                 for customer_id, group in itertools.groupby(orders, key=lambda row: row[0])}
+        buyers = sorted(rows)
+        predictions = customers_value_predict(histories=[
+            (len(rows[c]), _epoch(rows[c][0][0]), _epoch(rows[c][-1][0]),
+             sum((net for _p, net in rows[c][1:]), Decimal("0"))) for c in buyers
+        ], as_of_t=_epoch(now), settings=settings)
+        predicted = dict(zip(buyers, predictions, strict=True)) if predictions else {}
         found = CustomerScore.objects.select_for_update().order_by("pk").in_bulk(ids)
         scores, changes = {}, []
         for customer_id in ids:
@@ -127,7 +145,7 @@ def customers_stage_refresh(*, customers: list[Customer], now: dt.datetime | Non
             score.customer = by_id[customer_id]
             previous = _score_refresh(score, rows=rows.get(customer_id, []),
                                       tier=tiers.get(customer_id) or "", now=now,
-                                      settings=settings)
+                                      settings=settings, predicted=predicted.get(customer_id))
             if previous != score.stage:
                 changes.append((by_id[customer_id], previous, score.stage))
         # New and existing scores in one statement; RFM scores are the recompute's.
@@ -163,84 +181,100 @@ def _rfm_case() -> str:
     return f"CASE r * 10 + f {branches} ELSE '' END"
 
 
-def _sql(vendor: str, vip_tiers: list[str]) -> dict[str, str]:
+def _dialect(vendor: str) -> dict[str, str]:
     if vendor == "postgresql":
-        epoch = "FLOOR(date_part('epoch', {}))::bigint"
-        greatest = "GREATEST"
-        json = "jsonb_build_object"
+        return {"epoch": "FLOOR(date_part('epoch', {}))::bigint", "greatest": "GREATEST",
+                "least": "LEAST", "json": "jsonb_build_object",
+                "cents": "CAST({} AS numeric) / 100"}
+    return {"epoch": "CAST(strftime('%%s', {}) AS INTEGER)", "greatest": "MAX", "least": "MIN",
+            "json": "json_object", "cents": "{} / 100.0"}
+
+
+def _quintile(d: dict, order: str) -> str:
+    """The 1-5 score of rules.py: ties share a score (RANK), 5 for the top fifth."""
+    return (f"{d['least']}(5, 1 + 5 * (RANK() OVER (ORDER BY {order}) - 1) / "
+            f"{d['greatest']}(COUNT(*) OVER () - 1, 1))")
+
+
+def _stats_sql(vendor: str, counted: str, *, as_of_t: int, calibration_end_t: int) -> str:
+    """segments_stats: per customer with counted orders, their count, net, first and last
+    order, median gap, RFM scores, the net of the first order, and the same up to the
+    backtest's calibration end (`cal_`). `counted` is the ORM's query of counted orders."""
+    d = _dialect(vendor)
+    cal, now = int(calibration_end_t), int(as_of_t)
+    sums = f"""COUNT(*) AS n, SUM(net) AS net, MIN(placed_at) AS first_at,
+         MAX(placed_at) AS last_at, MIN(t) AS first_t, MAX(t) AS last_t,
+         SUM(CASE WHEN gap IS NULL THEN net ELSE 0 END) AS first_net,
+         SUM(CASE WHEN t <= {cal} THEN 1 ELSE 0 END) AS cal_n,
+         COALESCE(MAX(CASE WHEN t <= {cal} THEN t END), 0) AS cal_last_t,
+         SUM(CASE WHEN t <= {cal} THEN net ELSE 0 END) AS cal_net,
+         {_quintile(d, f"({now} - MAX(t)) / 86400 DESC")} AS r,
+         {_quintile(d, "COUNT(*)")} AS f, {_quintile(d, "SUM(net)")} AS m"""
+    if vendor == "postgresql":
         # One pass: the gaps come sorted by customer, and the median is an ordered-set
         # aggregate (which skips the first order's NULL gap).
-        stats = """
-stats AS (
-  SELECT customer_id, COUNT(*) AS n, SUM(net) AS net, MIN(placed_at) AS first_at,
-         MAX(placed_at) AS last_at, MIN(t) AS first_t, MAX(t) AS last_t,
-         percentile_cont(0.5) WITHIN GROUP (ORDER BY gap) AS median_gap
-  FROM gaps GROUP BY customer_id
-)"""
+        stats = f"""
+SELECT customer_id, {sums},
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY gap) AS median_gap
+FROM gaps GROUP BY customer_id"""
     else:  # SQLite: no percentile_cont, so the middle row(s) by ROW_NUMBER
-        epoch = "CAST(strftime('%%s', {}) AS INTEGER)"
-        greatest = "MAX"
-        json = "json_object"
-        stats = """
-medians AS (
+        stats = f"""
+SELECT g.customer_id, {sums}, MAX(md.median_gap) AS median_gap
+FROM gaps g LEFT JOIN (
   SELECT customer_id, AVG(gap) AS median_gap FROM (
     SELECT customer_id, gap,
            ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY gap) AS rn,
            COUNT(*) OVER (PARTITION BY customer_id) AS cnt
     FROM gaps WHERE gap IS NOT NULL) ranked
   WHERE rn IN ((cnt + 1) / 2, (cnt + 2) / 2) GROUP BY customer_id
-),
-stats AS (
-  SELECT g.customer_id, COUNT(*) AS n, SUM(net) AS net, MIN(placed_at) AS first_at,
-         MAX(placed_at) AS last_at, MIN(t) AS first_t, MAX(t) AS last_t,
-         MAX(md.median_gap) AS median_gap
-  FROM gaps g LEFT JOIN medians md ON md.customer_id = g.customer_id
-  GROUP BY g.customer_id
-)"""
-    vip = " OR ".join(f"tier = %(vip{i})s" for i in range(len(vip_tiers))) or "1 = 0"
-    staging = f"""
-CREATE TEMP TABLE segments_staging AS
+) md ON md.customer_id = g.customer_id
+GROUP BY g.customer_id"""
+    return f"""
+CREATE TEMP TABLE segments_stats AS
 WITH counted AS (
-  SELECT o.customer_id, o.id, o.placed_at, {epoch.format("o.placed_at")} AS t,
-         COALESCE(o.shop_net, 0) AS net
-  FROM customers_order o
-  WHERE o.customer_id IS NOT NULL AND o.paid_at IS NOT NULL AND o.status <> 'cancelled'
-    AND o.placed_at <= %(as_of)s
-    AND NOT EXISTS (SELECT 1 FROM customers_customer e
-                    WHERE e.id = o.customer_id AND e.erased_at IS NOT NULL)
+  SELECT customer_id, id, placed_at, net, {d["epoch"].format("placed_at")} AS t
+  FROM ({counted}) orders
 ),
 gaps AS (
   SELECT customer_id, placed_at, t, net,
-         t - LAG(t) OVER (PARTITION BY customer_id ORDER BY t, id) AS gap
+         t - LAG(t) OVER (PARTITION BY customer_id ORDER BY placed_at, id) AS gap
   FROM counted
-),
-{stats},
-rfm AS (
-  SELECT customer_id,
-         NTILE(5) OVER (ORDER BY last_t, n, customer_id) AS r,
-         NTILE(5) OVER (ORDER BY n, net, customer_id) AS f,
-         NTILE(5) OVER (ORDER BY net, n, customer_id) AS m
-  FROM stats
-),
-measured AS (
+)
+{stats}
+"""
+
+
+def _sql(vendor: str, vip_tiers: list[str]) -> dict[str, str]:
+    d = _dialect(vendor)
+    greatest = d["greatest"]
+    vip = " OR ".join(f"tier = %(vip{i})s" for i in range(len(vip_tiers))) or "1 = 0"
+    staging = f"""
+CREATE TEMP TABLE segments_staging AS
+WITH measured AS (
   SELECT c.id AS customer_id, COALESCE(s.n, 0) AS n, COALESCE(s.net, 0) AS net,
          s.first_at, s.last_at, s.first_t, s.last_t, s.median_gap, c.loyalty_tier AS tier,
          p.stage AS prev_stage, p.stage_since AS prev_since, p.stage_orders AS prev_orders,
-         rfm.r, rfm.f, rfm.m, %(as_of_t)s - s.last_t AS recency_s,
+         s.r, s.f, s.m, %(as_of_t)s - s.last_t AS recency_s,
          CASE WHEN s.n >= 2 THEN {greatest}(%(min_gap_s)s, 2 * s.median_gap)
-              WHEN s.n = 1 THEN %(at_risk_s)s END AS expected_s
+              WHEN s.n = 1 THEN %(at_risk_s)s END AS expected_s,
+         NULLIF(v.p_alive, 'NaN') AS p_alive, NULLIF(v.orders_90, 'NaN') AS orders_90,
+         NULLIF(v.orders_365, 'NaN') AS orders_365,
+         NULLIF(v.order_value_cents, 'NaN') AS order_value_cents,
+         NULLIF(v.clv_cents, 'NaN') AS clv_cents
   FROM customers_customer c
-  LEFT JOIN stats s ON s.customer_id = c.id
-  LEFT JOIN rfm ON rfm.customer_id = c.id
+  LEFT JOIN segments_stats s ON s.customer_id = c.id
+  LEFT JOIN segments_value v ON v.customer_id = c.id
   LEFT JOIN customers_customerscore p ON p.customer_id = c.id
   WHERE c.erased_at IS NULL
 )
 SELECT measured.*,
   CASE
     WHEN n = 0 THEN 'prospect'
-    WHEN recency_s > {greatest}(%(lapsed_s)s, expected_s) THEN 'lapsed'
-    WHEN recency_s > expected_s THEN 'at_risk'
-    WHEN (prev_stage IN ('at_risk', 'lapsed') AND last_t >= {epoch.format("prev_since")})
+    WHEN p_alive < %(lapsed_p)s THEN 'lapsed'
+    WHEN p_alive < %(at_risk_p)s THEN 'at_risk'
+    WHEN p_alive IS NULL AND recency_s > {greatest}(%(lapsed_s)s, expected_s) THEN 'lapsed'
+    WHEN p_alive IS NULL AND recency_s > expected_s THEN 'at_risk'
+    WHEN (prev_stage IN ('at_risk', 'lapsed') AND last_t >= {d["epoch"].format("prev_since")})
       OR (prev_stage = 'won_back' AND n = prev_orders) THEN 'won_back'
     WHEN n >= %(loyal_orders)s OR {vip} THEN 'loyal'
     WHEN n >= 2 THEN 'repeat'
@@ -253,40 +287,65 @@ FROM measured
     activities = f"""
 INSERT INTO customers_activity (customer_id, kind, occurred_at, reference, data, key)
 SELECT customer_id, 'stage_changed', %(as_of)s, '',
-       {json}('from', COALESCE(prev_stage, ''), 'to', stage),
+       {d["json"]}('from', COALESCE(prev_stage, ''), 'to', stage),
        'stage:' || customer_id || ':' || stage || ':' || %(as_of_iso)s
 FROM segments_staging WHERE prev_stage IS NULL OR prev_stage <> stage
 ON CONFLICT DO NOTHING
 """
-    # Every row is rewritten from the staging table (which kept the previous stage), so the
-    # table is emptied and refilled: far cheaper than a million ON CONFLICT updates.
-    # (Pending deferred foreign-key checks would forbid TRUNCATE: they are run first.)
-    empty = ("SET CONSTRAINTS ALL IMMEDIATE; TRUNCATE customers_customerscore; "
-             "SET CONSTRAINTS ALL DEFERRED" if vendor == "postgresql"
-             else "DELETE FROM customers_customerscore")
-    refill = """
-INSERT INTO customers_customerscore (
-  customer_id, stage, stage_since, stage_orders, as_of, orders, net_revenue, first_order_at,
-  last_order_at, recency_days, median_gap_days, expected_gap_days, r_score, f_score, m_score,
-  rfm_segment, average_order_value, orders_per_year, clv_predicted)
-SELECT customer_id, stage,
-  CASE WHEN prev_stage = stage THEN prev_since ELSE %(as_of)s END,
-  CASE WHEN prev_stage = stage THEN prev_orders ELSE n END,
-  %(as_of)s, n, net, first_at, last_at, recency_s / 86400, median_gap / 86400.0,
-  expected_s / 86400.0, r, f, m, rfm_segment,
-  CASE WHEN n > 0 THEN ROUND(net * 1.0 / n, 2) ELSE 0 END,
-  CASE WHEN n > 0 THEN n * 365.0 / tenure_days ELSE 0 END,
-  CASE WHEN n > 0 THEN ROUND(net * 365 * 1.0 * %(lifetime)s / tenure_days, 2) ELSE 0 END
-FROM segments_staging
+    # Every score is rewritten from the staging table (which kept the previous stage): one
+    # UPDATE for the customers scored before, one INSERT for the new ones and one DELETE for
+    # those erased since (who are left out of the staging table). Emptying the table and
+    # inserting everybody again costs twice as much: each inserted row's foreign key is
+    # checked, locking its customer, at commit. (The table's pages are kept half empty so
+    # the UPDATE writes each new row version beside the old, without touching the index.)
+    values = {
+        "stage": "stage",
+        "stage_since": "CASE WHEN prev_stage = stage THEN prev_since ELSE %(as_of)s END",
+        "stage_orders": "CASE WHEN prev_stage = stage THEN prev_orders ELSE n END",
+        "as_of": "%(as_of)s", "orders": "n", "net_revenue": "net", "first_order_at": "first_at",
+        "last_order_at": "last_at", "recency_days": "recency_s / 86400",
+        "median_gap_days": "median_gap / 86400.0", "expected_gap_days": "expected_s / 86400.0",
+        "r_score": "r", "f_score": "f", "m_score": "m", "rfm_segment": "rfm_segment",
+        "average_order_value": "CASE WHEN n > 0 THEN ROUND(net * 1.0 / n, 2) ELSE 0 END",
+        "orders_per_year": "CASE WHEN n > 0 THEN n * 365.0 / tenure_days ELSE 0 END",
+        "clv_predicted": f"CASE WHEN clv_cents IS NOT NULL THEN {d['cents'].format('clv_cents')}"
+                         " WHEN n > 0 THEN ROUND(net * 365 * 1.0 * %(horizon)s / tenure_days, 2)"
+                         " ELSE 0 END",
+        "p_alive": "p_alive", "expected_orders_90d": "orders_90",
+        "expected_orders_365d": "orders_365",
+        "expected_order_value": d["cents"].format("order_value_cents"),
+    }
+    update = f"""
+UPDATE customers_customerscore SET {", ".join(f"{column} = g.{column}" for column in values)}
+FROM (SELECT customer_id, {", ".join(f"{sql} AS {column}" for column, sql in values.items())}
+      FROM segments_staging WHERE prev_stage IS NOT NULL) g
+WHERE customers_customerscore.customer_id = g.customer_id
 """
-    return {"staging": staging, "activities": activities, "empty": empty, "refill": refill}
+    insert = f"""
+INSERT INTO customers_customerscore (customer_id, {", ".join(values)})
+SELECT customer_id, {", ".join(values.values())} FROM segments_staging WHERE prev_stage IS NULL
+"""
+    delete = """
+DELETE FROM customers_customerscore WHERE customer_id IN (
+  SELECT id FROM customers_customer WHERE erased_at IS NOT NULL)
+"""
+    return {"staging": staging, "activities": activities, "update": update, "insert": insert,
+            "delete": delete}
+
+
+def _counted_orders(*, as_of: dt.datetime) -> QuerySet:
+    """The orders stages, RFM and CLV count, as of a time: (customer_id, id, placed_at, net)
+    rows."""
+    return (Order.objects.filter(COUNTED, customer__isnull=False, placed_at__lte=as_of)
+            .annotate(net=ORDER_NET).order_by().values("customer_id", "id", "placed_at", "net"))
 
 
 def segments_recompute(*, as_of: dt.datetime | None = None, announce: bool = True
                        ) -> RecomputeResult:
     """Recompute every customer's stage, RFM scores and CLV in a few set-based statements
-    (window functions; PostgreSQL and SQLite each get their dialect), then custom segments'
-    memberships. The same `as_of` on the same data gives the same result.
+    (window functions; PostgreSQL and SQLite each get their dialect), fit the value model to
+    everybody's orders (`value_model_fit`, which scores everyone with it), then custom
+    segments' memberships. The same `as_of` on the same data gives the same result.
 
     Every change of stage goes on the timeline (`stage_changed`, key from customer, stage and
     as_of, so a rerun adds nothing). Changes from an earlier stage are announced like a live
@@ -296,20 +355,36 @@ def segments_recompute(*, as_of: dt.datetime | None = None, announce: bool = Tru
     as_of = as_of or timezone.now()
     settings = SegmentSettings.get()
     vip = settings.vip_tier_names
-    sql = _sql(connection.vendor, vip)
+    vendor = connection.vendor
+    sql = _sql(vendor, vip)
+    as_of_t = _epoch(as_of)
+    calibration_end_t = as_of_t - settings.backtest_weeks * 7 * DAY
+    # Everybody's but the erased customers' (NOT IN the few of them: cheaper than joining
+    # every order to its customer).
+    erased = Customer.objects.filter(erased_at__isnull=False).values("pk")
+    counted, counted_params = (_counted_orders(as_of=as_of).exclude(customer__in=erased)
+                               .query.sql_with_params())
     params = {
-        "as_of": connection.ops.adapt_datetimefield_value(as_of), "as_of_t": _epoch(as_of),
+        "as_of": connection.ops.adapt_datetimefield_value(as_of), "as_of_t": as_of_t,
         "as_of_iso": as_of.isoformat(), "min_gap_s": settings.min_expected_gap_days * DAY,
         "at_risk_s": settings.at_risk_days * DAY, "lapsed_s": settings.lapsed_days * DAY,
-        "loyal_orders": settings.loyal_orders, "lifetime": settings.clv_lifetime_years,
+        "loyal_orders": settings.loyal_orders, "horizon": settings.clv_horizon_years,
+        "lapsed_p": settings.lapsed_below_p_alive / 100,
+        "at_risk_p": settings.at_risk_below_p_alive / 100,
         **{f"vip{i}": name for i, name in enumerate(vip)},
     }
     with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":  # sorts of millions of rows stay in memory
+        if vendor == "postgresql":  # sorts of millions of rows stay in memory
             cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
             # An order's refresh waits for the recompute instead of being overwritten by it.
             cursor.execute("LOCK TABLE customers_customerscore IN EXCLUSIVE MODE")
-        cursor.execute("DROP TABLE IF EXISTS segments_staging")
+        for table in ("segments_stats", "segments_value", "segments_staging"):
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(_stats_sql(vendor, counted, as_of_t=as_of_t,
+                                  calibration_end_t=calibration_end_t), counted_params)
+        cursor.execute(f"CREATE TEMP TABLE segments_value ({VALUE_COLUMNS})")
+        fit = value_model_fit(as_of=as_of, settings=settings,
+                              calibration_end_t=calibration_end_t)
         cursor.execute(sql["staging"], params)
         cursor.execute("SELECT COUNT(*) FROM segments_staging")
         customers = cursor.fetchone()[0]
@@ -320,15 +395,17 @@ def segments_recompute(*, as_of: dt.datetime | None = None, announce: bool = Tru
         cursor.execute("SELECT COUNT(*) FROM segments_staging "
                        "WHERE prev_stage IS NULL OR prev_stage <> stage")
         stage_changes = cursor.fetchone()[0]
-        cursor.execute(sql["empty"])
-        cursor.execute(sql["refill"], params)
-        cursor.execute("DROP TABLE segments_staging")
+        for statement in ("update", "insert", "delete"):
+            cursor.execute(sql[statement], params)
+        for table in ("segments_stats", "segments_value", "segments_staging"):
+            cursor.execute(f"DROP TABLE {table}")
         if announce:
             _announce_changes(changes, as_of)
         entries = sum(segment_membership_refresh(segment=segment, at=as_of)
                       for segment in Segment.objects.all())
     return RecomputeResult(as_of=as_of, customers=customers, stage_changes=stage_changes,
-                           announced=len(changes) if announce else 0, segment_entries=entries)
+                           announced=len(changes) if announce else 0, segment_entries=entries,
+                           value_model=fit)
 
 
 def _announce_changes(changes: list[tuple[int, str, str]], as_of: dt.datetime) -> None:

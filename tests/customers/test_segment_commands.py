@@ -6,7 +6,15 @@ import pytest
 from django.core.management import CommandError, call_command
 from django_celery_beat.models import PeriodicTask
 
-from customers.models import Activity, Customer, CustomerScore, Order, RfmSegment, Stage
+from customers.models import (
+    Activity,
+    Customer,
+    CustomerScore,
+    Order,
+    RfmSegment,
+    Stage,
+    ValueModelFit,
+)
 
 
 def run(*args) -> str:
@@ -31,8 +39,10 @@ def test_generate_fake_shop_then_recompute_on_demand():
     assert CustomerScore.objects.count() == 300
     assert set(CustomerScore.objects.values_list("stage", flat=True)) >= {
         Stage.PROSPECT, Stage.LAPSED}
-    assert CustomerScore.objects.filter(r_score=5).count() == CustomerScore.objects.filter(
-        r_score=1).count()
+    assert set(CustomerScore.objects.values_list("r_score", flat=True)) == {None, 1, 2, 3, 4, 5}
+    fit = ValueModelFit.objects.get()  # 240 buyers over three years: enough for the model
+    assert fit.status == ValueModelFit.Status.FITTED
+    assert CustomerScore.objects.filter(orders__gte=2, p_alive__isnull=True).count() == 0
 
 
 @pytest.mark.django_db

@@ -75,8 +75,8 @@ def test_rules_over_every_profile_field(shop):
         "was-oily@example.com"}
     assert members(segment(("accepts_marketing", "is", "yes"), name="c")) == {
         "oily@example.com"}
-    # Two buyers fill the first two quintiles: the recent one-order buyer has R=2, F=1.
-    rfm = segment(("rfm_segment", "is", "hibernating"), name="r")
+    # Of two buyers, the more recent has R=5 and the one with fewer orders F=1: "new".
+    rfm = segment(("rfm_segment", "is", "new"), name="r")
     assert members(rfm) == {"was-oily@example.com"}
 
 

@@ -97,14 +97,33 @@ def test_a_rerun_on_the_same_data_agrees_and_records_nothing_new(shop):
     assert result.stage_changes == 0
 
 
-def test_ties_are_broken_by_customer_id(db):
-    twins = [CustomerFactory() for _ in range(5)]
-    for customer in twins:
+def test_equal_values_get_equal_scores_and_a_score_says_where_the_value_stands(db):
+    """Six one-order customers (60 % of buyers) spending different amounts, three with two
+    orders and one with ten, all ordering 5 days ago."""
+    once = [CustomerFactory() for _ in range(6)]
+    twice = [CustomerFactory() for _ in range(3)]
+    often = CustomerFactory()
+    for n, customer in enumerate(once):
+        buy(customer, 5, f"{10 + n}.00")
+    for customer in twice:
+        buy(customer, 50, "10.00")
         buy(customer, 5, "10.00")
+    for k in range(10):
+        buy(often, 5 + k, "10.00")
 
     services.segments_recompute(as_of=AS_OF)
 
-    assert [score(c).f_score for c in twins] == [1, 2, 3, 4, 5]
+    # F: nobody has fewer orders than a one-order customer (1); 6 of 9 others have fewer
+    # than a two-order customer: 1 + 5 * 6 // 9 = 4; the most orders are 5.
+    assert {score(c).f_score for c in once} == {1}
+    assert {score(c).f_score for c in twice} == {4}
+    assert score(often).f_score == 5
+    # R: everybody ordered 5 days ago, so everybody is equally recent.
+    assert {score(c).r_score for c in [*once, *twice, often]} == {1}
+    # M by value, ties together: 10.00 (once[0]) is the least, 20.00 (twice) is shared.
+    assert [score(c).m_score for c in once] == [1, 1, 2, 2, 3, 3]
+    assert {score(c).m_score for c in twice} == {4}
+    assert score(often).m_score == 5
 
 
 def stages(customer) -> list[tuple[str, str]]:

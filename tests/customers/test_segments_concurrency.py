@@ -1,14 +1,22 @@
 """Orders of one customer arriving at once: one stage, one timeline, no lost refresh."""
 
+import datetime as dt
 import itertools
 
 import pytest
 import time_machine
+from django.utils import timezone
 
 from customers import services
 from customers.ingestion.generic import parse_order
 from customers.models import Activity, CustomerScore, Stage
 from tests.conftest import at_once, order_event
+
+
+def placed(days_ago: int) -> dict:
+    """Placed (and updated) that many days before now: stages depend on the clock."""
+    when = (timezone.now() - dt.timedelta(days=days_ago)).isoformat()
+    return {"placed_at": when, "updated_at": when}
 
 
 @pytest.mark.postgres
@@ -30,3 +38,20 @@ def test_five_orders_of_a_new_customer_at_once():
         kind=Activity.Kind.STAGE_CHANGED).order_by("id")]
     assert changes[0][0] == "" and changes[-1][1] == Stage.LOYAL
     assert all(a[1] == b[0] for a, b in itertools.pairwise(changes))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_order_arriving_during_the_recompute_is_counted_either_way():
+    """The recompute updates every score in place; an order's refresh waits for it (or it
+    for the refresh), so neither overwrites the other with stale figures."""
+    services.order_apply(event=parse_order(order_event(id="before", **placed(5))))
+    services.segments_recompute()
+    second = parse_order(order_event(id="during", **placed(2)))
+
+    results = at_once(2, lambda i: services.segments_recompute() if i == 0
+                      else services.order_apply(event=second))
+
+    assert not [r for r in results if isinstance(r, Exception)]
+    score = CustomerScore.objects.get(customer__email="ada@example.com")
+    assert score.orders == 2 and score.stage == Stage.REPEAT
