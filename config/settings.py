@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "loyalty",
     "quizzes",
     "referrals",
+    "storefront",
 ]
 
 MIDDLEWARE = [

@@ -89,7 +89,8 @@ def _order(lines: int) -> Order:
     paid = dt.datetime(2026, 11, 6, 10, tzinfo=dt.UTC)
     order = Order.objects.create(customer=customer, source="generic",
                                  external_id=f"bench-{lines}", currency="EUR",
-                                 total=Decimal("250.00"), placed_at=paid, paid_at=paid,
+                                 total=Decimal("250.00"), shop_total=Decimal("250.00"),
+                                 shop_net=Decimal("250.00"), placed_at=paid, paid_at=paid,
                                  source_updated_at=paid)
     OrderLine.objects.bulk_create([
         OrderLine(order=order, sku=f"SKU-{i}", name="Serum", quantity=1,
