@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from customers import services
-from customers.admin_segment_filters import CustomerScoreInline, SegmentFilter
 from customers.models import (
     Activity,
     ApiKey,
@@ -32,6 +31,7 @@ from customers.models import (
     User,
     WebhookDelivery,
 )
+from customers.segments.filters import CustomerScoreInline, SegmentFilter
 from kernel.admin import (
     ACTIVITY_INLINE_LIMIT,
     CONFIRM_TEMPLATE,
@@ -508,4 +508,4 @@ class UserAdmin(DjangoUserAdmin):
 
 
 # Segments, RFM, CLV and outbound webhooks are registered from their own module.
-from customers import admin_segments  # noqa: E402, F401
+from customers.segments import admin as segments_admin  # noqa: E402, F401
