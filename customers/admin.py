@@ -33,8 +33,6 @@ from customers.models import (
 )
 from customers.segments.filters import CustomerScoreInline, SegmentFilter
 from kernel.admin import (
-    ACTIVITY_INLINE_LIMIT,
-    CONFIRM_TEMPLATE,
     DONE,
     FAILED,
     SKIPPED,
@@ -49,16 +47,9 @@ from kernel.admin import (
     admin_link,
     coloured_status,
     confirm_action,
-    form_action,
 )
 from kernel.emails import email_normalise
 from kernel.errors import FlywheelError
-
-# kept until the open branches merge; removed in step 3
-__all__ = ["ACTIVITY_INLINE_LIMIT", "CONFIRM_TEMPLATE", "NewestFormSet", "ReadOnlyAdmin",
-           "ReadOnlyInline", "action_confirmed", "coloured_status", "confirm_action",
-           "form_action"]
-
 
 # Customers
 
