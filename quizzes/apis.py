@@ -14,9 +14,9 @@ from kernel.api import ErrorSerializer
 from kernel.images import media_url
 from loyalty.selectors import activity_points_earned, activity_points_preview
 from quizzes import definition as qdef
-from quizzes import response_services as services
 from quizzes.models import QuizResponse
-from quizzes.response_selectors import (
+from quizzes.responses import services
+from quizzes.responses.selectors import (
     quiz_definition,
     quiz_response_get,
     quiz_version_latest,

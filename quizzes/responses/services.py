@@ -17,10 +17,11 @@ from customers.services import activity_record, attribute_set, consent_set, cust
 from kernel.emails import email_normalise
 from loyalty.selectors import tier_position_get
 from quizzes import definition as qdef
+from quizzes.catalogue.selectors import catalog_cached
 from quizzes.engine import ChosenAnswer, recommend
 from quizzes.errors import InvalidAnswers, ResponseCompleted
 from quizzes.models import Quiz, QuizAnswer, QuizResponse, QuizVersion, QuizViewDay
-from quizzes.response_selectors import catalog_cached, quiz_definition, response_answers
+from quizzes.responses.selectors import quiz_definition, response_answers
 
 
 def quiz_view_count(*, quiz: Quiz, day: dt.date | None = None) -> None:
