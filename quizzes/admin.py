@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db.models import Count, Max
+from django.forms.formsets import INITIAL_FORM_COUNT, TOTAL_FORM_COUNT, ManagementForm
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -158,6 +159,88 @@ class VersionInline(ReadOnlyInline):
     verbose_name_plural = gettext_lazy("published versions (frozen; shoppers take the newest)")
 
 
+class WeightField(forms.CharField):
+    """One cell of the mapping grid: a whole number, or blank for no weight."""
+
+    def to_python(self, value):
+        raw = super().to_python(value)
+        if not raw:
+            return None
+        try:
+            return int(raw)
+        except ValueError:
+            raise forms.ValidationError(_("“%(value)s” is not a whole number.") % {"value": raw},
+                                        code="invalid") from None
+
+
+class WeightRowForm(forms.Form):
+    """One row of the grid: a choice's weight toward each tag, a field per tag."""
+
+    def __init__(self, *args, tags: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        for tag in tags:
+            self.fields[tag] = WeightField(required=False)
+
+
+class WeightGridFormSet(forms.BaseFormSet):
+    """The mapping grid as a formset: a form per choice row, its cells named `w-<choice>-<tag>`.
+    The rows are the quiz's own (read from the database), not counted by the post, so there is
+    no management form to send."""
+
+    form = WeightRowForm
+    extra = 0
+    min_num = 0
+    max_num = absolute_max = 100_000
+    validate_min = validate_max = can_order = can_delete = can_delete_extra = False
+    renderer = None  # the default one
+
+    def __init__(self, data=None, *, grid):
+        self.grid = grid
+        super().__init__(data, prefix="w", initial=[row.weights for row in grid.rows],
+                         form_kwargs={"tags": grid.tags})
+
+    def total_form_count(self) -> int:
+        return len(self.grid.rows)
+
+    def initial_form_count(self) -> int:
+        return len(self.grid.rows)
+
+    def add_prefix(self, index) -> str:
+        return f"{self.prefix}-{self.grid.rows[index].choice.pk}"
+
+    @property
+    def management_form(self):
+        rows = len(self.grid.rows)
+        form = ManagementForm({f"{self.prefix}-{TOTAL_FORM_COUNT}": rows,
+                               f"{self.prefix}-{INITIAL_FORM_COUNT}": rows},
+                              prefix=self.prefix, renderer=self.renderer)
+        form.full_clean()
+        return form
+
+    def weights(self) -> dict[tuple[int, str], int]:
+        """(choice id, tag) -> weight for every filled cell, once the formset is valid."""
+        return {(row.choice.pk, tag): weight
+                for row, form in zip(self.grid.rows, self.forms, strict=True)
+                for tag, weight in form.cleaned_data.items() if weight is not None}
+
+    def sections(self) -> list[dict]:
+        """The grid's rows grouped by question, each cell with its shown value and error."""
+        sections: list[dict] = []
+        for row, form in zip(self.grid.rows, self.forms, strict=True):
+            cells = []
+            for tag in self.grid.tags:
+                field = form[tag]
+                value = field.value()
+                errors = form.errors.get(tag) if self.is_bound else None
+                cells.append({"name": field.html_name, "tag": tag,
+                              "value": "" if value is None else str(value).strip(),
+                              "error": errors[0] if errors else ""})
+            if not sections or sections[-1]["question"] != row.question:
+                sections.append({"question": row.question, "rows": []})
+            sections[-1]["rows"].append({"choice": row.choice, "cells": cells})
+        return sections
+
+
 @admin.register(Quiz)
 class QuizAdmin(admin.ModelAdmin):
     list_display = ["title", "slug", "status", "question_total", "latest_version", "tools"]
@@ -285,8 +368,6 @@ class QuizAdmin(admin.ModelAdmin):
     def grid_view(self, request, quiz_id):
         """Every choice-to-tag weight of the quiz on one screen, with CSV export and import."""
         quiz = self._quiz_or_404(request, quiz_id, change=request.method == "POST")
-        errors: dict[str, str] = {}
-        posted: dict[str, str] = {}
         if request.method == "POST" and "import" in request.POST:
             upload = request.FILES.get("file")
             try:
@@ -307,23 +388,13 @@ class QuizAdmin(admin.ModelAdmin):
                                                     count) % {"count": count},
                                   messages.SUCCESS)
                 return HttpResponseRedirect(request.path)
-        elif request.method == "POST":
-            grid = selectors.quiz_grid(quiz=quiz)
-            weights = {}
-            for row in grid.rows:
-                for tag in grid.tags:
-                    name = f"w-{row.choice.pk}-{tag}"
-                    raw = request.POST.get(name, "").strip()
-                    posted[name] = raw
-                    if not raw:
-                        continue
-                    try:
-                        weights[(row.choice.pk, tag)] = int(raw)
-                    except ValueError:
-                        errors[name] = _("“%(value)s” is not a whole number.") % {"value": raw}
-            if not errors:
+        grid = selectors.quiz_grid(quiz=quiz)
+        formset = WeightGridFormSet(grid=grid)
+        if request.method == "POST" and "import" not in request.POST:
+            formset = WeightGridFormSet(request.POST, grid=grid)
+            if formset.is_valid():
                 try:
-                    count = services.quiz_grid_set(quiz=quiz, weights=weights)
+                    count = services.quiz_grid_set(quiz=quiz, weights=formset.weights())
                 except InvalidGrid as exc:
                     self.message_user(request, exc.message, messages.ERROR)
                 else:
@@ -335,18 +406,7 @@ class QuizAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, _("Nothing was saved: fix the weights marked "
                                              "below."), messages.ERROR)
-        grid = selectors.quiz_grid(quiz=quiz)
-        sections = []
-        for row in grid.rows:
-            cells = []
-            for tag in grid.tags:
-                name = f"w-{row.choice.pk}-{tag}"
-                value = posted.get(name, row.weights.get(tag, ""))
-                cells.append({"name": name, "tag": tag, "value": value,
-                              "error": errors.get(name, "")})
-            if not sections or sections[-1]["question"] != row.question:
-                sections.append({"question": row.question, "rows": []})
-            sections[-1]["rows"].append({"choice": row.choice, "cells": cells})
+        sections = formset.sections()
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -354,7 +414,7 @@ class QuizAdmin(admin.ModelAdmin):
             "title": _("Mapping grid: %(quiz)s") % {"quiz": quiz},
             "tags": grid.tags,
             "sections": sections,
-            "has_errors": bool(errors),
+            "has_errors": formset.is_bound and not formset.is_valid(),
             "can_change": self.has_change_permission(request, quiz),
         }
         return TemplateResponse(request, "admin/quizzes/quiz/grid.html", context)
