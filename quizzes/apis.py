@@ -47,11 +47,11 @@ class QuizListApi(APIView):
     def get(self, request):
         rows = []
         for version in quiz_versions_latest():
-            definition = version.definition
+            quiz = quiz_definition(version)
             rows.append({
-                "slug": version.quiz.slug, "title": definition.get("title") or version.quiz.title,
-                "intro": definition.get("intro") or "", "version": version.number,
-                "question_count": len(definition.get("questions") or ()),
+                "slug": version.quiz.slug, "title": quiz.title or version.quiz.title,
+                "intro": quiz.intro, "version": version.number,
+                "question_count": len(quiz.questions),
                 "url": _absolute(request, f"/quizzes/{version.quiz.slug}/"),
             })
         return Response(self.Output(rows, many=True).data)

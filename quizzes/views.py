@@ -360,7 +360,7 @@ def recommendations_panel(request, customer) -> dict | None:
     if response is None:
         return None
     return {
-        "quiz_title": response.version.definition.get("title") or response.version.quiz.title,
+        "quiz_title": quiz_definition(response.version).title or response.version.quiz.title,
         "quiz_url": reverse("quiz", args=[response.version.quiz.slug]),
         "completed_at": response.completed_at,
         "recommendations": recommendations_shown(response=response),

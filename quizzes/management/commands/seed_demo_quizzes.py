@@ -20,9 +20,9 @@ from customers.management.commands.seed_demo import PRODUCTS
 from customers.models import Customer
 from quizzes import services
 from quizzes.catalogue import services as catalogue_services
-from quizzes.definition import definition_parse
 from quizzes.models import Choice, ChoiceWeight, Question, Quiz, QuizResponse
 from quizzes.responses import services as response_services
+from quizzes.responses.selectors import quiz_definition
 
 SEED = 20241104
 SHOP_URL = "https://shop.example.com/products/"
@@ -222,7 +222,7 @@ class Command(BaseCommand):
         version = quiz.versions.order_by("-number").first()
         if QuizResponse.objects.filter(version__quiz=quiz).exists():
             return 0
-        definition = definition_parse(version.definition)
+        definition = quiz_definition(version)
         now = timezone.now().replace(microsecond=0)
         customers = list(customer_selectors.customer_list().filter(orders_count__gt=0)
                          .order_by("email"))
