@@ -375,6 +375,11 @@ class QuizResponse(models.Model):
                     "activity; done once, when the response is completed by a known customer."),
     )
 
+    # Not stored: what completing it in this request left at hand for the same request's
+    # output (`recommendations_shown`, `response_answers`); absent on a response read back.
+    products_shown: "dict[str, Product]"
+    answers_saved: dict
+
     class Meta:
         verbose_name = _("quiz response")
         verbose_name_plural = _("quiz responses")
