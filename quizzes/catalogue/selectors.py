@@ -24,7 +24,7 @@ def _catalog_read() -> tuple[list[ProductInfo], dict[str, Product]]:
     return [
         ProductInfo(sku=product.sku, price=product.price, tags=frozenset(product.tags),
                     consumable=product.consumable,
-                    min_tier_position=product.min_tier_position)  # type: ignore[attr-defined]
+                    min_tier_position=product.min_tier_position)
         for product in products
     ], {product.sku: product for product in products}
 

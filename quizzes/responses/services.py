@@ -69,7 +69,7 @@ def _save_answers(response: QuizResponse, quiz: qdef.QuizDef, answers: dict[str,
         update_fields=["choice_keys", "value", "answered_at"],
     )
     for key, answer in answers.items():
-        if quiz.question(key).kind == qdef.EMAIL:
+        if quiz.question_get(key).kind == qdef.EMAIL:
             response.email = answer.value
             response.consent_given = bool(answer.value) and consent
 
@@ -140,7 +140,7 @@ def _advance(response: QuizResponse, quiz: qdef.QuizDef,
              answers: dict[str, qdef.Answer]) -> QuizResponse:
     path, current = qdef.path_walk(quiz, answers)
     response.answers.exclude(question_key__in=path).delete()
-    if not {k for k in path if quiz.question(k).kind == qdef.EMAIL}:
+    if not {k for k in path if quiz.question_get(k).kind == qdef.EMAIL}:
         response.email, response.consent_given = "", False
     response.current_question = current or ""
     if current is None:
@@ -159,7 +159,7 @@ def recommendations_for(
     bought, their VIP tier), in a fixed number of queries whatever the catalog's size."""
     chosen = []
     for key, answer in answers.items():
-        question = quiz.question(key)
+        question = quiz.question_get(key)
         for choice in question.choices:
             if choice.key in answer.choice_keys:
                 chosen.append(ChosenAnswer(
@@ -167,12 +167,12 @@ def recommendations_for(
                     product_weights=choice.product_weights,
                     excluded_tags=choice.excluded_tags, required_tags=choice.required_tags,
                 ))
-    known = customer is not None
     return recommend(
         products=catalog if catalog is not None else catalog_cached(), answers=chosen,
         limit=quiz.recommend_count,
-        owned_skus=customer_skus_bought(customer=customer) if known else frozenset(),
-        tier_position=tier_position_get(customer=customer) if known else None,
+        owned_skus=(customer_skus_bought(customer=customer) if customer is not None
+                    else frozenset()),
+        tier_position=tier_position_get(customer=customer) if customer is not None else None,
     )
 
 
@@ -190,7 +190,7 @@ def quiz_response_submit(
         response = QuizResponse(version=version, customer=customer, channel=channel,
                                 token=secrets.token_urlsafe(32))
         for key, answer in answers.items():
-            if quiz.question(key).kind == qdef.EMAIL and answer.value:
+            if quiz.question_get(key).kind == qdef.EMAIL and answer.value:
                 response.email, response.consent_given = answer.value, consent
         _complete(response, quiz, answers, save_answers=True)
     return response
