@@ -4,6 +4,7 @@ a staff member notice about the language they are answered in."""
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.urls import reverse
 
@@ -181,3 +182,56 @@ def test_the_api_refuses_a_language_the_shop_does_not_offer(api):
 
     assert response.status_code == 400
     assert "language" in response.json()["error"]["fields"]
+
+
+@pytest.mark.parametrize(("language", "text"), [
+    ("en", "Spend €13.60 more by 31 December to reach Gold."),
+    ("tr", "Gold seviyesine ulaşmak için 31 Aralık tarihine kadar €13,60 daha harcayın."),
+    ("fa", "برای رسیدن به سطح Gold تا ۱۰ دی \u200e€\u00a0۱۳٫۶۰ دیگر خرید کنید."),
+    ("zh-hant", "在 12月31日 前再消費 €13.60，即可升級為 Gold。"),
+])
+def test_tier_progress_reads_naturally_in_each_language(language, text):
+    """The tier sentence puts the amount, the date and the tier where each language does,
+    with the language's money and calendar (Solar Hijri on Persian pages)."""
+    from django.utils import translation
+
+    from loyalty.models import LoyaltyProgram
+    from loyalty.selectors import loyalty_summary_get
+    from tests.factories import TierFactory
+    from tests.loyalty.test_tiers import paid, program
+
+    TierFactory(name="Bronze", position=1, threshold=Decimal("0"))
+    TierFactory(name="Silver", position=2, threshold=Decimal("100"))
+    TierFactory(name="Gold", position=3, threshold=Decimal("200"))
+    program(tier_metric=LoyaltyProgram.TierMetric.SPENT,
+            tier_period=LoyaltyProgram.TierPeriod.CALENDAR_YEAR)
+    customer = CustomerFactory()
+    paid(customer, "186.40", at("2026-10-01T10:00:00Z"))
+
+    with time_machine.travel(at("2026-11-22T10:00:00Z")), translation.override(language):
+        summary = loyalty_summary_get(customer=customer)
+
+    assert summary["progress"]["text"] == text
+
+
+@pytest.mark.parametrize(("language", "count", "text"), [
+    ("en", 1, "Earn 1 more point to reach Silver."),
+    ("en", 30, "Earn 30 more points to reach Silver."),
+    ("tr", 1, "Silver seviyesine ulaşmak için 1 puan daha kazanın."),
+    ("tr", 30, "Silver seviyesine ulaşmak için 30 puan daha kazanın."),
+    ("zh-hant", 30, "再累積 30 點，即可升級為 Silver。"),
+])
+def test_tier_progress_plurals(language, count, text):
+    from django.utils import translation
+
+    from loyalty import services
+    from loyalty.selectors import loyalty_summary_get
+    from tests.factories import TierFactory
+
+    TierFactory(name="Bronze", position=1, threshold=Decimal("0"))
+    TierFactory(name="Silver", position=2, threshold=Decimal("100"))
+    customer = CustomerFactory()
+    services.points_award(customer=customer, points=100 - count, key="bonus")
+
+    with translation.override(language):
+        assert loyalty_summary_get(customer=customer)["progress"]["text"] == text
