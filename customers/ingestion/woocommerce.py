@@ -94,7 +94,7 @@ def _order(r: Reader) -> OrderEvent:
     lines = optional_lines(r, "line_items", skipped)
     codes = optional_codes(r, "coupon_lines", skipped)
     billing = r.nested("billing")
-    customer_id = r.integer("customer_id")
+    customer_id = r.integer("customer_id", maximum=2**64 - 1)  # a WordPress user id
     billing_email = billing.email("email")
     # A registered customer's account email is not in the order; the billing email is typed
     # per order, so it is only one more address they are known by. A guest is their order.
