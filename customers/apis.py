@@ -30,7 +30,7 @@ from customers.ingestion.events import body_too_large
 from customers.ingestion.generic import OrderEventSerializer
 from customers.models import Attribute, Customer, WebhookDelivery
 from customers.pagination import LimitOffsetPagination
-from kernel.api import ErrorSerializer
+from kernel.api import ErrorSerializer, IdempotencyKeyParameter
 
 RECENT_ACTIVITY = 20
 KEPT_HEADERS = ("content-type", "user-agent", "idempotency-key", "x-shopify-", "x-wc-webhook-")
@@ -68,7 +68,9 @@ class OrderEventApi(APIView):
         "`Idempotency-Key` header, a retry with the same body gets the same answer and the "
         "same key with a different body gets a 422.",
         request=OrderEventSerializer,
-        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+        parameters=[OpenApiParameter(
+            "Idempotency-Key", IdempotencyKeyParameter, OpenApiParameter.HEADER,
+            description="At most 128 characters; a longer key is a 400.")],
         responses={202: AcceptedSerializer, 200: AcceptedSerializer,
                    400: ErrorSerializer, 413: ErrorSerializer, 415: ErrorSerializer,
                    422: ErrorSerializer},
