@@ -122,7 +122,7 @@ def _refund_amount(r: Reader) -> Decimal:
         amount = abs(Decimal(str(value))).quantize(Decimal("0.01"))
         if isinstance(value, bool | dict | list) or amount > MAX_AMOUNT:
             raise InvalidOperation
-    except InvalidOperation:
+    except ArithmeticError:  # InvalidOperation, and Overflow for an exponent like 1e999999999
         r.fail("total", _("Must be a decimal amount."))
         return Decimal("0")
     return amount

@@ -272,6 +272,17 @@ def test_a_huge_line_price_or_refund_never_fails_in_the_worker(
     assert "line_items.0.price" in delivery.notes
 
 
+@pytest.mark.parametrize("amount", ["-1e999999999999999999", "NaN", {"total": 1}])
+def test_a_woocommerce_refund_total_beyond_any_amount_is_refused_and_kept(api, amount):
+    payload = woo_order()
+    payload["refunds"] = [{"id": 88, "reason": "", "total": amount}]
+    body = json.dumps(payload).encode()
+
+    _code, fields = assert_refused_and_kept(send(api, "woocommerce", body), body)
+
+    assert "refunds.0.total" in fields
+
+
 def test_a_huge_woocommerce_customer_id_is_refused_before_the_202(api):
     body = with_field("woocommerce", "customer_id", 1e300)
 
