@@ -27,7 +27,7 @@ from customers.services.orders import (
     order_shop_amounts,
     order_status,
 )
-from kernel.bulk import objects_copy
+from kernel.bulk import rows_copy
 
 CSV_FIELDS = (
     "order_id", "order_name", "status", "placed_at", "updated_at", "currency", "total",
@@ -35,6 +35,7 @@ CSV_FIELDS = (
     "quantity", "price", "discount_codes",
 )
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
+ORDER_FIELDS = [f for f in Order._meta.local_concrete_fields if not f.primary_key]
 
 
 @dataclasses.dataclass
@@ -252,26 +253,30 @@ class Command(BaseCommand):
         orders = {e.external_id: self.order(e, customer_ids.get(e.external_id))
                   for e in events}
         # An order a webhook inserted meanwhile is skipped: only those inserted here get lines.
-        inserted = {order.external_id for order in objects_copy(
-            list(orders.values()), key=("source", "external_id"))}
+        inserted = rows_copy(Order, [{f.attname: getattr(order, f.attname) for f in ORDER_FIELDS}
+                                     for order in orders.values()],
+                             key=("source", "external_id"))
         lines, refunds, activities = [], [], []
         for event in events:
-            if event.external_id not in inserted:
+            pk = inserted.get((source, event.external_id))
+            if pk is None:
                 continue
             order = orders[event.external_id]
-            lines += [OrderLine(order=order, sku=li.sku, name=li.name, quantity=li.quantity,
-                                unit_price=li.unit_price) for li in event.lines or ()]
+            order.pk = pk
+            lines += [{"order_id": pk, "sku": li.sku, "name": li.name, "quantity": li.quantity,
+                       "unit_price": li.unit_price} for li in event.lines or ()]
             refund = None
             if order.refunded_total > 0:
-                refund = Refund(order=order, external_id=cumulative_refund_id(order.refunded_total),
-                                amount=order.refunded_total, created_at=event.updated_at)
+                refund = {"order_id": pk,
+                          "external_id": cumulative_refund_id(order.refunded_total),
+                          "amount": order.refunded_total, "created_at": event.updated_at}
                 refunds.append(refund)
             if order.customer_id:
                 touched.add(order.customer_id)
                 activities += self.timeline(order, refund)
-        objects_copy(lines)
-        objects_copy(refunds)
-        objects_copy(activities)
+        rows_copy(OrderLine, lines)
+        rows_copy(Refund, refunds)
+        rows_copy(Activity, activities)
         totals["orders"] += len(inserted)
         totals["lines"] += len(lines)
         totals["refunds"] += len(refunds)
@@ -295,29 +300,26 @@ class Command(BaseCommand):
         order.status = order_status(order)
         return order
 
-    def timeline(self, order: Order, refund: Refund | None) -> list[Activity]:
+    def timeline(self, order: Order, refund: dict | None) -> list[dict]:
         """The rows order_apply would have put on the timeline, with the same keys."""
         rows = []
+        reference = str(order)
         if order.paid_at:
-            rows.append(Activity(
-                customer_id=order.customer_id, kind=Activity.Kind.ORDER_PAID,
-                occurred_at=order.paid_at, reference=str(order),
-                key=order_activity_key(order, "paid"),
-                data={"total": str(order.total), "currency": order.currency},
-            ))
+            rows.append({"customer_id": order.customer_id, "kind": Activity.Kind.ORDER_PAID,
+                         "occurred_at": order.paid_at, "reference": reference,
+                         "key": order_activity_key(order, "paid"),
+                         "data": {"total": str(order.total), "currency": order.currency}})
         if refund:
-            rows.append(Activity(
-                customer_id=order.customer_id, kind=Activity.Kind.ORDER_REFUNDED,
-                occurred_at=refund.created_at, reference=str(order),
-                key=order_activity_key(order, f"refund:{refund.external_id}"),
-                data={"amount": str(refund.amount), "currency": order.currency},
-            ))
+            rows.append({"customer_id": order.customer_id,
+                         "kind": Activity.Kind.ORDER_REFUNDED,
+                         "occurred_at": refund["created_at"], "reference": reference,
+                         "key": order_activity_key(order, f"refund:{refund['external_id']}"),
+                         "data": {"amount": str(refund["amount"]), "currency": order.currency}})
         if order.cancelled_at:
-            rows.append(Activity(
-                customer_id=order.customer_id, kind=Activity.Kind.ORDER_CANCELLED,
-                occurred_at=order.cancelled_at, reference=str(order),
-                key=order_activity_key(order, "cancelled"),
-            ))
+            rows.append({"customer_id": order.customer_id,
+                         "kind": Activity.Kind.ORDER_CANCELLED,
+                         "occurred_at": order.cancelled_at, "reference": reference,
+                         "key": order_activity_key(order, "cancelled")})
         return rows
 
     def customers(self, events, source, totals) -> dict[str, int]:
