@@ -3,8 +3,9 @@
 Runs on the test database of DATABASE_URL (PostgreSQL). Each round, pgbench (PostgreSQL's
 client tools) posts orders for BENCH_SECONDS (at most 10 s) from one client, one order per
 transaction (an insert and a balance update, the floor of any order posting), then
-`manage.py import_orders` loads a CSV of BENCH_IMPORT_ORDERS new orders (default 50,000; two
-lines each, four orders per customer, one in ten partly refunded) in a process of its own.
+`manage.py import_orders` loads a CSV of BENCH_IMPORT_ORDERS new orders (default 50,000;
+2,000 in bench-quick; two lines each, four orders per customer, one in ten partly refunded)
+in a process of its own.
 Printed: the import's orders per second ÷ pgbench's transactions per second (target >= 1.0),
 median and spread over the rounds, and the import's peak memory (ru_maxrss) for
 BENCH_IMPORT_ORDERS and for a tenth of them, so that memory growing with the file shows.
@@ -28,7 +29,7 @@ from customers.models import Order
 from .conftest import BASE_DIR, BIN, bench_env
 from .load import QUICK, ROUNDS, SECONDS, Figure, load_average, record
 
-ORDERS = int(os.environ.get("BENCH_IMPORT_ORDERS", "5000" if QUICK else "50000"))
+ORDERS = int(os.environ.get("BENCH_IMPORT_ORDERS", "2000" if QUICK else "50000"))
 PGBENCH_SECONDS = max(1, min(10, round(SECONDS)))
 PGBENCH_ACCOUNTS = 10_000
 PGBENCH_SCRIPT = """\\set customer random(1, {accounts})
