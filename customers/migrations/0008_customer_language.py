@@ -17,7 +17,7 @@ def languages_from_locales(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0008_webhookdelivery_raw_body'),
+        ('customers', '0007_value_model'),
     ]
 
     operations = [
