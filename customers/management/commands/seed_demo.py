@@ -104,7 +104,7 @@ class Command(BaseCommand):
         # (customers may not import them); each is idempotent. Surveys go last, so they find
         # every demo customer's orders on the first run and nothing new on the next.
         for name in ("seed_demo_loyalty", "seed_demo_quizzes", "seed_demo_referrals",
-                     "seed_demo_segments", "seed_demo_nps"):
+                     "seed_demo_segments", "seed_demo_nps", "seed_demo_storefront"):
             if name in get_commands():
                 call_command(name, stdout=self.stdout)
 
