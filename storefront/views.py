@@ -43,6 +43,7 @@ def embed_js(request):
     response = HttpResponse(embed_source(), content_type="text/javascript; charset=utf-8")
     response["Cache-Control"] = "public, max-age=300"
     response["Access-Control-Allow-Origin"] = "*"
+    response["Timing-Allow-Origin"] = "*"  # shops may measure what it costs them
     return response
 
 
@@ -65,14 +66,15 @@ def demo_shop(request):
         shopper = {**DEMO_SHOPPER, "timestamp": timestamp,
                    "signature": shopper_signature(secret=key.signing_secret,
                                                   timestamp=timestamp, **DEMO_SHOPPER)}
-    if flywheel != f"{request.scheme}://{request.get_host()}":
-        request._csp_update = {"script-src": [flywheel], "connect-src": [flywheel],
-                               "img-src": [flywheel]}
-    return render(request, "storefront/demo_shop.html", {
+    response = render(request, "storefront/demo_shop.html", {
         "key": key, "flywheel": flywheel, "shopper": shopper,
         "products": Product.objects.filter(active=True).order_by("name")[:6],
-        "referral_example": request.GET.get("ref", ""),
     })
+    if flywheel != f"{request.scheme}://{request.get_host()}":
+        # django-csp: this page may load the widget and call its API on Flywheel's origin.
+        response._csp_update = {"script-src": [flywheel], "connect-src": [flywheel],
+                                "img-src": [flywheel]}
+    return response
 
 
 @require_POST

@@ -155,6 +155,7 @@
   }
   function waysToEarn() {
     const ways = state.boot.program.ways_to_earn;
+    if (!ways.length) return null;
     return section(t("ways_to_earn"), h("ul", { class: "list" },
       ways.map((way) => h("li", {}, h("strong", {}, way.title), h("span", {}, way.earns)))));
   }
@@ -259,7 +260,7 @@
       body.push(h("div", { class: "guest" }, h("h3", {}, t("guest_title")), h("p", {}, t("guest_text")), links),
         waysToEarn(), rewards(null));
     }
-    panel.replaceChildren(...body);
+    panel.replaceChildren(...body.filter(Boolean));
   }
 
   /* ---------- quizzes ---------- */
@@ -361,7 +362,7 @@
         const result = await api(`quizzes/${encodeURIComponent(slug)}/responses/`, {
           method: "POST", body: { answers: kept } });
         const heading = h("h3", { tabindex: "-1" }, quiz.results_heading || t("quiz_results"));
-        box.replaceChildren(heading,
+        box.replaceChildren(...[heading,
           result.points ? h("p", {}, t(result.shopper ? "quiz_points" : "quiz_points_guest", { points: result.points })) : null,
           h("ul", { class: "list picks" }, result.picks.map((pick) => h("li", { class: "pick" },
             h("div", {}, h("strong", {}, pick.name), h("span", {}, pick.price),
@@ -369,7 +370,7 @@
             h("div", { class: "row" },
               h("a", { class: "button", href: pick.url }, t("quiz_view"), h("span", { class: "sr-only" }, ` ${pick.name}`)),
               pick.add_to_cart_url ? h("a", { class: "button secondary", href: pick.add_to_cart_url }, t("quiz_add"),
-                h("span", { class: "sr-only" }, ` ${pick.name}`)) : null)))));
+                h("span", { class: "sr-only" }, ` ${pick.name}`)) : null))))].filter(Boolean));
         heading.focus();
       } catch (error) {
         box.replaceChildren(h("p", { role: "alert", class: "error" }, error.message || t("error")));
@@ -390,12 +391,15 @@
 
   async function main() {
     const started = performance.now();
-    referralLanding();
+    const landing = referralLanding();
     await signIn();
     await load();
     mountLauncher();
     document.querySelectorAll("[data-flywheel-quiz]").forEach(mountQuiz);
-    window.FlywheelWidget = { ready: performance.now() - started, open: () => toggle(true) };
+    const ready = performance.now() - started;
+    window.FlywheelWidget = { ready, readyAt: performance.now(), open: () => toggle(true) };
+    await landing;
+    host.dataset.ready = Math.round(ready);
     document.dispatchEvent(new CustomEvent("flywheel:ready"));
   }
   window.FlywheelWidget = { ready: null };
