@@ -91,6 +91,8 @@ def _entry_data(entry) -> dict:
     reason = entry.reason or entry.get_kind_display()
     if entry.redemption_id:
         reason = f"{reason} · {entry.redemption.code}"
+    elif entry.activity_id and not entry.reason:
+        reason = f"{reason} · {entry.activity.get_kind_display()}"
     elif entry.order_id:
         reason = f"{reason} · {entry.order.name or entry.order.external_id}"
     return {"amount": entry.amount, "kind": entry.get_kind_display(), "held": entry.held,
@@ -112,7 +114,8 @@ def _shopper_data(request, customer) -> dict:
         "vouchers": [_redemption_data(r) for r in
                      loyalty_selectors.voucher_list(customer=customer)[:20]],
         "history": [_entry_data(e) for e in
-                    loyalty_selectors.points_entry_list(customer=customer)[:HISTORY_SIZE]],
+                    loyalty_selectors.points_entry_list(customer=customer)
+                    .select_related("activity")[:HISTORY_SIZE]],
         "referral": {"code": share.code, "url": url, "message": share.message,
                      "offer": share.offer, "qr_svg": _qr_svg(url)},
     }

@@ -80,6 +80,9 @@ def shopper_session_open(*, publishable_key: PublishableKey, customer_id: str, e
                     used_at=now)
         except IntegrityError:
             raise errors.SignatureRefused(errors.SIGNATURE_USED, code="signature_used") from None
+    # A shopper exchanges once an hour at most, so forgetting here keeps the table small
+    # without a scheduled job (one indexed DELETE).
+    shopper_signature_uses_prune(now=now)
     token = signing.dumps({"k": publishable_key.pk, "c": customer.pk}, salt=TOKEN_SALT,
                           compress=True)
     return token, now + TOKEN_MAX_AGE, customer

@@ -243,3 +243,15 @@ def test_the_script_carries_no_words_of_its_own():
     source = embed_source()
     for english in ("Redeem", "Points available", "Log in", "Copy", "Take the quiz"):
         assert f'"{english}"' not in source
+
+
+def test_the_styles_use_logical_properties_so_right_to_left_pages_mirror_them():
+    import re
+
+    from storefront.views import STATIC
+
+    css = (STATIC / "embed.css").read_text()
+    physical = re.findall(r"(?<![-\w])(?:margin|padding|border)-(?:left|right|top|bottom)\b"
+                          r"|(?<![-\w])(?:left|right|top|bottom)\s*:|text-align:\s*(?:left|right)",
+                          css)
+    assert physical == []

@@ -270,7 +270,8 @@
     theme(placeholder);
     const box = h("div", { class: "quiz" });
     if (placeholder.dataset.mode === "modal") {
-      const dialog = h("dialog", { class: "quiz-dialog", "aria-label": slug }, box);
+      const dialog = h("dialog", { class: "quiz-dialog", "aria-label": slug },
+        h("button", { type: "button", class: "close", "aria-label": t("close"), onclick: () => dialog.close() }, "×"), box);
       dialog.addEventListener("close", () => opener.focus());
       const opener = h("button", { type: "button", onclick: () => { dialog.showModal(); start(); } }, t("quiz_open"));
       qshadow.append(opener, dialog);
