@@ -1,11 +1,15 @@
 """Publishable keys (one per storefront: its origins, signing secret, links and theme) and the
 signatures already exchanged for a shopper token (so none is used twice)."""
 
+import re
+
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+ORIGIN = re.compile(r"https?://[a-z0-9.-]+(:\d{1,5})?")
 COLOUR = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("A colour like #1a73e8."))
 FONT = RegexValidator(r"^[A-Za-z0-9 ,'\"-]{0,200}$",
                       _("Font names separated by commas, e.g. \"Inter\", system-ui, sans-serif."))
@@ -70,6 +74,13 @@ class PublishableKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    def clean(self):
+        wrong = [line for line in self.origins if not ORIGIN.fullmatch(line)]
+        if wrong:
+            raise ValidationError({"allowed_origins": _(
+                "An origin is a scheme and a host (and a port), with no path: %(wrong)s") % {
+                "wrong": ", ".join(wrong)}})
 
     # Every shopper of the shop sends this key: throttles count them by their address.
     throttle_by_address = True
