@@ -205,9 +205,26 @@ def test_a_referral_link_on_a_shop_page_records_the_click(shop_page, demo_shop):
     wait_ready(page)
 
     assert ReferralClick.objects.get(code=code).count == 1
+    widget(page).get_by_role("button", name="Rewards").click()
+    expect(widget(page).get_by_text("Welcome! A friend invited you.")).to_be_visible()
     page.reload()
     wait_ready(page)
     assert ReferralClick.objects.get(code=code).count == 1  # a reload is not a new click
+
+
+def test_on_a_right_to_left_page_the_launcher_sits_at_the_start_of_the_line(shop_page,
+                                                                            demo_shop):
+    page = shop_page
+    page.goto(demo_shop["url"])
+    wait_ready(page)
+    launcher = widget(page).get_by_role("button", name="Rewards")
+    ltr = launcher.bounding_box()
+
+    page.evaluate("document.documentElement.dir = 'rtl'")
+    rtl = launcher.bounding_box()
+
+    width = page.viewport_size["width"]
+    assert ltr["x"] > width / 2 > rtl["x"]  # "end" of the line: right in LTR, left in RTL
 
 
 def no_horizontal_scroll(page) -> None:

@@ -98,7 +98,11 @@
       state.token = session.token;
       localStorage.setItem(tokenKey, JSON.stringify({
         token: session.token, expires: session.expires_at, customer: data.customerId }));
-    } catch { state.token = null; }
+    } catch {
+      // Another tab of the same page may have exchanged this very signature a moment ago.
+      const kept = JSON.parse(localStorage.getItem(tokenKey) || "null");
+      state.token = kept && kept.customer === data.customerId ? kept.token : null;
+    }
   }
 
   async function load() {
@@ -257,7 +261,9 @@
       const links = h("div", { class: "row" });
       if (boot.links.signup) links.append(h("a", { class: "button", href: boot.links.signup }, t("join")));
       if (boot.links.login) links.append(h("a", { class: "button secondary", href: boot.links.login }, t("login")));
-      body.push(h("div", { class: "guest" }, h("h3", {}, t("guest_title")), h("p", {}, t("guest_text")), links),
+      body.push(h("div", { class: "guest" },
+        state.referred ? h("p", {}, h("strong", {}, t("referral_welcome"))) : null,
+        h("h3", {}, t("guest_title")), h("p", {}, t("guest_text")), links),
         waysToEarn(), rewards(null));
     }
     panel.replaceChildren(...body.filter(Boolean));
@@ -269,8 +275,9 @@
     const qshadow = root(placeholder);
     theme(placeholder);
     const box = h("div", { class: "quiz" });
+    let dialog = null;
     if (placeholder.dataset.mode === "modal") {
-      const dialog = h("dialog", { class: "quiz-dialog", "aria-label": slug },
+      dialog = h("dialog", { class: "quiz-dialog", "aria-label": t("quiz_open") },
         h("button", { type: "button", class: "close", "aria-label": t("close"), onclick: () => dialog.close() }, "×"), box);
       dialog.addEventListener("close", () => opener.focus());
       const opener = h("button", { type: "button", onclick: () => { dialog.showModal(); start(); } }, t("quiz_open"));
@@ -288,6 +295,7 @@
         box.replaceChildren(h("p", { role: "alert" }, error.message || t("error")));
         return;
       }
+      if (dialog) dialog.setAttribute("aria-label", quiz.title);
       answers = {};
       path = [];
       box.replaceChildren(h("h3", {}, quiz.title), h("p", {}, quiz.intro),
@@ -387,6 +395,7 @@
       await api("referral-clicks/", { method: "POST", body: { code } });
       sessionStorage.setItem(`flywheel:ref:${code}`, "1");
       localStorage.setItem("flywheel:referral", code);
+      state.referred = true;
     } catch { /* an unknown code changes nothing for the visitor */ }
   }
 
