@@ -5,6 +5,7 @@ import datetime as dt
 from django.core import signing
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from customers.models import Customer
 from loyalty.models import EarningRule
@@ -78,7 +79,9 @@ def ways_to_earn(*, currency: str, now: dt.datetime | None = None) -> list[dict]
             per_unit = rule.points_per_unit * multiplier
             per_unit_text = f"{per_unit.normalize():f}"
             title = _("Shop with us")
-            earns = _("%(points)s points per %(unit)s spent") % {
+            count = int(per_unit) if per_unit == int(per_unit) else 2  # 0.5 points: plural
+            earns = ngettext("%(points)s point per %(unit)s spent",
+                             "%(points)s points per %(unit)s spent", count) % {
                 "points": per_unit_text, "unit": money_format(1, currency)}
             if rule.min_order_total:
                 earns += " · " + _("on orders from %(amount)s") % {
@@ -86,7 +89,9 @@ def ways_to_earn(*, currency: str, now: dt.datetime | None = None) -> list[dict]
         else:
             words = ACTIVITY_WORDS.get(rule.activity_kind)
             title = words() if words else rule.name
-            earns = _("%(points)s points") % {"points": int(rule.points * multiplier)}
+            points = int(rule.points * multiplier)
+            earns = ngettext("%(points)s point", "%(points)s points", points) % {
+                "points": points}
         if rule.starts_at and rule.starts_at > now:
             earns += " · " + _("from %(date)s") % {"date": _short_date(rule.starts_at)}
         elif rule.ends_at:

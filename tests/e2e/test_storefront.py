@@ -114,7 +114,7 @@ def test_a_guest_opens_the_launcher_and_sees_how_to_join(shop_page, demo_shop):
     expect(panel.get_by_role("link", name="Log in")).to_be_visible()
     expect(panel.get_by_text("€5 off")).to_be_visible()
     expect(panel.get_by_role("region", name="Ways to earn")).to_contain_text(
-        "Shop with us1 points per €1 spent")
+        "Shop with us1 point per €1 spent")
     expect(panel.get_by_role("button", name="Redeem")).to_have_count(0)
     shot(page, "guest")
     page.keyboard.press("Escape")
