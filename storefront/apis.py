@@ -22,8 +22,8 @@ from loyalty import services as loyalty_services
 from loyalty.models import Reward
 from quizzes.apis import QuizDetailApi
 from quizzes.models import QuizResponse
-from quizzes.response_selectors import quiz_version_latest, recommendations_shown
-from quizzes.response_services import quiz_response_submit
+from quizzes.responses.selectors import quiz_version_latest, recommendations_shown
+from quizzes.responses.services import quiz_response_submit
 from referrals.selectors import referral_share_get
 from referrals.services import referral_click_record
 

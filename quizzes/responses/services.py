@@ -12,15 +12,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import Activity, Attribute, Customer
-from customers.selectors import customer_skus_bought
+from customers.selectors import customer_get, customer_skus_bought
 from customers.services import activity_record, attribute_set, consent_set, customer_upsert
 from kernel.emails import email_normalise
 from loyalty.selectors import tier_position_get
 from quizzes import definition as qdef
+from quizzes.catalogue.selectors import catalog_cached
 from quizzes.engine import ChosenAnswer, recommend
 from quizzes.errors import InvalidAnswers, ResponseCompleted
 from quizzes.models import Quiz, QuizAnswer, QuizResponse, QuizVersion, QuizViewDay
-from quizzes.response_selectors import catalog_cached, quiz_definition, response_answers
+from quizzes.responses.selectors import (
+    quiz_definition,
+    quiz_response_get,
+    quiz_version_latest,
+    response_answers,
+)
 
 
 def quiz_view_count(*, quiz: Quiz, day: dt.date | None = None) -> None:
@@ -186,6 +192,33 @@ def quiz_response_submit(
                 response.email, response.consent_given = answer.value, consent
         _complete(response, quiz, answers, save_answers=True)
     return response
+
+
+def quiz_response_receive(
+    *, slug: str, raw_answers: dict, partial: bool = False, consent: bool = False,
+    response_id: int | None = None, customer_id: int | None = None,
+) -> tuple[QuizResponse, bool]:
+    """Answers posted through the API, and whether they started a new response. Without
+    `response_id`: all at once (`quiz_response_submit`) or, when `partial`, a new response
+    (on the quiz's latest published version) with these first answers. With it: the next
+    answers of that response of this quiz. Raises QuizNotFound, ResponseNotFound,
+    NotFound (an unknown customer), InvalidAnswers or ResponseCompleted."""
+    created = response_id is None
+    if created:
+        customer = customer_get(customer_id=customer_id) if customer_id is not None else None
+        version = quiz_version_latest(slug=slug)
+        if partial:
+            response = quiz_response_start(version=version, customer=customer,
+                                           channel=QuizResponse.Channel.API)
+        else:
+            response = quiz_response_submit(version=version, customer=customer,
+                                            raw_answers=raw_answers, consent=consent)
+    else:
+        response = quiz_response_get(pk=response_id, slug=slug)
+    if raw_answers and (partial or not created):
+        response = quiz_response_answer_many(response=response, raw_answers=raw_answers,
+                                             consent=consent, complete=False)
+    return response, created
 
 
 def _complete(response: QuizResponse, quiz: qdef.QuizDef,

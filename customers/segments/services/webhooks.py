@@ -30,7 +30,7 @@ from customers.models import (
     OutboundEvent,
     WebhookSubscription,
 )
-from customers.selectors_segments import customer_score_get
+from customers.segments.selectors import customer_score_get
 from kernel.memo import memoized
 
 MAX_ATTEMPTS = 8
