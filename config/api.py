@@ -64,14 +64,12 @@ class IsShopSystem(BasePermission):
     """A shop system with a secret key, or a staff member signed in to admin. A publishable
     key is refused (403 `publishable_key_not_allowed`)."""
 
-    message = storefront_errors.PUBLISHABLE_KEY_REFUSED
-    code = "publishable_key_not_allowed"
-
     def has_permission(self, request, view):
         if isinstance(request.auth, ApiKey):
             return True
         if isinstance(request.auth, PublishableKey):
-            return False
+            raise exceptions.PermissionDenied(storefront_errors.PUBLISHABLE_KEY_REFUSED,
+                                              code="publishable_key_not_allowed")
         user = request.user
         return bool(user and user.is_authenticated and user.is_staff)
 

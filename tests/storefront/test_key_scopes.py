@@ -219,3 +219,14 @@ def test_the_widget_is_throttled_per_shopper_address_not_per_key(settings, shop)
 
     assert first == [200, 200, 429]
     assert other == 200
+
+
+def test_a_signed_in_shopper_is_not_told_about_publishable_keys(client):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(email="ada@example.com"))
+
+    response = client.get("/api/v1/customers/")
+
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "permission_denied"
