@@ -212,6 +212,22 @@ def test_a_referral_link_on_a_shop_page_records_the_click(shop_page, demo_shop):
     assert ReferralClick.objects.get(code=code).count == 1  # a reload is not a new click
 
 
+def test_the_admin_theme_applies_and_the_shops_own_css_can_override_it(shop_page, demo_shop):
+    key = demo_shop["key"]
+    key.accent_colour = "#aa3300"
+    key.save()
+    page = shop_page
+    page.goto(demo_shop["url"])
+    wait_ready(page)
+    launcher = widget(page).get_by_role("button", name="Rewards")
+    admin_colour = launcher.evaluate("e => getComputedStyle(e).backgroundColor")
+
+    page.add_style_tag(content="#flywheel-widget { --fw-accent: #006400; }")
+    shop_colour = launcher.evaluate("e => getComputedStyle(e).backgroundColor")
+
+    assert (admin_colour, shop_colour) == ("rgb(170, 51, 0)", "rgb(0, 100, 0)")
+
+
 def test_on_a_right_to_left_page_the_launcher_sits_at_the_start_of_the_line(shop_page,
                                                                             demo_shop):
     page = shop_page

@@ -50,21 +50,22 @@
     }
     return json;
   }
+  // Styles in constructed sheets (no inline <style>, so a shop's CSP needn't allow it). The
+  // admin's theme is a :host rule, so the shop's own CSS (#flywheel-widget { --fw-accent: … })
+  // still wins over it.
   function root(host) {
     const shadow = host.attachShadow({ mode: "open" });
     if (!sheet) {
+      const th = state.boot.theme;
+      const themeSheet = new CSSStyleSheet();
+      themeSheet.replaceSync(`:host{--fw-accent:${th.accent};--fw-text:${th.text};` +
+        `--fw-bg:${th.background};${th.font ? `--fw-font:${th.font};` : ""}}`);
       sheet = new CSSStyleSheet();
       sheet.replaceSync(CSS);
+      sheet = [sheet, themeSheet];
     }
-    shadow.adoptedStyleSheets = [sheet];
+    shadow.adoptedStyleSheets = sheet;
     return shadow;
-  }
-  function theme(host) {
-    const th = state.boot.theme;
-    host.style.setProperty("--fw-accent", th.accent);
-    host.style.setProperty("--fw-text", th.text);
-    host.style.setProperty("--fw-bg", th.background);
-    if (th.font) host.style.setProperty("--fw-font", th.font);
   }
   function copyButton(value) {
     const button = h("button", { type: "button", class: "secondary" }, t("copy"));
@@ -122,7 +123,6 @@
   function mountLauncher() {
     host = h("div", { id: "flywheel-widget" });
     shadow = root(host);
-    theme(host);
     launcher = h("button", {
       type: "button", class: `launcher ${state.boot.theme.position}`, "aria-expanded": "false",
       "aria-controls": "fw-panel", onclick: () => toggle(),
@@ -273,7 +273,6 @@
   function mountQuiz(placeholder) {
     const slug = placeholder.dataset.flywheelQuiz;
     const qshadow = root(placeholder);
-    theme(placeholder);
     const box = h("div", { class: "quiz" });
     let dialog = null;
     if (placeholder.dataset.mode === "modal") {
