@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -26,6 +27,7 @@ class PublishableKeyAdmin(admin.ModelAdmin):
                                            "text_colour", "background_colour", "font_family")}),
     )
     actions = ("rotate_secret", "revoke_selected")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     @admin.display(description=gettext_lazy("active"), boolean=True)
     def active(self, key):

@@ -127,6 +127,8 @@ class Command(BaseCommand):
         self.stdout.write(_("Staff admin:  http://127.0.0.1:8000/admin/"))
         self.stdout.write(_("API docs:     http://127.0.0.1:8000/api/docs/"))
         self.stdout.write(_("Shopper page: http://127.0.0.1:8000/account/"))
+        self.stdout.write(_("Demo shop:    http://127.0.0.1:8000/demo-shop/ (the storefront "
+                            "widget embedded in a sample shop page)"))
 
     def counts(self) -> dict[str, int]:
         models = [User, Customer, Order, OrderLine, Refund, Attribute, Activity, ApiKey]
