@@ -42,12 +42,14 @@ def shopper_from_token(*, publishable_key: PublishableKey, token: str) -> Custom
     expired, from another storefront, or the customer was erased."""
     try:
         payload = signing.loads(token, salt=TOKEN_SALT,
-                                max_age=TOKEN_MAX_AGE.total_seconds())
+                                max_age=TOKEN_MAX_AGE)
     except signing.BadSignature:
         raise errors.ShopperTokenRefused(errors.TOKEN_INVALID) from None
     if not isinstance(payload, dict) or payload.get("k") != publishable_key.pk:
         raise errors.ShopperTokenRefused(errors.TOKEN_INVALID)
-    customer = Customer.objects.filter(pk=payload.get("c"), erased_at__isnull=True).first()
+    customer_id = payload.get("c")
+    customer = (Customer.objects.filter(pk=customer_id, erased_at__isnull=True).first()
+                if isinstance(customer_id, int) else None)
     if customer is None:
         raise errors.ShopperTokenRefused(errors.TOKEN_INVALID)
     return customer
