@@ -136,9 +136,6 @@ class QuizVersion(models.Model):
         verbose_name=_("published by"),
     )
 
-    # Not stored: the catalog's fingerprint when read with it (`quiz_version_latest`).
-    catalog_stamp: str
-
     class Meta:
         verbose_name = _("quiz version")
         verbose_name_plural = _("quiz versions")
