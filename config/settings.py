@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "config.health.HealthCheckMiddleware",
     "config.middleware.ClientAddressMiddleware",
     "config.middleware.RequestIdMiddleware",
+    "storefront.cors.StorefrontCorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -176,6 +177,10 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Flywheel <loyalty@loc
 # The shop's name and the public address of this service, for links in emails and share cards.
 SITE_NAME = os.environ.get("SITE_NAME", "Flywheel demo shop")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The demo storefront (`make demo`, /demo-shop/): a sample shop page embedding the widget.
+DEMO_SHOP = env_bool("DEMO_SHOP", DEBUG)
+# Where the demo shop loads the widget from; empty: the address the page was opened on.
+DEMO_SHOP_FLYWHEEL_URL = os.environ.get("DEMO_SHOP_FLYWHEEL_URL", "").rstrip("/")
 # Where staff alerts go (detractor follow-ups, flagged referrals); empty sends none.
 STAFF_ALERT_EMAIL = os.environ.get("STAFF_ALERT_EMAIL", "")
 
@@ -307,6 +312,7 @@ THROTTLE_RATES = {
     "nps_answers": "30/minute",  # NPS answers: the API and the /nps/<token>/ pages
     "voucher_checks": "120/minute",  # voucher look-ups and uses at checkout, per API key
     "quiz_api": "6000/minute",  # quiz answers through the API, per storefront key
+    "storefront": "120/minute",  # the storefront widget's API, per shopper address
     "quiz_pages": "120/minute",  # quiz answers on the quiz pages
     "referral_signups": "20/hour",  # friends' sign-ups on share links
     "signups": "10/hour",  # shopper accounts created
