@@ -64,7 +64,7 @@ def _stamp_sql() -> str:
     """The fingerprint's SQL, one text value: written out rather than built by the ORM, whose
     compiling of the same expression cost more CPU than the query itself on every request."""
     product = Product._meta.db_table
-    tier = Product._meta.get_field("min_tier").related_model._meta.db_table
+    tier = Product.min_tier.field.related_model._meta.db_table  # type: ignore[union-attr]
     parts = ["COUNT(p.id)", "COUNT(p.id) FILTER (WHERE p.active AND p.in_stock)", "MAX(p.id)",
              "MAX(p.updated_at)", "SUM(t.position)"]
     text = " || '/' || ".join(f"COALESCE(CAST({part} AS TEXT), '')" for part in parts)
