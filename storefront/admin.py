@@ -1,0 +1,152 @@
+from django import forms
+from django.contrib import admin, messages
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from kernel.admin import (
+    DONE,
+    FAILED,
+    SKIPPED,
+    WAITING,
+    NoAdd,
+    NoDelete,
+    SingletonAdmin,
+    action_confirmed,
+    admin_link,
+    coloured_status,
+    confirm_action,
+)
+from kernel.errors import FlywheelError
+
+from . import discounts
+from .models import DiscountSync, PlatformConnection
+
+# --- Discount codes in the shop's platform (issue 14, branch `discounts`) -------------------
+
+SECRETS = ("access_token", "consumer_key", "consumer_secret")
+
+
+def secret_hint(value: str) -> str:
+    """A stored secret as staff see it again: its last four characters only."""
+    if not value:
+        return _("not set")
+    return "…" + value[-4:] if len(value) > 8 else "…"
+
+
+class PlatformConnectionForm(forms.ModelForm):
+    """Secrets are never shown back: an empty field keeps the stored one."""
+
+    class Meta:
+        model = PlatformConnection
+        fields = ("platform", "shop_url", "shopify_api_version", *SECRETS)
+        widgets = {name: forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"})
+                   for name in SECRETS}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in SECRETS:
+            stored = getattr(self.instance, name, "")
+            self.fields[name].help_text = "{} {}".format(
+                self.fields[name].help_text,
+                _("Stored: %(hint)s. Leave empty to keep it.") % {"hint": secret_hint(stored)})
+
+    def clean(self):
+        data = super().clean()
+        for name in SECRETS:
+            if not data.get(name):
+                data[name] = getattr(self.instance, name, "")
+        platform, url = data.get("platform"), (data.get("shop_url") or "").strip()
+        required = {PlatformConnection.Platform.SHOPIFY: ("shop_url", "access_token"),
+                    PlatformConnection.Platform.WOOCOMMERCE: ("shop_url", "consumer_key",
+                                                              "consumer_secret")}.get(platform, ())
+        for name in required:
+            if not data.get(name):
+                self.add_error(name, _("Required for this platform."))
+        local = any(host in url for host in ("://127.0.0.1", "://localhost"))
+        if platform == PlatformConnection.Platform.WOOCOMMERCE and url and not (
+                url.startswith("https://") or local):
+            self.add_error("shop_url", _("Use the site's https:// address: WooCommerce only "
+                                         "accepts its keys over HTTPS."))
+        return data
+
+
+@admin.register(PlatformConnection)
+class PlatformConnectionAdmin(SingletonAdmin):
+    form = PlatformConnectionForm
+    fieldsets = [
+        (None, {"fields": ("platform", "shop_url"), "description": gettext_lazy(
+            "Every voucher Flywheel issues for a fixed amount or a percentage off is created "
+            "in the shop's platform as a single-use discount code for that customer only, "
+            "valid until the voucher expires. Leave the platform empty to keep vouchers in "
+            "Flywheel only (the checkout then checks them through Flywheel's API).")}),
+        (gettext_lazy("Shopify"), {"fields": ("shopify_api_version", "access_token")}),
+        (gettext_lazy("WooCommerce"), {"fields": ("consumer_key", "consumer_secret")}),
+    ]
+
+
+SYNC_MEANING = {DiscountSync.Status.PENDING: WAITING, DiscountSync.Status.SYNCED: DONE,
+                DiscountSync.Status.FAILED: FAILED, DiscountSync.Status.NOT_NEEDED: SKIPPED}
+
+
+@admin.register(DiscountSync)
+class DiscountSyncAdmin(NoAdd, NoDelete, admin.ModelAdmin):
+    list_display = ("redemption", "customer", "reward", "platform", "sync_state", "attempts",
+                    "last_error_excerpt", "next_attempt_at", "synced_at")
+    list_filter = ("status", "platform", "redemption__reward")
+    search_fields = ("redemption__code", "redemption__account__customer__email",
+                     "external_id", "last_error")
+    list_select_related = ("redemption__account__customer", "redemption__reward")
+    readonly_fields = ("voucher_link", "platform", "sync_state", "external_id", "attempts",
+                       "last_error", "next_attempt_at", "synced_at", "created_at",
+                       "updated_at")
+    fields = readonly_fields
+    actions = ["push_again"]
+
+    @admin.display(description=gettext_lazy("sync state"), ordering="status")
+    def sync_state(self, obj):
+        return coloured_status(obj.get_status_display(), SYNC_MEANING.get(obj.status))
+
+    @admin.display(description=gettext_lazy("customer"))
+    def customer(self, obj):
+        return obj.redemption.account.customer
+
+    @admin.display(description=gettext_lazy("reward"))
+    def reward(self, obj):
+        return obj.redemption.reward
+
+    @admin.display(description=gettext_lazy("voucher"))
+    def voucher_link(self, obj):
+        return admin_link(obj.redemption)
+
+    @admin.display(description=gettext_lazy("last error"))
+    def last_error_excerpt(self, obj):
+        return obj.last_error[:120] or "–"
+
+    @admin.action(description=gettext_lazy("Create their codes in the shop again"),
+                  permissions=["change"])
+    def push_again(self, request, queryset):
+        retriable = list(queryset.exclude(status=DiscountSync.Status.SYNCED)
+                         .select_related("redemption").order_by("pk"))
+        if not action_confirmed(request):
+            return confirm_action(
+                request, self, queryset, objects=retriable, action="push_again",
+                title=_("Create the codes in the shop again?"),
+                question=_("Create these vouchers' discount codes in the shop's platform "
+                           "now? A code the platform already has from Flywheel is not made "
+                           "twice."),
+                note=_("Codes already synced are left as they are."),
+                button=_("Yes, create them"),
+            )
+        done = 0
+        for sync in retriable:
+            try:
+                discounts.discount_sync_retry(sync=sync)
+                done += 1
+            except FlywheelError as error:
+                self.message_user(request, f"{sync}: {error.message}", messages.ERROR)
+        self.message_user(request, ngettext(
+            "Queued %(n)d code for the shop.", "Queued %(n)d codes for the shop.", done)
+            % {"n": done}, messages.SUCCESS)
+        return None
+
+# --- end of discount codes -------------------------------------------------------------------

@@ -1,0 +1,228 @@
+"""Discount codes in the shop's platform: every voucher Flywheel issues is created as a real,
+single-use discount code for that customer in Shopify or WooCommerce, so the shop's checkout
+accepts it. A code used at checkout comes back in the order's discount codes, and loyalty
+marks the voucher used (loyalty.services.vouchers_use_for_order).
+
+Each voucher gets one DiscountSync row, keyed by the voucher: the pushes are idempotent
+because the platform refuses a second code with the same value, and Flywheel then checks that
+the existing one is its own before calling it synced. A failure that may pass (no answer, a
+rate limit, a server error) is tried again with exponential backoff, waiting at least what
+the platform asked for; one that needs a person (credentials refused, a value the platform
+won't take) waits for staff, who see it in admin and push it again."""
+
+import datetime as dt
+import logging
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customers.selectors import customer_external_id
+from kernel.errors import Conflict
+from loyalty.models import Redemption, Reward
+
+from .discount_platforms import (
+    AMOUNT,
+    PERCENT,
+    CodeTaken,
+    DiscountSpec,
+    PlatformError,
+    ShopifyClient,
+    WooCommerceClient,
+    shopify_customer_gid,
+)
+from .models import DiscountSync, PlatformConnection
+
+log = logging.getLogger(__name__)
+
+Status = DiscountSync.Status
+Platform = PlatformConnection.Platform
+MAX_ATTEMPTS = 8
+BACKOFF_SECONDS = 30
+BACKOFF_MAX_SECONDS = 6 * 3600
+# A due retry whose task was lost is queued by the sweep once it is this late.
+SWEEP_GRACE = dt.timedelta(minutes=5)
+SYNCED_KINDS = {Reward.Kind.AMOUNT_OFF: AMOUNT, Reward.Kind.PERCENT_OFF: PERCENT}
+
+
+def platform_connection_get() -> PlatformConnection:
+    return PlatformConnection.get()
+
+
+def platform_client(connection: PlatformConnection):
+    """The client for the configured platform; None when none is configured."""
+    if not connection.is_configured:
+        return None
+    if connection.platform == Platform.SHOPIFY:
+        return ShopifyClient(shop_url=connection.shop_url, access_token=connection.access_token,
+                             api_version=connection.shopify_api_version)
+    return WooCommerceClient(shop_url=connection.shop_url, consumer_key=connection.consumer_key,
+                             consumer_secret=connection.consumer_secret)
+
+
+def _not_needed_reason(redemption: Redemption) -> str:
+    if redemption.reward.kind not in SYNCED_KINDS:
+        return _("Only amount-off and percentage-off rewards become discount codes in the "
+                 "shop; this voucher is checked through Flywheel's API at checkout.")
+    return ""
+
+
+def discount_syncs_create(*, redemptions: list[Redemption]) -> list[DiscountSync]:
+    """A sync row for each newly issued voucher, and its push queued after commit: pending
+    when a platform is configured and the reward is a fixed amount or a percentage off, else
+    "not needed" with the reason. Set-based: one read of the settings, one insert."""
+    if not redemptions:
+        return []
+    connection = PlatformConnection.cached()
+    now = timezone.now()
+    rows = []
+    for redemption in redemptions:
+        reason = _not_needed_reason(redemption)
+        needed = connection.is_configured and not reason
+        rows.append(DiscountSync(
+            redemption=redemption, platform=connection.platform if needed else "",
+            status=Status.PENDING if needed else Status.NOT_NEEDED, last_error=reason,
+            next_attempt_at=now if needed else None))
+    DiscountSync.objects.bulk_create(rows, ignore_conflicts=True)
+    syncs = list(DiscountSync.objects.filter(redemption__in=redemptions, status=Status.PENDING,
+                                             attempts=0))
+    from .tasks import discount_sync_push_task
+
+    for sync in syncs:
+        discount_sync_push_task.delay_on_commit(sync.pk)
+    return syncs
+
+
+def discount_spec(*, redemption: Redemption, platform: str) -> DiscountSpec:
+    """What to create for a voucher; PlatformError when it can't be made as the rules ask
+    (a reward in another currency, a Shopify code nobody but this customer could use)."""
+    reward, customer = redemption.reward, redemption.account.customer
+    if reward.kind == Reward.Kind.AMOUNT_OFF:
+        if reward.currency.upper() != settings.SHOP_CURRENCY.upper():
+            raise PlatformError(
+                _("The reward is in %(currency)s but the shop's currency is %(shop)s: the "
+                  "platform would read the amount in its own currency.")
+                % {"currency": reward.currency, "shop": settings.SHOP_CURRENCY})
+        value = reward.amount
+    else:
+        value = Decimal(reward.percent)
+    gid = ""
+    if platform == Platform.SHOPIFY:
+        external = customer_external_id(customer=customer, source="shopify")
+        if not external:
+            raise PlatformError(_("The customer has no Shopify id (they have not ordered "
+                                  "through Shopify yet), so the code can't be restricted to "
+                                  "them."))
+        gid = shopify_customer_gid(external)
+    return DiscountSpec(
+        code=redemption.code, title=f"{reward.name} – {redemption.code}",
+        kind=SYNCED_KINDS[reward.kind], value=value, starts_at=redemption.created_at,
+        ends_at=redemption.expires_at, customer_email=customer.email,
+        shopify_customer_gid=gid)
+
+
+def _backoff(attempts: int, retry_after: float | None) -> dt.timedelta:
+    seconds = min(BACKOFF_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_MAX_SECONDS)
+    return dt.timedelta(seconds=max(seconds, retry_after or 0))
+
+
+def _push(sync: DiscountSync, client) -> str:
+    spec = discount_spec(redemption=sync.redemption, platform=sync.platform)
+    try:
+        return client.discount_create(spec)
+    except CodeTaken:
+        found = client.discount_find(spec)
+        if found:
+            return found
+        raise PlatformError(_("The shop already has a discount with this code that Flywheel "
+                              "did not create.")) from None
+
+
+def discount_sync_push(*, sync_id: int, now: dt.datetime | None = None) -> DiscountSync:
+    """Create the voucher's code in the platform, once. Synced and not-needed rows are left
+    alone; a voucher cancelled, used or expired before its code was made needs none. A
+    transient failure schedules the next attempt (exponential backoff from 30 s, at least the
+    platform's Retry-After or throttle wait, MAX_ATTEMPTS in all); any other failure waits for
+    staff. The HTTP call is made outside any transaction."""
+    now = now or timezone.now()
+    sync = (DiscountSync.objects.select_related("redemption__reward",
+                                                "redemption__account__customer")
+            .get(pk=sync_id))
+    if sync.status in (Status.SYNCED, Status.NOT_NEEDED):
+        return sync
+    if sync.redemption.current_status(now) in (Redemption.Status.CANCELLED,
+                                               Redemption.Status.EXPIRED):
+        return _save(sync, status=Status.NOT_NEEDED, next_attempt_at=None, last_error=_(
+            "The voucher was cancelled or expired before its code was created in the shop."))
+    connection = platform_connection_get()
+    client = platform_client(connection)
+    if client is None or connection.platform != sync.platform:
+        return _save(sync, status=Status.FAILED, next_attempt_at=None, last_error=_(
+            "The shop's platform connection is not set up (admin → Shop platform "
+            "connection)."))
+    attempts = sync.attempts + 1
+    try:
+        external_id = _push(sync, client)
+    except PlatformError as error:
+        retry = error.transient and attempts < MAX_ATTEMPTS
+        log.warning("Discount code %s not created in %s (attempt %d): %s",
+                    sync.redemption.code, sync.platform, attempts, error.message)
+        return _save(sync, status=Status.FAILED, attempts=attempts, last_error=error.message,
+                     next_attempt_at=now + _backoff(attempts, error.retry_after) if retry
+                     else None)
+    return _save(sync, status=Status.SYNCED, attempts=attempts, external_id=external_id,
+                 synced_at=now, last_error="", next_attempt_at=None)
+
+
+def _save(sync: DiscountSync, **fields) -> DiscountSync:
+    """Write the outcome unless the row was synced meanwhile (another worker's push)."""
+    with transaction.atomic():
+        current = DiscountSync.objects.select_for_update().get(pk=sync.pk)
+        if current.status == Status.SYNCED:
+            return current
+        for name, value in fields.items():
+            setattr(sync, name, value)
+        sync.save(update_fields=[*fields, "updated_at"])
+    return sync
+
+
+def discount_sync_retry(*, sync: DiscountSync) -> DiscountSync:
+    """Staff push a voucher's code again (after fixing the connection, or to sync a voucher
+    issued before it existed): pending, with a fresh count of attempts, and its push queued.
+    A synced code is refused (discount_already_synced); so is a reward kind the platforms
+    don't get (discount_not_supported)."""
+    with transaction.atomic():
+        sync = (DiscountSync.objects.select_for_update().select_related("redemption__reward")
+                .get(pk=sync.pk))
+        if sync.status == Status.SYNCED:
+            raise Conflict(_("This code is already in the shop."),
+                           code="discount_already_synced")
+        reason = _not_needed_reason(sync.redemption)
+        if reason:
+            raise Conflict(reason, code="discount_not_supported")
+        sync.status, sync.attempts, sync.next_attempt_at = Status.PENDING, 0, timezone.now()
+        sync.platform = platform_connection_get().platform
+        sync.save(update_fields=["status", "attempts", "next_attempt_at", "platform",
+                                 "updated_at"])
+        from .tasks import discount_sync_push_task
+
+        discount_sync_push_task.delay_on_commit(sync.pk)
+    return sync
+
+
+def discount_syncs_due(*, now: dt.datetime | None = None) -> int:
+    """Queue the pushes whose retry is due and whose task was lost (or that ran without a
+    broker, where nothing waits): the beat job every five minutes."""
+    now = now or timezone.now()
+    # Without a broker no task waits for the retry: the sweep is the retry.
+    cutoff = now if settings.CELERY_TASK_ALWAYS_EAGER else now - SWEEP_GRACE
+    due = list(DiscountSync.objects.filter(
+        status__in=(Status.FAILED, Status.PENDING), next_attempt_at__lte=cutoff,
+    ).order_by("next_attempt_at").values_list("pk", flat=True)[:500])
+    from .tasks import discount_sync_push_task
+
+    for sync_id in due:
+        discount_sync_push_task.delay(sync_id)
+    return len(due)
