@@ -372,3 +372,35 @@ def test_the_amount_sent_is_the_rewards(woo, redeem):
     redeem(customer_with(500), RewardFactory(cost=100, amount=Decimal("12.50")))
 
     assert woo.requests[0].body["amount"] == "12.50"
+
+
+def test_with_a_broker_the_task_retries_when_the_backoff_says(shopify, redeem, monkeypatch):
+    """On a worker (not eager) a transient failure asks Celery to run the task again at the
+    next attempt's time; a failure that needs staff does not."""
+    from celery.exceptions import Retry
+
+    from storefront.tasks import discount_sync_push_task
+
+    shopify.answer(503, {"errors": "Service Unavailable"})
+    sync = sync_of(redeem(shopify_customer(), RewardFactory(cost=100)))
+    shopify.answer(503, {"errors": "Service Unavailable"})
+    shopify.answer(401, {"errors": "[API] Invalid API key or access token (unrecognized login "
+                                   "or wrong password)"})
+    countdowns = []
+
+    def retry(countdown):
+        countdowns.append(countdown)
+        return Retry()
+
+    monkeypatch.setattr(discount_sync_push_task, "retry", retry)
+    discount_sync_push_task.push_request(is_eager=False)
+    try:
+        with pytest.raises(Retry):
+            discount_sync_push_task.run(sync.pk)
+        discount_sync_push_task.run(sync.pk)  # the 401: no retry
+    finally:
+        discount_sync_push_task.pop_request()
+
+    assert countdowns == [60]
+    sync.refresh_from_db()
+    assert (sync.status, sync.attempts, sync.next_attempt_at) == ("failed", 3, None)
