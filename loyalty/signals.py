@@ -9,3 +9,5 @@ from django.dispatch import Signal
 # redemptions: list[Redemption], vouchers just issued together (a redemption or a gift), sent
 # once per batch; a voucher returned again for the same idempotency key is not in it.
 vouchers_issued = Signal()
+# redemptions: list[Redemption], vouchers just cancelled (their points given back).
+vouchers_cancelled = Signal()

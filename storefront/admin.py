@@ -85,7 +85,8 @@ class PlatformConnectionAdmin(SingletonAdmin):
 
 
 SYNC_MEANING = {DiscountSync.Status.PENDING: WAITING, DiscountSync.Status.SYNCED: DONE,
-                DiscountSync.Status.FAILED: FAILED, DiscountSync.Status.NOT_NEEDED: SKIPPED}
+                DiscountSync.Status.FAILED: FAILED, DiscountSync.Status.NOT_NEEDED: SKIPPED,
+                DiscountSync.Status.REMOVING: WAITING, DiscountSync.Status.REMOVED: SKIPPED}
 
 
 @admin.register(DiscountSync)
@@ -122,7 +123,7 @@ class DiscountSyncAdmin(NoAdd, NoDelete, admin.ModelAdmin):
     def last_error_excerpt(self, obj):
         return obj.last_error[:120] or "–"
 
-    @admin.action(description=gettext_lazy("Create their codes in the shop again"),
+    @admin.action(description=gettext_lazy("Sync their codes with the shop again"),
                   permissions=["change"])
     def push_again(self, request, queryset):
         retriable = list(queryset.exclude(status=DiscountSync.Status.SYNCED)
@@ -130,10 +131,10 @@ class DiscountSyncAdmin(NoAdd, NoDelete, admin.ModelAdmin):
         if not action_confirmed(request):
             return confirm_action(
                 request, self, queryset, objects=retriable, action="push_again",
-                title=_("Create the codes in the shop again?"),
+                title=_("Sync the codes with the shop again?"),
                 question=_("Create these vouchers' discount codes in the shop's platform "
-                           "now? A code the platform already has from Flywheel is not made "
-                           "twice."),
+                           "now (or delete them there, for cancelled vouchers)? A code the "
+                           "platform already has from Flywheel is not made twice."),
                 note=_("Codes already synced are left as they are."),
                 button=_("Yes, create them"),
             )

@@ -1,11 +1,12 @@
-"""Tiny clients for the two calls Flywheel makes to a shop's platform: create a discount code,
-and find one by its code (to tell "already created by us" from "taken by someone else").
+"""Tiny clients for the three calls Flywheel makes to a shop's platform: create a discount
+code, find one by its code (to tell "already created by us" from "taken by someone else"), and
+delete one (its voucher was cancelled).
 
 Plain `urllib`, as outbound webhooks do, rather than the platforms' Python packages: ShopifyAPI
 keeps its session in class attributes (shared by every thread of a worker) and only accepts API
 versions from a list frozen in its release (long past Shopify's support window), and the
 `woocommerce` package signs plain-HTTP requests with OAuth 1.0a query strings and wraps
-`requests` for what is one JSON POST here. Two requests per platform don't need either.
+`requests` for what is one JSON POST here. Three requests per platform don't need either.
 
 Shopify: Admin GraphQL API, `discountCodeBasicCreate`, header `X-Shopify-Access-Token`
 (https://shopify.dev/docs/api/admin-graphql/latest/mutations/discountCodeBasicCreate).
@@ -136,6 +137,15 @@ query codeDiscountNodeByCode($code: String!) {
 }"""
 
 
+DELETE_MUTATION = """
+mutation discountCodeDelete($id: ID!) {
+  discountCodeDelete(id: $id) {
+    deletedCodeDiscountId
+    userErrors { field code message }
+  }
+}"""
+
+
 def shopify_customer_gid(external_id: str) -> str:
     """Shopify's global id for a customer id as its webhooks send it (`207119551`)."""
     return external_id if external_id.startswith("gid://") else (
@@ -217,6 +227,16 @@ class ShopifyClient:
         return None
 
 
+    def discount_delete(self, external_id: str) -> None:
+        """Delete the discount; one that no longer exists is gone already."""
+        data = self._graphql(DELETE_MUTATION, {"id": external_id})
+        user_errors = (data.get("discountCodeDelete") or {}).get("userErrors") or []
+        messages = [str(e.get("message", "")) for e in user_errors]
+        if messages and not all("not exist" in m.lower() or "not found" in m.lower()
+                                for m in messages):
+            raise PlatformError("Shopify refused to delete the discount: " + "; ".join(messages))
+
+
 # WooCommerce ----------------------------------------------------------------------------------
 
 
@@ -267,3 +287,11 @@ class WooCommerceClient:
                     and spec.customer_email.lower() in emails):
                 return str(coupon["id"])
         return None
+
+    def discount_delete(self, external_id: str) -> None:
+        """Delete the coupon for good (`force=true`: not to the trash, where its code would
+        still be taken); a coupon that no longer exists (404) is gone already."""
+        answer = _send("DELETE", f"{self.url}/{urllib.parse.quote(external_id)}?force=true",
+                       headers=self.headers)
+        if answer.status not in (200, 404):
+            raise _http_failure(answer, self.name)

@@ -8,7 +8,8 @@ because the platform refuses a second code with the same value, and Flywheel the
 the existing one is its own before calling it synced. A failure that may pass (no answer, a
 rate limit, a server error) is tried again with exponential backoff, waiting at least what
 the platform asked for; one that needs a person (credentials refused, a value the platform
-won't take) waits for staff, who see it in admin and push it again."""
+won't take) waits for staff, who see it in admin and push it again. A voucher cancelled
+after its code was made has the code deleted in the platform, with the same retries."""
 
 import datetime as dt
 import logging
@@ -141,69 +142,119 @@ def _push(sync: DiscountSync, client) -> str:
 
 
 def discount_sync_push(*, sync_id: int, now: dt.datetime | None = None) -> DiscountSync:
-    """Create the voucher's code in the platform, once. Synced and not-needed rows are left
-    alone; a voucher cancelled, used or expired before its code was made needs none. A
-    transient failure schedules the next attempt (exponential backoff from 30 s, at least the
-    platform's Retry-After or throttle wait, MAX_ATTEMPTS in all); any other failure waits for
-    staff. The HTTP call is made outside any transaction."""
+    """Create the voucher's code in the platform, once, or delete it when its voucher was
+    cancelled after (removing). Synced, removed and not-needed rows are left alone; a voucher
+    cancelled, used or expired before its code was made needs none. A transient failure
+    schedules the next attempt (exponential backoff from 30 s, at least the platform's
+    Retry-After or throttle wait, MAX_ATTEMPTS in all); any other failure waits for staff.
+    The HTTP calls are made outside any transaction."""
     now = now or timezone.now()
     sync = (DiscountSync.objects.select_related("redemption__reward",
                                                 "redemption__account__customer")
             .get(pk=sync_id))
-    if sync.status in (Status.SYNCED, Status.NOT_NEEDED):
+    if sync.status not in (Status.PENDING, Status.FAILED, Status.REMOVING):
         return sync
-    if sync.redemption.current_status(now) in (Redemption.Status.CANCELLED,
-                                               Redemption.Status.EXPIRED):
+    removing = sync.status == Status.REMOVING
+    if not removing and sync.redemption.current_status(now) in (
+            Redemption.Status.CANCELLED, Redemption.Status.EXPIRED):
         return _save(sync, status=Status.NOT_NEEDED, next_attempt_at=None, last_error=_(
             "The voucher was cancelled or expired before its code was created in the shop."))
     connection = platform_connection_get()
     client = platform_client(connection)
     if client is None or connection.platform != sync.platform:
-        return _save(sync, status=Status.FAILED, next_attempt_at=None, last_error=_(
-            "The shop's platform connection is not set up (admin → Shop platform "
-            "connection)."))
+        return _save(sync, status=sync.status if removing else Status.FAILED,
+                     next_attempt_at=None, last_error=_(
+                         "The shop's platform connection is not set up for %(platform)s "
+                         "(admin → Shop platform connection).")
+                     % {"platform": sync.get_platform_display() or "–"})
     attempts = sync.attempts + 1
     try:
-        external_id = _push(sync, client)
+        if removing:
+            client.discount_delete(sync.external_id)
+        else:
+            external_id = _push(sync, client)
     except PlatformError as error:
         retry = error.transient and attempts < MAX_ATTEMPTS
-        log.warning("Discount code %s not created in %s (attempt %d): %s",
-                    sync.redemption.code, sync.platform, attempts, error.message)
-        return _save(sync, status=Status.FAILED, attempts=attempts, last_error=error.message,
+        log.warning("Discount code %s not %s in %s (attempt %d): %s", sync.redemption.code,
+                    "deleted" if removing else "created", sync.platform, attempts,
+                    error.message)
+        return _save(sync, status=Status.REMOVING if removing else Status.FAILED,
+                     attempts=attempts, last_error=error.message,
                      next_attempt_at=now + _backoff(attempts, error.retry_after) if retry
                      else None)
+    if removing:
+        return _save(sync, status=Status.REMOVED, attempts=attempts, last_error="",
+                     next_attempt_at=None)
     return _save(sync, status=Status.SYNCED, attempts=attempts, external_id=external_id,
                  synced_at=now, last_error="", next_attempt_at=None)
 
 
 def _save(sync: DiscountSync, **fields) -> DiscountSync:
-    """Write the outcome unless the row was synced meanwhile (another worker's push)."""
+    """Write an attempt's outcome, unless the row moved meanwhile: synced by another worker
+    (kept), or its voucher cancelled while the code was being made (the new code is then
+    deleted right away)."""
+    from .tasks import discount_sync_push_task
+
     with transaction.atomic():
         current = DiscountSync.objects.select_for_update().get(pk=sync.pk)
-        if current.status == Status.SYNCED:
-            return current
+        if current.status != sync.status:
+            if current.status == Status.NOT_NEEDED and fields.get("status") == Status.SYNCED:
+                fields = {"status": Status.REMOVING, "external_id": fields["external_id"],
+                          "synced_at": fields["synced_at"], "attempts": 0,
+                          "next_attempt_at": timezone.now(), "last_error": ""}
+                discount_sync_push_task.delay_on_commit(sync.pk)
+            else:
+                return current
         for name, value in fields.items():
             setattr(sync, name, value)
         sync.save(update_fields=[*fields, "updated_at"])
     return sync
 
 
+def discount_syncs_withdraw(*, redemptions: list[Redemption]) -> int:
+    """Cancelled vouchers: a code already in the shop is deleted there (removing, pushed
+    after commit), so the points given back can't be spent twice; one not made yet never
+    will be (not needed). Set-based: two UPDATEs."""
+    syncs = DiscountSync.objects.filter(redemption__in=redemptions)
+    now = timezone.now()
+    syncs.filter(status__in=(Status.PENDING, Status.FAILED)).update(
+        status=Status.NOT_NEEDED, next_attempt_at=None, updated_at=now,
+        last_error=_("The voucher was cancelled before its code was created in the shop."))
+    removing = list(syncs.filter(status=Status.SYNCED).values_list("pk", flat=True))
+    DiscountSync.objects.filter(pk__in=removing).update(
+        status=Status.REMOVING, attempts=0, next_attempt_at=now, updated_at=now)
+    from .tasks import discount_sync_push_task
+
+    for sync_id in removing:
+        discount_sync_push_task.delay_on_commit(sync_id)
+    return len(removing)
+
+
 def discount_sync_retry(*, sync: DiscountSync) -> DiscountSync:
     """Staff push a voucher's code again (after fixing the connection, or to sync a voucher
-    issued before it existed): pending, with a fresh count of attempts, and its push queued.
-    A synced code is refused (discount_already_synced); so is a reward kind the platforms
-    don't get (discount_not_supported)."""
+    issued before it existed): pending, with a fresh count of attempts, and its push queued;
+    a code being removed is deleted again. Refused: a synced code (discount_already_synced), a
+    removed one or one whose voucher can no longer be used (discount_not_needed), a reward
+    kind the platforms don't get (discount_not_supported)."""
     with transaction.atomic():
         sync = (DiscountSync.objects.select_for_update().select_related("redemption__reward")
                 .get(pk=sync.pk))
         if sync.status == Status.SYNCED:
             raise Conflict(_("This code is already in the shop."),
                            code="discount_already_synced")
+        if sync.status == Status.REMOVED or (
+                sync.status != Status.REMOVING and sync.redemption.current_status() in (
+                    Redemption.Status.CANCELLED, Redemption.Status.EXPIRED,
+                    Redemption.Status.USED)):
+            raise Conflict(_("This voucher can no longer be used: it needs no code."),
+                           code="discount_not_needed")
         reason = _not_needed_reason(sync.redemption)
         if reason:
             raise Conflict(reason, code="discount_not_supported")
-        sync.status, sync.attempts, sync.next_attempt_at = Status.PENDING, 0, timezone.now()
-        sync.platform = platform_connection_get().platform
+        if sync.status != Status.REMOVING:
+            sync.status = Status.PENDING
+            sync.platform = platform_connection_get().platform
+        sync.attempts, sync.next_attempt_at = 0, timezone.now()
         sync.save(update_fields=["status", "attempts", "next_attempt_at", "platform",
                                  "updated_at"])
         from .tasks import discount_sync_push_task
@@ -219,7 +270,8 @@ def discount_syncs_due(*, now: dt.datetime | None = None) -> int:
     # Without a broker no task waits for the retry: the sweep is the retry.
     cutoff = now if settings.CELERY_TASK_ALWAYS_EAGER else now - SWEEP_GRACE
     due = list(DiscountSync.objects.filter(
-        status__in=(Status.FAILED, Status.PENDING), next_attempt_at__lte=cutoff,
+        status__in=(Status.FAILED, Status.PENDING, Status.REMOVING),
+        next_attempt_at__lte=cutoff,
     ).order_by("next_attempt_at").values_list("pk", flat=True)[:500])
     from .tasks import discount_sync_push_task
 

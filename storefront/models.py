@@ -64,6 +64,9 @@ class DiscountSync(models.Model):
         SYNCED = "synced", _("Synced")
         FAILED = "failed", _("Failed")
         NOT_NEEDED = "not_needed", _("Not needed")
+        # The voucher was cancelled after its code was made: the code is being deleted.
+        REMOVING = "removing", _("Being removed from the shop")
+        REMOVED = "removed", _("Removed from the shop")
 
     redemption = models.OneToOneField(
         "loyalty.Redemption", on_delete=models.CASCADE, related_name="discount_sync",

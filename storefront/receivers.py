@@ -2,7 +2,7 @@
 
 from django.dispatch import receiver
 
-from loyalty.signals import vouchers_issued
+from loyalty.signals import vouchers_cancelled, vouchers_issued
 
 
 @receiver(vouchers_issued, dispatch_uid="storefront_discount_codes_for_vouchers")
@@ -10,3 +10,10 @@ def discount_codes_for_vouchers(sender, *, redemptions, **kwargs):
     from .discounts import discount_syncs_create
 
     discount_syncs_create(redemptions=redemptions)
+
+
+@receiver(vouchers_cancelled, dispatch_uid="storefront_discount_codes_for_cancelled_vouchers")
+def discount_codes_for_cancelled_vouchers(sender, *, redemptions, **kwargs):
+    from .discounts import discount_syncs_withdraw
+
+    discount_syncs_withdraw(redemptions=redemptions)

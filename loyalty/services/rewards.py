@@ -25,7 +25,7 @@ from ..errors import (
     VoucherUsed,
 )
 from ..models import CODE_LENGTH, PointsEntry, Redemption, Reward, voucher_code_normalize
-from ..signals import vouchers_issued
+from ..signals import vouchers_cancelled, vouchers_issued
 from .accounts import loyalty_account_get_or_create
 from .ledger import points_award, points_spend
 
@@ -236,4 +236,5 @@ def voucher_cancel(*, redemption: Redemption, now: dt.datetime | None = None) ->
         Reward.objects.filter(pk=redemption.reward_id, stock__isnull=False).update(
             stock=F("stock") + 1
         )
+        vouchers_cancelled.send(sender=Redemption, redemptions=[redemption])
     return redemption

@@ -56,7 +56,7 @@ def serve() -> tuple[PlatformServer, ThreadingHTTPServer]:
             self.end_headers()
             self.wfile.write(data)
 
-        do_GET = do_POST = _handle
+        do_GET = do_POST = do_DELETE = _handle
 
         def log_message(self, *args):
             pass

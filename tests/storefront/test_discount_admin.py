@@ -61,7 +61,7 @@ def test_staff_see_a_failed_code_with_its_error_and_push_it_again(
     assert "Invalid API key or access token" in detail
 
     confirm = admin_client.post(SYNCS, {"action": "push_again", "_selected_action": [sync.pk]})
-    assert "Create the codes in the shop again?" in confirm.content.decode()
+    assert "Sync the codes with the shop again?" in confirm.content.decode()
     assert redemption.code in confirm.content.decode()
     assert sync_of(redemption).status == "failed"  # nothing happens before the confirmation
 

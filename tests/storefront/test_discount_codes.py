@@ -404,3 +404,67 @@ def test_with_a_broker_the_task_retries_when_the_backoff_says(shopify, redeem, m
     assert countdowns == [60]
     sync.refresh_from_db()
     assert (sync.status, sync.attempts, sync.next_attempt_at) == ("failed", 3, None)
+
+
+# Cancelled vouchers
+
+
+def test_cancelling_a_synced_voucher_deletes_its_shopify_code(shopify, redeem,
+                                                               django_capture_on_commit_callbacks):
+    shopify.answer(200, created("gid://shopify/DiscountCodeNode/206265824"))
+    redemption = redeem(shopify_customer(), RewardFactory(cost=100))
+    shopify.answer(200, {"data": {"discountCodeDelete": {
+        "deletedCodeDiscountId": "gid://shopify/DiscountCodeNode/206265824", "userErrors": []}}})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        loyalty.voucher_cancel(redemption=redemption)
+
+    delete = shopify.requests[1]
+    assert "discountCodeDelete(id: $id)" in delete.body["query"]
+    assert delete.body["variables"] == {"id": "gid://shopify/DiscountCodeNode/206265824"}
+    assert delete.headers["x-shopify-access-token"] == TOKEN
+    assert sync_of(redemption).status == "removed"
+
+
+def test_cancelling_a_synced_voucher_deletes_its_woocommerce_coupon_for_good(
+        woo, redeem, django_capture_on_commit_callbacks):
+    woo.answer(201, woo_coupon("placeholder", coupon_id=719))
+    redemption = redeem(customer_with(500), RewardFactory(cost=100))
+    woo.answer(503, {"code": "internal_server_error", "message": "", "data": {"status": 503}})
+    woo.answer(404, {"code": "woocommerce_rest_shop_coupon_invalid_id", "message": "Invalid ID.",
+                     "data": {"status": 404}})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        loyalty.voucher_cancel(redemption=redemption)
+    sync = sync_of(redemption)
+    assert (sync.status, sync.next_attempt_at) == ("removing", NOW + dt.timedelta(seconds=30))
+
+    discounts.discount_syncs_due(now=NOW + dt.timedelta(seconds=30))
+
+    delete = woo.requests[2]
+    assert (delete.method, delete.path) == ("DELETE", "/wp-json/wc/v3/coupons/719?force=true")
+    assert delete.headers["authorization"].startswith("Basic ")
+    assert sync_of(redemption).status == "removed"  # 404: gone already
+
+
+def test_a_voucher_cancelled_while_its_code_is_made_has_the_code_deleted(
+        woo, redeem, monkeypatch, django_capture_on_commit_callbacks):
+    from storefront.discount_platforms import WooCommerceClient
+
+    woo.answer(201, woo_coupon("placeholder", coupon_id=555))
+    woo.answer(200, woo_coupon("placeholder", coupon_id=555))
+    create = WooCommerceClient.discount_create
+
+    def create_then_cancel(self, spec):
+        coupon_id = create(self, spec)
+        from loyalty.models import Redemption
+
+        loyalty.voucher_cancel(redemption=Redemption.objects.get(code=spec.code))
+        return coupon_id
+
+    monkeypatch.setattr(WooCommerceClient, "discount_create", create_then_cancel)
+    redemption = redeem(customer_with(500), RewardFactory(cost=100))
+
+    assert [r.method for r in woo.requests] == ["POST", "DELETE"]
+    assert woo.requests[1].path == "/wp-json/wc/v3/coupons/555?force=true"
+    assert sync_of(redemption).status == "removed"
