@@ -10,6 +10,7 @@ from kernel.admin import (
     WAITING,
     NoAdd,
     NoDelete,
+    ReadOnlyInline,
     SingletonAdmin,
     action_confirmed,
     admin_link,
@@ -17,6 +18,8 @@ from kernel.admin import (
     confirm_action,
 )
 from kernel.errors import FlywheelError
+from loyalty.admin import RedemptionAdmin
+from loyalty.models import Redemption
 
 from . import discounts
 from .models import DiscountSync, PlatformConnection
@@ -149,5 +152,38 @@ class DiscountSyncAdmin(NoAdd, NoDelete, admin.ModelAdmin):
             "Queued %(n)d code for the shop.", "Queued %(n)d codes for the shop.", done)
             % {"n": done}, messages.SUCCESS)
         return None
+
+
+
+class DiscountSyncInline(ReadOnlyInline):
+    model = DiscountSync
+    verbose_name = verbose_name_plural = gettext_lazy("discount code in the shop")
+    fields = ("sync_state", "platform", "external_id", "attempts", "last_error",
+              "next_attempt_at", "synced_at")
+    readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("sync state"))
+    def sync_state(self, obj):
+        return coloured_status(obj.get_status_display(), SYNC_MEANING.get(obj.status))
+
+
+# The voucher's own page and list show its code's sync state too.
+admin.site.unregister(Redemption)
+
+
+@admin.register(Redemption)
+class RedemptionWithDiscountCodeAdmin(RedemptionAdmin):
+    list_display = (*RedemptionAdmin.list_display, "discount_code")
+    list_filter = (*RedemptionAdmin.list_filter, "discount_sync__status")
+    list_select_related = (*RedemptionAdmin.list_select_related, "discount_sync")
+    inlines = [*RedemptionAdmin.inlines, DiscountSyncInline]
+
+    @admin.display(description=gettext_lazy("code in the shop"))
+    def discount_code(self, obj):
+        sync = getattr(obj, "discount_sync", None)
+        if sync is None:
+            return "–"
+        return coloured_status(sync.get_status_display(), SYNC_MEANING.get(sync.status))
+
 
 # --- end of discount codes -------------------------------------------------------------------

@@ -94,3 +94,19 @@ def test_pushing_a_synced_code_again_is_refused(admin_client, shopify, redeem,
     assert "Only amount-off and percentage-off rewards" in page
     assert "Queued 0 codes for the shop." in page
     assert len(shopify.requests) == 1
+
+
+def test_the_vouchers_own_page_and_list_show_its_codes_sync_state(admin_client, shopify,
+                                                                   redeem):
+    shopify.answer(502, "<html><body>Bad gateway</body></html>")
+    redemption = redeem(shopify_customer(), RewardFactory(cost=100))
+
+    listing = admin_client.get("/admin/loyalty/redemption/",
+                               {"discount_sync__status__exact": "failed"}).content.decode()
+    assert redemption.code in listing
+    assert "Code in the shop" in listing
+    page = admin_client.get(f"/admin/loyalty/redemption/{redemption.pk}/change/"
+                            ).content.decode()
+    assert "Discount code in the shop" in page
+    assert "Failed" in page
+    assert "Shopify server error (502)" in page
