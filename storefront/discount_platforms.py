@@ -137,6 +137,11 @@ query codeDiscountNodeByCode($code: String!) {
 }"""
 
 
+CUSTOMER_QUERY = """
+query customerByEmail($query: String!) {
+  customers(first: 1, query: $query) { nodes { id email } }
+}"""
+
 DELETE_MUTATION = """
 mutation discountCodeDelete($id: ID!) {
   discountCodeDelete(id: $id) {
@@ -226,6 +231,15 @@ class ShopifyClient:
             return node["id"]
         return None
 
+
+    def customer_find(self, email: str) -> str | None:
+        """The global id of the shop's customer with this email, if any (read_customers)."""
+        escaped = email.replace("\\", "\\\\").replace('"', '\\"')
+        data = self._graphql(CUSTOMER_QUERY, {"query": f'email:"{escaped}"'})
+        for node in (data.get("customers") or {}).get("nodes") or []:
+            if str(node.get("email", "")).lower() == email.lower():
+                return node["id"]
+        return None
 
     def discount_delete(self, external_id: str) -> None:
         """Delete the discount; one that no longer exists is gone already."""

@@ -11,6 +11,7 @@ the platform asked for; one that needs a person (credentials refused, a value th
 won't take) waits for staff, who see it in admin and push it again. A voucher cancelled
 after its code was made has the code deleted in the platform, with the same retries."""
 
+import dataclasses
 import datetime as dt
 import logging
 from decimal import Decimal
@@ -112,11 +113,7 @@ def discount_spec(*, redemption: Redemption, platform: str) -> DiscountSpec:
     gid = ""
     if platform == Platform.SHOPIFY:
         external = customer_external_id(customer=customer, source="shopify")
-        if not external:
-            raise PlatformError(_("The customer has no Shopify id (they have not ordered "
-                                  "through Shopify yet), so the code can't be restricted to "
-                                  "them."))
-        gid = shopify_customer_gid(external)
+        gid = shopify_customer_gid(external) if external else ""
     return DiscountSpec(
         code=redemption.code, title=f"{reward.name} – {redemption.code}",
         kind=SYNCED_KINDS[reward.kind], value=value, starts_at=redemption.created_at,
@@ -131,6 +128,14 @@ def _backoff(attempts: int, retry_after: float | None) -> dt.timedelta:
 
 def _push(sync: DiscountSync, client) -> str:
     spec = discount_spec(redemption=sync.redemption, platform=sync.platform)
+    if sync.platform == Platform.SHOPIFY and not spec.shopify_customer_gid:
+        # Not seen in a Shopify order yet: the shop may know them by their email.
+        gid = client.customer_find(spec.customer_email)
+        if not gid:
+            raise PlatformError(_("The shop's Shopify has no customer with this email yet, "
+                                  "so the code can't be restricted to them; push it again "
+                                  "once they have an account there."))
+        spec = dataclasses.replace(spec, shopify_customer_gid=gid)
     try:
         return client.discount_create(spec)
     except CodeTaken:

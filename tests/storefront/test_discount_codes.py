@@ -212,12 +212,31 @@ def test_transient_failures_stop_after_the_last_attempt(shopify, redeem):
         "failed", discounts.MAX_ATTEMPTS, None)
 
 
+def test_a_customer_without_a_shopify_order_is_found_by_email(shopify, redeem):
+    shopify.answer(200, {"data": {"customers": {"nodes": [
+        {"id": "gid://shopify/Customer/1018520244", "email": "Ada@Example.com"}]}}})
+    shopify.answer(200, created())
+
+    sync = sync_of(redeem(customer_with(500, email="ada@example.com"),
+                          RewardFactory(cost=100)))
+
+    find = shopify.requests[0]
+    assert "customers(first: 1, query: $query)" in find.body["query"]
+    assert find.body["variables"] == {"query": 'email:"ada@example.com"'}
+    context = shopify.requests[1].body["variables"]["basicCodeDiscount"]["context"]
+    assert context == {"customers": {"add": ["gid://shopify/Customer/1018520244"]}}
+    assert sync.status == "synced"
+
+
 def test_a_customer_shopify_does_not_know_gets_no_code_anyone_could_use(shopify, redeem):
+    shopify.answer(200, {"data": {"customers": {"nodes": []}}})
+
     sync = sync_of(redeem(customer_with(500), RewardFactory(cost=100)))
 
     assert sync.status == "failed"
-    assert "no Shopify id" in sync.last_error
-    assert shopify.requests == []
+    assert "has no customer with this email" in sync.last_error
+    assert sync.next_attempt_at is None
+    assert len(shopify.requests) == 1  # the look-up only: no discount was created
 
 
 def test_a_reward_in_another_currency_is_not_pushed(shopify, redeem):
