@@ -283,3 +283,10 @@ def discount_syncs_due(*, now: dt.datetime | None = None) -> int:
     for sync_id in due:
         discount_sync_push_task.delay(sync_id)
     return len(due)
+
+
+def discount_sync_states(*, redemption_ids: list[int]) -> dict[int, str]:
+    """Each voucher's code state in the shop's platform (a DiscountSync.Status value), for
+    the pages and the widget that list vouchers; a voucher without a row is not in it."""
+    return dict(DiscountSync.objects.filter(redemption_id__in=redemption_ids)
+                .values_list("redemption_id", "status"))

@@ -487,3 +487,15 @@ def test_a_voucher_cancelled_while_its_code_is_made_has_the_code_deleted(
     assert [r.method for r in woo.requests] == ["POST", "DELETE"]
     assert woo.requests[1].path == "/wp-json/wc/v3/coupons/555?force=true"
     assert sync_of(redemption).status == "removed"
+
+
+def test_the_states_of_a_customers_vouchers_are_read_in_one_go(woo, redeem):
+    woo.answer(201, woo_coupon("placeholder"))
+    woo.answer(401, {"code": "woocommerce_rest_cannot_create",
+                     "message": "Sorry, you are not allowed to create resources.",
+                     "data": {"status": 401}})
+    customer = customer_with(500)
+    synced, failed = (redeem(customer, RewardFactory(cost=100)) for _ in range(2))
+
+    assert discounts.discount_sync_states(redemption_ids=[synced.pk, failed.pk, 0]) == {
+        synced.pk: "synced", failed.pk: "failed"}
