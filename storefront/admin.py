@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -124,13 +125,15 @@ class DiscountSyncAdmin(NoAdd, NoDelete, admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("last error"))
     def last_error_excerpt(self, obj):
-        return obj.last_error[:120] or "–"
+        return Truncator(obj.last_error).chars(80) or "–"
 
     @admin.action(description=gettext_lazy("Sync their codes with the shop again"),
                   permissions=["change"])
     def push_again(self, request, queryset):
-        retriable = list(queryset.exclude(status=DiscountSync.Status.SYNCED)
-                         .select_related("redemption").order_by("pk"))
+        retriable = list(
+            queryset.exclude(status__in=(DiscountSync.Status.SYNCED, DiscountSync.Status.REMOVED))
+            .filter(redemption__reward__kind__in=list(discounts.SYNCED_KINDS))
+            .select_related("redemption").order_by("pk"))
         if not action_confirmed(request):
             return confirm_action(
                 request, self, queryset, objects=retriable, action="push_again",
@@ -138,8 +141,9 @@ class DiscountSyncAdmin(NoAdd, NoDelete, admin.ModelAdmin):
                 question=_("Create these vouchers' discount codes in the shop's platform "
                            "now (or delete them there, for cancelled vouchers)? A code the "
                            "platform already has from Flywheel is not made twice."),
-                note=_("Codes already synced are left as they are."),
-                button=_("Yes, create them"),
+                note=_("Codes already synced or removed, and vouchers of a kind that is not "
+                       "pushed, are left as they are."),
+                button=_("Yes, sync them"),
             )
         done = 0
         for sync in retriable:

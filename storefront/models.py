@@ -31,7 +31,7 @@ class PlatformConnection(SingletonSettings):
     access_token = models.CharField(
         _("Shopify access token"), max_length=200, blank=True,
         help_text=_("The Admin API access token of the shop's custom app, with the "
-                    "write_discounts scope (shpat_…)."),
+                    "write_discounts and read_customers scopes (shpat_…)."),
     )
     consumer_key = models.CharField(
         _("WooCommerce consumer key"), max_length=200, blank=True,
@@ -72,8 +72,9 @@ class DiscountSync(models.Model):
         "loyalty.Redemption", on_delete=models.CASCADE, related_name="discount_sync",
         verbose_name=_("voucher"),
     )
-    platform = models.CharField(_("platform"), max_length=16, blank=True,
-                                choices=PlatformConnection.Platform.choices)
+    platform = models.CharField(_("platform"), max_length=16, blank=True, choices=[
+        (PlatformConnection.Platform.SHOPIFY, _("Shopify")),
+        (PlatformConnection.Platform.WOOCOMMERCE, _("WooCommerce"))])
     status = models.CharField(_("sync state"), max_length=16, choices=Status.choices,
                               default=Status.PENDING)
     external_id = models.CharField(

@@ -2,6 +2,8 @@
 
 import pytest
 
+from kernel.errors import Conflict
+from storefront import discounts
 from storefront.models import PlatformConnection
 from tests.factories import RewardFactory
 from tests.loyalty.conftest import customer_with
@@ -90,10 +92,16 @@ def test_pushing_a_synced_code_again_is_refused(admin_client, shopify, redeem,
                                          "_selected_action": [sync.pk, free.pk], "post": "yes"},
                                  follow=True)
 
-    page = done.content.decode()
-    assert "Only amount-off and percentage-off rewards" in page
-    assert "Queued 0 codes for the shop." in page
+    assert "Queued 0 codes for the shop." in done.content.decode()
+    assert (sync_of(sync.redemption).status, sync_of(free.redemption).status) == (
+        "synced", "not_needed")
     assert len(shopify.requests) == 1
+    with pytest.raises(Conflict) as refused:
+        discounts.discount_sync_retry(sync=sync)
+    assert refused.value.code == "discount_already_synced"
+    with pytest.raises(Conflict) as refused:
+        discounts.discount_sync_retry(sync=free)
+    assert refused.value.code == "discount_not_supported"
 
 
 def test_the_vouchers_own_page_and_list_show_its_codes_sync_state(admin_client, shopify,
