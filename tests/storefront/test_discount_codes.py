@@ -23,6 +23,7 @@ from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import time_machine
 
 from loyalty import services as loyalty
 from storefront import discounts
@@ -499,3 +500,20 @@ def test_the_states_of_a_customers_vouchers_are_read_in_one_go(woo, redeem):
 
     assert discounts.discount_sync_states(redemption_ids=[synced.pk, failed.pk, 0]) == {
         synced.pk: "synced", failed.pk: "failed"}
+
+
+def test_the_command_pushes_the_due_codes_again(woo, redeem):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    woo.answer(503, {"code": "internal_server_error", "message": "", "data": {"status": 503}})
+    woo.answer(201, woo_coupon("placeholder"))
+    redemption = redeem(customer_with(500), RewardFactory(cost=100))
+    out = StringIO()
+
+    with time_machine.travel(NOW + dt.timedelta(seconds=30), tick=False):
+        call_command("retry_discount_codes", stdout=out)
+
+    assert "1 discount codes pushed again." in out.getvalue()
+    assert sync_of(redemption).status == "synced"
