@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from customers import services
-from customers.admin_segment_filters import CustomerScoreInline, SegmentFilter
 from customers.models import (
     Activity,
     ApiKey,
@@ -32,9 +31,8 @@ from customers.models import (
     User,
     WebhookDelivery,
 )
+from customers.segments.filters import CustomerScoreInline, SegmentFilter
 from kernel.admin import (
-    ACTIVITY_INLINE_LIMIT,
-    CONFIRM_TEMPLATE,
     DONE,
     FAILED,
     SKIPPED,
@@ -49,16 +47,9 @@ from kernel.admin import (
     admin_link,
     coloured_status,
     confirm_action,
-    form_action,
 )
 from kernel.emails import email_normalise
 from kernel.errors import FlywheelError
-
-# kept until the open branches merge; removed in step 3
-__all__ = ["ACTIVITY_INLINE_LIMIT", "CONFIRM_TEMPLATE", "NewestFormSet", "ReadOnlyAdmin",
-           "ReadOnlyInline", "action_confirmed", "coloured_status", "confirm_action",
-           "form_action"]
-
 
 # Customers
 
@@ -508,4 +499,4 @@ class UserAdmin(DjangoUserAdmin):
 
 
 # Segments, RFM, CLV and outbound webhooks are registered from their own module.
-from customers import admin_segments  # noqa: E402, F401
+from customers.segments import admin as segments_admin  # noqa: E402, F401

@@ -1,11 +1,7 @@
 """Errors of order ingestion; each has a stable code the API shows. The errors every app
 raises live in kernel.errors."""
 
-from kernel.errors import Conflict, FlywheelError, NotFound, flatten_errors
-
-# kept until the open branches merge; removed in step 3
-__all__ = ["BadSignature", "Conflict", "FlywheelError", "InvalidEvent", "NotFound",
-           "UnsupportedMediaType", "flatten_errors"]
+from kernel.errors import FlywheelError
 
 
 class InvalidEvent(FlywheelError):

@@ -363,6 +363,7 @@ class Activity(models.Model):
         TIER_CHANGED = "tier_changed", _("Tier changed")
         STAGE_CHANGED = "stage_changed", _("Lifecycle stage changed")
         WINBACK_SENT = "winback_sent", _("Win-back offer sent")
+        POINTS_EXPIRING = "points_expiring", _("Points expiring")
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="activities")
     kind = models.SlugField(

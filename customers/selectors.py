@@ -160,8 +160,8 @@ def order_lines_bought(*, customer_ids: Collection[int], skus: Collection[str],
              "placed_at": placed_at, "amount": unit_price * quantity, "currency": currency}
             for customer_id, order_id, line_id, sku, placed_at, unit_price, quantity, currency
             in rows]
-# Segments (customers/selectors_segments.py): `segment_has_member` is what loyalty asks.
-from customers.selectors_segments import (  # noqa: E402, F401
+# Segments (customers/segments/selectors.py): `segment_has_member` is what loyalty asks.
+from customers.segments.selectors import (  # noqa: E402, F401
     customer_score_get,
     segment_count,
     segment_customers,

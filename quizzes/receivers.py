@@ -9,9 +9,10 @@ from customers.models import Activity
 from customers.signals import activity_recorded
 from kernel.shoppers import login_customer
 
-from . import response_services
+from .catalogue.selectors import catalog_cache_clear
 from .models import Product, QuizVersion
-from .response_selectors import catalog_cache_clear, quiz_definition_forget
+from .responses import services as response_services
+from .responses.selectors import quiz_definition_forget
 from .views import SESSION_KEY
 
 

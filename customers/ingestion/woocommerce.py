@@ -90,7 +90,7 @@ def _order(r: Reader) -> OrderEvent:
         refund = r.nested(item, f"refunds.{index}")
         refunds.append(RefundData(external_id=refund.text("id", required=True, max_length=64),
                                   amount=_refund_amount(refund)))
-    skipped = []
+    skipped: list[str] = []
     lines = optional_lines(r, "line_items", skipped)
     codes = optional_codes(r, "coupon_lines", skipped)
     billing = r.nested("billing")
@@ -105,6 +105,7 @@ def _order(r: Reader) -> OrderEvent:
         last_name=billing.text("last_name", max_length=150),
     )
     r.check()
+    assert status is not None and placed_at is not None and updated_at is not None  # checked
     return check_order(OrderEvent(
         source=SOURCE, external_id=external_id, name=r.text("number", max_length=64),
         status=status, placed_at=placed_at, updated_at=updated_at, currency=currency,

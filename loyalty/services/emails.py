@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kernel.emails import email_send
-from kernel.links import absolute_url
+from kernel.links import account_url
 
 from ..models import Redemption, TierChange
 from .notifications import email_recipient
@@ -37,7 +37,7 @@ def tier_up_email_send(*, change_id: int) -> bool:
             context={"customer": customer, "tier": change.to_tier,
                      "from_name": change.from_name, "progress": progress["progress"],
                      "next_tier": progress["next_tier"],
-                     "account_url": absolute_url("account")},
+                     "account_url": account_url()},
         )
     return True
 

@@ -24,7 +24,6 @@ from .. import expiry
 from ..models import LoyaltyAccount, LoyaltyProgram, PointsEntry, Redemption
 
 Kind = PointsEntry.Kind
-POINTS_EXPIRING = "points_expiring"
 
 
 def _due_lots(program: LoyaltyProgram, until: dt.datetime):
@@ -146,7 +145,7 @@ def points_expiry_remind(*, now: dt.datetime | None = None) -> int:
         with transaction.atomic():
             activity_ids = [
                 activity_record(
-                    customer=customer, kind=POINTS_EXPIRING, key=key, occurred_at=now,
+                    customer=customer, kind=Activity.Kind.POINTS_EXPIRING, key=key, occurred_at=now,
                     data={"points": row["points"], "expires_at": row["expires_at"].isoformat()},
                 ).pk
                 for key, row in new
@@ -159,7 +158,8 @@ def points_expiry_remind(*, now: dt.datetime | None = None) -> int:
 
 
 def _reminder_key(customer: Customer, expires_at: dt.datetime) -> str:
-    return f"{POINTS_EXPIRING}:{customer.pk}:{timezone.localdate(expires_at).isoformat()}"
+    day = timezone.localdate(expires_at).isoformat()
+    return f"{Activity.Kind.POINTS_EXPIRING.value}:{customer.pk}:{day}"
 
 
 def vouchers_expire_due(*, now: dt.datetime | None = None) -> int:

@@ -9,7 +9,7 @@ import datetime as dt
 
 from customers.models import Activity, Customer
 from kernel.emails import email_send
-from kernel.links import absolute_url
+from kernel.links import account_url
 
 from ..models import PointsEntry, Redemption
 
@@ -28,7 +28,7 @@ def _send(customer: Customer, template: str, context: dict) -> bool:
     if to is None:
         return False
     email_send(to=to, template=template, locale=customer.locale,
-               context={"customer": customer, "account_url": absolute_url("account"), **context})
+               context={"customer": customer, "account_url": account_url(), **context})
     return True
 
 
