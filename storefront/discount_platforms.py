@@ -195,8 +195,9 @@ class ShopifyClient:
 
     @staticmethod
     def payload(spec: DiscountSpec) -> dict:
-        value = ({"percentage": float(spec.value) / 100} if spec.kind == PERCENT else
-                 {"discountAmount": {"amount": str(spec.value), "appliesOnEachItem": False}})
+        value: dict[str, object] = (
+            {"percentage": float(spec.value) / 100} if spec.kind == PERCENT else
+            {"discountAmount": {"amount": str(spec.value), "appliesOnEachItem": False}})
         return {
             "title": spec.title,
             "code": spec.code,

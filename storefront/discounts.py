@@ -46,7 +46,7 @@ BACKOFF_SECONDS = 30
 BACKOFF_MAX_SECONDS = 6 * 3600
 # A due retry whose task was lost is queued by the sweep once it is this late.
 SWEEP_GRACE = dt.timedelta(minutes=5)
-SYNCED_KINDS = {Reward.Kind.AMOUNT_OFF: AMOUNT, Reward.Kind.PERCENT_OFF: PERCENT}
+SYNCED_KINDS: dict[str, str] = {Reward.Kind.AMOUNT_OFF: AMOUNT, Reward.Kind.PERCENT_OFF: PERCENT}
 
 
 def platform_connection_get() -> PlatformConnection:
@@ -99,17 +99,18 @@ def discount_syncs_create(*, redemptions: list[Redemption]) -> list[DiscountSync
 
 def discount_spec(*, redemption: Redemption, platform: str) -> DiscountSpec:
     """What to create for a voucher; PlatformError when it can't be made as the rules ask
-    (a reward in another currency, a Shopify code nobody but this customer could use)."""
+    (a reward in another currency than the shop's). The Shopify customer id is the one their
+    orders carried, or empty (then looked up by email when pushing)."""
     reward, customer = redemption.reward, redemption.account.customer
-    if reward.kind == Reward.Kind.AMOUNT_OFF:
-        if reward.currency.upper() != settings.SHOP_CURRENCY.upper():
-            raise PlatformError(
-                _("The reward is in %(currency)s but the shop's currency is %(shop)s: the "
-                  "platform would read the amount in its own currency.")
-                % {"currency": reward.currency, "shop": settings.SHOP_CURRENCY})
-        value = reward.amount
-    else:
-        value = Decimal(reward.percent)
+    if reward.kind == Reward.Kind.AMOUNT_OFF and (
+            reward.currency.upper() != settings.SHOP_CURRENCY.upper()):
+        raise PlatformError(
+            _("The reward is in %(currency)s but the shop's currency is %(shop)s: the "
+              "platform would read the amount in its own currency.")
+            % {"currency": reward.currency, "shop": settings.SHOP_CURRENCY})
+    # The database guarantees each kind's value (reward_amount_off_has_amount_currency...).
+    amount = reward.amount if reward.kind == Reward.Kind.AMOUNT_OFF else reward.percent
+    value = Decimal(amount or 0)
     gid = ""
     if platform == Platform.SHOPIFY:
         external = customer_external_id(customer=customer, source="shopify")
