@@ -83,13 +83,14 @@ def discount_syncs_create(*, redemptions: list[Redemption]) -> list[DiscountSync
     for redemption in redemptions:
         reason = _not_needed_reason(redemption)
         needed = connection.is_configured and not reason
+        # A held tier gift is pushed once usable (WooCommerce coupons have no start date).
         rows.append(DiscountSync(
             redemption=redemption, platform=connection.platform if needed else "",
             status=Status.PENDING if needed else Status.NOT_NEEDED, last_error=reason,
-            next_attempt_at=now if needed else None))
+            next_attempt_at=max(now, redemption.held_until or now) if needed else None))
     DiscountSync.objects.bulk_create(rows, ignore_conflicts=True)
     syncs = list(DiscountSync.objects.filter(redemption__in=redemptions, status=Status.PENDING,
-                                             attempts=0))
+                                             attempts=0, next_attempt_at__lte=now))
     from .tasks import discount_sync_push_task
 
     for sync in syncs:
@@ -117,7 +118,8 @@ def discount_spec(*, redemption: Redemption, platform: str) -> DiscountSpec:
         gid = shopify_customer_gid(external) if external else ""
     return DiscountSpec(
         code=redemption.code, title=f"{reward.name} – {redemption.code}",
-        kind=SYNCED_KINDS[reward.kind], value=value, starts_at=redemption.created_at,
+        kind=SYNCED_KINDS[reward.kind], value=value,
+        starts_at=redemption.held_until or redemption.created_at,
         ends_at=redemption.expires_at, customer_email=customer.email,
         shopify_customer_gid=gid)
 
@@ -161,10 +163,14 @@ def discount_sync_push(*, sync_id: int, now: dt.datetime | None = None) -> Disco
     if sync.status not in (Status.PENDING, Status.FAILED, Status.REMOVING):
         return sync
     removing = sync.status == Status.REMOVING
-    if not removing and sync.redemption.current_status(now) in (
-            Redemption.Status.CANCELLED, Redemption.Status.EXPIRED):
+    voucher_status = sync.redemption.current_status(now)
+    if not removing and voucher_status in (Redemption.Status.CANCELLED,
+                                           Redemption.Status.EXPIRED, Redemption.Status.USED):
         return _save(sync, status=Status.NOT_NEEDED, next_attempt_at=None, last_error=_(
-            "The voucher was cancelled or expired before its code was created in the shop."))
+            "The voucher was cancelled, used or expired before its code was created in the "
+            "shop."))
+    if not removing and voucher_status == Redemption.Status.HELD:
+        return _save(sync, next_attempt_at=sync.redemption.held_until)
     connection = platform_connection_get()
     client = platform_client(connection)
     if client is None or connection.platform != sync.platform:

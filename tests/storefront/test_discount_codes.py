@@ -517,3 +517,22 @@ def test_the_command_pushes_the_due_codes_again(woo, redeem):
 
     assert "1 discount codes pushed again." in out.getvalue()
     assert sync_of(redemption).status == "synced"
+
+
+def test_a_held_tier_gift_is_pushed_once_usable(shopify, django_capture_on_commit_callbacks):
+    held_until = NOW + dt.timedelta(days=14)
+    with django_capture_on_commit_callbacks(execute=True):
+        gift = loyalty.voucher_grant(customer=shopify_customer(), reward=RewardFactory(cost=100),
+                                     key="tier:2:entry", held_until=held_until)
+    assert (sync_of(gift).status, sync_of(gift).next_attempt_at) == ("pending", held_until)
+    assert discounts.discount_syncs_due(now=NOW + dt.timedelta(days=13)) == 0
+    assert shopify.requests == []
+
+    shopify.answer(200, created())
+    with time_machine.travel(held_until, tick=False):
+        assert discounts.discount_syncs_due() == 1
+
+    basic = shopify.requests[0].body["variables"]["basicCodeDiscount"]
+    assert (basic["startsAt"], basic["endsAt"]) == ("2026-12-15T10:00:00Z",
+                                                    "2027-03-15T10:00:00Z")
+    assert sync_of(gift).status == "synced"
