@@ -88,6 +88,12 @@ class Customer(models.Model):
     last_name = models.CharField(_("last name"), max_length=150, blank=True)
     birthday = models.DateField(_("birthday"), null=True, blank=True)
     locale = models.CharField(_("locale"), max_length=16, blank=True)
+    language = models.CharField(
+        _("language"), max_length=16, blank=True, choices=settings.LANGUAGES,
+        help_text=_("The language Flywheel writes to the customer in (pages once signed in, "
+                    "e-mails). Set by their own choice on the shop's pages, the API, or the "
+                    "platform's locale; empty: the shop's default."),
+    )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="customer", verbose_name=_("shopper account"),
@@ -141,6 +147,12 @@ class Customer(models.Model):
 
     def __str__(self):
         return self.email
+
+    @property
+    def email_language(self) -> str:
+        """What e-mails to the customer are written in: their language, else what their
+        platform locale names (kernel.emails maps it onto an offered language)."""
+        return self.language or self.locale
 
     @property
     def full_name(self) -> str:
@@ -408,7 +420,16 @@ class WebhookDelivery(models.Model):
     source = models.CharField(_("source"), max_length=16, choices=Source.choices)
     topic = models.CharField(_("topic"), max_length=64)
     headers = models.JSONField(_("headers"), default=dict)
-    body = models.TextField(_("body"), blank=True)
+    body = models.TextField(
+        _("body"), blank=True,
+        help_text=_("The body as text: exactly as it arrived when it is UTF-8 without NUL "
+                    "bytes; otherwise a readable rendering, and the exact bytes are in raw body."),
+    )
+    raw_body = models.BinaryField(
+        _("raw body"), null=True, blank=True,
+        help_text=_("The exact bytes, kept only when the text above can't hold them (not UTF-8, "
+                    "or with NUL bytes)."),
+    )
     body_sha256 = models.CharField(_("body hash"), max_length=64)
     event_id = models.CharField(
         _("event id"), max_length=128, blank=True,
@@ -452,6 +473,11 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.get_source_display()} {self.topic} #{self.pk}"
+
+    @property
+    def raw(self) -> bytes:
+        """The body exactly as it arrived."""
+        return self.body.encode() if self.raw_body is None else bytes(self.raw_body)
 
 
 class ApiKey(models.Model):

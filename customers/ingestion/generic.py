@@ -11,17 +11,33 @@ from customers.errors import InvalidEvent
 from kernel.currencies import ISO_4217
 
 from .events import (
+    MAX_QUANTITY,
     ORDER_STATUSES,
     CustomerData,
     LineData,
     OrderEvent,
     Reader,
     check_order,
+    date_problem,
     load_json,
     unknown_topic,
 )
 
 AMOUNT: dict[str, Any] = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
+
+
+class OrderTimeField(serializers.DateTimeField):
+    """A date and time within the window events.date_problem allows."""
+
+    def to_internal_value(self, value):
+        try:
+            when = super().to_internal_value(value)
+        except OverflowError:  # year 1 with a positive offset
+            self.fail("invalid", format="ISO 8601")
+        problem = date_problem(when)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return when
 
 
 class _Customer(serializers.Serializer):
@@ -40,7 +56,7 @@ class _Customer(serializers.Serializer):
 class _Line(serializers.Serializer):
     sku = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     name = serializers.CharField(max_length=255)
-    quantity = serializers.IntegerField(min_value=1, max_value=100_000)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
     price = serializers.DecimalField(help_text=_("Unit price."), **AMOUNT)
 
 
@@ -53,8 +69,8 @@ class OrderEventSerializer(serializers.Serializer):
     id = serializers.CharField(max_length=64, help_text=_("The order's id in the shop."))
     name = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     status = serializers.ChoiceField(choices=ORDER_STATUSES)
-    placed_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField(
+    placed_at = OrderTimeField(help_text=_("From 1990 to a day ahead of now."))
+    updated_at = OrderTimeField(
         help_text=_("When the order last changed; an older event never overwrites a newer one.")
     )
     currency = serializers.CharField(min_length=3, max_length=3, help_text=_("ISO 4217 code."))
@@ -89,7 +105,6 @@ class OrderEventSerializer(serializers.Serializer):
 
 MAX_LINES = 500
 MAX_CODES = 50
-MAX_QUANTITY = 100_000
 
 
 def _amount(r: Reader, key: str, required: bool = False):
@@ -133,9 +148,7 @@ def _lines(r: Reader) -> tuple[LineData, ...] | None:
         line = r.nested(item, f"lines.{index}")
         if not isinstance(item, dict):
             r.fail(f"lines.{index}", gettext("Must be an object."))
-        quantity = line.integer("quantity", required=True, minimum=1)
-        if quantity > MAX_QUANTITY:
-            line.fail("quantity", gettext("At most %(n)d.") % {"n": MAX_QUANTITY})
+        quantity = line.integer("quantity", required=True, minimum=1, maximum=MAX_QUANTITY)
         lines.append(LineData(sku=line.text("sku", max_length=64),
                               name=line.text("name", required=True, max_length=255),
                               quantity=quantity, unit_price=_amount(line, "price", True)))

@@ -94,7 +94,7 @@ def _order(r: Reader) -> OrderEvent:
     lines = optional_lines(r, "line_items", skipped)
     codes = optional_codes(r, "coupon_lines", skipped)
     billing = r.nested("billing")
-    customer_id = r.integer("customer_id")
+    customer_id = r.integer("customer_id", maximum=2**64 - 1)  # a WordPress user id
     billing_email = billing.email("email")
     # A registered customer's account email is not in the order; the billing email is typed
     # per order, so it is only one more address they are known by. A guest is their order.
@@ -123,7 +123,7 @@ def _refund_amount(r: Reader) -> Decimal:
         amount = abs(Decimal(str(value))).quantize(Decimal("0.01"))
         if isinstance(value, bool | dict | list) or amount > MAX_AMOUNT:
             raise InvalidOperation
-    except InvalidOperation:
+    except ArithmeticError:  # InvalidOperation, and Overflow for an exponent like 1e999999999
         r.fail("total", _("Must be a decimal amount."))
         return Decimal("0")
     return amount

@@ -25,7 +25,7 @@ def remove(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("storefront", "0001_discount_sync"),
+        ("storefront", "0002_discount_sync"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 

@@ -7,10 +7,9 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
 
-    initial = True
-
     dependencies = [
         ('loyalty', '0011_held_tier_rewards'),
+        ('storefront', '0001_publishable_keys_and_signature_uses'),
     ]
 
     operations = [
