@@ -1,5 +1,4 @@
 import hashlib
-import importlib
 import logging
 import time
 
@@ -13,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from customers.errors import InvalidEvent
 from customers.ingestion.events import CustomerEvent, OrderEvent, RefundEvent
+from customers.ingestion.platforms import PARSERS
 from customers.models import Order, WebhookDelivery
 from kernel.bulk import insert_new, source_pairs_q, update_each
 from kernel.errors import FlywheelError
@@ -38,7 +38,7 @@ WAKE_SECONDS = 10
 def parse_delivery(source: str, topic: str, content_type: str, body: bytes):
     """The normalised event in a delivery, None for one that needs nothing doing (a test
     order, a ping), or InvalidEvent saying what is wrong."""
-    parser = importlib.import_module(f"customers.ingestion.{source}")
+    parser = PARSERS[source]
     event = parser.parse(topic, content_type, body)
     if isinstance(event, OrderEvent) and event.test:
         return None
