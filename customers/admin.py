@@ -316,9 +316,19 @@ class WebhookDeliveryAdmin(NoAdd, NoChange, admin.ModelAdmin):
     def body_pretty(self, delivery):
         try:
             text = json.dumps(json.loads(delivery.body), indent=2, ensure_ascii=False)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deep to indent
             text = delivery.body
-        return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
+        # JSON escapes can spell lone surrogates, which no page can be encoded with.
+        text = text.encode("utf-8", "backslashreplace").decode()
+        if delivery.raw_body is None:
+            return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
+        return format_html(
+            '<p>{}</p><pre style="white-space: pre-wrap">{}</pre>',
+            _("Not UTF-8 text without NUL bytes: shown decoded as it looks (%(encoding)s), "
+              "with NUL bytes and undecodable bytes escaped. The exact %(size)d bytes are "
+              "kept.") % {"encoding": json.detect_encoding(delivery.raw),
+                          "size": len(delivery.raw)},
+            text)
 
     @admin.action(description=gettext_lazy("Reprocess selected failed deliveries"))
     def reprocess_failed(self, request, queryset: QuerySet[WebhookDelivery]):

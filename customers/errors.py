@@ -16,6 +16,16 @@ class UnsupportedMediaType(InvalidEvent):
     status = 415
 
 
+class BodyTooLarge(InvalidEvent):
+    code = "body_too_large"
+    status = 413
+
+
+class IdempotencyKeyTooLong(InvalidEvent):
+    code = "idempotency_key_too_long"
+    status = 400
+
+
 class BadSignature(FlywheelError):
     code = "bad_signature"
     status = 401

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from customers.models import Customer
 from customers.selectors import customer_get
-from kernel.api import ErrorSerializer, ShopperApi
+from kernel.api import ErrorSerializer, IdempotencyKeyParameter, ShopperApi, idempotency_key
 from kernel.errors import NotFound
 from kernel.fields import StrictCharField
 from kernel.models import ID_MAX
@@ -110,7 +110,7 @@ def _redeem(request, customer: Customer) -> Response:
                        fields={"reward_id": _("No reward has this id.")})
     redemption = services.redemption_create(
         customer=customer, reward=reward,
-        key=data.validated_data["key"] or request.headers.get("Idempotency-Key", ""),
+        key=data.validated_data["key"] or idempotency_key(request),
     )
     return Response(RedemptionOutput(redemption).data, status=status.HTTP_201_CREATED)
 
@@ -119,7 +119,9 @@ _REDEEM_SCHEMA = {
     "request": RedemptionInput,
     "responses": {201: RedemptionOutput, 400: ErrorSerializer, 404: ErrorSerializer,
                   409: ErrorSerializer},
-    "parameters": [OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+    "parameters": [OpenApiParameter(
+        "Idempotency-Key", IdempotencyKeyParameter, OpenApiParameter.HEADER,
+        description="At most 128 characters; a longer key is a 400.")],
     "description": "Spend the reward's cost and issue a voucher. Not enough points is a 409 "
     "`insufficient_points`; an unavailable or sold-out reward is a 409 `reward_unavailable` or "
     "`reward_out_of_stock`.",

@@ -22,7 +22,7 @@ from kernel.admin import NoAdd, ReadOnlyInline, action_confirmed, confirm_action
 from kernel.errors import FlywheelError, InvalidImage
 from quizzes import selectors, services, validation
 from quizzes.catalogue import admin as catalogue_admin  # noqa: F401 (registers Product)
-from quizzes.catalogue.admin import TagsField
+from quizzes.catalogue.admin import TagsField, image_preview
 from quizzes.catalogue.images import image_clean
 from quizzes.catalogue.selectors import catalog_tags
 from quizzes.errors import InvalidGrid
@@ -513,10 +513,7 @@ class ChoiceInline(admin.StackedInline):
 
     @admin.display(description=gettext_lazy("image"))
     def image_preview(self, choice):
-        if not choice.image:
-            return "—"
-        return format_html('<img src="{}" alt="" style="max-block-size: 64px">',
-                           choice.image.url)
+        return image_preview(choice.image)
     verbose_name_plural = gettext_lazy("choices (weights toward products: open a choice; "
                                        "toward tags: the quiz's mapping grid)")
 

@@ -212,7 +212,8 @@ def quiz_hit_rate(*, quiz: Quiz, window_days: int = HIT_WINDOW_DAYS) -> HitRate:
         QuizResponse.objects.filter(version__quiz=quiz, status=QuizResponse.Status.COMPLETED)
         .values_list("customer_id", "completed_at", "recommended_skus")
     )
-    followed = [(c, at, set(skus)) for c, at, skus in completed if c is not None]
+    followed = [(c, at, set(skus)) for c, at, skus in completed
+                if c is not None and at is not None]
     revenue: dict[str, Decimal] = {}
     hits = 0
     if followed:

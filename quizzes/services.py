@@ -134,7 +134,7 @@ def _choice_definition(choice: Choice) -> dict:
         "value": choice.value,
         "image": choice.image.name or "",
         "tag_weights": {w.tag: w.weight for w in weights if w.tag},
-        "product_weights": {w.product.sku: w.weight for w in weights if w.product_id},
+        "product_weights": {w.product.sku: w.weight for w in weights if w.product is not None},
         "excluded_tags": list(choice.excluded_tags),
         "required_tags": list(choice.required_tags),
         "next": next_key,
@@ -173,7 +173,7 @@ def quiz_duplicate(*, quiz: Quiz) -> Quiz:
             recommend_count=quiz.recommend_count,
         )
         questions = quiz_questions(quiz)
-        new_ids: dict[int, Question] = {}
+        new_ids: dict[int | None, Question] = {}
         for question in questions:
             new_ids[question.pk] = Question.objects.create(
                 quiz=copy, position=question.position, text=question.text,

@@ -35,7 +35,7 @@ def earn_reverse(earn: PointsEntry, lot: PointsLot | None, *, key: str, points: 
     if entry is None:
         return None
     taken = min(lot.remaining, points) if lot is not None else 0
-    if taken:
+    if lot is not None and taken:
         PointsLot.objects.filter(pk=lot.pk).update(remaining=F("remaining") - taken)
         lot.remaining -= taken
     if held:
@@ -100,7 +100,8 @@ def points_cancel_for_order(*, order: Order) -> PointsEntry | None:
         if earn is None:
             return None
         return earn_reverse(earn, lot, key=f"order:{order.source}:{order.external_id}:cancel",
-                            points=lot.remaining, order=order, reason="order cancelled")
+                            points=lot.remaining if lot is not None else 0, order=order,
+                            reason="order cancelled")
 
 
 def points_reverse_for_activity(*, activity: Activity, reason: str = "") -> PointsEntry | None:

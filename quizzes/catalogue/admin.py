@@ -11,6 +11,13 @@ from quizzes.catalogue.images import image_clean
 from quizzes.models import Product
 
 
+def image_preview(image) -> str:
+    """A stored image (a product's, a choice's) small on an admin page, or a dash."""
+    if not image:
+        return "—"
+    return format_html('<img src="{}" alt="" style="max-block-size: 64px">', image.url)
+
+
 class TagsField(forms.CharField):
     """Tags typed as "oily-skin, vegan", stored as a list."""
 
@@ -66,10 +73,7 @@ class ProductAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("thumbnail"))
     def thumbnail_preview(self, obj):
-        if not obj.thumbnail:
-            return "—"
-        return format_html('<img src="{}" alt="" style="max-block-size: 64px">',
-                           obj.thumbnail.url)
+        return image_preview(obj.thumbnail)
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data

@@ -1,6 +1,7 @@
 """Every write to the product catalog. Admin, the import command and the API call these."""
 
 import enum
+import functools
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -88,11 +89,9 @@ def _product_write(sku: str, values: dict, clean: CleanImage | None, source_sha2
     stored: list[str] = []
     try:
         with transaction.atomic():
-            product = Product.objects.select_for_update().filter(sku=sku).first()
-            outcome = Outcome.UPDATED
-            if product is None:
-                product = Product(sku=sku)
-                outcome = Outcome.CREATED
+            found = Product.objects.select_for_update().filter(sku=sku).first()
+            outcome = Outcome.UPDATED if found is not None else Outcome.CREATED
+            product = found if found is not None else Product(sku=sku)
             changed = [name for name, value in values.items() if getattr(product, name) != value]
             image_changed = clean is not None and product.image_source_sha256 != source_sha256
             if outcome == Outcome.UPDATED and not (changed or image_changed or image_error):
@@ -149,7 +148,7 @@ def _image_store(product: Product, clean: CleanImage | None, source_sha256: str)
     kept = {product.image.name, product.thumbnail.name}
     for name in old:
         if name not in kept:
-            transaction.on_commit(lambda name=name: storage.delete(name))
+            transaction.on_commit(functools.partial(storage.delete, name))
 
 
 def product_min_tier_set(*, product: Product, tier) -> Product:

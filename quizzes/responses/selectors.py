@@ -80,11 +80,15 @@ class ShownRecommendation:
 
 
 def recommendations_shown(*, response: QuizResponse) -> list[ShownRecommendation]:
-    """The response's recommendations with their products, best first (one query). Products
+    """The response's recommendations with their products, best first (one query, none
+    for a response completed by this process's request, which keeps its products). Products
     removed from the catalog since are left out."""
     kept = response.recommendations or [{"sku": sku, "score": 0, "reasons": []}
                                         for sku in response.recommended_skus]
-    products = Product.objects.in_bulk([item["sku"] for item in kept], field_name="sku")
+    products = dict(getattr(response, "products_shown", None) or {})  # set on completing
+    missing = [item["sku"] for item in kept if item["sku"] not in products]
+    if missing:
+        products.update(Product.objects.in_bulk(missing, field_name="sku"))
     return [
         ShownRecommendation(product=products[item["sku"]], score=item["score"],
                             reasons=tuple(item["reasons"]))
@@ -101,6 +105,9 @@ def quiz_response_latest_completed(*, customer: Customer) -> QuizResponse | None
 
 def response_answers(response: QuizResponse) -> dict[str, qdef.Answer]:
     """The response's saved answers, as the definition helpers read them."""
+    saved = getattr(response, "answers_saved", None)  # a response just written whole
+    if saved is not None:
+        return dict(saved)
     return {
         row.question_key: qdef.Answer(choice_keys=tuple(row.choice_keys), value=row.value)
         for row in response.answers.all()
