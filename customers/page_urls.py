@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("account/", views.account, name="account"),
     path("account/consent/", views.account_consent, name="account_consent"),
+    path("language/", views.language_set, name="language_set"),
     path("account/signup/", views.signup, name="signup"),
     path("account/signup/confirm/<str:token>/", views.signup_confirm, name="signup_confirm"),
     path(

@@ -8,12 +8,19 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
 from customers.forms import ConsentForm, SignupForm
 from customers.selectors import activity_timeline, attributes_latest
-from customers.services import account_signup_confirm, account_signup_request, consent_set
+from customers.services import (
+    account_signup_confirm,
+    account_signup_request,
+    consent_set,
+    customer_language_set,
+)
 from kernel import panels
 from kernel.errors import FlywheelError
+from kernel.languages import language_offered
 from kernel.shoppers import signed_in_customer
 
 TIMELINE_PAGE_SIZE = 20
@@ -80,3 +87,15 @@ def account_consent(request):
         )
         messages.success(request, _("Your marketing preference is saved."))
     return redirect("account")
+
+
+@require_POST
+def language_set(request):
+    """The language switcher: Django's set_language (the cookie, then back to the page), and
+    for a signed-in shopper the choice kept on their profile, for e-mails and other devices."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    customer = signed_in_customer(request)
+    if customer is not None and language_offered(language):
+        customer_language_set(customer=customer, language=language)
+    return response

@@ -33,7 +33,7 @@ def tier_up_email_send(*, change_id: int) -> bool:
                 emailed_at=timezone.now()):
             return False
         email_send(
-            to=to, template="loyalty/emails/tier_up", locale=customer.locale,
+            to=to, template="loyalty/emails/tier_up", locale=customer.email_language,
             context={"customer": customer, "tier": change.to_tier,
                      "from_name": change.from_name, "progress": progress["progress"],
                      "next_tier": progress["next_tier"],
@@ -53,7 +53,7 @@ def winback_email_send(*, redemption_id: int) -> bool:
     if not customer.accepts_marketing or customer.erased_at:
         return False
     email_send(
-        to=customer.email, template="loyalty/emails/winback", locale=customer.locale,
+        to=customer.email, template="loyalty/emails/winback", locale=customer.email_language,
         context={"customer": customer, "reward": redemption.reward, "code": redemption.code,
                  "expires_at": redemption.expires_at},
     )

@@ -27,7 +27,7 @@ def _send(customer: Customer, template: str, context: dict) -> bool:
     to = email_recipient(customer=customer)
     if to is None:
         return False
-    email_send(to=to, template=template, locale=customer.locale,
+    email_send(to=to, template=template, locale=customer.email_language,
                context={"customer": customer, "account_url": account_url(), **context})
     return True
 

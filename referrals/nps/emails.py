@@ -40,7 +40,8 @@ def nps_invitation_email_send(*, invitation_id: int) -> bool:
                "url": nps_answer_url(invitation=invitation, score=score, survey=survey),
                "category": NpsCategory.for_score(score).value} for score in range(11)]
     email_send(
-        to=customer.email, template="referrals/emails/nps_invitation", locale=customer.locale,
+        to=customer.email, template="referrals/emails/nps_invitation",
+        locale=customer.email_language,
         context={"customer": customer, "invitation": invitation, "order": invitation.order,
                  "question": invitation.question, "scores": scores},
     )

@@ -104,7 +104,7 @@ class Command(BaseCommand):
         # (customers may not import them); each is idempotent. Surveys go last, so they find
         # every demo customer's orders on the first run and nothing new on the next.
         for name in ("seed_demo_loyalty", "seed_demo_quizzes", "seed_demo_referrals",
-                     "seed_demo_segments", "seed_demo_nps"):
+                     "seed_demo_segments", "seed_demo_nps", "seed_demo_storefront"):
             if name in get_commands():
                 call_command(name, stdout=self.stdout)
 
@@ -127,6 +127,8 @@ class Command(BaseCommand):
         self.stdout.write(_("Staff admin:  http://127.0.0.1:8000/admin/"))
         self.stdout.write(_("API docs:     http://127.0.0.1:8000/api/docs/"))
         self.stdout.write(_("Shopper page: http://127.0.0.1:8000/account/"))
+        self.stdout.write(_("Demo shop:    http://127.0.0.1:8000/demo-shop/ (the storefront "
+                            "widget embedded in a sample shop page)"))
 
     def counts(self) -> dict[str, int]:
         models = [User, Customer, Order, OrderLine, Refund, Attribute, Activity, ApiKey]
