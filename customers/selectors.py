@@ -11,6 +11,7 @@ from customers.models import (
     Attribute,
     Customer,
     CustomerEmail,
+    ExternalId,
     Order,
     OrderLine,
 )
@@ -40,6 +41,13 @@ def customer_get(*, customer_id: int) -> Customer:
     if customer is None:
         raise NotFound(_("No customer has this id."))
     return customer
+
+
+def customer_external_id(*, customer: Customer, source: str) -> str:
+    """The id a platform (`shopify`, `woocommerce`) knows the customer by; "" when none."""
+    found = (ExternalId.objects.filter(customer=customer, source=source)
+             .order_by("-id").values_list("external_id", flat=True).first())
+    return found or ""
 
 
 def attributes_latest(*, customer: Customer) -> dict[str, Attribute]:

@@ -25,6 +25,7 @@ from ..errors import (
     VoucherUsed,
 )
 from ..models import CODE_LENGTH, PointsEntry, Redemption, Reward, voucher_code_normalize
+from ..signals import vouchers_cancelled, vouchers_issued
 from .accounts import loyalty_account_get_or_create
 from .ledger import points_award, points_spend
 
@@ -116,6 +117,7 @@ def redemption_create(
         ).update(stock=F("stock") - 1):
             raise RewardOutOfStock(_("This reward is out of stock."))
         _email_voucher_issued(redemption)
+        vouchers_issued.send(sender=Redemption, redemptions=[redemption])
     return redemption
 
 
@@ -150,6 +152,7 @@ def voucher_grant(
             raise RewardOutOfStock(_("This reward is out of stock."))
         if notify:
             _email_voucher_issued(redemption)
+        vouchers_issued.send(sender=Redemption, redemptions=[redemption])
     return redemption
 
 
@@ -240,4 +243,5 @@ def voucher_cancel(*, redemption: Redemption, now: dt.datetime | None = None) ->
         Reward.objects.filter(pk=redemption.reward_id, stock__isnull=False).update(
             stock=F("stock") + 1
         )
+        vouchers_cancelled.send(sender=Redemption, redemptions=[redemption])
     return redemption

@@ -191,6 +191,34 @@ def test_a_body_over_the_size_limit_is_refused_and_kept(api, path, settings):
     assert code == "body_too_large"
 
 
+def test_a_body_too_large_to_read_is_refused_and_kept_without_its_body(api, settings):
+    settings.INGESTION_MAX_BODY_BYTES = 2048
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 4096  # Django won't read more than this
+    body = with_field("generic", "note", "x" * 5000)
+
+    response = send(api, "generic", body)
+
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "body_too_large"
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == Status.FAILED and delivery.raw == b""
+    assert f"{len(body)} bytes" in delivery.error
+
+
+@pytest.mark.parametrize("path", ["shopify", "woocommerce"])
+def test_a_platform_body_too_large_to_read_is_refused_unkept(api, path, settings):
+    """Its signature can't be checked without reading it, so it can't be told from noise."""
+    settings.INGESTION_MAX_BODY_BYTES = 2048
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 4096
+    body = with_field(path, "note", "x" * 5000)
+
+    response = send(api, path, body)
+
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "body_too_large"
+    assert not WebhookDelivery.objects.exists()
+
+
 def test_refused_deliveries_are_readable_in_admin(api, admin_client):
     bodies = [json.dumps(order_event()).encode("utf-16"),
               json.dumps(order_event()).encode() + b"\x00",

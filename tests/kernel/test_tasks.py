@@ -32,6 +32,8 @@ NAMES = {
     "referrals.tasks.referral_flagged_alert_task",
     "referrals.tasks.referral_friend_email_task",
     "referrals.tasks.referrals_reward_due_task",
+    "storefront.discount_sync_push",
+    "storefront.discount_syncs_due",
 }
 
 
