@@ -254,7 +254,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["config.api.IsShopSystem"],
     "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
     "EXCEPTION_HANDLER": "kernel.api.exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "customers.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "kernel.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": ["config.throttling.ScopedThrottle"],
     # The API takes JSON only (what the schema documents); order webhooks read their raw body.

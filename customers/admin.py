@@ -161,19 +161,11 @@ class CustomerAdmin(admin.ModelAdmin):
         return score.get_stage_display() if score else "–"
 
     def save_model(self, request, obj, form, change):
-        # Consent goes through the service, so its source, time and timeline row are recorded.
         consent_changed = "accepts_marketing" in form.changed_data
-        wanted = obj.accepts_marketing
-        if consent_changed:
-            obj.accepts_marketing = form.initial.get("accepts_marketing", False)
-        super().save_model(request, obj, form, change)
-        if not change:
-            services.activity_record(
-                customer=obj, kind=Activity.Kind.CUSTOMER_CREATED, occurred_at=obj.created_at,
-                reference="staff", key=f"customer:{obj.pk}:created",
-            )
-        if consent_changed:
-            services.consent_set(customer=obj, accepts_marketing=wanted, source="staff")
+        services.customer_staff_save(
+            customer=obj, created=not change,
+            consent_before=form.initial.get("accepts_marketing", False) if consent_changed
+            else None)
 
     @admin.action(description=gettext_lazy("Erase personal data"), permissions=["change"])
     def erase_personal_data(self, request, queryset):

@@ -1,6 +1,5 @@
 """The API the shop's systems use: order events in, webhooks in, profiles out."""
 
-import importlib
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -19,18 +18,19 @@ from rest_framework.views import APIView
 
 from customers import selectors, services
 from customers.errors import BadSignature
-from customers.fields import (
+from customers.ingestion import woocommerce
+from customers.ingestion.events import body_too_large
+from customers.ingestion.generic import OrderEventSerializer
+from customers.ingestion.platforms import PARSERS
+from customers.models import Customer, WebhookDelivery
+from kernel.api import ErrorSerializer, IdempotencyKeyParameter
+from kernel.fields import (
     StrictBooleanField,
     StrictCharField,
     StrictEmailField,
     StrictSlugField,
 )
-from customers.ingestion import woocommerce
-from customers.ingestion.events import body_too_large
-from customers.ingestion.generic import OrderEventSerializer
-from customers.models import Attribute, Customer, WebhookDelivery
-from customers.pagination import LimitOffsetPagination
-from kernel.api import ErrorSerializer, IdempotencyKeyParameter
+from kernel.pagination import LimitOffsetPagination
 
 RECENT_ACTIVITY = 20
 KEPT_HEADERS = ("content-type", "user-agent", "idempotency-key", "x-shopify-", "x-wc-webhook-")
@@ -104,7 +104,7 @@ class _WebhookApi(APIView):
 
     @extend_schema(exclude=True)
     def post(self, request):
-        platform = importlib.import_module(f"customers.ingestion.{self.source}")
+        platform = PARSERS[self.source]
         body, unread_size = _body(request)
         if unread_size is not None:  # too large to check its signature: not kept
             raise body_too_large(unread_size)
@@ -283,14 +283,7 @@ class CustomerListApi(APIView):
     def post(self, request):
         data = self.UpsertInput(data=request.data)
         data.is_valid(raise_exception=True)
-        attributes = data.validated_data.pop("attributes")
-        accepts = data.validated_data["accepts_marketing"]
-        customer = services.customer_upsert(
-            **data.validated_data, consent_source="api" if accepts is not None else "",
-        )
-        for key, value in attributes.items():
-            services.attribute_set(customer=customer, key=key, value=value,
-                                   source_kind=Attribute.SourceKind.API)
+        customer = services.customer_upsert_with_attributes(**data.validated_data)
         return Response(CustomerDetailOutput(customer).data)
 
 

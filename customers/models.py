@@ -11,11 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kernel.emails import email_normalise
+from kernel.models import ID_MAX as ID_MAX  # re-exported: ids past it are not found
 from kernel.models import SingletonSettings
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
-# The largest primary key a row can have (BigAutoField): ids past it are simply not found.
-ID_MAX = 2**63 - 1
 
 
 class Source(models.TextChoices):

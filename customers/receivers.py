@@ -2,11 +2,11 @@
 
 from django.dispatch import receiver
 
-from customers.signals import activity_recorded
+from customers.signals import activities_recorded
 
 
-@receiver(activity_recorded, dispatch_uid="customers_outbound_webhooks")
-def webhooks_for_activity(sender, *, activity, **kwargs):
-    from customers.segments.services.webhooks import outbound_enqueue_for_activity
+@receiver(activities_recorded, dispatch_uid="customers_outbound_webhooks")
+def webhooks_for_activities(sender, *, activities, **kwargs):
+    from customers.segments.services.webhooks import outbound_enqueue_for_activities
 
-    outbound_enqueue_for_activity(activity=activity)
+    outbound_enqueue_for_activities(activities=activities)

@@ -7,7 +7,6 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from customers.models import (
-    ID_MAX,
     Activity,
     Attribute,
     Customer,
@@ -18,6 +17,7 @@ from customers.models import (
 )
 from kernel.emails import email_normalise
 from kernel.errors import NotFound
+from kernel.models import ID_MAX
 
 
 def customer_list(*, email: str = "", external_id: str = "") -> QuerySet[Customer]:

@@ -1,4 +1,5 @@
-"""Signals that let the upper apps react to what happens in customers.
+"""Signals that let the upper apps react to what happens in customers: one per event, each for
+a whole batch (a single order or activity is a batch of one), so every receiver is set-based.
 
 They are sent inside the transaction that made the change, so a receiver's writes commit or roll
 back with it; receivers that send email or call out schedule that work with `delay_on_commit`.
@@ -6,19 +7,15 @@ back with it; receivers that send email or call out schedule that work with `del
 
 from django.dispatch import Signal
 
-# order: Order, just became paid (sent once per order).
-order_paid = Signal()
-# orders: list[Order], the orders of one batch that just became paid, sent after order_paid for
-# each (a receiver that works set-based listens to this one instead, never to both).
+# orders: list[Order], the orders of one batch that just became paid.
 orders_paid = Signal()
-# order: Order, refund: Refund, a new refund row (sent once per refund).
-order_refunded = Signal()
-# order: Order, just cancelled (sent once per cancellation).
-order_cancelled = Signal()
-# activity: Activity, just recorded (sent once per activity).
-activity_recorded = Signal()
-# activities: list[Activity], recorded together, sent after activity_recorded for each (for a
-# receiver that works set-based; it listens to this one instead, never to both).
+# refunds: list[Refund], new refund rows of one batch (each with its `order` loaded), after
+# orders_paid, so an order first seen already refunded earns before its refunds take back.
+orders_refunded = Signal()
+# orders: list[Order], just cancelled (or first known to have been paid after their
+# cancellation was seen), after orders_refunded.
+orders_cancelled = Signal()
+# activities: list[Activity], recorded together.
 activities_recorded = Signal()
 # customer: Customer, whose personal data was just erased (sent once, inside the erasure's
 # transaction): upper apps erase the personal data they hold about them.

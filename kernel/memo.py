@@ -1,7 +1,7 @@
 """Configuration read once per unit of work instead of once per event.
 
-Applying a batch of order deliveries sends `order_paid` and `activity_recorded` hundreds of
-times; each receiver looks up the same rules, tiers and settings. Inside `memo_scope()`,
+Applying order deliveries sends `orders_paid` and `activities_recorded` batch after batch;
+each receiver looks up the same rules, tiers and settings. Inside `memo_scope()`,
 `memoized(key, load)` calls `load` once per key and hands every later caller the same value;
 outside a scope it simply calls `load`, so nothing is ever stale beyond one unit of work.
 """

@@ -8,6 +8,9 @@ from django.utils.translation import gettext_lazy as _
 
 from kernel.memo import memoized
 
+# The largest primary key (a bigint): ids outside 1..ID_MAX are not found, never an overflow.
+ID_MAX = 2**63 - 1
+
 
 class SingletonSettings(models.Model):
     """A settings model with exactly one row (pk 1, which the database guarantees), edited in

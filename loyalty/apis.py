@@ -7,12 +7,13 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers.fields import StrictCharField
-from customers.models import ID_MAX, Customer
-from customers.pagination import LimitOffsetPagination
+from customers.models import Customer
 from customers.selectors import customer_get
 from kernel.api import ErrorSerializer, IdempotencyKeyParameter, ShopperApi, idempotency_key
 from kernel.errors import NotFound
+from kernel.fields import StrictCharField
+from kernel.models import ID_MAX
+from kernel.pagination import LimitOffsetPagination
 from loyalty import selectors, services
 from loyalty.errors import VoucherNotFound
 from loyalty.models import Reward

@@ -1,15 +1,15 @@
 """Loyalty reacting to orders: points, tiers, and vouchers used as discount codes. The signals
-are sent inside the order's transaction, so these writes commit or roll back with the order."""
+are sent inside the order's transaction, so these writes commit or roll back with the order.
+Each signal carries a whole batch (a single order is a batch of one)."""
 
 from django.dispatch import receiver
 
 from customers.signals import (
     activities_recorded,
     customer_stage_changed,
-    order_cancelled,
-    order_paid,
-    order_refunded,
+    orders_cancelled,
     orders_paid,
+    orders_refunded,
 )
 
 from . import services
@@ -17,35 +17,28 @@ from . import services
 
 @receiver(orders_paid, dispatch_uid="loyalty_reward_paid_orders")
 def reward_paid_orders(sender, *, orders, **kwargs):
-    """Points and tiers for a batch of paid orders at once (a single order is a batch of
-    one): set-based, so it listens to `orders_paid`, never to `order_paid`."""
+    """The vouchers the orders used, then points and tiers for them all at once."""
+    services.vouchers_use_for_orders(orders=orders)
     services.paid_orders_reward(orders=orders)
 
 
-@receiver(order_refunded, dispatch_uid="loyalty_reverse_for_refund")
-def reverse_for_refund(sender, *, order, refund, **kwargs):
-    """The refunded money's points back, then what the order unlocked (a tier still held)."""
-    services.points_reverse_for_refund(order=order, refund=refund)
-    if order.customer_id:
-        services.tiers_withdraw_for_refunds(customers=[order.customer])
-
-
-@receiver(order_paid, dispatch_uid="loyalty_use_vouchers_in_paid_order")
-def use_vouchers_in_paid_order(sender, *, order, **kwargs):
-    services.vouchers_use_for_order(order=order)
+@receiver(orders_refunded, dispatch_uid="loyalty_reverse_for_refunds")
+def reverse_for_refunds(sender, *, refunds, **kwargs):
+    """The refunded money's points back, then what the orders unlocked (a tier still held)."""
+    services.points_reverse_for_refunds(refunds=refunds)
+    services.tiers_withdraw_for_refunds(customers=_customers(r.order for r in refunds))
 
 
 @receiver(activities_recorded, dispatch_uid="loyalty_earn_for_activities")
 def earn_for_activities(sender, *, activities, **kwargs):
-    """Points for activities recorded together, set-based (see `reward_paid_orders`)."""
+    """Points for activities recorded together."""
     services.points_award_for_activities(activities=activities)
 
 
-@receiver(order_cancelled, dispatch_uid="loyalty_cancel_points_for_cancelled_order")
-def cancel_points_for_cancelled_order(sender, *, order, **kwargs):
-    services.points_cancel_for_order(order=order)
-    if order.customer_id:
-        services.tiers_withdraw_for_refunds(customers=[order.customer])
+@receiver(orders_cancelled, dispatch_uid="loyalty_cancel_points_for_cancelled_orders")
+def cancel_points_for_cancelled_orders(sender, *, orders, **kwargs):
+    services.points_cancel_for_orders(orders=orders)
+    services.tiers_withdraw_for_refunds(customers=_customers(orders))
 
 
 @receiver(customer_stage_changed, dispatch_uid="loyalty_winback_for_at_risk")
@@ -53,3 +46,9 @@ def winback_for_at_risk(sender, *, customer, to_stage, at=None, **kwargs):
     from .services.winback import winback_for_stage_change
 
     winback_for_stage_change(customer=customer, to_stage=to_stage, now=at)
+
+
+def _customers(orders):
+    """The orders' customers, each once, in the order first met."""
+    return list({order.customer_id: order.customer for order in orders
+                 if order.customer_id}.values())

@@ -7,10 +7,10 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers.fields import StrictBooleanField
-from customers.models import ID_MAX
+from customers.models import ID_MAX, Activity
 from customers.selectors import activity_get_by_key
 from kernel.api import ErrorSerializer
+from kernel.fields import StrictBooleanField
 from kernel.images import media_url
 from loyalty.selectors import activity_points_earned, activity_points_preview
 from quizzes import definition as qdef
@@ -23,7 +23,6 @@ from quizzes.responses.selectors import (
     recommendations_shown,
     response_answers,
 )
-from quizzes.views import QUIZ_COMPLETED
 
 TAGS = ["quizzes"]
 
@@ -215,7 +214,7 @@ def _response_data(request, response: QuizResponse) -> dict:
     activity = (activity_get_by_key(key=services.completion_activity_key(response))
                 if completed and response.customer_id else None)
     points = (activity_points_earned(activity=activity) if activity is not None
-              else activity_points_preview(activity_kind=QUIZ_COMPLETED))
+              else activity_points_preview(activity_kind=Activity.Kind.QUIZ_COMPLETED))
     return {
         "id": response.pk, "quiz": response.version.quiz.slug,
         "version": response.version.number, "status": response.status,

@@ -6,7 +6,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from customers.models import Activity
-from customers.signals import activity_recorded
+from customers.signals import activities_recorded
 from kernel.shoppers import login_customer
 
 from .catalogue.selectors import catalog_cache_clear
@@ -16,10 +16,11 @@ from .responses.selectors import quiz_definition_forget
 from .views import SESSION_KEY
 
 
-@receiver(activity_recorded, dispatch_uid="quizzes_attach_responses_on_signup")
-def attach_responses_on_signup(sender, *, activity, **kwargs):
-    if activity.kind == Activity.Kind.ACCOUNT_CREATED:
-        response_services.quiz_responses_attach(customer=activity.customer)
+@receiver(activities_recorded, dispatch_uid="quizzes_attach_responses_on_signup")
+def attach_responses_on_signup(sender, *, activities, **kwargs):
+    for activity in activities:
+        if activity.kind == Activity.Kind.ACCOUNT_CREATED:
+            response_services.quiz_responses_attach(customer=activity.customer)
 
 
 @receiver(user_logged_in, dispatch_uid="quizzes_attach_session_responses_on_login")

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from customers.models import Activity
 from customers.selectors import activity_get_by_key
 from kernel.images import media_url
 from kernel.shoppers import signed_in_customer
@@ -41,7 +42,6 @@ from quizzes.responses.selectors import (
 
 SESSION_KEY = "quiz_responses"
 PREVIEW_KEY = "quiz_previews"
-QUIZ_COMPLETED = "quiz_completed"
 
 
 def _version(slug: str):
@@ -106,7 +106,7 @@ def _intro(request, slug: str, taking: Taking | None, quiz: qdef.QuizDef, urls: 
     return render(request, "quizzes/intro.html", {
         "quiz": quiz, "preview": preview, "cover_url": media_url(cover),
         "question_count": len(quiz.questions),
-        "points": activity_points_preview(activity_kind=QUIZ_COMPLETED),
+        "points": activity_points_preview(activity_kind=Activity.Kind.QUIZ_COMPLETED),
         "start_url": reverse(urls["start"], args=[slug]),
         "continue_url": taking.where_now() if in_progress else "",
         "results_url": taking.url("results") if completed else "",
@@ -265,7 +265,7 @@ def quiz_results(request, slug):
     if activity is not None:
         points, earned = activity_points_earned(activity=activity), True
     else:
-        points, earned = activity_points_preview(activity_kind=QUIZ_COMPLETED), False
+        points, earned = activity_points_preview(activity_kind=Activity.Kind.QUIZ_COMPLETED), False
     return _results(request, taking, recommendations_shown(response=response),
                     points=points, earned=earned)
 
@@ -342,7 +342,8 @@ def quiz_preview_results(request, slug):
     products = Product.objects.in_bulk([r.sku for r in recommendations], field_name="sku")
     shown = [_Shown(products[r.sku], r.reasons) for r in recommendations if r.sku in products]
     return _results(request, taking, shown,
-                    points=activity_points_preview(activity_kind=QUIZ_COMPLETED), earned=False)
+                    points=activity_points_preview(activity_kind=Activity.Kind.QUIZ_COMPLETED),
+                    earned=False)
 
 
 @dataclass(frozen=True)

@@ -2,21 +2,21 @@
 
 from django.dispatch import receiver
 
-from customers.signals import customer_erased, order_paid, order_refunded
+from customers.signals import customer_erased, orders_paid, orders_refunded
 
 from . import services
 from .nps import services as nps_services
 
 # Referrals ----------------------------------------------------------------------------------
 
-@receiver(order_paid, dispatch_uid="referrals_convert_for_paid_order")
-def convert_for_paid_order(sender, *, order, **kwargs):
-    services.referral_convert_for_order(order=order)
+@receiver(orders_paid, dispatch_uid="referrals_convert_for_paid_orders")
+def convert_for_paid_orders(sender, *, orders, **kwargs):
+    services.referrals_convert_for_orders(orders=orders)
 
 
-@receiver(order_refunded, dispatch_uid="referrals_refund")
-def refund_referral(sender, *, order, refund, **kwargs):
-    services.referral_refund(order=order, refund=refund)
+@receiver(orders_refunded, dispatch_uid="referrals_refund")
+def refund_referrals(sender, *, refunds, **kwargs):
+    services.referrals_refund(refunds=refunds)
 
 
 @receiver(customer_erased, dispatch_uid="referrals_erase_personal_data")

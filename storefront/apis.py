@@ -13,10 +13,10 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers.fields import StrictBooleanField, StrictCharField
 from customers.models import ID_MAX
 from kernel.api import ErrorSerializer
 from kernel.errors import NotFound
+from kernel.fields import StrictBooleanField, StrictCharField
 from loyalty import selectors as loyalty_selectors
 from loyalty import services as loyalty_services
 from loyalty.models import Reward

@@ -1,7 +1,7 @@
 """Discount codes in the shop's platform: every voucher Flywheel issues is created as a real,
 single-use discount code for that customer in Shopify or WooCommerce, so the shop's checkout
 accepts it. A code used at checkout comes back in the order's discount codes, and loyalty
-marks the voucher used (loyalty.services.vouchers_use_for_order).
+marks the voucher used (loyalty.services.vouchers_use_for_orders).
 
 Each voucher gets one DiscountSync row, keyed by the voucher: the pushes are idempotent
 because the platform refuses a second code with the same value, and Flywheel then checks that

@@ -7,8 +7,8 @@ from rest_framework.views import APIView
 
 from customers import selectors
 from customers.models import Customer, Segment
-from customers.pagination import LimitOffsetPagination
 from kernel.errors import FlywheelError
+from kernel.pagination import LimitOffsetPagination
 
 
 def _count(segment: Segment) -> int | None:

@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from customers.models import (
-    ID_MAX,
     Activity,
     Attribute,
     Customer,
@@ -27,6 +26,7 @@ from customers.models import (
 )
 from kernel.errors import NotFound
 from kernel.memo import memoized
+from kernel.models import ID_MAX
 
 F = SegmentRule.Field
 Op = SegmentRule.Operator

@@ -1,5 +1,7 @@
-"""Every write to the customer profile. Other apps call these, never the models directly."""
+"""Every write to the customer profile. Other apps call these, never the models directly.
+The normalised events `order_apply` takes (CustomerData, LineData, OrderEvent) are here too."""
 
+from customers.ingestion.events import CustomerData, LineData, OrderEvent
 from customers.segments.services import (
     customer_stage_refresh,
     customers_stage_refresh,
@@ -8,7 +10,7 @@ from customers.segments.services import (
 )
 
 from .accounts import account_signup_confirm, account_signup_request, signup_link
-from .activities import activity_post, activity_record_many
+from .activities import activity_post, activity_record, activity_record_many
 from .api_keys import api_key_authenticate, api_key_create, api_key_revoke
 from .deliveries import (
     deliveries_apply,
@@ -20,22 +22,26 @@ from .deliveries import (
 from .orders import order_apply, orders_apply, refund_apply
 from .profiles import (
     account_signup,
-    activity_record,
     attribute_set,
     consent_set,
     customer_erase,
     customer_language_set,
     customer_link_user,
     customer_nps_set,
+    customer_staff_save,
     customer_stats_refresh,
     customer_tier_set,
     customer_upsert,
+    customer_upsert_with_attributes,
     customers_stats_refresh,
     customers_tier_set,
     customers_upsert_many,
 )
 
 __all__ = [
+    "CustomerData",
+    "LineData",
+    "OrderEvent",
     "account_signup",
     "account_signup_confirm",
     "account_signup_request",
@@ -51,10 +57,12 @@ __all__ = [
     "customer_language_set",
     "customer_link_user",
     "customer_nps_set",
+    "customer_staff_save",
     "customer_stage_refresh",
     "customer_stats_refresh",
     "customer_tier_set",
     "customer_upsert",
+    "customer_upsert_with_attributes",
     "customers_stage_refresh",
     "customers_stats_refresh",
     "customers_tier_set",

@@ -7,13 +7,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import Activity, Customer
-from customers.signals import activities_recorded, activity_recorded
+from customers.signals import activities_recorded
 from kernel.errors import Conflict, FlywheelError
 
 
 def activity_record_many(*, rows: list[dict], new_keys: bool = False) -> list[Activity]:
     """Put many rows on timelines at once: one query finds the keys already recorded, one
-    INSERT adds the rest, and `activity_recorded` is sent for each new row. Rows are dicts of
+    INSERT adds the rest, and `activities_recorded` is sent once for the new rows. Rows are dicts of
     customer (or customer_id), kind, and optional key, occurred_at, reference, data; a row with
     a key is recorded once per key, one without is always recorded. Returns the new rows.
     `new_keys` says no key can be recorded yet (each names a row this transaction just
@@ -32,23 +32,59 @@ def activity_record_many(*, rows: list[dict], new_keys: bool = False) -> list[Ac
             continue
         if key:
             seen.add(key)
-        customer = {"customer": row["customer"]} if "customer" in row else {
-            "customer_id": row["customer_id"]}
-        new.append(Activity(
-            **customer, kind=row["kind"], key=key, occurred_at=row.get("occurred_at") or now,
-            reference=row.get("reference", "")[:128], data=row.get("data") or {},
-        ))
+        new.append(_activity(row, key=key, now=now))
     with transaction.atomic(savepoint=False):
         created = Activity.objects.bulk_create(new, batch_size=1000)
         activities_announce(created)
     return created
 
 
+def activity_record(
+    *,
+    customer: Customer,
+    kind: str,
+    occurred_at: dt.datetime | None = None,
+    reference: str = "",
+    data: dict | None = None,
+    key: str | None = None,
+) -> Activity:
+    """Put one row on the customer's timeline, as `activity_record_many` puts many (the same
+    row, the same announcement). With a key, recording the same cause twice returns the first
+    row and tells no one again: the INSERT is tried in a savepoint, so a concurrent writer of
+    the same key loses to the unique constraint, not to a race."""
+    return _recorded(_activity({"customer": customer, "kind": kind, "occurred_at": occurred_at,
+                                "reference": reference, "data": data},
+                               key=key, now=timezone.now()))[0]
+
+
+def _recorded(activity: Activity) -> tuple[Activity, bool]:
+    """Insert one row and announce it; or, when its key was already recorded, the row that
+    key names, announced by whoever recorded it (False: not new)."""
+    if activity.key is not None:
+        try:
+            with transaction.atomic():
+                activity.save()
+        except IntegrityError:
+            return Activity.objects.get(key=activity.key), False
+    else:
+        activity.save()
+    activities_announce([activity])
+    return activity, True
+
+
+def _activity(row: dict, *, key: str | None, now: dt.datetime) -> Activity:
+    """The unsaved row for a dict of customer (or customer_id), kind, and optional
+    occurred_at, reference, data."""
+    customer = {"customer": row["customer"]} if "customer" in row else {
+        "customer_id": row["customer_id"]}
+    return Activity(**customer, kind=row["kind"], key=key,
+                    occurred_at=row.get("occurred_at") or now,
+                    reference=(row.get("reference") or "")[:128], data=row.get("data") or {})
+
+
 def activities_announce(activities: list[Activity]) -> None:
-    """Tell the timeline's listeners about new rows: `activity_recorded` for each, then
-    `activities_recorded` once for them all."""
-    for activity in activities:
-        activity_recorded.send(sender=Activity, activity=activity)
+    """Tell the timeline's listeners about new rows: `activities_recorded`, once for them
+    all."""
     if activities:
         activities_recorded.send(sender=Activity, activities=activities)
 
@@ -80,17 +116,10 @@ def activity_post(
     if occurred_at > timezone.now() + dt.timedelta(minutes=5):
         raise FlywheelError(_("An activity cannot happen in the future."),
                             code="invalid", fields={"occurred_at": _("Not in the future.")})
-    full_key = f"shop:{key}"
-    activity = Activity(customer=customer, kind=kind, key=full_key, occurred_at=occurred_at,
-                        reference=reference[:128], data=data or {})
-    try:
-        with transaction.atomic():
-            activity.save()
-    except IntegrityError:
-        existing = Activity.objects.get(key=full_key)
-        if existing.customer_id != customer.pk or existing.kind != kind:
-            raise Conflict(_("This idempotency key was already used for another activity."),
-                           code="idempotency_key_reused") from None
-        return existing, False
-    activities_announce([activity])
-    return activity, True
+    activity, created = _recorded(_activity(
+        {"customer": customer, "kind": kind, "occurred_at": occurred_at, "reference": reference,
+         "data": data}, key=f"shop:{key}", now=occurred_at))
+    if not created and (activity.customer_id != customer.pk or activity.kind != kind):
+        raise Conflict(_("This idempotency key was already used for another activity."),
+                       code="idempotency_key_reused")
+    return activity, created

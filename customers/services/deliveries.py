@@ -1,5 +1,4 @@
 import hashlib
-import importlib
 import json
 import logging
 import time
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from customers.errors import IdempotencyKeyTooLong, InvalidEvent
 from customers.ingestion.events import CustomerEvent, OrderEvent, RefundEvent, body_too_large
+from customers.ingestion.platforms import PARSERS
 from customers.models import Order, WebhookDelivery
 from kernel.bulk import insert_new, source_pairs_q, update_each
 from kernel.errors import FlywheelError
@@ -40,7 +40,7 @@ MAX_EVENT_ID = 128  # WebhookDelivery.event_id
 def parse_delivery(source: str, topic: str, content_type: str, body: bytes):
     """The normalised event in a delivery, None for one that needs nothing doing (a test
     order, a ping), or InvalidEvent saying what is wrong."""
-    parser = importlib.import_module(f"customers.ingestion.{source}")
+    parser = PARSERS[source]
     event = parser.parse(topic, content_type, body)
     if isinstance(event, OrderEvent) and event.test:
         return None

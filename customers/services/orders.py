@@ -12,7 +12,7 @@ from customers.errors import InvalidEvent
 from customers.ingestion.events import OrderEvent, RefundData, RefundEvent, check_order
 from customers.models import Activity, Customer, Order, OrderLine, Refund
 from customers.segments.services.recompute import customers_stage_refresh
-from customers.signals import order_cancelled, order_paid, order_refunded, orders_paid
+from customers.signals import orders_cancelled, orders_paid, orders_refunded
 from kernel.bulk import insert_new, source_pairs_q
 
 from .activities import activity_record_many
@@ -147,18 +147,20 @@ def _announce(changes: list[_Change]) -> None:
                          "occurred_at": order.cancelled_at, "reference": str(order),
                          "key": order_activity_key(order, "cancelled")})
     activity_record_many(rows=rows)
-    for change in changes:
-        if change.newly_paid:
-            order_paid.send(sender=Order, order=change.order)
     if paid := [change.order for change in changes if change.newly_paid]:
         orders_paid.send(sender=Order, orders=paid)
+    refunds = []
     for change in changes:
         for refund in change.refunds:
-            order_refunded.send(sender=Order, order=change.order, refund=refund)
-        # An order first seen cancelled and only later known to have been paid is
-        # announced cancelled again, now that it has earned what its cancellation takes back.
-        if change.newly_cancelled or (change.newly_paid and change.order.cancelled_at):
-            order_cancelled.send(sender=Order, order=change.order)
+            refund.order = change.order
+            refunds.append(refund)
+    if refunds:
+        orders_refunded.send(sender=Order, refunds=refunds)
+    # An order first seen cancelled and only later known to have been paid is announced
+    # cancelled again, now that it has earned what its cancellation takes back.
+    if cancelled := [change.order for change in changes if change.newly_cancelled
+                     or (change.newly_paid and change.order.cancelled_at)]:
+        orders_cancelled.send(sender=Order, orders=cancelled)
 
 
 def order_apply(*, event: OrderEvent | RefundEvent) -> Order | None:

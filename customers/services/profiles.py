@@ -27,34 +27,7 @@ from kernel.emails import email_normalise
 from kernel.errors import FlywheelError
 from kernel.languages import language_from_locale, language_offered
 
-from .activities import activities_announce, activity_record_many
-
-
-def activity_record(
-    *,
-    customer: Customer,
-    kind: str,
-    occurred_at: dt.datetime | None = None,
-    reference: str = "",
-    data: dict | None = None,
-    key: str | None = None,
-) -> Activity:
-    """Put a row on the customer's timeline. With a key, recording the same cause twice
-    returns the first row and tells no one again."""
-    activity = Activity(
-        customer=customer, kind=kind, occurred_at=occurred_at or timezone.now(),
-        reference=reference[:128], data=data or {}, key=key,
-    )
-    if key is not None:
-        try:
-            with transaction.atomic():
-                activity.save()
-        except IntegrityError:
-            return Activity.objects.get(key=key)
-    else:
-        activity.save()
-    activities_announce([activity])
-    return activity
+from .activities import activity_record, activity_record_many
 
 
 def consent_set(
@@ -371,6 +344,38 @@ def customers_stats_forget(customers: Iterable[Customer]) -> list[Customer]:
         for field in STATS_FIELDS:
             customer.__dict__.pop(field, None)  # deferred: loaded from the database on access
     return customers
+
+
+def customer_upsert_with_attributes(*, attributes: dict[str, str], **facts) -> Customer:
+    """What the shop sends through the customers API: `customer_upsert` (consent from the
+    API when `accepts_marketing` is given), then each zero-party answer from the API, all or
+    nothing."""
+    accepts = facts.get("accepts_marketing")
+    with transaction.atomic():
+        customer = customer_upsert(**facts, consent_source="api" if accepts is not None else "")
+        for key, value in attributes.items():
+            attribute_set(customer=customer, key=key, value=value,
+                          source_kind=Attribute.SourceKind.API)
+    return customer
+
+
+def customer_staff_save(*, customer: Customer, created: bool,
+                        consent_before: bool | None = None) -> Customer:
+    """A staff member saves a customer in admin: a new one gets its `customer_created` row
+    (reference "staff"). When they changed the consent answer (`consent_before` is what it
+    was), the row keeps the old answer and the new one goes through `consent_set` (source
+    "staff", with its time and timeline row)."""
+    wanted = customer.accepts_marketing
+    if consent_before is not None:
+        customer.accepts_marketing = consent_before
+    customer.save()
+    if created:
+        activity_record(customer=customer, kind=Activity.Kind.CUSTOMER_CREATED,
+                        occurred_at=customer.created_at, reference="staff",
+                        key=f"customer:{customer.pk}:created")
+    if consent_before is not None:
+        consent_set(customer=customer, accepts_marketing=wanted, source="staff")
+    return customer
 
 
 def customer_erase(*, customer: Customer) -> Customer:

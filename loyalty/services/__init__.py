@@ -26,8 +26,10 @@ from .notifications import (
 )
 from .reversals import (
     points_cancel_for_order,
+    points_cancel_for_orders,
     points_reverse_for_activity,
     points_reverse_for_refund,
+    points_reverse_for_refunds,
 )
 from .rewards import (
     redemption_create,
@@ -36,7 +38,7 @@ from .rewards import (
     voucher_code_generate,
     voucher_grant,
     voucher_use,
-    vouchers_use_for_order,
+    vouchers_use_for_orders,
 )
 from .rules import (
     birthday_activities_record,
@@ -71,6 +73,7 @@ __all__ = [
     "points_award_for_activity",
     "points_award_for_order",
     "points_cancel_for_order",
+    "points_cancel_for_orders",
     "points_earned_emails_send",
     "points_expire_due",
     "points_expiring_email_send",
@@ -78,6 +81,7 @@ __all__ = [
     "points_release_due",
     "points_reverse_for_activity",
     "points_reverse_for_refund",
+    "points_reverse_for_refunds",
     "points_spend",
     "redemption_create",
     "reward_tier_allows",
@@ -99,7 +103,7 @@ __all__ = [
     "voucher_issued_email_send",
     "voucher_use",
     "vouchers_expire_due",
-    "vouchers_use_for_order",
+    "vouchers_use_for_orders",
     "winback_for_stage_change",
     "winback_offer",
 ]

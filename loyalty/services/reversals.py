@@ -80,6 +80,18 @@ def points_reverse_for_refund(*, order: Order, refund: Refund) -> PointsEntry | 
     return entry
 
 
+def points_reverse_for_refunds(*, refunds: list[Refund]) -> list[PointsEntry]:
+    """`points_reverse_for_refund` for each of a batch of refunds (each with its order), in
+    turn: the entries posted."""
+    return [entry for refund in refunds
+            if (entry := points_reverse_for_refund(order=refund.order, refund=refund))]
+
+
+def points_cancel_for_orders(*, orders: list[Order]) -> list[PointsEntry]:
+    """`points_cancel_for_order` for each of a batch of cancelled orders: the entries posted."""
+    return [entry for order in orders if (entry := points_cancel_for_order(order=order))]
+
+
 def points_cancel_for_order(*, order: Order) -> PointsEntry | None:
     """A cancelled order loses the points it earned, once (key `order:<source>:<id>:cancel`):
     whatever its earn lot still holds after refunds is reversed."""

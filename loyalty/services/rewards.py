@@ -194,19 +194,26 @@ def voucher_use(*, code: str, order_reference: str = "", now: dt.datetime | None
     return redemption
 
 
-def vouchers_use_for_order(*, order: Order) -> list[Redemption]:
-    """Mark as used the issued vouchers whose codes are in a paid order's discount codes
-    (any case or spacing). The shop already accepted them, so nothing here refuses: used,
-    cancelled or unknown codes are left alone, and a replayed order changes nothing."""
-    codes = {voucher_code_normalize(str(code)) for code in order.discount_codes or []}
-    codes.discard("")
-    if not codes:
+def vouchers_use_for_orders(*, orders: list[Order]) -> list[Redemption]:
+    """Mark as used the issued vouchers whose codes are in paid orders' discount codes (any
+    case or spacing), each on the first of the orders that carries it. The shop already
+    accepted them, so nothing here refuses: used, cancelled or unknown codes are left alone,
+    and a replayed order changes nothing. One locking read for the whole batch, none when no
+    order carries a code (most)."""
+    by_code: dict[str, Order] = {}
+    for order in orders:
+        for code in order.discount_codes or []:
+            code = voucher_code_normalize(str(code))
+            if code:
+                by_code.setdefault(code, order)
+    if not by_code:
         return []
     now = timezone.now()
     with transaction.atomic():
         redemptions = list(Redemption.objects.select_for_update()
-                           .filter(code__in=codes, status=Status.ISSUED).order_by("pk"))
+                           .filter(code__in=by_code, status=Status.ISSUED).order_by("pk"))
         for redemption in redemptions:
+            order = by_code[redemption.code]
             _mark_used(redemption, now=now,
                        order_reference=f"{order.source}:{order.external_id}")
     return redemptions

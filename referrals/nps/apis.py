@@ -16,10 +16,10 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers.fields import StrictCharField
-from customers.pagination import LimitOffsetPagination
 from kernel.api import ErrorSerializer, ShopperApi
 from kernel.errors import FlywheelError
+from kernel.fields import StrictCharField
+from kernel.pagination import LimitOffsetPagination
 
 from . import selectors, services
 from .models import NpsResponse, NpsSurvey

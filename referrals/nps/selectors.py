@@ -21,6 +21,11 @@ def survey_contact_allowed(*, customer: Customer, cap_days: int,
     return not SurveyContact.objects.filter(customer=customer, contacted_at__gt=since).exists()
 
 
+def nps_response_for_invitation(*, invitation: NpsInvitation) -> NpsResponse | None:
+    """The answer given to an invitation so far, if any."""
+    return NpsResponse.objects.filter(invitation=invitation).first()
+
+
 def nps_responses_for_customer(*, customer: Customer) -> QuerySet[NpsResponse]:
     """This customer's own answers, newest first (never anyone else's)."""
     return (NpsResponse.objects.filter(customer=customer).select_related("invitation__order")

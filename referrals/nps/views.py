@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 from customers.models import Activity, NpsCategory
 from loyalty.selectors import activity_points_preview
 
-from . import services
+from . import selectors, services
 from .errors import AlreadyAnswered, TokenExpired, TokenInvalid
 from .forms import FollowUpForm, ScoreForm
 from .models import NpsResponse, NpsSurvey
@@ -68,16 +68,24 @@ def _done(request, response: NpsResponse, *, again: bool):
     return render(request, "referrals/nps/thanks.html", context)
 
 
-@require_http_methods(["GET", "HEAD", "POST"])
-def nps_answer(request, token: str):
+def _opened(request, token: str):
+    """What the link opens: (invitation, the score it carries, the answer so far), None; or
+    None and the page saying why it opens nothing (404 unknown, 410 expired)."""
     try:
         invitation, score = services.nps_invitation_from_token(token=token)
     except TokenInvalid as error:
-        return _closed(request, error, status=404)
+        return None, _closed(request, error, status=404)
     except TokenExpired as error:
-        return _closed(request, error, status=410)
-    response = NpsResponse.objects.filter(invitation=invitation).first()
+        return None, _closed(request, error, status=410)
+    return (invitation, score, selectors.nps_response_for_invitation(invitation=invitation)), None
 
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def nps_answer(request, token: str):
+    opened, closed = _opened(request, token)
+    if opened is None:
+        return closed
+    invitation, score, response = opened
     if request.method == "POST":
         return _answer_posted(request, token, invitation, response, score)
     if response is not None:
@@ -111,13 +119,10 @@ def _answer_posted(request, token, invitation, response, token_score):
 
 @require_http_methods(["GET", "HEAD"])
 def nps_thanks(request, token: str):
-    try:
-        invitation, _score = services.nps_invitation_from_token(token=token)
-    except TokenInvalid as error:
-        return _closed(request, error, status=404)
-    except TokenExpired as error:
-        return _closed(request, error, status=410)
-    response = NpsResponse.objects.filter(invitation=invitation).first()
+    opened, closed = _opened(request, token)
+    if opened is None:
+        return closed
+    _invitation, _score, response = opened
     if response is None or response.commented_at is None:
         return redirect("nps_answer", token=token)
     return _done(request, response, again=False)

@@ -12,6 +12,8 @@ from .referrals import (  # noqa: F401
     referral_reject,
     referral_reward,
     referral_signup,
+    referrals_convert_for_orders,
+    referrals_refund,
     referrals_reward_due,
     share_card_png,
 )

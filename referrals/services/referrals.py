@@ -292,6 +292,14 @@ def _referral_for_order(order: Order) -> Referral | None:
     return referral
 
 
+def referrals_convert_for_orders(*, orders: list[Order], now: dt.datetime | None = None
+                                 ) -> list[Referral]:
+    """`referral_convert_for_order` for a batch of paid orders; most carry no code and cost
+    nothing. The referrals converted."""
+    return [referral for order in orders
+            if (referral := referral_convert_for_order(order=order, now=now))]
+
+
 def referral_convert_for_order(*, order: Order, now: dt.datetime | None = None) -> Referral | None:
     """A paid order that carries a referred friend's voucher code (in `discount_codes`) or a
     referral code (`Order.referral_code`) converts that referral, once, if it qualifies: within
@@ -401,6 +409,16 @@ def referrals_reward_due(*, now: dt.datetime | None = None, batch_size: int = 50
                 _status_set(referral, Status.EXPIRED, now=now,
                             reason=_("No order within the attribution window."))
     return rewarded
+
+
+def referrals_refund(*, refunds: list[Refund], now: dt.datetime | None = None
+                     ) -> list[Referral]:
+    """`referral_refund` for a batch of refunds (each with its order), in turn: the referrals
+    it changed. One read finds which of the orders were referred; the rest cost nothing."""
+    referred = set(Referral.objects.filter(order__in={r.order_id for r in refunds})
+                   .values_list("order_id", flat=True))
+    return [referral for refund in refunds if refund.order_id in referred
+            and (referral := referral_refund(order=refund.order, refund=refund, now=now))]
 
 
 def referral_refund(*, order: Order, refund: Refund, now: dt.datetime | None = None

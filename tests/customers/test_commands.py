@@ -22,7 +22,7 @@ from customers.models import (
     User,
 )
 from customers.services.api_keys import hash_key
-from customers.signals import order_paid, order_refunded
+from customers.signals import orders_paid, orders_refunded
 from tests.factories import CustomerFactory, ExternalIdFactory
 
 pytestmark = pytest.mark.django_db
@@ -138,14 +138,14 @@ def test_import_orders_joins_existing_customers_by_external_id_and_sends_no_sign
     def listener(**kwargs):
         received.append(kwargs)
 
-    order_paid.connect(listener)
-    order_refunded.connect(listener)
+    orders_paid.connect(listener)
+    orders_refunded.connect(listener)
     try:
         with pytest.raises(CommandError):
             run("import_orders", str(FIXTURES / "import_orders.csv"), "--source", "shopify")
     finally:
-        order_paid.disconnect(listener)
-        order_refunded.disconnect(listener)
+        orders_paid.disconnect(listener)
+        orders_refunded.disconnect(listener)
 
     assert received == []
     assert Order.objects.filter(source="shopify").count() == 4

@@ -202,20 +202,20 @@ def test_a_worker_skips_deliveries_another_worker_holds(queued):
 
 
 def test_a_delivery_that_trips_a_fault_fails_alone_and_never_holds_up_the_queue(queued):
-    from customers.signals import order_paid
+    from customers.signals import orders_paid
 
-    def fault(sender, *, order, **kwargs):
-        if order.external_id == "o-2":
+    def fault(sender, *, orders, **kwargs):
+        if any(order.external_id == "o-2" for order in orders):
             raise RuntimeError("a receiver's bug")
 
     receive(shopper(1))
     poison = receive(shopper(2))
     receive(shopper(3))
-    order_paid.connect(fault, dispatch_uid="test_fault")
+    orders_paid.connect(fault, dispatch_uid="test_fault")
     try:
         assert services.deliveries_apply() == 3
     finally:
-        order_paid.disconnect(dispatch_uid="test_fault")
+        orders_paid.disconnect(dispatch_uid="test_fault")
 
     poison.refresh_from_db()
     assert poison.status == Status.FAILED

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from customers import selectors, services
 from customers.models import Activity, Attribute, Customer, Order
-from customers.signals import activity_recorded
+from customers.signals import activities_recorded
 from kernel.errors import FlywheelError
 from tests.factories import CustomerFactory, OrderFactory, UserFactory
 
@@ -18,15 +18,15 @@ pytestmark = pytest.mark.django_db
 def test_an_activity_with_a_key_is_recorded_and_announced_once():
     customer = CustomerFactory()
     heard = []
-    activity_recorded.connect(lambda activity, **kw: heard.append(activity.pk), weak=False,
-                              dispatch_uid="test-heard")
+    activities_recorded.connect(lambda activities, **kw: heard.extend(a.pk for a in activities),
+                                weak=False, dispatch_uid="test-heard")
     try:
         first = services.activity_record(customer=customer, kind="review_posted",
                                          key="review:77", data={"stars": 5})
         again = services.activity_record(customer=customer, kind="review_posted",
                                          key="review:77", data={"stars": 5})
     finally:
-        activity_recorded.disconnect(dispatch_uid="test-heard")
+        activities_recorded.disconnect(dispatch_uid="test-heard")
 
     assert first.pk == again.pk
     assert Activity.objects.filter(key="review:77").count() == 1

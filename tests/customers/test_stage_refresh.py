@@ -11,7 +11,7 @@ from factory.django import mute_signals
 
 from customers import services
 from customers.models import Activity, CustomerScore, SegmentSettings, Stage
-from customers.signals import activity_recorded, customer_stage_changed
+from customers.signals import activities_recorded, customer_stage_changed
 from kernel.memo import memo_scope
 from tests.conftest import at
 from tests.factories import CustomerFactory, OrderFactory
@@ -71,11 +71,12 @@ def outcome(refresh) -> tuple:
     def stage_changed(sender, *, customer, from_stage, to_stage, at, **kwargs):
         heard.append(("stage", customer.email, from_stage, to_stage, at))
 
-    def recorded(sender, *, activity, **kwargs):
-        heard.append(("activity", activity.customer.email, activity.key))
+    def recorded(sender, *, activities, **kwargs):
+        heard.extend(("activity", activity.customer.email, activity.key)
+                     for activity in activities)
 
     customer_stage_changed.connect(stage_changed)
-    activity_recorded.connect(recorded)
+    activities_recorded.connect(recorded)
     try:
         with transaction.atomic():
             refresh()
@@ -86,7 +87,7 @@ def outcome(refresh) -> tuple:
             transaction.set_rollback(True)
     finally:
         customer_stage_changed.disconnect(stage_changed)
-        activity_recorded.disconnect(recorded)
+        activities_recorded.disconnect(recorded)
     return scores, timeline, sorted(heard)
 
 
@@ -135,7 +136,7 @@ def test_the_statements_do_not_grow_with_the_batch(db):
     CustomerScore.objects.filter(customer__in=[lone[0], *crowd[::3]]).delete()
 
     # The listeners' own statements (points, webhooks, win-back) are theirs, not the refresh's.
-    with mute_signals(activity_recorded, customer_stage_changed):
+    with mute_signals(activities_recorded, customer_stage_changed):
         with CaptureQueriesContext(connection) as one:
             services.customers_stage_refresh(customers=lone, now=AS_OF)
         with CaptureQueriesContext(connection) as many:

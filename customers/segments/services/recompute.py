@@ -349,7 +349,7 @@ def segments_recompute(*, as_of: dt.datetime | None = None, announce: bool = Tru
 
     Every change of stage goes on the timeline (`stage_changed`, key from customer, stage and
     as_of, so a rerun adds nothing). Changes from an earlier stage are announced like a live
-    one (`activity_recorded`, `customer_stage_changed`: webhooks, win-back); a customer's
+    one (`activities_recorded`, `customer_stage_changed`: webhooks, win-back); a customer's
     first classification describes history and is recorded only.
     """
     as_of = as_of or timezone.now()

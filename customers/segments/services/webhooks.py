@@ -1,9 +1,9 @@
 """Outbound webhooks: tell email and CRM tools what happened, signed, after commit, with retries.
 
-Events come from the activity timeline (a receiver on `activity_recorded`, customers/receivers.py)
-and from the segments recompute (`customer.segment_entered`). Each (subscription, cause) is one
-`OutboundDelivery`, sent by `outbound_delivery_send_task` after the transaction commits and
-retried with exponential backoff; every attempt is logged.
+Events come from the activity timeline (a receiver on `activities_recorded`,
+customers/receivers.py) and from the segments recompute (`customer.segment_entered`). Each
+(subscription, cause) is one `OutboundDelivery`, sent by `outbound_delivery_send_task` after
+the transaction commits and retried with exponential backoff; every attempt is logged.
 
 Signature: header `Flywheel-Signature: t=<unix seconds>,v1=<hex>` where hex is
 HMAC-SHA256(secret, "<t>.<raw body>"). Receivers recompute it, compare in constant time and
@@ -108,6 +108,13 @@ def outbound_enqueue(*, event: str, key: str, customer: Customer | None, data: d
     for delivery in deliveries:
         outbound_delivery_send_task.delay_on_commit(delivery.pk)
     return deliveries
+
+
+def outbound_enqueue_for_activities(*, activities: list[Activity]) -> list[OutboundDelivery]:
+    """The webhook events a batch of timeline activities stands for, to their subscribers
+    (most kinds stand for none and cost nothing)."""
+    return [delivery for activity in activities if activity.kind in EVENT_KINDS
+            for delivery in outbound_enqueue_for_activity(activity=activity)]
 
 
 def outbound_enqueue_for_activity(*, activity: Activity) -> list[OutboundDelivery]:

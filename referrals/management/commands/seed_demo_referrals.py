@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers import services as customer_services
-from customers.ingestion.events import CustomerData, LineData, OrderEvent
 from customers.models import User
+from customers.services import CustomerData, LineData, OrderEvent
 from loyalty import services as loyalty_services
 from referrals import services
 from referrals.models import Referral, ReferralProgram

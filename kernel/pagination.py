@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 
-from customers.models import ID_MAX
+from kernel.models import ID_MAX
 
 
 class LimitOffsetPagination(pagination.LimitOffsetPagination):
