@@ -905,3 +905,74 @@ class OutboundAttempt(models.Model):
 
     def __str__(self):
         return f"{self.attempted_at:%Y-%m-%d %H:%M:%S} {self.response_status or self.error}"
+
+
+class ContactSettings(SingletonSettings):
+    """The one contact budget: how many marketing e-mails of any kind (win-back, expiry
+    reminders, NPS invitations, tier and points news) one customer may get in a period.
+    Transactional e-mails (a voucher just redeemed, a password reset) never count."""
+
+    marketing_cap = models.PositiveSmallIntegerField(
+        _("marketing e-mails per customer"), default=4,
+        help_text=_("At most this many marketing e-mails per customer in the period below; "
+                    "0 sends none."),
+    )
+    marketing_cap_days = models.PositiveSmallIntegerField(
+        _("period (days)"), default=30, validators=[MinValueValidator(1)],
+    )
+
+    class Meta(SingletonSettings.Meta):
+        verbose_name = _("contact budget")
+        verbose_name_plural = _("contact budget")
+
+    def __str__(self):
+        return str(_("Contact budget"))
+
+
+class MarketingContact(models.Model):
+    """One marketing e-mail sent to a customer, counted against the contact budget."""
+
+    class Kind(models.TextChoices):
+        WINBACK = "winback", _("Win-back offer")
+        EXPIRY = "expiry", _("Points expiring")
+        NPS = "nps", _("NPS survey")
+        TIER = "tier", _("Tier news")
+        POINTS = "points", _("Points news")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE,
+                                 related_name="marketing_contacts", verbose_name=_("customer"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    key = models.CharField(
+        _("idempotency key"), max_length=200, unique=True,
+        help_text=_("Derived from the cause, so a retried e-mail counts once."),
+    )
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("marketing e-mail")
+        verbose_name_plural = _("marketing e-mails")
+        ordering = ["-sent_at", "-id"]
+        indexes = [models.Index(fields=["customer", "-sent_at"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.sent_at:%Y-%m-%d}"
+
+
+class OutboxEmail(models.Model):
+    """An e-mail as it would have left, kept for staff to read in admin instead of being sent
+    (the demo's and a trial's e-mail backend, EMAIL_BACKEND=customers.outbox.OutboxBackend)."""
+
+    to = models.CharField(_("to"), max_length=1000)
+    subject = models.CharField(_("subject"), max_length=998)
+    body = models.TextField(_("text"), blank=True)
+    html = models.TextField(_("HTML"), blank=True)
+    headers = models.JSONField(_("headers"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("written at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("outbox e-mail")
+        verbose_name_plural = _("outbox")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.subject

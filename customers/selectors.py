@@ -15,6 +15,7 @@ from customers.models import (
     Order,
     OrderLine,
 )
+from customers.signals import customer_export_requested
 from kernel.emails import email_normalise
 from kernel.errors import NotFound
 
@@ -56,9 +57,11 @@ def activity_timeline(*, customer: Customer) -> QuerySet[Activity]:
 
 
 def customer_export(*, customer: Customer) -> dict:
-    """Everything Flywheel holds about a customer, for a data-access request."""
+    """Everything Flywheel holds about a customer, for a data-access request: the profile
+    here, plus the sections each upper app returns for `customer_export_requested` (points,
+    vouchers, quizzes, referrals, surveys)."""
     orders = customer.orders.prefetch_related("lines", "refunds").order_by("placed_at", "id")
-    return {
+    export = {
         "customer": {
             "id": customer.pk,
             "email": customer.email,
@@ -72,6 +75,16 @@ def customer_export(*, customer: Customer) -> dict:
             "created_at": _iso(customer.created_at),
             "has_account": customer.user_id is not None,
         },
+        "known_emails": [
+            {"email": e.email, "source": e.source, "first_seen_at": _iso(e.created_at)}
+            for e in customer.known_emails.order_by("created_at", "id")
+        ],
+        "consent_history": [
+            {"accepts_marketing": a.data.get("accepts_marketing"),
+             "source": a.data.get("source", a.reference), "at": _iso(a.occurred_at)}
+            for a in customer.activities.filter(kind=Activity.Kind.CONSENT_CHANGED)
+            .order_by("occurred_at", "id")
+        ],
         "external_ids": [
             {"source": e.source, "external_id": e.external_id}
             for e in customer.external_ids.order_by("source", "external_id")
@@ -89,6 +102,10 @@ def customer_export(*, customer: Customer) -> dict:
             for a in customer.activities.order_by("occurred_at", "id")
         ],
     }
+    for _receiver, sections in customer_export_requested.send(sender=Customer,
+                                                             customer=customer):
+        export.update(sections or {})
+    return export
 
 
 def _order(order: Order) -> dict:

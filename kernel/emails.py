@@ -20,14 +20,16 @@ def email_normalise(email: str | None) -> str:
     return (email or "").strip().lower()
 
 
-def email_send(*, to: str, template: str, context: dict, locale: str = "") -> None:
-    """Render `template`'s subject, text and HTML parts with `context` and send them to `to`."""
+def email_send(*, to: str, template: str, context: dict, locale: str = "",
+               headers: dict | None = None) -> None:
+    """Render `template`'s subject, text and HTML parts with `context` and send them to `to`
+    (with extra `headers`, e.g. a marketing e-mail's List-Unsubscribe)."""
     context = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
     with translation.override(locale or settings.LANGUAGE_CODE):
         subject = " ".join(_render_plain(f"{template}_subject.txt", context).split())
         text = _render_plain(f"{template}.txt", context)
         html = render_to_string(f"{template}.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[to])
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[to], headers=headers)
     message.attach_alternative(html, "text/html")
     message.send()
 

@@ -5,6 +5,8 @@ from django.dispatch import receiver
 
 from customers.signals import (
     activities_recorded,
+    customer_erased,
+    customer_export_requested,
     customer_stage_changed,
     order_cancelled,
     order_paid,
@@ -53,3 +55,15 @@ def winback_for_at_risk(sender, *, customer, to_stage, at=None, **kwargs):
     from .services.winback import winback_for_stage_change
 
     winback_for_stage_change(customer=customer, to_stage=to_stage, now=at)
+
+
+@receiver(customer_export_requested, dispatch_uid="loyalty_export")
+def export_points(sender, *, customer, **kwargs):
+    from .selectors import loyalty_export
+
+    return loyalty_export(customer=customer)
+
+
+@receiver(customer_erased, dispatch_uid="loyalty_erase_personal_data")
+def erase_personal_data(sender, *, customer, **kwargs):
+    services.loyalty_personal_data_erase(customer=customer)

@@ -280,3 +280,42 @@ def voucher_list(*, customer: Customer) -> QuerySet[Redemption]:
     """The customer's vouchers (bought or given), newest first."""
     return (Redemption.objects.filter(account__customer=customer).select_related("reward")
             .order_by("-created_at", "-id"))
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def loyalty_export(*, customer: Customer) -> dict:
+    """The customer's points for a data-access request: balance and tier, every ledger entry
+    with its cause, their vouchers and their tier moves."""
+    account = (LoyaltyAccount.objects.select_related("tier", "manual_tier")
+               .filter(customer=customer).first())
+    if account is None:
+        return {"loyalty": None}
+    entries = account.entries.select_related("order", "redemption").order_by("created_at", "id")
+    return {"loyalty": {
+        "balance": account.balance, "pending": account.pending,
+        "tier": account.tier.name if account.tier else None,
+        "tier_since": _iso(account.tier_since),
+        "manual_tier": account.manual_tier.name if account.manual_tier else None,
+        "manual_tier_until": _iso(account.manual_tier_until),
+        "ledger": [
+            {"kind": e.kind, "points": e.amount, "held": e.held, "reason": e.reason,
+             "order": e.order.name or e.order.external_id if e.order_id else None,
+             "voucher": e.redemption.code if e.redemption_id else None,
+             "at": _iso(e.created_at)}
+            for e in entries
+        ],
+        "vouchers": [
+            {"code": r.code, "reward": r.reward.name, "points": r.points, "status": r.status,
+             "created_at": _iso(r.created_at), "expires_at": _iso(r.expires_at),
+             "used_at": _iso(r.used_at)}
+            for r in account.redemptions.select_related("reward").order_by("created_at", "id")
+        ],
+        "tier_changes": [
+            {"from": c.from_name, "to": c.to_name, "reason": c.reason, "note": c.note,
+             "at": _iso(c.created_at)}
+            for c in account.tier_changes.order_by("created_at", "id")
+        ],
+    }}

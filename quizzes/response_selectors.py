@@ -139,3 +139,31 @@ def catalog_cached() -> Catalog:
 def catalog_cache_clear(**kwargs) -> None:
     with _catalog_lock:
         _catalog.update(stamp=None, products=catalog_prepare([]))
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def quiz_responses_export(*, customer: Customer) -> dict:
+    """The customer's quiz responses for a data-access request: each question as asked, the
+    choices' labels they picked or what they typed, and what was recommended."""
+    rows = []
+    responses = (QuizResponse.objects.filter(customer=customer).select_related("version__quiz")
+                 .prefetch_related("answers").order_by("started_at", "pk"))
+    for response in responses:
+        definition = quiz_definition(response.version)
+        answers = []
+        for answer in response.answers.all():
+            question = definition.question(answer.question_key)
+            labels = [c.label for c in question.choices if c.key in answer.choice_keys] \
+                if question else list(answer.choice_keys)
+            answers.append({"question": question.text if question else answer.question_key,
+                            "choices": labels, "value": answer.value,
+                            "answered_at": _iso(answer.answered_at)})
+        rows.append({"quiz": response.version.quiz.title, "status": response.status,
+                     "email": response.email, "consent_given": response.consent_given,
+                     "started_at": _iso(response.started_at),
+                     "completed_at": _iso(response.completed_at),
+                     "answers": answers, "recommended_skus": response.recommended_skus})
+    return {"quiz_responses": rows}

@@ -27,6 +27,7 @@ from kernel.emails import email_normalise
 from kernel.errors import FlywheelError
 
 from .activities import activities_announce, activity_record_many
+from .privacy import customer_traces_erase
 
 
 def activity_record(
@@ -363,6 +364,10 @@ def customer_erase(*, customer: Customer) -> Customer:
         customer = Customer.objects.select_for_update().get(pk=customer.pk)
         if customer.erased_at:
             return customer
+        emails = [customer.email, *customer.known_emails.values_list("email", flat=True)]
+        if customer.user_id:
+            emails.append(User.objects.get(pk=customer.user_id).email)
+        customer_traces_erase(customer=customer, emails=emails)
         customer.attributes.all().delete()
         customer.external_ids.all().delete()
         customer.known_emails.all().delete()
@@ -380,7 +385,7 @@ def customer_erase(*, customer: Customer) -> Customer:
         customer.marketing_consent_source = ""
         customer.erased_at = timezone.now()
         customer.save()
-        customer_erased.send(sender=Customer, customer=customer)
+        customer_erased.send(sender=Customer, customer=customer, emails=emails)
     return customer
 
 

@@ -180,3 +180,27 @@ def advocate_leaderboard(*, limit: int = 10) -> list[dict]:
 
 def referral_code_for_customer(*, customer: Customer) -> ReferralCode | None:
     return ReferralCode.objects.filter(customer=customer).first()
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def referral_export(*, customer: Customer) -> dict:
+    """The customer's referrals for a data-access request: their code, the friends they
+    referred (by a masked label, since those are other people's data) and the referral
+    that brought them, if any."""
+    code = ReferralCode.objects.filter(customer=customer).first()
+    made = (Referral.objects.filter(referrer=customer).select_related("friend")
+            .order_by("created_at", "pk"))
+    received = (Referral.objects.filter(friend=customer).select_related("code")
+                .order_by("created_at", "pk"))
+    return {
+        "referral_code": code.code if code else None,
+        "referrals_made": [
+            {"friend": referral_friend_label(r), "status": r.status,
+             "signed_up_at": _iso(r.created_at)} for r in made],
+        "referrals_received": [
+            {"code": r.code.code, "status": r.status, "email": r.friend_email,
+             "signed_up_at": _iso(r.created_at)} for r in received],
+    }

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -485,14 +485,21 @@ def referral_reject(*, referral: Referral, by, reason: str,
 # Personal data
 
 
-def referral_personal_data_erase(*, customer: Customer) -> int:
+def referral_personal_data_erase(*, customer: Customer, emails: list[str] = ()) -> int:
     """Erase what referrals hold about a customer who asked to be forgotten: their email as a
-    referred friend, the hashed IP and browser of their sign-ups, and where they were last seen
-    as a referrer (and their share card). Referrals stay, anonymous, so the numbers add up.
-    Returns how many referrals were changed. Safe to run twice."""
+    referred friend (also where they were invited by one of `emails` but never matched), the
+    hashed IP and browser of their sign-ups, the fraud checks' evidence (names, addresses) on
+    referrals they made or received, and where they were last seen as a referrer (and their
+    share card). Referrals stay, anonymous, so the numbers add up. Returns how many referrals
+    were changed. Safe to run twice."""
+    emails = [email_normalise(e) for e in emails if e]
     with transaction.atomic():
         changed = 0
-        for referral in Referral.objects.select_for_update().filter(friend=customer):
+        ReferralCheck.objects.filter(
+            Q(referral__referrer=customer) | Q(referral__friend=customer)
+            | Q(referral__friend_email__in=emails)).update(evidence={})
+        for referral in Referral.objects.select_for_update().filter(
+                Q(friend=customer) | Q(friend_email__in=emails)):
             referral.friend_email = f"erased-{referral.pk}@invalid"
             referral.ip_hash = referral.ua_hash = ""
             referral.save(update_fields=["friend_email", "ip_hash", "ua_hash"])
