@@ -86,6 +86,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "customers.context.shop",
             ],
         },
     },
@@ -165,6 +166,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Flywheel <loyalty@loc
 # The shop's name and the public address of this service, for links in emails and share cards.
 SITE_NAME = os.environ.get("SITE_NAME", "Flywheel demo shop")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The shop's own storefront, where shopper pages send people back to shop ("" shows no link).
+SHOP_URL = os.environ.get("SHOP_URL", "").rstrip("/")
 # Where staff alerts go (detractor follow-ups, flagged referrals); empty sends none.
 STAFF_ALERT_EMAIL = os.environ.get("STAFF_ALERT_EMAIL", "")
 

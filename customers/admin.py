@@ -508,4 +508,4 @@ class UserAdmin(DjangoUserAdmin):
 
 
 # Segments, RFM, CLV and outbound webhooks are registered from their own module.
-from customers import admin_segments  # noqa: E402, F401
+from customers import admin_contact, admin_segments  # noqa: E402, F401

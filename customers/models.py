@@ -3,7 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -976,3 +976,38 @@ class OutboxEmail(models.Model):
 
     def __str__(self):
         return self.subject
+
+
+class Branding(SingletonSettings):
+    """The shop's look on Flywheel's pages, e-mails and share cards: its name, logo and
+    colours, set in admin."""
+
+    shop_name = models.CharField(
+        _("shop name"), max_length=100, blank=True,
+        help_text=_("Shown on every page, e-mail and share card; empty uses SITE_NAME."),
+    )
+    logo = models.ImageField(
+        _("logo"), upload_to="branding/", blank=True,
+        help_text=_("The shop's logo (PNG, JPEG or WebP, about 320×96 px), shown on pages "
+                    "and e-mails."),
+    )
+    primary_colour = models.CharField(
+        _("main colour"), max_length=7, default="#5a32c8",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", _("A colour like #5a32c8."))],
+        help_text=_("Buttons, links and the share card's band, e.g. #5a32c8."),
+    )
+    text_colour = models.CharField(
+        _("text on the main colour"), max_length=7, default="#ffffff",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", _("A colour like #ffffff."))],
+    )
+
+    class Meta(SingletonSettings.Meta):
+        verbose_name = _("branding")
+        verbose_name_plural = _("branding")
+
+    def __str__(self):
+        return str(_("Branding"))
+
+    @property
+    def name(self) -> str:
+        return self.shop_name or settings.SITE_NAME

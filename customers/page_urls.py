@@ -7,6 +7,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("account/", views.account, name="account"),
     path("account/consent/", views.account_consent, name="account_consent"),
+    path("account/data/", views.account_data_download, name="account_data"),
+    path("account/erase/", views.account_erase, name="account_erase"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("account/signup/", views.signup, name="signup"),
     path("account/signup/confirm/<str:token>/", views.signup_confirm, name="signup_confirm"),
     path(

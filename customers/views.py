@@ -1,17 +1,28 @@
 """Shopper pages: home, sign up, the account page. Views read input and call one service."""
 
+import json
+
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from customers.forms import ConsentForm, SignupForm
-from customers.selectors import activity_timeline, attributes_latest
-from customers.services import account_signup_confirm, account_signup_request, consent_set
+from customers.selectors import activity_timeline, attributes_latest, customer_export
+from customers.services import (
+    account_signup_confirm,
+    account_signup_request,
+    consent_set,
+    customer_erase,
+    customer_unsubscribe,
+)
 from kernel import panels
 from kernel.errors import FlywheelError
 from kernel.shoppers import signed_in_customer
@@ -80,3 +91,49 @@ def account_consent(request):
         )
         messages.success(request, _("Your marketing preference is saved."))
     return redirect("account")
+
+
+@login_required
+def account_data_download(request):
+    """Everything Flywheel holds about the signed-in shopper, as a JSON file."""
+    customer = signed_in_customer(request)
+    if customer is None:
+        return redirect("account")
+    body = json.dumps(customer_export(customer=customer), indent=2, ensure_ascii=False)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    stamp = timezone.now().strftime("%Y-%m-%d")
+    response["Content-Disposition"] = f'attachment; filename="my-data-{stamp}.json"'
+    return response
+
+
+@login_required
+def account_erase(request):
+    """Ask for erasure: a page that says what goes and what stays, then a confirmed POST that
+    erases the profile and signs the shopper out."""
+    customer = signed_in_customer(request)
+    if customer is None:
+        return redirect("account")
+    error = ""
+    if request.method == "POST":
+        if request.POST.get("confirm") == "yes":
+            customer_erase(customer=customer)
+            logout(request)
+            return render(request, "customers/erased.html")
+        error = _("Tick the box to confirm that your data should be erased.")
+    return render(request, "customers/erase_confirm.html", {"customer": customer,
+                                                            "error": error},
+                  status=400 if error else 200)
+
+
+@csrf_exempt  # the one-click unsubscribe (RFC 8058) is a POST from the mail provider
+def unsubscribe(request, token: str):
+    """The unsubscribe link of a marketing e-mail: a page with one button; the POST (the
+    button, or a mail client's one-click List-Unsubscribe-Post) unsubscribes."""
+    if request.method == "POST":
+        try:
+            customer_unsubscribe(token=token)
+        except FlywheelError as error:
+            return render(request, "customers/unsubscribe.html", {"message": error.message},
+                          status=error.status)
+        return render(request, "customers/unsubscribe.html", {"done": True})
+    return render(request, "customers/unsubscribe.html", {"token": token})

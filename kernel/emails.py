@@ -13,6 +13,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template import Context
 from django.template.loader import get_template, render_to_string
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 
 def email_normalise(email: str | None) -> str:
@@ -28,6 +29,10 @@ def email_send(*, to: str, template: str, context: dict, locale: str = "",
     with translation.override(locale or settings.LANGUAGE_CODE):
         subject = " ".join(_render_plain(f"{template}_subject.txt", context).split())
         text = _render_plain(f"{template}.txt", context)
+        if context.get("unsubscribe_url"):
+            text = (text.rstrip() + "\n\n"
+                    + _("Unsubscribe from these e-mails: %(url)s")
+                    % {"url": context["unsubscribe_url"]} + "\n")
         html = render_to_string(f"{template}.html", context)
     message = EmailMultiAlternatives(subject=subject, body=text, to=[to], headers=headers)
     message.attach_alternative(html, "text/html")
