@@ -56,6 +56,40 @@ def activity_timeline(*, customer: Customer) -> QuerySet[Activity]:
     return customer.activities.order_by("-occurred_at", "-id")
 
 
+# Kinds that are the shop's bookkeeping, not something the shopper did or cares about.
+INTERNAL_KINDS = (Activity.Kind.STAGE_CHANGED, Activity.Kind.ATTRIBUTE_SET,
+                  Activity.Kind.REFERRAL_STATUS_CHANGED, Activity.Kind.WINBACK_SENT,
+                  Activity.Kind.CUSTOMER_CREATED)
+
+
+def shopper_timeline(*, customer: Customer) -> QuerySet[Activity]:
+    """The timeline the shopper sees: what they did and what happened to them, without the
+    shop's internal events (lifecycle stage changes, profile bookkeeping)."""
+    return activity_timeline(customer=customer).exclude(kind__in=INTERNAL_KINDS)
+
+
+def shopper_answers(*, customer: Customer) -> list[tuple[str, str, Attribute]]:
+    """"What you told us": the latest answer per key as (question, answer in words, the
+    attribute), with quiz choices by their labels rather than their stored values."""
+    from kernel.describers import answer_texts
+
+    latest = attributes_latest(customer=customer)
+    words = answer_texts(latest.values())
+    rows = []
+    for key, attribute in sorted(latest.items()):
+        question, answer = words.get(attribute.pk, (
+            key.replace("_", " ").replace("-", " ").capitalize(), attribute.value))
+        rows.append((question, answer, attribute))
+    return rows
+
+
+def customer_since(customer: Customer) -> dt.datetime:
+    """When the customer became one: their first order or their sign-up, whichever came
+    first (a shop's old customers were customers before Flywheel saw them)."""
+    dates = [d for d in (customer.first_order_at, customer.created_at) if d]
+    return min(dates)
+
+
 def customer_export(*, customer: Customer) -> dict:
     """Everything Flywheel holds about a customer, for a data-access request: the profile
     here, plus the sections each upper app returns for `customer_export_requested` (points,

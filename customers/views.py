@@ -15,7 +15,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from customers.forms import ConsentForm, SignupForm
-from customers.selectors import activity_timeline, attributes_latest, customer_export
+from customers.selectors import (
+    customer_export,
+    customer_since,
+    shopper_answers,
+    shopper_timeline,
+)
 from customers.services import (
     account_signup_confirm,
     account_signup_request,
@@ -24,6 +29,8 @@ from customers.services import (
     customer_unsubscribe,
 )
 from kernel import panels
+from kernel.currencies import money_format
+from kernel.describers import activity_texts
 from kernel.errors import FlywheelError
 from kernel.shoppers import signed_in_customer
 
@@ -31,7 +38,11 @@ TIMELINE_PAGE_SIZE = 20
 
 
 def home(request):
-    return render(request, "customers/home.html")
+    """The front page: what the program is, how to earn, the tiers, the quizzes to take (the
+    sections come from the apps that own them, kernel.panels.register_home)."""
+    customer = signed_in_customer(request)
+    return render(request, "customers/home.html",
+                  {"sections": panels.home_panels_for(request, customer)})
 
 
 def signup(request):
@@ -66,14 +77,16 @@ def account(request):
     customer = signed_in_customer(request)
     context = {"customer": customer, "shop_currency": settings.SHOP_CURRENCY}
     if customer is not None:
-        timeline = activity_timeline(customer=customer)
+        timeline = Paginator(shopper_timeline(customer=customer),
+                             TIMELINE_PAGE_SIZE).get_page(request.GET.get("page"))
+        texts = activity_texts(timeline.object_list)
         context.update(
-            answers=[
-                (key.replace("_", " ").replace("-", " ").capitalize(), attribute)
-                for key, attribute in sorted(attributes_latest(customer=customer).items())
-            ],
+            answers=shopper_answers(customer=customer),
             consent_form=ConsentForm(initial={"accepts_marketing": customer.accepts_marketing}),
-            timeline=Paginator(timeline, TIMELINE_PAGE_SIZE).get_page(request.GET.get("page")),
+            timeline=timeline,
+            timeline_rows=[(a, texts.get(a.pk) or a.kind_label) for a in timeline.object_list],
+            customer_since=customer_since(customer),
+            spent=money_format(customer.total_spent, settings.SHOP_CURRENCY),
             panels=panels.panels_for(request, customer),
         )
     return render(request, "customers/account.html", context)

@@ -57,3 +57,4 @@ def export_responses(sender, *, customer, **kwargs):
 @receiver(customer_erased, dispatch_uid="quizzes_erase_personal_data")
 def erase_personal_data(sender, *, customer, emails=(), **kwargs):
     response_services.quiz_personal_data_erase(customer=customer, emails=emails)
+

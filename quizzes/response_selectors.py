@@ -167,3 +167,41 @@ def quiz_responses_export(*, customer: Customer) -> dict:
                      "completed_at": _iso(response.completed_at),
                      "answers": answers, "recommended_skus": response.recommended_skus})
     return {"quiz_responses": rows}
+
+
+def quiz_activity_texts(activities: list) -> dict[int, str]:
+    """"Quiz: Find your skincare routine" for each quiz_completed activity (one query)."""
+    slugs = {a.data.get("quiz") for a in activities if a.data.get("quiz")}
+    titles = dict(Quiz.objects.filter(slug__in=slugs).values_list("slug", "title"))
+    return {a.pk: _("Quiz: %(title)s") % {"title": titles[a.data["quiz"]]}
+            for a in activities if a.data.get("quiz") in titles}
+
+
+def quiz_answer_texts(attributes: list) -> dict[int, tuple[str, str]]:
+    """Each quiz answer as the shopper saw it: the question's text and the chosen choices'
+    labels ("Oily, Often"), not the stored values ("oily,often")."""
+    wanted: dict[tuple[str, int], list] = {}
+    for attribute in attributes:
+        slug, _sep, rest = attribute.source_id.partition(":v")
+        number, _sep, _question = rest.partition(":")
+        if number.isdigit():
+            wanted.setdefault((slug, int(number)), []).append(attribute)
+    if not wanted:
+        return {}
+    query = Q(pk__in=[])
+    for slug, number in wanted:
+        query |= Q(quiz__slug=slug, number=number)
+    texts = {}
+    for version in QuizVersion.objects.filter(query).select_related("quiz"):
+        definition = quiz_definition(version)
+        for attribute in wanted.get((version.quiz.slug, version.number), []):
+            question = definition.question(attribute.source_id.rpartition(":")[2])
+            if question is None:
+                continue
+            if question.has_choices:
+                by_value = {(c.value or c.label): c.label for c in question.choices}
+                answer = ", ".join(by_value.get(v, v) for v in attribute.value.split(",") if v)
+            else:
+                answer = attribute.value
+            texts[attribute.pk] = (question.text, answer)
+    return texts

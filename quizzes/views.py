@@ -365,3 +365,14 @@ def recommendations_panel(request, customer) -> dict | None:
         "completed_at": response.completed_at,
         "recommendations": recommendations_shown(response=response),
     }
+
+
+def home_panel_context(request, customer) -> dict | None:
+    """The front page's quizzes: every published one, with its intro and the points it earns."""
+    from quizzes.response_selectors import quiz_versions_latest
+
+    versions = quiz_versions_latest()
+    if not versions:
+        return None
+    return {"quizzes": [{"quiz": v.quiz, "intro": v.quiz.intro} for v in versions],
+            "points": activity_points_preview(activity_kind=QUIZ_COMPLETED)}

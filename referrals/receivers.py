@@ -36,3 +36,4 @@ def export_referrals_and_answers(sender, *, customer, **kwargs):
     from .selectors import referral_export
 
     return {**referral_export(customer=customer), **nps_export(customer=customer)}
+

@@ -204,3 +204,12 @@ def referral_export(*, customer: Customer) -> dict:
             {"code": r.code.code, "status": r.status, "email": r.friend_email,
              "signed_up_at": _iso(r.created_at)} for r in received],
     }
+
+
+def referral_activity_texts(activities: list) -> dict[int, str]:
+    """"Lena joined with your link" for each referral_converted activity (one query): the
+    friend's first name, or "A friend" when they gave none or were erased."""
+    ids = {a.data.get("referral") for a in activities if a.data.get("referral")}
+    names = dict(Referral.objects.filter(pk__in=ids).values_list("pk", "friend__first_name"))
+    return {a.pk: _("%(name)s joined with your link") % {
+        "name": names.get(a.data.get("referral")) or _("A friend")} for a in activities}
