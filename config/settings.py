@@ -359,4 +359,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"],
                              "formatter": "json" if LOG_FORMAT == "json" else "text"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Without a broker Celery runs tasks in-process, and kombu would warn about the missing
+    # host on every task (the demo's terminal stays quiet).
+    "loggers": {} if CELERY_BROKER_URL else {"kombu.connection": {"level": "ERROR"}},
 }
