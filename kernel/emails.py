@@ -21,11 +21,25 @@ def email_normalise(email: str | None) -> str:
     return (email or "").strip().lower()
 
 
+# Functions returning extra context for every e-mail (the shop's branding: customers registers
+# one in its AppConfig.ready(), since the kernel imports no app).
+_context_providers: list = []
+
+
+def email_context_register(provide) -> None:
+    """Add a function () -> dict whose result every e-mail's context starts from."""
+    if provide not in _context_providers:
+        _context_providers.append(provide)
+
+
 def email_send(*, to: str, template: str, context: dict, locale: str = "",
                headers: dict | None = None) -> None:
     """Render `template`'s subject, text and HTML parts with `context` and send them to `to`
     (with extra `headers`, e.g. a marketing e-mail's List-Unsubscribe)."""
-    context = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
+    base = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL}
+    for provide in _context_providers:
+        base.update(provide())
+    context = {**base, **context}
     with translation.override(locale or settings.LANGUAGE_CODE):
         subject = " ".join(_render_plain(f"{template}_subject.txt", context).split())
         text = _render_plain(f"{template}.txt", context)

@@ -17,7 +17,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.models import Activity, Customer, Order, Refund
+from customers.models import Activity, Branding, Customer, Order, Refund
 from customers.services import activity_record, customer_upsert
 from kernel.emails import email_normalise
 from kernel.errors import Conflict, FlywheelError, NotFound
@@ -525,20 +525,28 @@ def share_card_png(*, code: ReferralCode, share_url: str) -> bytes:
     """The share card (1080x1080 PNG): the shop's name, the offer, the code and a QR code of the
     share link. Drawn once and kept on the code's row until the offer or link changes."""
     offer = _offer_text()
-    key = hashlib.sha256(f"v2|{settings.SITE_NAME}|{offer}|{share_url}".encode()).hexdigest()
+    brand = Branding.cached()
+    key = hashlib.sha256(f"v3|{brand.name}|{brand.primary_colour}|{brand.text_colour}|{offer}|"
+                         f"{share_url}".encode()).hexdigest()
     if code.share_card_key == key and code.share_card:
         return bytes(code.share_card)
-    png = _draw_card(code=code.code, share_url=share_url, offer=offer)
+    png = _draw_card(code=code.code, share_url=share_url, offer=offer, brand=brand)
     ReferralCode.objects.filter(pk=code.pk).update(share_card=png, share_card_key=key)
     code.share_card, code.share_card_key = png, key
     return png
 
 
-def _draw_card(*, code: str, share_url: str, offer: str) -> bytes:
+def _rgb(colour: str) -> tuple[int, int, int]:
+    colour = colour.lstrip("#")
+    return tuple(int(colour[i:i + 2], 16) for i in (0, 2, 4))
+
+
+def _draw_card(*, code: str, share_url: str, offer: str, brand: Branding) -> bytes:
     import segno
     from PIL import Image, ImageDraw, ImageFont
 
-    size, ink, paper, accent = 1080, (31, 27, 45), (255, 255, 255), (90, 50, 200)
+    size, ink, paper = 1080, (31, 27, 45), (255, 255, 255)
+    accent, on_accent = _rgb(brand.primary_colour), _rgb(brand.text_colour)
     card = Image.new("RGB", (size, size), paper)
     draw = ImageDraw.Draw(card)
     draw.rectangle((0, 0, size, 150), fill=accent)
@@ -555,7 +563,7 @@ def _draw_card(*, code: str, share_url: str, offer: str) -> bytes:
             width = draw.textlength(text, font=face)
         draw.text(((size - width) / 2, y), text, font=face, fill=fill)
 
-    centred(45, settings.SITE_NAME, 56, paper)
+    centred(45, brand.name, 56, on_accent)
     centred(200, offer, 52, ink)
     centred(290, code, 110, accent)
     qr = io.BytesIO()
