@@ -31,6 +31,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 # Benchmarks: PostgreSQL and Redis on localhost, wrk for the load. BENCH_DATABASE names the
 # database (test_<name> for those run by pytest-django), BENCH_REDIS_URL the Redis database

@@ -216,6 +216,11 @@ CELERY_TIMEZONE = "UTC"
 # Seconds a worker waits after a delivery arrives before applying it, so that the deliveries
 # arriving meanwhile are applied with it, in one batch (see customers.services.deliveries).
 INGESTION_BATCH_WINDOW = float(os.environ.get("INGESTION_BATCH_WINDOW", "0.5"))
+# The largest order delivery taken (a Shopify order with hundreds of lines is well under it);
+# a larger one is a 413, kept as a failed delivery. Django's DATA_UPLOAD_MAX_MEMORY_SIZE is kept
+# above it, so a body between the two is still read and kept byte for byte.
+INGESTION_MAX_BODY_BYTES = int(os.environ.get("INGESTION_MAX_BODY_BYTES", str(2 * 1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(INGESTION_MAX_BODY_BYTES + 1024 * 1024, 2_621_440)
 
 # A cache every web process and worker shares: they agree through it on when received order
 # deliveries need a worker (customers.services.deliveries_wake). CACHE_URL (redis://...), else

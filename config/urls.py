@@ -19,8 +19,8 @@ urlpatterns = [
     path("api/v1/", include("referrals.urls")),
     path("", include("referrals.page_urls")),
     # NPS surveys (referrals/nps)
-    path("api/v1/", include("referrals.nps.api_urls")),
-    path("", include("referrals.nps.urls")),
+    path("api/v1/", include("referrals.nps.urls")),
+    path("", include("referrals.nps.page_urls")),
     path("", include("loyalty.page_urls")),
 ]
 if settings.SERVE_MEDIA and not settings.MEDIA_URL.startswith(("http://", "https://", "//")):

@@ -19,7 +19,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from customers import services
-from customers.admin_segment_filters import CustomerScoreInline, SegmentFilter
 from customers.models import (
     Activity,
     ApiKey,
@@ -33,9 +32,8 @@ from customers.models import (
     User,
     WebhookDelivery,
 )
+from customers.segments.filters import CustomerScoreInline, SegmentFilter
 from kernel.admin import (
-    ACTIVITY_INLINE_LIMIT,
-    CONFIRM_TEMPLATE,
     DONE,
     FAILED,
     SKIPPED,
@@ -50,16 +48,9 @@ from kernel.admin import (
     admin_link,
     coloured_status,
     confirm_action,
-    form_action,
 )
 from kernel.emails import email_normalise
 from kernel.errors import FlywheelError
-
-# kept until the open branches merge; removed in step 3
-__all__ = ["ACTIVITY_INLINE_LIMIT", "CONFIRM_TEMPLATE", "NewestFormSet", "ReadOnlyAdmin",
-           "ReadOnlyInline", "action_confirmed", "coloured_status", "confirm_action",
-           "form_action"]
-
 
 # Customers
 
@@ -346,9 +337,19 @@ class WebhookDeliveryAdmin(NoAdd, NoChange, admin.ModelAdmin):
     def body_pretty(self, delivery):
         try:
             text = json.dumps(json.loads(delivery.body), indent=2, ensure_ascii=False)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deep to indent
             text = delivery.body
-        return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
+        # JSON escapes can spell lone surrogates, which no page can be encoded with.
+        text = text.encode("utf-8", "backslashreplace").decode()
+        if delivery.raw_body is None:
+            return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
+        return format_html(
+            '<p>{}</p><pre style="white-space: pre-wrap">{}</pre>',
+            _("Not UTF-8 text without NUL bytes: shown decoded as it looks (%(encoding)s), "
+              "with NUL bytes and undecodable bytes escaped. The exact %(size)d bytes are "
+              "kept.") % {"encoding": json.detect_encoding(delivery.raw),
+                          "size": len(delivery.raw)},
+            text)
 
     @admin.action(description=gettext_lazy("Reprocess selected failed deliveries"))
     def reprocess_failed(self, request, queryset: QuerySet[WebhookDelivery]):
@@ -521,4 +522,5 @@ class UserAdmin(DjangoUserAdmin):
 
 
 # Segments, RFM, CLV and outbound webhooks are registered from their own module.
-from customers import admin_contact, admin_segments  # noqa: E402, F401
+from customers import admin_contact  # noqa: E402, F401
+from customers.segments import admin as segments_admin  # noqa: E402, F401

@@ -3,6 +3,7 @@
 import importlib
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -25,10 +26,11 @@ from customers.fields import (
     StrictSlugField,
 )
 from customers.ingestion import woocommerce
+from customers.ingestion.events import body_too_large
 from customers.ingestion.generic import OrderEventSerializer
 from customers.models import Attribute, Customer, WebhookDelivery
 from customers.pagination import LimitOffsetPagination
-from kernel.api import ErrorSerializer
+from kernel.api import ErrorSerializer, IdempotencyKeyParameter
 
 RECENT_ACTIVITY = 20
 KEPT_HEADERS = ("content-type", "user-agent", "idempotency-key", "x-shopify-", "x-wc-webhook-")
@@ -66,18 +68,30 @@ class OrderEventApi(APIView):
         "`Idempotency-Key` header, a retry with the same body gets the same answer and the "
         "same key with a different body gets a 422.",
         request=OrderEventSerializer,
-        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+        parameters=[OpenApiParameter(
+            "Idempotency-Key", IdempotencyKeyParameter, OpenApiParameter.HEADER,
+            description="At most 128 characters; a longer key is a 400.")],
         responses={202: AcceptedSerializer, 200: AcceptedSerializer,
-                   400: ErrorSerializer, 415: ErrorSerializer, 422: ErrorSerializer},
+                   400: ErrorSerializer, 413: ErrorSerializer, 415: ErrorSerializer,
+                   422: ErrorSerializer},
         tags=["orders"],
     )
     def post(self, request):
+        body, unread_size = _body(request)
         delivery = services.delivery_receive(
-            source="generic", topic="orders", headers=_kept_headers(request), body=request.body,
+            source="generic", topic="orders", headers=_kept_headers(request), body=body,
             content_type=request.content_type,
-            event_id=request.headers.get("Idempotency-Key", ""),
+            event_id=request.headers.get("Idempotency-Key", ""), unread_size=unread_size,
         )
         return delivery_answer(delivery)
+
+
+def _body(request) -> tuple[bytes, int | None]:
+    """(the raw body, None), or (b"", its size) for one too large for Django to read."""
+    try:
+        return request.body, None
+    except RequestDataTooBig:
+        return b"", int(request.META.get("CONTENT_LENGTH") or 0)
 
 
 class _WebhookApi(APIView):
@@ -91,14 +105,17 @@ class _WebhookApi(APIView):
     @extend_schema(exclude=True)
     def post(self, request):
         platform = importlib.import_module(f"customers.ingestion.{self.source}")
+        body, unread_size = _body(request)
+        if unread_size is not None:  # too large to check its signature: not kept
+            raise body_too_large(unread_size)
         secret = getattr(settings, self.secret_setting)
-        if not secret or not platform.verify(request.headers, request.body, secret):
+        if not secret or not platform.verify(request.headers, body, secret):
             raise BadSignature(_("The webhook signature does not match."))
         delivery = services.delivery_receive(
-            source=self.source, topic=platform.topic(request.headers, request.body),
-            headers=_kept_headers(request), body=request.body,
+            source=self.source, topic=platform.topic(request.headers, body),
+            headers=_kept_headers(request), body=body,
             content_type=request.content_type,
-            event_id=platform.event_id(request.headers, request.body),
+            event_id=platform.event_id(request.headers, body),
         )
         return delivery_answer(delivery)
 
@@ -116,7 +133,8 @@ class WooCommerceWebhookApi(_WebhookApi):
     def post(self, request):
         # WooCommerce's activation ping carries no signature; it must get a 200 for the
         # webhook to turn on. It changes nothing, so it is answered and not stored.
-        if woocommerce.is_ping(request.body):
+        body, unread_size = _body(request)
+        if unread_size is None and woocommerce.is_ping(body):
             return Response({"status": "ignored"})
         return super().post(request)
 

@@ -1,11 +1,7 @@
 """Errors of order ingestion; each has a stable code the API shows. The errors every app
 raises live in kernel.errors."""
 
-from kernel.errors import Conflict, FlywheelError, NotFound, flatten_errors
-
-# kept until the open branches merge; removed in step 3
-__all__ = ["BadSignature", "Conflict", "FlywheelError", "InvalidEvent", "NotFound",
-           "UnsupportedMediaType", "flatten_errors"]
+from kernel.errors import FlywheelError
 
 
 class InvalidEvent(FlywheelError):
@@ -18,6 +14,16 @@ class InvalidEvent(FlywheelError):
 class UnsupportedMediaType(InvalidEvent):
     code = "unsupported_media_type"
     status = 415
+
+
+class BodyTooLarge(InvalidEvent):
+    code = "body_too_large"
+    status = 413
+
+
+class IdempotencyKeyTooLong(InvalidEvent):
+    code = "idempotency_key_too_long"
+    status = 400
 
 
 class BadSignature(FlywheelError):

@@ -363,6 +363,7 @@ class Activity(models.Model):
         TIER_CHANGED = "tier_changed", _("Tier changed")
         STAGE_CHANGED = "stage_changed", _("Lifecycle stage changed")
         WINBACK_SENT = "winback_sent", _("Win-back offer sent")
+        POINTS_EXPIRING = "points_expiring", _("Points expiring")
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="activities")
     kind = models.SlugField(
@@ -407,7 +408,16 @@ class WebhookDelivery(models.Model):
     source = models.CharField(_("source"), max_length=16, choices=Source.choices)
     topic = models.CharField(_("topic"), max_length=64)
     headers = models.JSONField(_("headers"), default=dict)
-    body = models.TextField(_("body"), blank=True)
+    body = models.TextField(
+        _("body"), blank=True,
+        help_text=_("The body as text: exactly as it arrived when it is UTF-8 without NUL "
+                    "bytes; otherwise a readable rendering, and the exact bytes are in raw body."),
+    )
+    raw_body = models.BinaryField(
+        _("raw body"), null=True, blank=True,
+        help_text=_("The exact bytes, kept only when the text above can't hold them (not UTF-8, "
+                    "or with NUL bytes)."),
+    )
     body_sha256 = models.CharField(_("body hash"), max_length=64)
     event_id = models.CharField(
         _("event id"), max_length=128, blank=True,
@@ -451,6 +461,11 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.get_source_display()} {self.topic} #{self.pk}"
+
+    @property
+    def raw(self) -> bytes:
+        """The body exactly as it arrived."""
+        return self.body.encode() if self.raw_body is None else bytes(self.raw_body)
 
 
 class ApiKey(models.Model):

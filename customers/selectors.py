@@ -2,6 +2,7 @@
 
 import datetime as dt
 from collections.abc import Collection
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
@@ -95,7 +96,7 @@ def customer_export(*, customer: Customer) -> dict:
     here, plus the sections each upper app returns for `customer_export_requested` (points,
     vouchers, quizzes, referrals, surveys)."""
     orders = customer.orders.prefetch_related("lines", "refunds").order_by("placed_at", "id")
-    export = {
+    export: dict[str, Any] = {
         "customer": {
             "id": customer.pk,
             "email": customer.email,
@@ -203,8 +204,8 @@ def order_lines_bought(*, customer_ids: Collection[int], skus: Collection[str],
              "placed_at": placed_at, "amount": unit_price * quantity, "currency": currency}
             for customer_id, order_id, line_id, sku, placed_at, unit_price, quantity, currency
             in rows]
-# Segments (customers/selectors_segments.py): `segment_has_member` is what loyalty asks.
-from customers.selectors_segments import (  # noqa: E402, F401
+# Segments (customers/segments/selectors.py): `segment_has_member` is what loyalty asks.
+from customers.segments.selectors import (  # noqa: E402, F401
     customer_score_get,
     segment_count,
     segment_customers,

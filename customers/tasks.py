@@ -23,7 +23,7 @@ def outbound_delivery_send_task(self, delivery_id: int) -> None:
     backoff. The service logs every attempt and gives up after MAX_ATTEMPTS. (Without a
     broker, tasks run inline and `outbound_deliveries_due_task` sends the retries.)"""
     from customers.models import OutboundDelivery
-    from customers.webhooks_out import outbound_delivery_attempt
+    from customers.segments.services.webhooks import outbound_delivery_attempt
 
     delivery = outbound_delivery_attempt(delivery_id=delivery_id)
     if self.request.is_eager:
@@ -46,7 +46,7 @@ def segments_recompute_task() -> None:
                max_retries=3)
 def outbound_deliveries_due_task() -> None:
     """Queue outbound webhook deliveries whose retry is due (if their task was lost)."""
-    from customers.webhooks_out import outbound_deliveries_due
+    from customers.segments.services.webhooks import outbound_deliveries_due
 
     outbound_deliveries_due()
 

@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import include, path
 
-from customers import apis, apis_segments
+from customers import apis
 
 urlpatterns = [
     path("events/orders/", apis.OrderEventApi.as_view(), name="api-order-events"),
@@ -14,7 +14,5 @@ urlpatterns = [
          name="api-customer-export"),
     path("customers/<int:customer_id>/activities/", apis.CustomerActivityCreateApi.as_view(),
          name="api-customer-activities"),
-    path("segments/", apis_segments.SegmentListApi.as_view(), name="api-segments"),
-    path("segments/<int:segment_id>/customers/", apis_segments.SegmentCustomersApi.as_view(),
-         name="api-segment-customers"),
+    path("", include("customers.segments.urls")),
 ]

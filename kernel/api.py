@@ -20,6 +20,23 @@ ErrorSerializer = inline_serializer("Error", {"error": inline_serializer("ErrorB
 })})
 
 
+IDEMPOTENCY_KEY_MAX = 128
+IdempotencyKeyParameter = {"type": "string", "maxLength": IDEMPOTENCY_KEY_MAX}
+
+
+def idempotency_key(request) -> str:
+    """The request's Idempotency-Key header; one over 128 characters is a 400, never cut (two
+    keys cut alike would collide)."""
+    key = request.headers.get("Idempotency-Key", "")
+    if len(key) > IDEMPOTENCY_KEY_MAX:
+        raise FlywheelError(
+            _("The Idempotency-Key is %(n)d characters; at most %(max)d are taken.")
+            % {"n": len(key), "max": IDEMPOTENCY_KEY_MAX}, code="idempotency_key_too_long",
+            fields={"Idempotency-Key": _("At most %(max)d characters.")
+                    % {"max": IDEMPOTENCY_KEY_MAX}})
+    return key
+
+
 def error_response(code: str, message: str, fields: dict | None = None, *, status_code: int):
     return Response(FlywheelError(message, code=code, fields=fields).as_body(),
                     status=status_code)

@@ -9,3 +9,8 @@ def absolute_url(name: str, *args) -> str:
     """The absolute address of the URL named `name` with `args`, e.g.
     absolute_url("referral_landing", "ADA7") -> "https://loyalty.example.com/r/ADA7/"."""
     return settings.SITE_URL.rstrip("/") + reverse(name, args=args)
+
+
+def account_url() -> str:
+    """The shopper's account page, absolute: what every email's "see your points" links to."""
+    return absolute_url("account")

@@ -11,7 +11,7 @@ from customers.fields import StrictCharField
 from customers.models import ID_MAX, Customer
 from customers.pagination import LimitOffsetPagination
 from customers.selectors import customer_get
-from kernel.api import ErrorSerializer, ShopperApi
+from kernel.api import ErrorSerializer, IdempotencyKeyParameter, ShopperApi, idempotency_key
 from kernel.errors import NotFound
 from loyalty import selectors, services
 from loyalty.errors import VoucherNotFound
@@ -109,7 +109,7 @@ def _redeem(request, customer: Customer) -> Response:
                        fields={"reward_id": _("No reward has this id.")})
     redemption = services.redemption_create(
         customer=customer, reward=reward,
-        key=data.validated_data["key"] or request.headers.get("Idempotency-Key", ""),
+        key=data.validated_data["key"] or idempotency_key(request),
     )
     return Response(RedemptionOutput(redemption).data, status=status.HTTP_201_CREATED)
 
@@ -118,7 +118,9 @@ _REDEEM_SCHEMA = {
     "request": RedemptionInput,
     "responses": {201: RedemptionOutput, 400: ErrorSerializer, 404: ErrorSerializer,
                   409: ErrorSerializer},
-    "parameters": [OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+    "parameters": [OpenApiParameter(
+        "Idempotency-Key", IdempotencyKeyParameter, OpenApiParameter.HEADER,
+        description="At most 128 characters; a longer key is a 400.")],
     "description": "Spend the reward's cost and issue a voucher. Not enough points is a 409 "
     "`insufficient_points`; an unavailable or sold-out reward is a 409 `reward_unavailable` or "
     "`reward_out_of_stock`.",

@@ -412,9 +412,11 @@ class PointsEntry(models.Model):
         REVERSE = "reverse", _("Reversed")
         ADJUST = "adjust", _("Adjusted by staff")
 
+    # Indexed by (account, -created_at) below; the optional links only where they are set,
+    # so an entry without them (most are) writes no index rows for them.
     account = models.ForeignKey(
         LoyaltyAccount, on_delete=models.PROTECT, related_name="entries",
-        verbose_name=_("account"),
+        verbose_name=_("account"), db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     amount = models.IntegerField(_("points"))
@@ -424,28 +426,28 @@ class PointsEntry(models.Model):
     )
     order = models.ForeignKey(
         "customers.Order", on_delete=models.PROTECT, null=True, blank=True,
-        related_name="points_entries", verbose_name=_("order"),
+        related_name="points_entries", db_index=False, verbose_name=_("order"),
     )
     refund = models.ForeignKey(
         "customers.Refund", on_delete=models.PROTECT, null=True, blank=True,
-        related_name="points_entries", verbose_name=_("refund"),
+        related_name="points_entries", db_index=False, verbose_name=_("refund"),
     )
     activity = models.ForeignKey(
         "customers.Activity", on_delete=models.PROTECT, null=True, blank=True,
-        related_name="points_entries", verbose_name=_("activity"),
+        related_name="points_entries", db_index=False, verbose_name=_("activity"),
     )
     staff = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="points_adjustments", verbose_name=_("staff member"),
+        related_name="points_adjustments", db_index=False, verbose_name=_("staff member"),
     )
     redemption = models.ForeignKey(
         "Redemption", on_delete=models.PROTECT, null=True, blank=True,
-        related_name="points_entries", verbose_name=_("redemption"),
+        related_name="points_entries", db_index=False, verbose_name=_("redemption"),
     )
     reason = models.TextField(_("reason"), blank=True)
     rule = models.ForeignKey(
         EarningRule, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="entries", verbose_name=_("earning rule"),
+        related_name="entries", db_index=False, verbose_name=_("earning rule"),
     )
     rule_version = models.PositiveIntegerField(_("rule version"), null=True, blank=True)
     key = models.CharField(
@@ -460,7 +462,12 @@ class PointsEntry(models.Model):
         verbose_name = _("points entry")
         verbose_name_plural = _("points entries")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["account", "-created_at"])]
+        indexes = [
+            models.Index(fields=["account", "-created_at"]),
+            *(models.Index(fields=[name], condition=Q(**{f"{name}__isnull": False}),
+                           name=f"pointsentry_{name}_idx")
+              for name in ("order", "refund", "activity", "staff", "redemption", "rule")),
+        ]
         constraints = [
             models.CheckConstraint(condition=~Q(amount=0), name="pointsentry_amount_not_0"),
             models.CheckConstraint(

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from customers.models import Activity, Order
 
+from .earning import rule_applies, rule_points
 from .models import EarningRule, LoyaltyAccount, PointsEntry
-from .services.rules import rule_applies, rule_points
 
 PREVIEW_ROWS = 50
 

@@ -128,7 +128,7 @@ def activity_points_preview(*, activity_kind: str) -> int:
     every segment, within their window, with their multiplier; 0 when none), for pages that
     promise them ("create an account to keep your 50 points"). A member's tier multiplier may
     add more."""
-    from .services.rules import rule_applies, rule_points
+    from .earning import rule_applies, rule_points
 
     now = timezone.now()
     rules = (EarningRule.objects.filter(kind=EarningRule.Kind.ACTIVITY, is_active=True,

@@ -1,4 +1,5 @@
-"""Staff admin for the product catalog. Saving goes through the catalog services."""
+"""Staff admin for quizzes: the builder, the mapping grid, publishing and the funnel. The
+catalog's and the responses' admins are in their sub-packages, registered from here."""
 
 import dataclasses
 from pathlib import Path
@@ -8,6 +9,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db.models import Count, Max
+from django.forms.formsets import INITIAL_FORM_COUNT, TOTAL_FORM_COUNT, ManagementForm
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -18,88 +20,14 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from kernel.admin import NoAdd, ReadOnlyInline, action_confirmed, confirm_action
 from kernel.errors import FlywheelError, InvalidImage
-from quizzes import building, selectors, services, validation
+from quizzes import selectors, services, validation
+from quizzes.catalogue import admin as catalogue_admin  # noqa: F401 (registers Product)
+from quizzes.catalogue.admin import TagsField, image_preview
+from quizzes.catalogue.images import image_clean
+from quizzes.catalogue.selectors import catalog_tags
 from quizzes.errors import InvalidGrid
-from quizzes.images import image_clean
-from quizzes.models import Choice, ChoiceWeight, Product, Question, Quiz, QuizVersion
-
-
-class TagsField(forms.CharField):
-    """Tags typed as "oily-skin, vegan", stored as a list."""
-
-    def prepare_value(self, value):
-        if isinstance(value, list | tuple):
-            return ", ".join(value)
-        return value
-
-    def to_python(self, value):
-        text = super().to_python(value)
-        return services.tags_normalise(text.replace(";", ",").replace("|", ",").split(","))
-
-
-class ProductForm(forms.ModelForm):
-    url = forms.URLField(
-        label=gettext_lazy("product page"), max_length=500, assume_scheme="https",
-        help_text=gettext_lazy("The product's page on the shop."),
-    )
-    tags = TagsField(
-        label=gettext_lazy("tags"), required=False,
-        help_text=gettext_lazy("Lower-case slugs separated by commas, e.g. oily-skin, vegan."),
-    )
-
-    class Meta:
-        model = Product
-        fields = ["sku", "name", "url", "price", "currency", "tags", "image", "in_stock",
-                  "active", "consumable", "min_tier"]
-
-    def clean_image(self):
-        image = self.cleaned_data.get("image")
-        if image and "image" in self.changed_data:
-            try:
-                image_clean(file=image)
-            except InvalidImage as exc:
-                raise forms.ValidationError(exc.message, code=exc.code) from exc
-        return image
-
-
-@admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
-    form = ProductForm
-    list_display = ["sku", "name", "price", "currency", "in_stock", "active", "consumable",
-                    "thumbnail_preview"]
-    list_filter = ["active", "in_stock", "consumable", "currency", "min_tier"]
-    search_fields = ["sku", "name"]
-    readonly_fields = ["thumbnail_preview", "created_at", "updated_at"]
-
-    def get_readonly_fields(self, request, obj=None):
-        # Products are matched by SKU on import: changing it would make a new product there.
-        if obj is not None:
-            return ["sku", *self.readonly_fields]
-        return self.readonly_fields
-
-    @admin.display(description=gettext_lazy("thumbnail"))
-    def thumbnail_preview(self, obj):
-        if not obj.thumbnail:
-            return "—"
-        return format_html('<img src="{}" alt="" style="max-block-size: 64px">',
-                           obj.thumbnail.url)
-
-    def save_model(self, request, obj, form, change):
-        data = form.cleaned_data
-        image = data.get("image")
-        # The form ran the model's own checks already, so this does not raise.
-        product, _outcome = services.product_upsert(
-            sku=obj.sku, name=data["name"], url=data["url"], price=data["price"],
-            currency=data["currency"], tags=data["tags"], in_stock=data["in_stock"],
-            active=data["active"], consumable=data["consumable"],
-            image=image if image and "image" in form.changed_data else None,
-        )
-        if image is False:  # the "clear" box was ticked
-            services.product_image_set(product=product, image=None)
-        services.product_min_tier_set(product=product, tier=data.get("min_tier"))
-        obj.pk = product.pk
-        obj.refresh_from_db()
-
+from quizzes.models import Choice, ChoiceWeight, Question, Quiz, QuizVersion
+from quizzes.responses import admin as responses_admin  # noqa: F401 (registers responses)
 
 # The quiz builder: quizzes with their questions, questions with their choices, a choice with
 # its weights; the mapping grid; publishing and duplicating. Every write goes through the
@@ -171,7 +99,7 @@ class QuestionInlineFormSet(forms.BaseInlineFormSet):
         if any(self.errors):
             return
         quiz = self.instance
-        stored = building.quiz_questions(quiz) if quiz.pk else []
+        stored = services.quiz_questions(quiz) if quiz.pk else []
         choices = {question.pk: list(question.choices.all()) for question in stored}
         nodes, touched, forms_by_key = [], set(), {}
         for index, form in enumerate(self.forms):
@@ -184,12 +112,12 @@ class QuestionInlineFormSet(forms.BaseInlineFormSet):
             forms_by_key[key] = form
             if form.has_changed():
                 touched.add(key)
-            node = building.question_node(question, choices.get(question.pk, []))
+            node = services.question_node(question, choices.get(question.pk, []))
             nodes.append((question.position, question.pk or 10**9 + index,
                           dataclasses.replace(node, key=key)))
         nodes.sort(key=lambda item: item[:2])
         after = validation.quiz_problems([node for *_order, node in nodes])
-        before = validation.quiz_problems([building.question_node(q) for q in stored])
+        before = validation.quiz_problems([services.question_node(q) for q in stored])
         _apply_problems(self, validation.problems_added(before=before, after=after,
                                                         touched=touched), forms_by_key)
 
@@ -229,6 +157,88 @@ class VersionInline(ReadOnlyInline):
     readonly_fields = fields
     ordering = ["-number"]
     verbose_name_plural = gettext_lazy("published versions (frozen; shoppers take the newest)")
+
+
+class WeightField(forms.CharField):
+    """One cell of the mapping grid: a whole number, or blank for no weight."""
+
+    def to_python(self, value):
+        raw = super().to_python(value)
+        if not raw:
+            return None
+        try:
+            return int(raw)
+        except ValueError:
+            raise forms.ValidationError(_("“%(value)s” is not a whole number.") % {"value": raw},
+                                        code="invalid") from None
+
+
+class WeightRowForm(forms.Form):
+    """One row of the grid: a choice's weight toward each tag, a field per tag."""
+
+    def __init__(self, *args, tags: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        for tag in tags:
+            self.fields[tag] = WeightField(required=False)
+
+
+class WeightGridFormSet(forms.BaseFormSet):
+    """The mapping grid as a formset: a form per choice row, its cells named `w-<choice>-<tag>`.
+    The rows are the quiz's own (read from the database), not counted by the post, so there is
+    no management form to send."""
+
+    form = WeightRowForm
+    extra = 0
+    min_num = 0
+    max_num = absolute_max = 100_000
+    validate_min = validate_max = can_order = can_delete = can_delete_extra = False
+    renderer = None  # the default one
+
+    def __init__(self, data=None, *, grid):
+        self.grid = grid
+        super().__init__(data, prefix="w", initial=[row.weights for row in grid.rows],
+                         form_kwargs={"tags": grid.tags})
+
+    def total_form_count(self) -> int:
+        return len(self.grid.rows)
+
+    def initial_form_count(self) -> int:
+        return len(self.grid.rows)
+
+    def add_prefix(self, index) -> str:
+        return f"{self.prefix}-{self.grid.rows[index].choice.pk}"
+
+    @property
+    def management_form(self):
+        rows = len(self.grid.rows)
+        form = ManagementForm({f"{self.prefix}-{TOTAL_FORM_COUNT}": rows,
+                               f"{self.prefix}-{INITIAL_FORM_COUNT}": rows},
+                              prefix=self.prefix, renderer=self.renderer)
+        form.full_clean()
+        return form
+
+    def weights(self) -> dict[tuple[int, str], int]:
+        """(choice id, tag) -> weight for every filled cell, once the formset is valid."""
+        return {(row.choice.pk, tag): weight
+                for row, form in zip(self.grid.rows, self.forms, strict=True)
+                for tag, weight in form.cleaned_data.items() if weight is not None}
+
+    def sections(self) -> list[dict]:
+        """The grid's rows grouped by question, each cell with its shown value and error."""
+        sections: list[dict] = []
+        for row, form in zip(self.grid.rows, self.forms, strict=True):
+            cells = []
+            for tag in self.grid.tags:
+                field = form[tag]
+                value = field.value()
+                errors = form.errors.get(tag) if self.is_bound else None
+                cells.append({"name": field.html_name, "tag": tag,
+                              "value": "" if value is None else str(value).strip(),
+                              "error": errors[0] if errors else ""})
+            if not sections or sections[-1]["question"] != row.question:
+                sections.append({"question": row.question, "rows": []})
+            sections[-1]["rows"].append({"choice": row.choice, "cells": cells})
+        return sections
 
 
 @admin.register(Quiz)
@@ -295,7 +305,7 @@ class QuizAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        problems = building.quiz_problems(quiz=form.instance)
+        problems = services.quiz_problems(quiz=form.instance)
         if problems:
             self.message_user(
                 request,
@@ -358,8 +368,6 @@ class QuizAdmin(admin.ModelAdmin):
     def grid_view(self, request, quiz_id):
         """Every choice-to-tag weight of the quiz on one screen, with CSV export and import."""
         quiz = self._quiz_or_404(request, quiz_id, change=request.method == "POST")
-        errors: dict[str, str] = {}
-        posted: dict[str, str] = {}
         if request.method == "POST" and "import" in request.POST:
             upload = request.FILES.get("file")
             try:
@@ -370,7 +378,7 @@ class QuizAdmin(admin.ModelAdmin):
                 except UnicodeDecodeError as exc:
                     raise InvalidGrid(_("The file is not UTF-8 text (save it as “CSV UTF-8”)."))\
                         from exc
-                known = selectors.catalog_tags() | set(selectors.quiz_grid(quiz=quiz).tags)
+                known = catalog_tags() | set(selectors.quiz_grid(quiz=quiz).tags)
                 count = services.quiz_grid_import(quiz=quiz, text=text, known_tags=known)
             except InvalidGrid as exc:
                 self.message_user(request, exc.message, messages.ERROR)
@@ -380,23 +388,13 @@ class QuizAdmin(admin.ModelAdmin):
                                                     count) % {"count": count},
                                   messages.SUCCESS)
                 return HttpResponseRedirect(request.path)
-        elif request.method == "POST":
-            grid = selectors.quiz_grid(quiz=quiz)
-            weights = {}
-            for row in grid.rows:
-                for tag in grid.tags:
-                    name = f"w-{row.choice.pk}-{tag}"
-                    raw = request.POST.get(name, "").strip()
-                    posted[name] = raw
-                    if not raw:
-                        continue
-                    try:
-                        weights[(row.choice.pk, tag)] = int(raw)
-                    except ValueError:
-                        errors[name] = _("“%(value)s” is not a whole number.") % {"value": raw}
-            if not errors:
+        grid = selectors.quiz_grid(quiz=quiz)
+        formset = WeightGridFormSet(grid=grid)
+        if request.method == "POST" and "import" not in request.POST:
+            formset = WeightGridFormSet(request.POST, grid=grid)
+            if formset.is_valid():
                 try:
-                    count = services.quiz_grid_set(quiz=quiz, weights=weights)
+                    count = services.quiz_grid_set(quiz=quiz, weights=formset.weights())
                 except InvalidGrid as exc:
                     self.message_user(request, exc.message, messages.ERROR)
                 else:
@@ -408,18 +406,7 @@ class QuizAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, _("Nothing was saved: fix the weights marked "
                                              "below."), messages.ERROR)
-        grid = selectors.quiz_grid(quiz=quiz)
-        sections = []
-        for row in grid.rows:
-            cells = []
-            for tag in grid.tags:
-                name = f"w-{row.choice.pk}-{tag}"
-                value = posted.get(name, row.weights.get(tag, ""))
-                cells.append({"name": name, "tag": tag, "value": value,
-                              "error": errors.get(name, "")})
-            if not sections or sections[-1]["question"] != row.question:
-                sections.append({"question": row.question, "rows": []})
-            sections[-1]["rows"].append({"choice": row.choice, "cells": cells})
+        sections = formset.sections()
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -427,7 +414,7 @@ class QuizAdmin(admin.ModelAdmin):
             "title": _("Mapping grid: %(quiz)s") % {"quiz": quiz},
             "tags": grid.tags,
             "sections": sections,
-            "has_errors": bool(errors),
+            "has_errors": formset.is_bound and not formset.is_valid(),
             "can_change": self.has_change_permission(request, quiz),
         }
         return TemplateResponse(request, "admin/quizzes/quiz/grid.html", context)
@@ -492,19 +479,19 @@ class ChoiceInlineFormSet(forms.BaseInlineFormSet):
         quiz = question.quiz if question.quiz_id else None
         if quiz is None:
             return
-        stored = building.quiz_questions(quiz)
+        stored = services.quiz_questions(quiz)
         choices = [form.instance for form in self.forms
                    if getattr(form, "cleaned_data", None)
                    and not form.cleaned_data.get("DELETE")]
         choices.sort(key=lambda choice: (choice.position, choice.pk or 10**9))
         key = question.key if question.pk else "new"
-        node = dataclasses.replace(building.question_node(question, choices), key=key)
-        nodes = [(q.position, q.pk, building.question_node(q)) for q in stored
+        node = dataclasses.replace(services.question_node(question, choices), key=key)
+        nodes = [(q.position, q.pk, services.question_node(q)) for q in stored
                  if q.pk != question.pk]
         nodes.append((question.position, question.pk or 10**9, node))
         nodes.sort(key=lambda item: item[:2])
         after = validation.quiz_problems([n for *_order, n in nodes])
-        before = building.quiz_problems(quiz=quiz, questions=stored)
+        before = services.quiz_problems(quiz=quiz, questions=stored)
         problems = validation.problems_added(before=before, after=after, touched={key})
         if problems:
             raise forms.ValidationError([problem.message for problem in problems])
@@ -526,10 +513,7 @@ class ChoiceInline(admin.StackedInline):
 
     @admin.display(description=gettext_lazy("image"))
     def image_preview(self, choice):
-        if not choice.image:
-            return "—"
-        return format_html('<img src="{}" alt="" style="max-block-size: 64px">',
-                           choice.image.url)
+        return image_preview(choice.image)
     verbose_name_plural = gettext_lazy("choices (weights toward products: open a choice; "
                                        "toward tags: the quiz's mapping grid)")
 
@@ -616,6 +600,3 @@ class ChoiceAdmin(NoAdd, admin.ModelAdmin):  # choices are added on their questi
                                                 args=[obj.question_id]))
         return super().response_change(request, obj)
 
-
-# Quiz responses (quiztake) live in their own module so the two branches' admin code stay apart.
-from quizzes import response_admin  # noqa: E402, F401

@@ -9,16 +9,15 @@ from rest_framework.views import APIView
 
 from customers.fields import StrictBooleanField
 from customers.models import ID_MAX
-from customers.selectors import activity_get_by_key, customer_get
+from customers.selectors import activity_get_by_key
 from kernel.api import ErrorSerializer
 from kernel.images import media_url
 from loyalty.selectors import activity_points_earned, activity_points_preview
 from quizzes import definition as qdef
-from quizzes import response_services as services
 from quizzes.models import QuizResponse
-from quizzes.response_selectors import (
+from quizzes.responses import services
+from quizzes.responses.selectors import (
     quiz_definition,
-    quiz_response_get,
     quiz_version_latest,
     quiz_versions_latest,
     recommendations_shown,
@@ -48,11 +47,11 @@ class QuizListApi(APIView):
     def get(self, request):
         rows = []
         for version in quiz_versions_latest():
-            definition = version.definition
+            quiz = quiz_definition(version)
             rows.append({
-                "slug": version.quiz.slug, "title": definition.get("title") or version.quiz.title,
-                "intro": definition.get("intro") or "", "version": version.number,
-                "question_count": len(definition.get("questions") or ()),
+                "slug": version.quiz.slug, "title": quiz.title or version.quiz.title,
+                "intro": quiz.intro, "version": version.number,
+                "question_count": len(quiz.questions),
                 "url": _absolute(request, f"/quizzes/{version.quiz.slug}/"),
             })
         return Response(self.Output(rows, many=True).data)
@@ -198,25 +197,10 @@ class QuizResponseCreateApi(APIView):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        created = "response" not in values
-        consent = values["marketing_consent"]
-        if created:
-            customer = (customer_get(customer_id=values["customer_id"])
-                        if "customer_id" in values else None)
-            version = quiz_version_latest(slug=slug)
-            if values["partial"]:
-                response = services.quiz_response_start(
-                    version=version, customer=customer, channel=QuizResponse.Channel.API)
-            else:
-                response = services.quiz_response_submit(
-                    version=version, customer=customer, raw_answers=values["answers"],
-                    consent=consent)
-        else:
-            response = quiz_response_get(pk=values["response"], slug=slug)
-        if values["answers"] and (values["partial"] or not created):
-            response = services.quiz_response_answer_many(
-                response=response, raw_answers=values["answers"], consent=consent,
-                complete=False)
+        response, created = services.quiz_response_receive(
+            slug=slug, raw_answers=values["answers"], partial=values["partial"],
+            consent=values["marketing_consent"], response_id=values.get("response"),
+            customer_id=values.get("customer_id"))
         return Response(QuizResponseOutput(_response_data(request, response)).data,
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 

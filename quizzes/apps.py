@@ -18,7 +18,7 @@ class QuizzesConfig(AppConfig):
         ))
         from kernel import describers
 
-        from .response_selectors import quiz_activity_texts, quiz_answer_texts
+        from .responses.selectors import quiz_activity_texts, quiz_answer_texts
         from .views import home_panel_context
 
         panels.register_home(panels.AccountPanel(

@@ -107,6 +107,13 @@ class QuizDef:
     def question(self, key: str) -> QuestionDef | None:
         return next((question for question in self.questions if question.key == key), None)
 
+    def question_get(self, key: str) -> QuestionDef:
+        """The question with this key, which the quiz has (answers were cleaned against it)."""
+        question = self.question(key)
+        if question is None:
+            raise KeyError(key)
+        return question
+
 
 @dataclass(frozen=True, slots=True)
 class Answer:

@@ -27,6 +27,16 @@ def validate_tags(value) -> None:
         )
 
 
+def next_question_only_when_branching(model: str) -> models.CheckConstraint:
+    """A question's or a choice's next question is set only when it branches to one."""
+    return models.CheckConstraint(
+        condition=Q(next_question__isnull=True) | Q(next="question"),
+        name=f"{model}_next_question_only_when_branching",
+        violation_error_message=_("Choose “Another question” to pick a next "
+                                  "question, or clear the next question."),
+    )
+
+
 class Product(models.Model):
     """A product of the shop that quizzes can recommend."""
 
@@ -199,12 +209,7 @@ class Question(models.Model):
                 violation_error_message=_("Only multiple-choice questions have a most "
                                           "number of choices."),
             ),
-            models.CheckConstraint(
-                condition=Q(next_question__isnull=True) | Q(next="question"),
-                name="question_next_question_only_when_branching",
-                violation_error_message=_("Choose “Another question” to pick a next "
-                                          "question, or clear the next question."),
-            ),
+            next_question_only_when_branching("question"),
         ]
 
     def __str__(self):
@@ -260,12 +265,7 @@ class Choice(models.Model):
         verbose_name_plural = _("choices")
         ordering = ["question", "position", "id"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(next_question__isnull=True) | Q(next="question"),
-                name="choice_next_question_only_when_branching",
-                violation_error_message=_("Choose “Another question” to pick a next "
-                                          "question, or clear the next question."),
-            ),
+            next_question_only_when_branching("choice"),
         ]
 
     def __str__(self):
@@ -374,6 +374,11 @@ class QuizResponse(models.Model):
         help_text=_("When the answers became profile attributes and the completion an "
                     "activity; done once, when the response is completed by a known customer."),
     )
+
+    # Not stored: what completing it in this request left at hand for the same request's
+    # output (`recommendations_shown`, `response_answers`); absent on a response read back.
+    products_shown: "dict[str, Product]"
+    answers_saved: dict
 
     class Meta:
         verbose_name = _("quiz response")

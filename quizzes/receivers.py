@@ -9,9 +9,10 @@ from customers.models import Activity
 from customers.signals import activity_recorded, customer_erased, customer_export_requested
 from kernel.shoppers import login_customer
 
-from . import response_services
+from .catalogue.selectors import catalog_cache_clear
 from .models import Product, QuizVersion
-from .response_selectors import catalog_cache_clear, quiz_definition_forget
+from .responses import services as response_services
+from .responses.selectors import quiz_definition_forget
 from .views import SESSION_KEY
 
 
@@ -49,7 +50,7 @@ def version_changed(sender, *, instance, **kwargs):
 
 @receiver(customer_export_requested, dispatch_uid="quizzes_export")
 def export_responses(sender, *, customer, **kwargs):
-    from .response_selectors import quiz_responses_export
+    from .responses.selectors import quiz_responses_export
 
     return quiz_responses_export(customer=customer)
 

@@ -1,4 +1,4 @@
-"""Reads: the product catalog for the engine, the mapping grid, and quiz analytics."""
+"""Reads for the quiz builder: the mapping grid, and quiz analytics."""
 
 import csv
 import datetime as dt
@@ -10,34 +10,17 @@ from decimal import Decimal
 from django.db.models import Count, F, Q, Sum
 
 from customers import selectors as customer_selectors
-from quizzes.building import GRID_FIXED_COLUMNS
-from quizzes.engine import ProductInfo
+from quizzes.catalogue.selectors import catalog_tags
 from quizzes.models import (
     Choice,
     ChoiceWeight,
-    Product,
     Question,
     Quiz,
     QuizAnswer,
     QuizResponse,
     QuizViewDay,
 )
-
-
-def catalog_for_engine() -> list[ProductInfo]:
-    """The products a quiz can recommend (active and in stock), as the engine reads them,
-    in one query whatever the size of the catalog."""
-    rows = (
-        Product.objects.filter(active=True, in_stock=True)
-        .order_by("sku")
-        .values_list("sku", "price", "tags", "consumable", "min_tier__position")
-    )
-    return [
-        ProductInfo(sku=sku, price=price, tags=frozenset(tags), consumable=consumable,
-                    min_tier_position=min_tier_position)
-        for sku, price, tags, consumable, min_tier_position in rows
-    ]
-
+from quizzes.services import GRID_FIXED_COLUMNS
 
 # The quiz builder's reads: the mapping grid.
 
@@ -53,14 +36,6 @@ class GridRow:
 class Grid:
     tags: list[str]
     rows: list[GridRow]
-
-
-def catalog_tags() -> set[str]:
-    """Every tag some product of the catalog carries."""
-    tags: set[str] = set()
-    for product_tags in Product.objects.values_list("tags", flat=True):
-        tags.update(product_tags)
-    return tags
 
 
 def quiz_grid(*, quiz: Quiz) -> Grid:
@@ -237,7 +212,8 @@ def quiz_hit_rate(*, quiz: Quiz, window_days: int = HIT_WINDOW_DAYS) -> HitRate:
         QuizResponse.objects.filter(version__quiz=quiz, status=QuizResponse.Status.COMPLETED)
         .values_list("customer_id", "completed_at", "recommended_skus")
     )
-    followed = [(c, at, set(skus)) for c, at, skus in completed if c is not None]
+    followed = [(c, at, set(skus)) for c, at, skus in completed
+                if c is not None and at is not None]
     revenue: dict[str, Decimal] = {}
     hits = 0
     if followed:

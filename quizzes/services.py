@@ -1,174 +1,335 @@
-"""Every write to the product catalog. Admin, the import command and the API call these."""
+"""The quiz builder's writes: a quiz's draft as a whole, publishing, duplicating, the mapping
+grid. The catalog's writes are in quizzes/catalogue/services.py, the responses' in
+quizzes/responses/services.py."""
 
-import enum
-from collections.abc import Iterable
-from decimal import Decimal
+import csv
+import io
+from collections.abc import Mapping
 
-from django.core.exceptions import ValidationError
-from django.core.files import File
-from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
-from django.utils.text import slugify
+from django.db import transaction
+from django.db.models import Max, Prefetch
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from kernel.errors import InvalidImage, flatten_errors
-from quizzes.building import (  # the quiz builder's writes; callers use them from here
-    quiz_check,
-    quiz_definition_build,
-    quiz_duplicate,
-    quiz_grid_import,
-    quiz_grid_set,
-    quiz_publish,
-)
-from quizzes.errors import InvalidProduct
-from quizzes.images import CleanImage, file_sha256, image_clean
-from quizzes.models import Product
+from quizzes import validation
+from quizzes.errors import InvalidGrid, InvalidQuiz
+from quizzes.models import TAG_PATTERN, Choice, ChoiceWeight, Question, Quiz, QuizVersion
+from quizzes.validation import ChoiceNode, QuestionNode
 
-__all__ = [
-    "Outcome", "product_image_set", "product_upsert", "quiz_check", "quiz_definition_build",
-    "quiz_duplicate", "quiz_grid_import", "quiz_grid_set", "quiz_publish", "tags_normalise",
-]
-
-IMAGE_FIELDS = ["image", "thumbnail", "image_source_sha256", "updated_at"]
+GRID_FIXED_COLUMNS = ["question", "choice_id", "choice"]
+MAX_WEIGHT = 32767
 
 
-class Outcome(enum.StrEnum):
-    CREATED = "created"
-    UPDATED = "updated"
-    UNCHANGED = "unchanged"
+def quiz_questions(quiz: Quiz) -> list[Question]:
+    """The draft's questions in asking order, with their choices and weights, in three
+    queries."""
+    return list(
+        Question.objects.filter(quiz=quiz).order_by("position", "id").prefetch_related(
+            Prefetch("choices", queryset=Choice.objects.order_by("position", "id")
+                     .prefetch_related(Prefetch("weights", queryset=ChoiceWeight.objects
+                                                .select_related("product")))),
+        )
+    )
 
 
-def tags_normalise(tags: Iterable[str]) -> list[str]:
-    """Tags as stored: lower-case, blanks dropped, each once, sorted."""
-    return sorted({tag.strip().lower() for tag in tags if tag and tag.strip()})
+def question_node(question: Question, choices=None) -> QuestionNode:
+    """A question (and its choices, or `choices` in their place) as the validator reads it."""
+    choices = question.choices.all() if choices is None else choices
+    return QuestionNode(
+        key=question.key, text=question.text, kind=question.kind, required=question.required,
+        attribute=question.attribute, max_choices=question.max_choices, next=question.next,
+        target=_target_key(question.next, question.next_question_id),
+        choices=tuple(choice_node(choice) for choice in choices),
+    )
 
 
-def product_upsert(
-    *,
-    sku: str,
-    name: str,
-    url: str,
-    price: Decimal,
-    currency: str,
-    tags: Iterable[str] = (),
-    in_stock: bool = True,
-    active: bool = True,
-    consumable: bool = False,
-    image: File | None = None,
-) -> tuple[Product, Outcome]:
-    """Create or update the product with this SKU, and say which happened.
+def choice_node(choice: Choice) -> ChoiceNode:
+    return ChoiceNode(label=choice.label, value=choice.value, next=choice.next,
+                      target=_target_key(choice.next, choice.next_question_id))
 
-    Values are normalised (tags lower-case, sorted, each once; currency upper-case) and
-    checked as admin checks them (tags are slugs such as oily-skin, the currency an ISO 4217
-    code, the image a real image within the limits of `image_clean`). A product whose values
-    are all the same is not written at all, so importing the same file twice changes nothing.
-    `image` None leaves the image as it is; the same image file again is not processed again.
-    Nothing is written when anything is invalid."""
-    sku = (sku or "").strip()
-    values = {
-        "name": (name or "").strip(),
-        "url": (url or "").strip(),
-        "price": price,
-        "currency": (currency or "").strip().upper(),
-        "tags": tags_normalise(tags),
-        "in_stock": in_stock,
-        "active": active,
-        "consumable": consumable,
+
+def _target_key(next_: str, question_id: int | None) -> str | None:
+    if next_ != "question":
+        return None
+    return f"q{question_id}" if question_id else validation.MISSING
+
+
+def quiz_problems(*, quiz: Quiz, questions: list[Question] | None = None):
+    """What stops the draft from being published (see quizzes/validation.py)."""
+    questions = quiz_questions(quiz) if questions is None else questions
+    return validation.quiz_problems([question_node(question) for question in questions])
+
+
+def quiz_check(*, quiz: Quiz, questions: list[Question] | None = None) -> None:
+    """Raise InvalidQuiz naming every question that breaks a building rule: branching with
+    a cycle or to nowhere, a question never reached, a choice without a value where the
+    question writes a profile attribute, a kind without what it needs."""
+    problems = quiz_problems(quiz=quiz, questions=questions)
+    if problems:
+        raise invalid_quiz(problems)
+
+
+def invalid_quiz(problems) -> InvalidQuiz:
+    fields: dict[str, str] = {}
+    for problem in problems:
+        key = problem.question or "quiz"
+        fields[key] = f"{fields[key]} {problem.message}" if key in fields else problem.message
+    message = ngettext("The quiz can't be published: %(problems)s",
+                       "The quiz can't be published (%(count)d problems): %(problems)s",
+                       len(problems)) % {"count": len(problems),
+                                         "problems": " ".join(p.message for p in problems)}
+    return InvalidQuiz(message, fields=fields)
+
+
+def quiz_definition_build(*, quiz: Quiz) -> dict:
+    """The draft as a published definition (its shape is in quizzes/definition.py), without
+    checking it: the preview shows a draft as it stands. Weights toward products are keyed by
+    SKU, so the definition stays meaningful if a product is later deleted."""
+    questions = quiz_questions(quiz)
+    keys = [question.key for question in questions]
+    body = []
+    for index, question in enumerate(questions):
+        if question.next == Question.Next.QUESTION:
+            next_key = f"q{question.next_question_id}" if question.next_question_id else None
+        elif question.next == Question.Next.END or index + 1 == len(keys):
+            next_key = None
+        else:
+            next_key = keys[index + 1]
+        body.append({
+            "key": question.key,
+            "text": question.text,
+            "help_text": question.help_text,
+            "kind": question.kind,
+            "required": question.required,
+            "attribute": question.attribute,
+            "max_choices": question.max_choices if question.kind == "multiple" else None,
+            "next": next_key,
+            "choices": [_choice_definition(choice) for choice in question.choices.all()]
+            if question.has_choices else [],
+        })
+    return {
+        "slug": quiz.slug,
+        "title": quiz.title,
+        "intro": quiz.intro,
+        "cover_image": quiz.cover_image.name or "",
+        "results_heading": quiz.results_heading,
+        "results_text": quiz.results_text,
+        "recommend_count": quiz.recommend_count,
+        "first_question": keys[0] if keys else None,
+        "questions": body,
     }
-    clean: CleanImage | None = None
-    source_sha256 = image_error = ""
-    if image is not None:
-        source_sha256 = file_sha256(image)
-        known = Product.objects.filter(sku=sku).values_list("image_source_sha256", flat=True)
-        if source_sha256 not in known:
-            try:
-                clean = image_clean(file=image)
-            except InvalidImage as exc:
-                image_error = exc.message
-
-    # Two first imports of one SKU at once both find no row and both insert; the database's
-    # unique SKU lets one win, and the other then runs again as an update of the winner's row.
-    try:
-        return _product_write(sku, values, clean, source_sha256, image_error)
-    except IntegrityError:
-        if not Product.objects.filter(sku=sku).exists():
-            raise
-    return _product_write(sku, values, clean, source_sha256, image_error)
 
 
-def _product_write(sku: str, values: dict, clean: CleanImage | None, source_sha256: str,
-                   image_error: str) -> tuple[Product, Outcome]:
-    stored: list[str] = []
-    try:
-        with transaction.atomic():
-            product = Product.objects.select_for_update().filter(sku=sku).first()
-            outcome = Outcome.UPDATED
-            if product is None:
-                product = Product(sku=sku)
-                outcome = Outcome.CREATED
-            changed = [name for name, value in values.items() if getattr(product, name) != value]
-            image_changed = clean is not None and product.image_source_sha256 != source_sha256
-            if outcome == Outcome.UPDATED and not (changed or image_changed or image_error):
-                return product, Outcome.UNCHANGED
-            for field_name in changed:
-                setattr(product, field_name, values[field_name])
-            errors: dict[str, str] = {}
-            try:
-                # The SKU's uniqueness is the database's to enforce (see product_upsert).
-                product.full_clean(validate_unique=False)
-            except ValidationError as exc:
-                errors = flatten_errors(exc.message_dict)
-            if image_error:
-                errors["image"] = image_error
-            if errors:
-                raise InvalidProduct(_("The product is not valid."), fields=errors)
-            if image_changed:
-                _image_store(product, clean, source_sha256)
-                stored = [product.image.name, product.thumbnail.name]
-            product.save()
-    except IntegrityError:
-        for name in stored:  # files written for a row that was not
-            product.image.storage.delete(name)
-        raise
-    return product, outcome
-
-
-def product_image_set(*, product: Product, image: File | None) -> Product:
-    """Replace the product's image and thumbnail with this one, checked and stripped of its
-    metadata (see `image_clean`); None removes them. Old files are deleted after commit."""
-    if image is None:
-        clean, source_sha256 = None, ""
+def _choice_definition(choice: Choice) -> dict:
+    weights = list(choice.weights.all())
+    if choice.next == Choice.Next.QUESTION:
+        next_key = f"q{choice.next_question_id}" if choice.next_question_id else None
+    elif choice.next == Choice.Next.END:
+        next_key = "end"
     else:
-        source_sha256 = file_sha256(image)
-        if source_sha256 == product.image_source_sha256:
-            return product
-        clean = image_clean(file=image)
+        next_key = None
+    return {
+        "key": choice.key,
+        "label": choice.label,
+        "value": choice.value,
+        "image": choice.image.name or "",
+        "tag_weights": {w.tag: w.weight for w in weights if w.tag},
+        "product_weights": {w.product.sku: w.weight for w in weights if w.product is not None},
+        "excluded_tags": list(choice.excluded_tags),
+        "required_tags": list(choice.required_tags),
+        "next": next_key,
+    }
+
+
+def quiz_publish(*, quiz: Quiz, by=None) -> QuizVersion:
+    """Check the draft (see `quiz_check`) and freeze it as the quiz's next version, which
+    shoppers take from now on. Earlier versions stay as they were, so every response keeps
+    the version it answered. Publishing twice at once makes two numbered versions, never
+    one number twice (the quiz row is locked while numbering)."""
     with transaction.atomic():
-        _image_store(product, clean, source_sha256)
-        product.save(update_fields=IMAGE_FIELDS)
-    return product
+        quiz = Quiz.objects.select_for_update().get(pk=quiz.pk)
+        questions = quiz_questions(quiz)
+        quiz_check(quiz=quiz, questions=questions)
+        definition = quiz_definition_build(quiz=quiz)
+        last = quiz.versions.aggregate(last=Max("number"))["last"] or 0
+        version = QuizVersion.objects.create(quiz=quiz, number=last + 1, definition=definition,
+                                             published_by=by)
+        if quiz.status != Quiz.Status.PUBLISHED:
+            quiz.status = Quiz.Status.PUBLISHED
+            quiz.save(update_fields=["status", "updated_at"])
+    return version
 
 
-def _image_store(product: Product, clean: CleanImage | None, source_sha256: str) -> None:
-    old = [f.name for f in (product.image, product.thumbnail) if f]
-    if clean is None:
-        product.image = product.thumbnail = ""
-    else:
-        stem = f"{slugify(product.sku) or 'product'}-{source_sha256[:12]}"
-        product.image.save(f"{stem}.{clean.extension}", ContentFile(clean.content), save=False)
-        product.thumbnail.save(f"{stem}.webp", ContentFile(clean.thumbnail), save=False)
-    product.image_source_sha256 = source_sha256
-    storage = product.image.storage
-    kept = {product.image.name, product.thumbnail.name}
-    for name in old:
-        if name not in kept:
-            transaction.on_commit(lambda name=name: storage.delete(name))
+def quiz_duplicate(*, quiz: Quiz) -> Quiz:
+    """A draft copy of the quiz with all its questions, choices, branches and weights (the
+    choice images are shared, not copied). Its slug is the original's with "-copy" (and a
+    number when taken); it has no versions until published."""
+    with transaction.atomic():
+        slug = _free_slug(f"{quiz.slug[:70]}-copy")
+        copy = Quiz.objects.create(
+            slug=slug, title=_("Copy of %(title)s") % {"title": quiz.title}, intro=quiz.intro,
+            cover_image=quiz.cover_image.name, status=Quiz.Status.DRAFT,
+            results_heading=quiz.results_heading, results_text=quiz.results_text,
+            recommend_count=quiz.recommend_count,
+        )
+        questions = quiz_questions(quiz)
+        new_ids: dict[int | None, Question] = {}
+        for question in questions:
+            new_ids[question.pk] = Question.objects.create(
+                quiz=copy, position=question.position, text=question.text,
+                help_text=question.help_text, kind=question.kind, required=question.required,
+                attribute=question.attribute, max_choices=question.max_choices,
+                next=question.next,
+            )
+        for question in questions:
+            new = new_ids[question.pk]
+            if question.next_question_id in new_ids:
+                new.next_question = new_ids[question.next_question_id]
+                new.save(update_fields=["next_question"])
+            for choice in question.choices.all():
+                new_choice = Choice.objects.create(
+                    question=new, position=choice.position, label=choice.label,
+                    value=choice.value, image=choice.image.name,
+                    excluded_tags=choice.excluded_tags, required_tags=choice.required_tags,
+                    next=choice.next, next_question=new_ids.get(choice.next_question_id),
+                )
+                ChoiceWeight.objects.bulk_create(
+                    ChoiceWeight(choice=new_choice, tag=w.tag, product_id=w.product_id,
+                                 weight=w.weight)
+                    for w in choice.weights.all()
+                )
+    return copy
 
 
-def product_min_tier_set(*, product: Product, tier) -> Product:
-    """Make the product VIP-only from this loyalty tier up (None: for everyone). Quizzes then
-    recommend it only to signed-in customers whose tier's position is at least the tier's."""
-    if product.min_tier_id != (tier.pk if tier else None):
-        product.min_tier = tier
-        product.save(update_fields=["min_tier", "updated_at"])
-    return product
+def _free_slug(base: str) -> str:
+    taken = set(Quiz.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    slug, number = base, 2
+    while slug in taken:
+        slug = f"{base}-{number}"
+        number += 1
+    return slug
+
+
+def quiz_grid_set(*, quiz: Quiz, weights: Mapping[tuple[int, str], int]) -> int:
+    """Make the quiz's tag weights exactly `weights` ({(choice id, tag): weight}); a pair
+    that is missing or zero has no weight. Weights toward single products are left alone.
+    Every choice must belong to the quiz and every weight be a whole number that fits;
+    otherwise InvalidGrid and nothing is written. Returns how many weights changed."""
+    choice_ids = set(Choice.objects.filter(question__quiz=quiz).values_list("id", flat=True))
+    errors = {}
+    for (choice_id, tag), weight in weights.items():
+        if choice_id not in choice_ids:
+            errors[f"c{choice_id}"] = _("Choice %(id)s is not a choice of this quiz.") % {
+                "id": choice_id}
+        elif not isinstance(weight, int) or isinstance(weight, bool) \
+                or not -MAX_WEIGHT <= weight <= MAX_WEIGHT:
+            errors[f"c{choice_id}.{tag}"] = _("The weight must be a whole number between "
+                                              "-%(max)d and %(max)d.") % {"max": MAX_WEIGHT}
+        elif not TAG_PATTERN.match(tag):
+            errors[f"c{choice_id}.{tag}"] = _("“%(tag)s” is not a tag.") % {"tag": tag}
+    if errors:
+        raise InvalidGrid(_("The grid was not saved: %(problems)s")
+                          % {"problems": " ".join(errors.values())}, fields=errors)
+    wanted = {key: weight for key, weight in weights.items() if weight}
+    with transaction.atomic():
+        existing = {
+            (w.choice_id, w.tag): w
+            for w in ChoiceWeight.objects.select_for_update(of=("self",))
+            .filter(choice_id__in=choice_ids).exclude(tag="")
+        }
+        gone = [w.pk for key, w in existing.items() if key not in wanted]
+        changed = [w for key, w in existing.items() if key in wanted and w.weight != wanted[key]]
+        for w in changed:
+            w.weight = wanted[(w.choice_id, w.tag)]
+        new = [ChoiceWeight(choice_id=choice_id, tag=tag, weight=weight)
+               for (choice_id, tag), weight in wanted.items() if (choice_id, tag) not in existing]
+        ChoiceWeight.objects.filter(pk__in=gone).delete()
+        ChoiceWeight.objects.bulk_update(changed, ["weight"])
+        ChoiceWeight.objects.bulk_create(new)
+    return len(gone) + len(changed) + len(new)
+
+
+def quiz_grid_import(*, quiz: Quiz, text: str, known_tags: set[str]) -> int:
+    """Set the quiz's tag weights from a grid CSV as `quiz_grid_csv` writes it: the columns
+    question, choice_id, choice, then one per tag; a blank cell is no weight. Refused whole,
+    with every problem named by row and column, when a choice is not one of this quiz's, a
+    tag column is not in `known_tags` (the catalog's tags and those already weighted), a
+    weight is not a whole number, or a choice appears twice. Returns how many weights
+    changed."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    header = next(reader, None)
+    if not header or [h.strip() for h in header[:3]] != GRID_FIXED_COLUMNS:
+        raise InvalidGrid(_("The file does not look like a mapping grid: its first columns "
+                            "must be %(columns)s.") % {"columns": ", ".join(GRID_FIXED_COLUMNS)},
+                          fields={"header": _("Expected %(columns)s.")
+                                  % {"columns": ", ".join(GRID_FIXED_COLUMNS)}})
+    tags = [h.strip() for h in header[3:]]
+    errors: dict[str, str] = {}
+    for column, tag in enumerate(tags, start=4):
+        if tag not in known_tags:
+            errors[f"header.{column}"] = _("Column %(column)d: “%(tag)s” is not a tag of the "
+                                           "catalog.") % {"column": column, "tag": tag}
+    duplicated = {tag for tag in tags if tags.count(tag) > 1}
+    for tag in sorted(duplicated):
+        errors[f"header.{tag}"] = _("The tag “%(tag)s” has two columns.") % {"tag": tag}
+    choice_ids = set(Choice.objects.filter(question__quiz=quiz).values_list("id", flat=True))
+    weights: dict[tuple[int, str], int] = {}
+    seen: set[int] = set()
+    for number, row in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        raw_id = row[1].strip() if len(row) > 1 else ""
+        try:
+            choice_id = int(raw_id.removeprefix("c"))
+        except ValueError:
+            errors[f"row.{number}"] = _("Row %(row)d: “%(id)s” is not a choice id.") % {
+                "row": number, "id": raw_id}
+            continue
+        if choice_id not in choice_ids:
+            errors[f"row.{number}"] = _("Row %(row)d: choice %(id)s is not a choice of this "
+                                        "quiz.") % {"row": number, "id": choice_id}
+            continue
+        if choice_id in seen:
+            errors[f"row.{number}"] = _("Row %(row)d: choice %(id)s appears twice.") % {
+                "row": number, "id": choice_id}
+            continue
+        seen.add(choice_id)
+        if len(row) > len(header):
+            errors[f"row.{number}"] = _("Row %(row)d has more cells than the header has "
+                                        "columns.") % {"row": number}
+            continue
+        for tag, cell in zip(tags, row[3:], strict=False):
+            cell = cell.strip()
+            if not cell:
+                continue
+            try:
+                weight = int(cell)
+            except ValueError:
+                errors[f"row.{number}.{tag}"] = _(
+                    "Row %(row)d, %(tag)s: “%(cell)s” is not a whole number."
+                ) % {"row": number, "tag": tag, "cell": cell}
+                continue
+            if not -MAX_WEIGHT <= weight <= MAX_WEIGHT:
+                errors[f"row.{number}.{tag}"] = _(
+                    "Row %(row)d, %(tag)s: the weight must be between -%(max)d and %(max)d."
+                ) % {"row": number, "tag": tag, "max": MAX_WEIGHT}
+                continue
+            weights[(choice_id, tag)] = weight
+    if errors:
+        raise InvalidGrid(
+            ngettext("Nothing was imported: %(problems)s",
+                     "Nothing was imported (%(count)d problems): %(problems)s",
+                     len(errors)) % {"count": len(errors), "problems": " ".join(errors.values())},
+            fields=errors)
+    # Only the file's cells change: choices missing from it and tags without a column keep
+    # their weights.
+    file_tags = set(tags)
+    merged = {
+        (choice_id, tag): weight
+        for choice_id, tag, weight in ChoiceWeight.objects
+        .filter(choice__question__quiz=quiz).exclude(tag="")
+        .values_list("choice_id", "tag", "weight")
+        if not (choice_id in seen and tag in file_tags)
+    }
+    merged.update(weights)
+    return quiz_grid_set(quiz=quiz, weights=merged)

@@ -20,8 +20,7 @@ from kernel.images import media_url
 from kernel.shoppers import signed_in_customer
 from loyalty.selectors import activity_points_earned, activity_points_preview
 from quizzes import definition as qdef
-from quizzes import response_services as services
-from quizzes import services as catalog_services
+from quizzes import services as builder_services
 from quizzes.errors import (
     InvalidAnswers,
     InvalidDefinition,
@@ -30,7 +29,8 @@ from quizzes.errors import (
     ResponseNotFound,
 )
 from quizzes.models import Product, Quiz, QuizResponse
-from quizzes.response_selectors import (
+from quizzes.responses import services
+from quizzes.responses.selectors import (
     quiz_definition,
     quiz_response_get,
     quiz_response_latest_completed,
@@ -274,7 +274,7 @@ def quiz_results(request, slug):
 
 def _draft(slug: str) -> tuple[Quiz, qdef.QuizDef]:
     quiz = get_object_or_404(Quiz, slug=slug)
-    return quiz, qdef.definition_parse(catalog_services.quiz_definition_build(quiz=quiz))
+    return quiz, qdef.definition_parse(builder_services.quiz_definition_build(quiz=quiz))
 
 
 def _preview_taking(request, slug: str) -> Taking:
@@ -360,7 +360,7 @@ def recommendations_panel(request, customer) -> dict | None:
     if response is None:
         return None
     return {
-        "quiz_title": response.version.definition.get("title") or response.version.quiz.title,
+        "quiz_title": quiz_definition(response.version).title or response.version.quiz.title,
         "quiz_url": reverse("quiz", args=[response.version.quiz.slug]),
         "completed_at": response.completed_at,
         "recommendations": recommendations_shown(response=response),
@@ -369,7 +369,7 @@ def recommendations_panel(request, customer) -> dict | None:
 
 def home_panel_context(request, customer) -> dict | None:
     """The front page's quizzes: every published one, with its intro and the points it earns."""
-    from quizzes.response_selectors import quiz_versions_latest
+    from quizzes.responses.selectors import quiz_versions_latest
 
     versions = quiz_versions_latest()
     if not versions:

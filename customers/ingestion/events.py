@@ -7,20 +7,34 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from customers.errors import InvalidEvent, UnsupportedMediaType
+from customers.errors import BodyTooLarge, InvalidEvent, UnsupportedMediaType
 from kernel.currencies import ISO_4217
 
 ORDER_STATUSES = ("pending", "paid", "partially_refunded", "refunded", "cancelled")
 STATUS_RANK = {status: rank for rank, status in enumerate(ORDER_STATUSES)}
 MAX_AMOUNT = Decimal("999999999999.99")
+MAX_QUANTITY = 100_000  # of one line
+# Deeper than any order a platform sends (Shopify's price sets inside tax lines inside line
+# items are 6 levels deep), shallow enough that no parser or admin page recurses too far.
+MAX_DEPTH = 32
+# Dates an order's times may take: none is older than online shops, and none lies further ahead
+# than a shop's clock can be wrong by (a date far in the future would make its event the newest
+# for ever, and breaks date arithmetic at year 9999).
+EARLIEST = dt.datetime(1990, 1, 1, tzinfo=dt.UTC)
+FUTURE_MARGIN = dt.timedelta(days=1)
+# Text no database column can store: NUL characters and lone surrogates.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -147,6 +161,9 @@ class Reader:
             self.fail(key, _("Must be a string."))
             return ""
         value = str(value).strip()
+        if UNSTORABLE.search(value):
+            self.fail(key, _("Text may not contain NUL characters or lone surrogates."))
+            return ""
         if len(value) > max_length:
             self.fail(key, _("At most %(n)d characters.") % {"n": max_length})
             return value[:max_length]
@@ -160,8 +177,8 @@ class Reader:
             self.fail(key, _("Must be a decimal amount."))
             return Decimal("0")
         try:
-            amount = Decimal(str(value))
-        except InvalidOperation:
+            amount = Decimal(str(value).strip())
+        except (ArithmeticError, ValueError):
             self.fail(key, _("Must be a decimal amount."))
             return Decimal("0")
         if not amount.is_finite():
@@ -169,37 +186,53 @@ class Reader:
             return Decimal("0")
         if amount < 0:
             self.fail(key, _("Must not be negative."))
+            return Decimal("0")
         if amount > MAX_AMOUNT:
-            self.fail(key, _("Too large."))
+            self.fail(key, _("At most %(max)s.") % {"max": MAX_AMOUNT})
+            return Decimal("0")
         return amount.quantize(Decimal("0.01"))
 
-    def integer(self, key, required=False, minimum=0) -> int:
+    def integer(self, key, required=False, minimum=0, maximum=2**63 - 1) -> int:
         value = self.raw(key, required)
         if value in (None, ""):
             return minimum
         try:
-            number = int(value)
             if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
                 raise ValueError
-        except (TypeError, ValueError):
+            number = int(value)
+        except (TypeError, ValueError, OverflowError):  # Infinity is a float too
             self.fail(key, _("Must be a whole number."))
             return minimum
         if number < minimum:
             self.fail(key, _("Must be at least %(n)d.") % {"n": minimum})
+            return minimum
+        if number > maximum:
+            self.fail(key, _("At most %(n)d.") % {"n": maximum})
+            return minimum
         return number
 
     def datetime(self, key, required=False) -> dt.datetime | None:
         value = self.raw(key, required)
         if value in (None, ""):
             return None
-        parsed = parse_datetime(value) if isinstance(value, str) else None
+        try:
+            # A well-formed but impossible date (30 February, month 13, offset +25:00) is a
+            # ValueError; year 1 with a positive offset is before datetime.min in UTC.
+            parsed = parse_datetime(value) if isinstance(value, str) else None
+            if parsed is not None and parsed.tzinfo is None:
+                # Platforms that send naive times (WooCommerce's *_gmt fields) send UTC.
+                parsed = parsed.replace(tzinfo=dt.UTC)
+            parsed = parsed and parsed.astimezone(dt.UTC)
+        except (ValueError, OverflowError):
+            parsed = None
         if parsed is None:
             self.fail(key, _("Must be an ISO 8601 date and time."))
             return None
-        if parsed.tzinfo is None:
-            # Platforms that send naive times (WooCommerce's *_gmt fields) send UTC.
-            parsed = parsed.replace(tzinfo=dt.UTC)
-        return parsed.astimezone(dt.UTC)
+        problem = date_problem(parsed)
+        if problem:
+            self.fail(key, problem)
+            return None
+        return parsed
 
     def currency(self, key) -> str:
         code = self.text(key, required=True, max_length=8).upper()
@@ -252,6 +285,15 @@ class Reader:
             )
 
 
+def date_problem(when: dt.datetime) -> str | None:
+    """Why an order's time can't be taken: before 1990, or further ahead than a day."""
+    if when < EARLIEST:
+        return _("Not before %(date)s.") % {"date": EARLIEST.date().isoformat()}
+    if when > timezone.now() + FUTURE_MARGIN:
+        return _("Not more than a day in the future.")
+    return None
+
+
 def optional_item(r: Reader, item, label: str) -> Reader:
     """A Reader over an optional item (a line, a discount code) whose problems skip the item,
     noted with `skipped_note`, instead of refusing the whole event."""
@@ -275,7 +317,8 @@ def optional_lines(r: Reader, key: str, skipped: list[str]) -> tuple[LineData, .
         sku = line.text("sku", max_length=64)
         name = (line.text("name") or line.text("title") or sku)[:255]
         data = LineData(sku=sku, name=name,
-                        quantity=line.integer("quantity", required=True, minimum=1),
+                        quantity=line.integer("quantity", required=True, minimum=1,
+                                              maximum=MAX_QUANTITY),
                         unit_price=line.money("price", required=True))
         if not name:
             line.fail("name", _("This field is required."))
@@ -320,17 +363,64 @@ def check_order(event: OrderEvent) -> OrderEvent:
 
 
 
+def body_too_large(size: int) -> BodyTooLarge:
+    return BodyTooLarge(_("The body is %(size)d bytes; at most %(max)d are taken.")
+                        % {"size": size, "max": settings.INGESTION_MAX_BODY_BYTES})
+
+
+def check_size(body: bytes) -> None:
+    """BodyTooLarge for a body over INGESTION_MAX_BODY_BYTES."""
+    if len(body) > settings.INGESTION_MAX_BODY_BYTES:
+        raise body_too_large(len(body))
+
+
 def load_json(content_type: str, body: bytes):
-    """The body as JSON, or InvalidEvent saying why not."""
+    """The body as JSON, or InvalidEvent saying why not: not JSON, too large, not UTF-8 (RFC
+    8259 asks for UTF-8 between systems, and every platform sends it), or nested more than
+    MAX_DEPTH levels. Python's extensions (NaN, Infinity) are read as numbers, which every
+    field that reads a number refuses."""
     if (content_type or "").split(";")[0].strip().lower() != "application/json":
         raise UnsupportedMediaType(
             _("Send the body as application/json, not '%(type)s'.") % {"type": content_type}
         )
+    check_size(body)
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
+        text = body.decode("utf-8-sig" if body.startswith(b"\xef\xbb\xbf") else "utf-8")
+        if "\x00" in text and json.detect_encoding(body) not in ("utf-8", "utf-8-sig"):
+            raise UnicodeError  # UTF-16 or UTF-32 without a byte order mark
+    except UnicodeError as exc:
+        raise InvalidEvent(
+            _("The body must be UTF-8; this looks like %(encoding)s.")
+            % {"encoding": json.detect_encoding(body)}, code="invalid_encoding") from exc
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        data = None
+        problem = True
+    except ValueError as exc:
         raise InvalidEvent(_("The body is not valid JSON: %(error)s") % {"error": exc},
                            code="invalid_json") from exc
+    else:
+        # Fewer brackets than the limit can't nest deeper than it: no need to look.
+        problem = text.count("[") + text.count("{") > MAX_DEPTH and too_deep(data)
+    if problem:
+        raise InvalidEvent(_("The JSON is nested more than %(depth)d levels deep.")
+                           % {"depth": MAX_DEPTH}, code="too_deep")
+    return data
+
+
+def too_deep(data) -> bool:
+    """Whether objects and arrays nest more than MAX_DEPTH levels."""
+    level, depth = [data], 1
+    while level:
+        level = [child for value in level if isinstance(value, dict | list)
+                 for child in (value.values() if isinstance(value, dict) else value)
+                 if isinstance(child, dict | list)]
+        if level:
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+    return False
 
 
 def unknown_topic(topic: str):

@@ -1,6 +1,7 @@
 """The generic JSON order event, for any platform: `POST /api/v1/events/orders/`."""
 
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -10,17 +11,33 @@ from customers.errors import InvalidEvent
 from kernel.currencies import ISO_4217
 
 from .events import (
+    MAX_QUANTITY,
     ORDER_STATUSES,
     CustomerData,
     LineData,
     OrderEvent,
     Reader,
     check_order,
+    date_problem,
     load_json,
     unknown_topic,
 )
 
-AMOUNT = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
+AMOUNT: dict[str, Any] = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
+
+
+class OrderTimeField(serializers.DateTimeField):
+    """A date and time within the window events.date_problem allows."""
+
+    def to_internal_value(self, value):
+        try:
+            when = super().to_internal_value(value)
+        except OverflowError:  # year 1 with a positive offset
+            self.fail("invalid", format="ISO 8601")
+        problem = date_problem(when)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return when
 
 
 class _Customer(serializers.Serializer):
@@ -39,7 +56,7 @@ class _Customer(serializers.Serializer):
 class _Line(serializers.Serializer):
     sku = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     name = serializers.CharField(max_length=255)
-    quantity = serializers.IntegerField(min_value=1, max_value=100_000)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
     price = serializers.DecimalField(help_text=_("Unit price."), **AMOUNT)
 
 
@@ -52,16 +69,16 @@ class OrderEventSerializer(serializers.Serializer):
     id = serializers.CharField(max_length=64, help_text=_("The order's id in the shop."))
     name = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     status = serializers.ChoiceField(choices=ORDER_STATUSES)
-    placed_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField(
+    placed_at = OrderTimeField(help_text=_("From 1990 to a day ahead of now."))
+    updated_at = OrderTimeField(
         help_text=_("When the order last changed; an older event never overwrites a newer one.")
     )
     currency = serializers.CharField(min_length=3, max_length=3, help_text=_("ISO 4217 code."))
     total = serializers.DecimalField(help_text=_("What the customer paid, after discounts."),
                                      **AMOUNT)
-    discount_total = serializers.DecimalField(required=False, default=0, **AMOUNT)
+    discount_total = serializers.DecimalField(required=False, default=0, **AMOUNT)  # type: ignore[arg-type]
     refunded_total = serializers.DecimalField(
-        required=False, default=0, help_text=_("Everything refunded so far."), **AMOUNT
+        required=False, default=0, help_text=_("Everything refunded so far."), **AMOUNT,  # type: ignore[arg-type]
     )
     shop_total = serializers.DecimalField(
         required=False, allow_null=True, default=None,
@@ -69,7 +86,7 @@ class OrderEventSerializer(serializers.Serializer):
                     "another currency: points, tiers and statistics use it. Without it such an "
                     "order is stored and counted but earns nothing."), **AMOUNT)
     customer = _Customer()
-    lines = _Line(many=True, required=False, default=None, max_length=500,
+    lines = _Line(many=True, required=False, default=None, max_length=500,  # type: ignore[call-arg]
                   help_text=_("Leave out to keep the lines Flywheel already has."))
     discount_codes = serializers.ListField(
         child=serializers.CharField(max_length=64), required=False, default=list, max_length=50
@@ -88,7 +105,6 @@ class OrderEventSerializer(serializers.Serializer):
 
 MAX_LINES = 500
 MAX_CODES = 50
-MAX_QUANTITY = 100_000
 
 
 def _amount(r: Reader, key: str, required: bool = False):
@@ -96,10 +112,11 @@ def _amount(r: Reader, key: str, required: bool = False):
     value = r.raw(key)
     if isinstance(value, str | int | float) and not isinstance(value, bool):
         try:
-            places = -Decimal(str(value).strip()).as_tuple().exponent
+            exponent = Decimal(str(value).strip()).as_tuple().exponent
         except (InvalidOperation, TypeError):
-            places = 0  # r.money names the problem
-        if isinstance(places, int) and places > 2:
+            exponent = 0  # r.money names the problem
+        places = -exponent if isinstance(exponent, int) else 0  # not 'n', 'N' or 'F'
+        if places > 2:
             r.fail(key, gettext("At most 2 decimal places."))
     return r.money(key, required=required)
 
@@ -131,9 +148,7 @@ def _lines(r: Reader) -> tuple[LineData, ...] | None:
         line = r.nested(item, f"lines.{index}")
         if not isinstance(item, dict):
             r.fail(f"lines.{index}", gettext("Must be an object."))
-        quantity = line.integer("quantity", required=True, minimum=1)
-        if quantity > MAX_QUANTITY:
-            line.fail("quantity", gettext("At most %(n)d.") % {"n": MAX_QUANTITY})
+        quantity = line.integer("quantity", required=True, minimum=1, maximum=MAX_QUANTITY)
         lines.append(LineData(sku=line.text("sku", max_length=64),
                               name=line.text("name", required=True, max_length=255),
                               quantity=quantity, unit_price=_amount(line, "price", True)))
@@ -177,16 +192,18 @@ def parse_order(payload) -> OrderEvent:
     customer = _customer(r)
     lines = _lines(r)
     codes = _codes(r)
-    event = OrderEvent(
-        source="generic", external_id=external_id, name=r.text("name", max_length=64),
+    name = r.text("name", max_length=64)
+    referral_code = r.text("referral_code", max_length=32)
+    test = bool(r.boolean("test"))
+    r.check(gettext("The order event has invalid fields."))
+    assert placed_at is not None and updated_at is not None  # r.check() raised otherwise
+    return check_order(OrderEvent(
+        source="generic", external_id=external_id, name=name,
         status=status, placed_at=placed_at, updated_at=updated_at, currency=currency,
         total=total, discount_total=discount_total, refunded_total=refunded_total,
         customer=customer, lines=lines, discount_codes=codes,
-        referral_code=r.text("referral_code", max_length=32), test=bool(r.boolean("test")),
-        shop_total=shop_total,
-    )
-    r.check(gettext("The order event has invalid fields."))
-    return check_order(event)
+        referral_code=referral_code, test=test, shop_total=shop_total,
+    ))
 
 
 def parse(topic: str, content_type: str, body: bytes) -> OrderEvent:

@@ -87,7 +87,7 @@ def _order(r: Reader) -> OrderEvent:
     currency = r.currency("currency")
     total = r.money("total_price", required=True)
     discount_total = r.money("total_discounts")
-    skipped = []
+    skipped: list[str] = []
     refunds = []
     for index, item in enumerate(r.items("refunds")):
         refund = _refund(r.nested(item, f"refunds.{index}"))
@@ -98,6 +98,7 @@ def _order(r: Reader) -> OrderEvent:
     customer = _customer(r.nested("customer"), order_email=r.email("email"))
     test = r.boolean("test")
     r.check()
+    assert status is not None and placed_at is not None and updated_at is not None  # checked
     return check_order(OrderEvent(
         source=SOURCE, external_id=external_id, name=r.text("name", max_length=64),
         status=status, placed_at=placed_at, updated_at=updated_at, currency=currency,

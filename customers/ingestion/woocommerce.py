@@ -90,11 +90,11 @@ def _order(r: Reader) -> OrderEvent:
         refund = r.nested(item, f"refunds.{index}")
         refunds.append(RefundData(external_id=refund.text("id", required=True, max_length=64),
                                   amount=_refund_amount(refund)))
-    skipped = []
+    skipped: list[str] = []
     lines = optional_lines(r, "line_items", skipped)
     codes = optional_codes(r, "coupon_lines", skipped)
     billing = r.nested("billing")
-    customer_id = r.integer("customer_id")
+    customer_id = r.integer("customer_id", maximum=2**64 - 1)  # a WordPress user id
     billing_email = billing.email("email")
     # A registered customer's account email is not in the order; the billing email is typed
     # per order, so it is only one more address they are known by. A guest is their order.
@@ -105,6 +105,7 @@ def _order(r: Reader) -> OrderEvent:
         last_name=billing.text("last_name", max_length=150),
     )
     r.check()
+    assert status is not None and placed_at is not None and updated_at is not None  # checked
     return check_order(OrderEvent(
         source=SOURCE, external_id=external_id, name=r.text("number", max_length=64),
         status=status, placed_at=placed_at, updated_at=updated_at, currency=currency,
@@ -122,7 +123,7 @@ def _refund_amount(r: Reader) -> Decimal:
         amount = abs(Decimal(str(value))).quantize(Decimal("0.01"))
         if isinstance(value, bool | dict | list) or amount > MAX_AMOUNT:
             raise InvalidOperation
-    except InvalidOperation:
+    except ArithmeticError:  # InvalidOperation, and Overflow for an exponent like 1e999999999
         r.fail("total", _("Must be a decimal amount."))
         return Decimal("0")
     return amount

@@ -1,2 +1,6 @@
-"""Segments: lifecycle stages, RFM scores, CLV and custom audiences (see rules.py for the rules,
-customers/services/segments.py for the recompute, customers/webhooks_out.py for the events)."""
+"""Segments: lifecycle stages, RFM scores, CLV and custom audiences, and the outbound events.
+
+rules.py and value_model.py are the rules as pure functions; services/ applies them (the
+recompute, the value model's fit, outbound webhooks); selectors.py reads, apis.py + urls.py are
+the API, admin.py and filters.py the admin.
+"""

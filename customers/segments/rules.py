@@ -1,6 +1,6 @@
 """The rules behind stages, RFM segments and CLV, in one place.
 
-The nightly recompute applies them in SQL (customers/services/segments.py) and an arriving
+The nightly recompute applies them in SQL (segments/services/recompute.py) and an arriving
 order applies them in Python (`stage_for`); both read the constants and tables below, and a test
 checks the two agree. Times are whole seconds since the epoch, so both paths do exact integer
 arithmetic.

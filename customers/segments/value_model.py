@@ -1,6 +1,6 @@
 """The value model: how many orders a customer will place, whether they are still a customer,
 and what those orders are worth. Pure maths on NumPy arrays, no database: callers pass every
-customer's history as arrays and get arrays back (customers/services/value.py feeds it).
+customer's history as arrays and get arrays back (customers/segments/services/value.py feeds it).
 
 - BG/NBD (Fader, Hardie and Lee, "Counting your customers the easy way", Marketing Science
   24(2), 2005): while alive, a customer orders at their own Poisson rate (gamma-distributed

@@ -1,5 +1,12 @@
 """Every write to the customer profile. Other apps call these, never the models directly."""
 
+from customers.segments.services import (
+    customer_stage_refresh,
+    customers_stage_refresh,
+    segment_membership_refresh,
+    segments_recompute,
+)
+
 from .accounts import account_signup_confirm, account_signup_request, signup_link
 from .activities import activity_post, activity_record_many
 from .api_keys import api_key_authenticate, api_key_create, api_key_revoke
@@ -32,12 +39,6 @@ from .profiles import (
     customers_stats_refresh,
     customers_tier_set,
     customers_upsert_many,
-)
-from .segments import (
-    customer_stage_refresh,
-    customers_stage_refresh,
-    segment_membership_refresh,
-    segments_recompute,
 )
 
 __all__ = [

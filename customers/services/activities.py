@@ -53,7 +53,7 @@ def activities_announce(activities: list[Activity]) -> None:
         activities_recorded.send(sender=Activity, activities=activities)
 
 
-RESERVED_KINDS = frozenset(Activity.Kind.values) | {"points_expiring"}
+RESERVED_KINDS = frozenset(Activity.Kind.values)
 
 
 def activity_post(

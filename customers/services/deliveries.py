@@ -1,5 +1,6 @@
 import hashlib
 import importlib
+import json
 import logging
 import time
 
@@ -11,8 +12,8 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.errors import InvalidEvent
-from customers.ingestion.events import CustomerEvent, OrderEvent, RefundEvent
+from customers.errors import IdempotencyKeyTooLong, InvalidEvent
+from customers.ingestion.events import CustomerEvent, OrderEvent, RefundEvent, body_too_large
 from customers.models import Order, WebhookDelivery
 from kernel.bulk import insert_new, source_pairs_q, update_each
 from kernel.errors import FlywheelError
@@ -33,6 +34,7 @@ WAITING_KEY = "deliveries:waiting"
 # beat's sweep applies what arrived meanwhile within the minute; a task slow to start because
 # workers are busy only means a second one, which finds nothing left to do.
 WAKE_SECONDS = 10
+MAX_EVENT_ID = 128  # WebhookDelivery.event_id
 
 
 def parse_delivery(source: str, topic: str, content_type: str, body: bytes):
@@ -46,21 +48,41 @@ def parse_delivery(source: str, topic: str, content_type: str, body: bytes):
 
 
 def delivery_receive(
-    *, source: str, topic: str, headers: dict, body: bytes, content_type: str, event_id: str = ""
+    *, source: str, topic: str, headers: dict, body: bytes, content_type: str, event_id: str = "",
+    unread_size: int | None = None,
 ) -> WebhookDelivery:
     """Keep a delivery as it arrived, check it, and queue it to be applied after commit.
 
+    The body is kept byte for byte whatever it holds (see `stored_body`), before anything can
+    fail; `unread_size` says a body too large to read at all was sent (it is kept as a failed
+    delivery without its body). Every check the worker makes is made here, so a delivery is
+    either refused now (failed, with the reason, answered a 4xx) or applied later.
+
     A repeat of an event id answers what the first delivery answered. On the generic API the
-    same id with a different body is refused (Idempotency-Key semantics); a platform's
-    signed delivery never is (see each parser's `event_id` for what identifies a change).
-    Optional items the parser skipped are noted on the delivery. Nothing is applied here.
+    same id with a different body is refused (Idempotency-Key semantics), and an id over 128
+    characters is refused rather than cut (two keys cut alike would collide); a platform's
+    over-long id is kept as its hash. A platform's signed delivery is never refused as a repeat
+    (see each parser's `event_id` for what identifies a change). Optional items the parser
+    skipped are noted on the delivery. Nothing is applied here.
     """
     digest = hashlib.sha256(body).hexdigest()
+    text, raw = stored_body(body)
+    too_long = len(event_id) > MAX_EVENT_ID
+    if too_long and source != "generic":
+        event_id, too_long = f"sha256:{hashlib.sha256(event_id.encode()).hexdigest()}", False
     delivery = WebhookDelivery(
-        source=source, topic=topic[:64], headers=headers, event_id=event_id[:128],
-        body=body.decode("utf-8", errors="replace"), body_sha256=digest,
+        source=source, topic=topic[:64], headers=headers, event_id="" if too_long else event_id,
+        body=text, raw_body=raw, body_sha256=digest,
     )
     try:
+        if too_long:
+            raise IdempotencyKeyTooLong(
+                _("The Idempotency-Key is %(n)d characters; at most %(max)d are taken.")
+                % {"n": len(event_id), "max": MAX_EVENT_ID},
+                fields={"Idempotency-Key": _("At most %(max)d characters.")
+                        % {"max": MAX_EVENT_ID}})
+        if unread_size is not None:
+            raise body_too_large(unread_size)
         event = parse_delivery(source, topic, content_type, body)
     except InvalidEvent as exc:
         delivery.status = Status.FAILED
@@ -83,6 +105,25 @@ def delivery_receive(
     if delivery.status == Status.RECEIVED:
         deliveries_wake()
     return delivery
+
+
+def stored_body(body: bytes) -> tuple[str, bytes | None]:
+    """(the body as text, its exact bytes when the text can't be them). A UTF-8 body without
+    NUL bytes, what platforms send, is its text; anything else (UTF-16, a NUL byte, bytes that
+    are no text at all) keeps its bytes too, and its text is a readable rendering for staff:
+    decoded as the encoding it looks like, with what can't be decoded and NULs escaped. The
+    text never holds what a database column can't (NUL, lone surrogates)."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        if "\x00" not in text:
+            return text, None
+    encoding = json.detect_encoding(body)
+    readable = body.decode(encoding if encoding.startswith("utf-") else "utf-8",
+                           errors="backslashreplace")
+    return readable.replace("\x00", "\\x00"), body
 
 
 def _replay(existing: WebhookDelivery, digest: str) -> WebhookDelivery:
@@ -214,7 +255,7 @@ def _apply_together(deliveries: list[WebhookDelivery]) -> None:
     A refund whose order has not arrived waits for it (status waiting) instead of failing."""
     events = [
         parse_delivery(d.source, d.topic, d.headers.get("Content-Type", "application/json"),
-                       d.body.encode())
+                       d.raw)
         for d in deliveries
     ]
     orders = [i for i, event in enumerate(events) if isinstance(event, OrderEvent)]

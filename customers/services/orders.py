@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from customers.errors import InvalidEvent
 from customers.ingestion.events import OrderEvent, RefundData, RefundEvent, check_order
 from customers.models import Activity, Customer, Order, OrderLine, Refund
+from customers.segments.services.recompute import customers_stage_refresh
 from customers.signals import order_cancelled, order_paid, order_refunded, orders_paid
 from kernel.bulk import insert_new, source_pairs_q
 
@@ -21,7 +22,6 @@ from .profiles import (
     customers_upsert_many,
     platform_facts,
 )
-from .segments import customers_stage_refresh
 
 PAID_STATUSES = {"paid", "partially_refunded", "refunded"}
 

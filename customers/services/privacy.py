@@ -35,7 +35,8 @@ def customer_traces_erase(*, customer: Customer, emails: list[str]) -> int:
     changed += inbound.exclude(status__in=[WebhookDelivery.Status.PROCESSED,
                                            WebhookDelivery.Status.IGNORED]).update(
         status=WebhookDelivery.Status.IGNORED, waiting_for="")
-    changed += inbound.update(body="", headers={}, response_body={}, error="", notes=note)
+    changed += inbound.update(body="", raw_body=None, headers={}, response_body={}, error="",
+                              notes=note)
     outbound = OutboundDelivery.objects.filter(Q(customer=customer)
                                                | _mentions("payload", emails))
     OutboundAttempt.objects.filter(delivery__in=outbound).update(response_body="", error="")

@@ -2,6 +2,7 @@
 
 Import as `from loyalty import services`; each name below is public."""
 
+from ..earning import rule_applies, rule_points
 from .accounts import loyalty_account_get_or_create, loyalty_personal_data_erase
 from .earning import (
     paid_order_reward,
@@ -15,7 +16,6 @@ from .ledger import (
     points_adjust,
     points_award,
     points_release_due,
-    points_reverse_for_refund,
     points_spend,
 )
 from .notifications import (
@@ -24,7 +24,11 @@ from .notifications import (
     points_expiring_email_send,
     voucher_issued_email_send,
 )
-from .reversals import points_reverse_for_activity
+from .reversals import (
+    points_cancel_for_order,
+    points_reverse_for_activity,
+    points_reverse_for_refund,
+)
 from .rewards import (
     redemption_create,
     reward_tier_allows,
@@ -38,9 +42,6 @@ from .rules import (
     birthday_activities_record,
     earning_rule_create,
     earning_rule_update,
-    points_cancel_for_order,
-    rule_applies,
-    rule_points,
 )
 from .tiers import (
     tier_badge_clean,

@@ -6,10 +6,10 @@ activity is a batch of one, so there is one code path. For a batch, whatever its
 - the customers' accounts are opened and locked together (`accounts_locked`);
 - the entry keys already posted are read once, and the capped rules' usage by these accounts
   once (plus one membership query per segment used as an audience);
-- each item's best rule is chosen in Python (see rules.py for how a rule earns), counting
+- each item's best rule is chosen in Python (see loyalty/earning.py for how a rule earns), counting
   the awards chosen earlier in the batch toward the caps;
 - the entries, their lots and the balances are written with one statement each
-  (`_award_many`), and the accounts are promoted together (`tiers_promote_locked`).
+  (`grants_post`), and the accounts are promoted together (`tiers_promote_locked`).
 
 A customer with several items in one batch (two orders, or a birthday and a review) has them
 applied in turn, one round per item, each round promoted before the next: an item earns with
@@ -28,11 +28,12 @@ from django.utils import timezone
 from customers.models import Activity, Customer, Order
 from customers.selectors import segment_customers
 
+from ..earning import Award, cap_period_start, rule_applies, rule_points
 from ..models import EarningRule, LoyaltyAccount, PointsEntry
 from .accounts import accounts_locked, opened_entries_forget
-from .ledger import Grant, _award_many
+from .ledger import Grant, grants_post
 from .program import tiers_get
-from .rules import Award, _candidates, cap_period_start, rule_applies, rule_points
+from .rules import earning_rules_active
 from .tiers import tiers_promote_locked
 
 Kind = PointsEntry.Kind
@@ -81,7 +82,7 @@ def paid_orders_reward(*, orders: list[Order]) -> list[PointsEntry | None]:
 def _orders_earn(orders: list[Order], *, promote: bool) -> list[PointsEntry | None]:
     """The orders' points; then, with `promote` (or for the accounts whose points are
     available at once, as `points_award` does), the customers' tiers."""
-    rules = _candidates(kind=EarningRule.Kind.ORDER)
+    rules = earning_rules_active(kind=EarningRule.Kind.ORDER)
     days = settings.LOYALTY_HOLD_DAYS
     items = {}
     for index, order in enumerate(orders):
@@ -111,7 +112,7 @@ def points_award_for_activities(*, activities: list[Activity]) -> list[PointsEnt
     rules_by_kind = {}  # read once per kind, also outside a memo scope
     for activity in activities:
         if activity.kind not in rules_by_kind:
-            rules_by_kind[activity.kind] = _candidates(kind=EarningRule.Kind.ACTIVITY,
+            rules_by_kind[activity.kind] = earning_rules_active(kind=EarningRule.Kind.ACTIVITY,
                                                        activity_kind=activity.kind)
         if rules := rules_by_kind[activity.kind]:
             items[activity.pk] = _Item(
@@ -154,7 +155,7 @@ def _earn(items: list[_Item], *, promote_all: bool, likely_new=()) -> None:
                 chosen.append((item, Grant(
                     account=account, points=award.points, key=item.key, kind=Kind.EARN,
                     held_until=item.held_until, rule=award.rule, cause=item.cause)))
-            entries = _award_many([grant for _item, grant in chosen])
+            entries = grants_post([grant for _item, grant in chosen])
             for (item, _grant), entry in zip(chosen, entries, strict=True):
                 item.entry = entry
             promoted = {accounts[item.customer.pk].pk: accounts[item.customer.pk]

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from customers.models import MarketingContact
 from customers.services import marketing_email_send
-from kernel.links import absolute_url
+from kernel.links import account_url
 
 from ..models import Redemption, TierChange
 from .notifications import email_recipient
@@ -41,7 +41,7 @@ def tier_up_email_send(*, change_id: int) -> bool:
             context={"customer": customer, "tier": change.to_tier,
                      "from_name": change.from_name, "progress": progress["progress"],
                      "next_tier": progress["next_tier"],
-                     "account_url": absolute_url("account")},
+                     "account_url": account_url()},
         )
 
 

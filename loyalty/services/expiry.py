@@ -18,13 +18,11 @@ from django.utils import timezone
 
 from customers.models import Activity, Customer
 from customers.services import activity_record, activity_record_many
-from kernel.bulk import update_each
 
 from .. import expiry
-from ..models import LoyaltyAccount, LoyaltyProgram, PointsEntry, Redemption
+from ..models import LoyaltyAccount, LoyaltyProgram, PointsEntry, PointsLot, Redemption
 
 Kind = PointsEntry.Kind
-POINTS_EXPIRING = "points_expiring"
 
 
 def _due_lots(program: LoyaltyProgram, until: dt.datetime):
@@ -69,18 +67,44 @@ def _expire_batch(program: LoyaltyProgram, account_ids: list[int], now: dt.datet
                      .order_by("pk").values_list("pk", "customer_id"))
     shares, params = _shares_sql(program, account_ids, now)
     connection = transaction.get_connection()
+    entries, lots = PointsEntry._meta.db_table, PointsLot._meta.db_table
+    accounts = LoyaltyAccount._meta.db_table
+    # The shares are worked out once: on PostgreSQL one statement writes the entries, the
+    # lots and the balances from them (data-modifying WITH); elsewhere a temporary table
+    # holds them for the same three writes.
+    insert = (f"INSERT INTO {entries} (account_id, kind, amount, held, reason, key, "
+              f"created_at) SELECT account_id, %s, -share, %s, '', 'lot:' || id || ':expire', "
+              f"%s FROM expiry_shares WHERE share > 0")
+    insert_params = [Kind.EXPIRE, False, connection.ops.adapt_datetimefield_value(now)]
+    lost_sql = ("SELECT account_id, SUM(share) AS points, MIN(first_due) AS first_due "
+                "FROM expiry_shares "
+                "GROUP BY account_id HAVING SUM(share) > 0")
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT account_id, SUM(share), MIN(first_due) FROM ({shares}) shares "
-                       "GROUP BY account_id HAVING SUM(share) > 0", params)
-        lost = {account_id: (int(points), first_due) for account_id, points, first_due in cursor}
-        cursor.execute(
-            f"INSERT INTO {PointsEntry._meta.db_table} (account_id, kind, amount, held, reason, "
-            "key, created_at) SELECT account_id, %s, -share, %s, '', "
-            f"'lot:' || id || ':expire', %s FROM ({shares}) shares WHERE share > 0",
-            [Kind.EXPIRE, False, connection.ops.adapt_datetimefield_value(now), *params])
-    _due_lots(program, now).filter(account_id__in=account_ids).update(remaining=0)
-    update_each(LoyaltyAccount, {pk: {"balance": -points} for pk, (points, _lot) in lost.items()},
-                add=True)
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"WITH expiry_shares AS MATERIALIZED ({shares}), lost AS ({lost_sql}), "
+                f"entries AS ({insert}), "
+                # The accounts named again, so each UPDATE finds its rows by index.
+                f"lots AS (UPDATE {lots} SET remaining = 0 FROM expiry_shares "
+                f"WHERE {lots}.id = expiry_shares.id AND {lots}.account_id = ANY(%s) "
+                f"AND {lots}.remaining > 0), "
+                f"balances AS (UPDATE {accounts} SET balance = balance - lost.points FROM lost "
+                f"WHERE {accounts}.id = lost.account_id AND {accounts}.id = ANY(%s)) "
+                "SELECT * FROM lost", [*params, *insert_params, account_ids, account_ids])
+            lost = {account_id: (int(points), first_due)
+                    for account_id, points, first_due in cursor.fetchall()}
+        else:
+            cursor.execute(f"CREATE TEMPORARY TABLE expiry_shares AS {shares}", params)
+            cursor.execute(insert, insert_params)
+            cursor.execute(f"UPDATE {lots} SET remaining = 0 "
+                           "WHERE id IN (SELECT id FROM expiry_shares)")
+            cursor.execute(f"UPDATE {accounts} SET balance = balance - (SELECT SUM(share) "
+                           f"FROM expiry_shares WHERE expiry_shares.account_id = {accounts}.id) "
+                           "WHERE id IN (SELECT account_id FROM expiry_shares WHERE share > 0)")
+            cursor.execute(lost_sql)
+            lost = {account_id: (int(points), first_due)
+                    for account_id, points, first_due in cursor.fetchall()}
+            cursor.execute("DROP TABLE expiry_shares")
     activity_record_many(rows=[
         {"customer_id": customers[account_id], "kind": Activity.Kind.POINTS_EXPIRED,
          "occurred_at": now, "key": f"points_expired:{account_id}:{first_due}",
@@ -146,7 +170,7 @@ def points_expiry_remind(*, now: dt.datetime | None = None) -> int:
         with transaction.atomic():
             activity_ids = [
                 activity_record(
-                    customer=customer, kind=POINTS_EXPIRING, key=key, occurred_at=now,
+                    customer=customer, kind=Activity.Kind.POINTS_EXPIRING, key=key, occurred_at=now,
                     data={"points": row["points"], "expires_at": row["expires_at"].isoformat()},
                 ).pk
                 for key, row in new
@@ -159,7 +183,8 @@ def points_expiry_remind(*, now: dt.datetime | None = None) -> int:
 
 
 def _reminder_key(customer: Customer, expires_at: dt.datetime) -> str:
-    return f"{POINTS_EXPIRING}:{customer.pk}:{timezone.localdate(expires_at).isoformat()}"
+    day = timezone.localdate(expires_at).isoformat()
+    return f"{Activity.Kind.POINTS_EXPIRING.value}:{customer.pk}:{day}"
 
 
 def vouchers_expire_due(*, now: dt.datetime | None = None) -> int:

@@ -5,14 +5,13 @@ import datetime as dt
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.models import Activity, Customer, Order, Refund
+from customers.models import Activity, Customer, Order
 from kernel.bulk import insert_new, update_each
 from kernel.errors import Conflict, FlywheelError
 
@@ -26,9 +25,11 @@ from .tiers import tiers_promote, tiers_promote_locked
 Kind = PointsEntry.Kind
 
 
-def _post(*, account_id: int, kind: str, amount: int, key: str, held: bool = False,
+def entry_post(*, account_id: int, kind: str, amount: int, key: str, held: bool = False,
           **cause) -> PointsEntry | None:
-    """Insert an entry, or None when its idempotency key was already posted."""
+    """Insert an entry, or None when its idempotency key was already posted. The ledger's
+    services (here, reversals.py, earning.py) post through this and `balance_move`; other
+    code calls the services."""
     try:
         with transaction.atomic():
             return PointsEntry.objects.create(
@@ -40,7 +41,7 @@ def _post(*, account_id: int, kind: str, amount: int, key: str, held: bool = Fal
         raise
 
 
-def _move(account_id: int, *, balance: int = 0, pending: int = 0) -> None:
+def balance_move(account_id: int, *, balance: int = 0, pending: int = 0) -> None:
     LoyaltyAccount.objects.filter(pk=account_id).update(
         balance=F("balance") + balance, pending=F("pending") + pending
     )
@@ -83,9 +84,9 @@ def points_award(
     # transaction (or its savepoint) rolls the whole award back.
     with transaction.atomic(savepoint=False):
         account = account_locked(customer)
-        entry = _award(account, points=points, key=key, kind=kind, held_until=held_until,
-                       order=order, activity=activity, rule=rule, redemption=redemption,
-                       reason=reason)
+        entry = points_award_locked(account, points=points, key=key, kind=kind,
+                                    held_until=held_until, order=order, activity=activity,
+                                    rule=rule, redemption=redemption, reason=reason)
         if entry is not None and held_until is None:
             tiers_promote_locked([account])
     return entry
@@ -93,7 +94,7 @@ def points_award(
 
 @dataclass
 class Grant:
-    """Points for an account the caller holds locked, posted by `_award_many`."""
+    """Points for an account the caller holds locked, posted by `grants_post`."""
 
     account: LoyaltyAccount
     points: int
@@ -104,16 +105,16 @@ class Grant:
     cause: dict = field(default_factory=dict)  # order, activity, redemption, reason
 
 
-def _award(account: LoyaltyAccount, *, points: int, key: str, kind: str,
+def points_award_locked(account: LoyaltyAccount, *, points: int, key: str, kind: str,
            held_until: dt.datetime | None = None, rule: EarningRule | None = None,
            **cause) -> PointsEntry | None:
     """`points_award` on an account the caller holds locked, without promoting it: callers
     promote once they are done with the account (or know its tier can't change)."""
-    return _award_many([Grant(account=account, points=points, key=key, kind=kind,
+    return grants_post([Grant(account=account, points=points, key=key, kind=kind,
                               held_until=held_until, rule=rule, cause=cause)])[0]
 
 
-def _award_many(grants: list[Grant]) -> list[PointsEntry | None]:
+def grants_post(grants: list[Grant]) -> list[PointsEntry | None]:
     """Post each grant as an entry with its lot, once per key (None for a key already
     posted), and add the points to balances (or pending points while held), whatever the
     number of grants in one INSERT of entries, one of lots and one UPDATE of accounts."""
@@ -184,65 +185,6 @@ def points_release_due(*, now: dt.datetime | None = None, batch_size: int = 500)
             released += len(lots)
 
 
-def refund_points(*, earned: int, refunded: Decimal, total: Decimal) -> int:
-    """The points a refund takes back from an order that earned `earned` on `total`: its
-    share, rounded down, so it depends on this refund alone and never on the refunds before
-    it (whatever order they arrive in); what rounding leaves once the order is refunded in
-    full is taken back then (`points_reverse_for_refund`)."""
-    if total <= 0:
-        return earned
-    return min(int(Decimal(earned) * refunded / total), earned)
-
-
-def points_reverse_for_refund(*, order: Order, refund: Refund) -> PointsEntry | None:
-    """Take back the points an order earned on the money a refund gave back, once per refund
-    (key `order:<source>:<id>:refund:<refund id>:reverse`): the refund's share of the earn
-    (refund_points). When the refunds add up to the whole order, what their shares leave of the
-    earn (rounding) is reversed too (key `order:<source>:<id>:refunded`), so a refunded order
-    keeps nothing, and each entry is the same whatever order the refunds arrived in.
-    During the hold the refund cancels held points; after the release it reverses available
-    points, and the balance may go negative.
-    """
-    with transaction.atomic():
-        earn = PointsEntry.objects.filter(order=order, kind=Kind.EARN).first()
-        if earn is None:
-            return None
-        LoyaltyAccount.objects.select_for_update().filter(pk=earn.account_id).first()
-        lot = PointsLot.objects.select_for_update().get(entry=earn)
-        prefix = f"order:{order.source}:{order.external_id}"
-        entry = _reverse(earn, lot, key=f"{prefix}:refund:{refund.external_id}:reverse",
-                         points=refund_points(earned=earn.amount, refunded=refund.amount,
-                                              total=order.total),
-                         order=order, refund=refund)
-        if order.refunded_total >= order.total:
-            # What the refunds' shares leave of the earn, whichever of them came first.
-            shares = sum(refund_points(earned=earn.amount, refunded=amount, total=order.total)
-                         for amount in order.refunds.values_list("amount", flat=True))
-            _reverse(earn, lot, key=f"{prefix}:refunded", points=earn.amount - shares,
-                     order=order, reason=_("Order refunded in full"))
-    return entry
-
-
-def _reverse(earn: PointsEntry, lot: PointsLot, *, key: str, points: int,
-             **cause) -> PointsEntry | None:
-    """Take `points` (at most what the earn's lot still holds) back from a locked account,
-    once per key: from pending points during the hold, else from the balance."""
-    points = min(points, lot.remaining)
-    if points <= 0 or PointsEntry.objects.filter(key=key).exists():
-        return None
-    entry = _post(account_id=earn.account_id, kind=Kind.REVERSE, amount=-points, key=key,
-                  held=lot.is_held, **cause)
-    if entry is None:
-        return None
-    PointsLot.objects.filter(pk=lot.pk).update(remaining=F("remaining") - points)
-    lot.remaining -= points
-    if lot.is_held:
-        _move(earn.account_id, pending=-points)
-    else:
-        _move(earn.account_id, balance=-points)
-    return entry
-
-
 def points_spend(
     *, account: LoyaltyAccount, amount: int, key: str, redemption=None
 ) -> PointsEntry:
@@ -252,7 +194,7 @@ def points_spend(
     if amount <= 0:
         raise ValueError("points_spend takes a positive number of points")
     with transaction.atomic():
-        entry = _post(account_id=account.pk, kind=Kind.REDEEM, amount=-amount, key=key,
+        entry = entry_post(account_id=account.pk, kind=Kind.REDEEM, amount=-amount, key=key,
                       redemption=redemption)
         if entry is None:
             existing = PointsEntry.objects.get(key=key)
@@ -280,12 +222,12 @@ def points_adjust(
     if by is None or not by.is_staff:
         raise FlywheelError(_("Only staff can adjust points."), code="staff_required")
     with transaction.atomic():
-        entry = _post(account_id=account.pk, kind=Kind.ADJUST, amount=amount,
+        entry = entry_post(account_id=account.pk, kind=Kind.ADJUST, amount=amount,
                       key=key or f"adjust:{uuid.uuid4().hex}", staff=by, reason=reason)
         if entry is None:
             return PointsEntry.objects.get(key=key)
         if amount > 0:
-            _move(account.pk, balance=amount)
+            balance_move(account.pk, balance=amount)
         else:
             _debit(account.pk, -amount)
     return entry

@@ -12,7 +12,7 @@ import datetime as dt
 from customers.models import Activity, Customer, MarketingContact
 from customers.services import marketing_email_send
 from kernel.emails import email_send
-from kernel.links import absolute_url
+from kernel.links import account_url
 
 from ..models import PointsEntry, Redemption
 
@@ -33,7 +33,7 @@ def _send(customer: Customer, template: str, context: dict,
     to = email_recipient(customer=customer)
     if to is None:
         return False
-    context = {"customer": customer, "account_url": absolute_url("account"), **context}
+    context = {"customer": customer, "account_url": account_url(), **context}
     if marketing:
         kind, key = marketing
         return marketing_email_send(customer=customer, kind=kind, key=key, to=to,

@@ -18,12 +18,11 @@ How a rule earns (the admin help text says the same):
 Reading the candidate rules costs a fixed number of queries whatever the number of rules:
 the rules with their tiers (2, and 1 more for their audiences' segment rules when any has an
 audience). Inside `kernel.memo.memo_scope()` (a batch of deliveries) they are read once per
-kind for the whole batch. Choosing and posting the awards is earning.py's, a batch at a time.
+kind for the whole batch. Choosing and posting the awards is services/earning.py's, a batch at
+a time; the arithmetic is loyalty/earning.py.
 """
 
 import datetime as dt
-from dataclasses import dataclass
-from decimal import ROUND_FLOOR, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -31,11 +30,11 @@ from django.db.models import F, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.models import Customer, Order
+from customers.models import Customer
 from kernel.errors import FlywheelError
 from kernel.memo import memoized
 
-from ..models import EarningRule, LoyaltyAccount, PointsEntry, PointsLot, Tier
+from ..models import EarningRule, PointsEntry, Tier
 
 Kind = PointsEntry.Kind
 
@@ -43,61 +42,7 @@ RULE_FIELDS = ("name", "activity_kind", "points", "points_per_unit", "multiplier
                "ends_at", "min_order_total", "cap_count", "cap_period", "is_active", "audience")
 
 
-@dataclass(frozen=True)
-class Award:
-    rule: EarningRule
-    points: int
-
-
-def _floor(value: Decimal) -> int:
-    return max(int(value.to_integral_value(rounding=ROUND_FLOOR)), 0)
-
-
-def rule_points(*, rule: EarningRule, order_total: Decimal | None = None,
-                tier_multiplier: Decimal = Decimal("1")) -> int:
-    """What the rule earns, before its conditions are checked: for an order rule the total
-    times points per unit, for an activity rule its fixed points; times the rule's multiplier
-    and the tier's, rounded down."""
-    base = (Decimal(order_total or 0) * rule.points_per_unit if rule.kind == EarningRule.Kind.ORDER
-            else Decimal(rule.points))
-    return _floor(base * rule.multiplier * tier_multiplier)
-
-
-def rule_applies(*, rule: EarningRule, when: dt.datetime, tier_id: int | None,
-                 order_total: Decimal | None = None, tier_ids: set[int] | None = None) -> bool:
-    """The rule's window, minimum order total and tiers (caps are counted separately).
-    The rule's tiers come from `tier_ids` when given (a change not saved yet), else from
-    `rule.tiers`, which should be prefetched."""
-    if not rule.is_active:
-        return False
-    if rule.starts_at and when < rule.starts_at:
-        return False
-    if rule.ends_at and when >= rule.ends_at:
-        return False
-    if (rule.min_order_total is not None and order_total is not None
-            and order_total < rule.min_order_total):
-        return False
-    if tier_ids is None:
-        tier_ids = {tier.pk for tier in rule.tiers.all()}
-    return not tier_ids or tier_id in tier_ids
-
-
-def cap_period_start(period: str, now: dt.datetime) -> dt.datetime | None:
-    """The start of the calendar period containing `now`, in the shop's time zone."""
-    local = timezone.localtime(now)
-    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    if period == EarningRule.CapPeriod.DAY:
-        return midnight
-    if period == EarningRule.CapPeriod.WEEK:
-        return midnight - dt.timedelta(days=midnight.weekday())
-    if period == EarningRule.CapPeriod.MONTH:
-        return midnight.replace(day=1)
-    if period == EarningRule.CapPeriod.YEAR:
-        return midnight.replace(month=1, day=1)
-    return None
-
-
-def _candidates(**filters) -> tuple[EarningRule, ...]:
+def earning_rules_active(**filters) -> tuple[EarningRule, ...]:
     """The active rules matching `filters`, with their tiers and their audience's segment
     rules. Every order and activity asks, so they are read once per memo scope (a batch of
     deliveries); the instances are shared, and nothing changes them."""
@@ -167,22 +112,6 @@ def earning_rule_update(*, rule: EarningRule, tiers: list[Tier] | None = None,
             rule.tiers.set(new_tiers)
         rule.refresh_from_db()
     return rule
-
-
-def points_cancel_for_order(*, order: Order) -> PointsEntry | None:
-    """A cancelled order loses the points it earned, once (key `order:<source>:<id>:cancel`):
-    whatever its earn lot still holds after refunds is reversed, from pending points during
-    the hold and from the balance after it (which may then go negative, as with a refund)."""
-    from .ledger import _reverse
-
-    with transaction.atomic():
-        earn = PointsEntry.objects.filter(order=order, kind=Kind.EARN).first()
-        if earn is None:
-            return None
-        LoyaltyAccount.objects.select_for_update().filter(pk=earn.account_id).first()
-        lot = PointsLot.objects.select_for_update().get(entry=earn)
-        return _reverse(earn, lot, key=f"order:{order.source}:{order.external_id}:cancel",
-                        points=lot.remaining, order=order, reason="order cancelled")
 
 
 def birthday_activities_record(*, today: dt.date | None = None) -> int:

@@ -66,15 +66,15 @@ def _entry_rewards(account: LoyaltyAccount, tier: Tier) -> None:
     promoted for them. While the tier is held (`tier_held_until`: reached with orders still
     in their return window) both wait for the window to close, and a refund meanwhile
     withdraws them (tiers_withdraw_for_refunds)."""
-    from .ledger import _award
+    from .ledger import points_award_locked
     from .rewards import voucher_grant
 
     key = _entry_key(tier, account)
     held_until = account.tier_held_until
     if tier.entry_points:
-        _award(account, points=tier.entry_points, key=key, kind=PointsEntry.Kind.BONUS,
-               held_until=held_until,
-               reason=_("Welcome to %(tier)s") % {"tier": tier.name})
+        points_award_locked(account, points=tier.entry_points, key=key,
+                            kind=PointsEntry.Kind.BONUS, held_until=held_until,
+                            reason=_("Welcome to %(tier)s") % {"tier": tier.name})
     if tier.entry_reward_id:
         try:
             voucher_grant(customer=account.customer, reward=tier.entry_reward, key=key,
@@ -204,7 +204,7 @@ def tiers_withdraw_for_refunds(*, customers: list[Customer],
 def _entry_rewards_withdraw(account: LoyaltyAccount, tier: Tier, now: dt.datetime) -> None:
     """Take back a tier's held entry points (what is left of them) and cancel its unused
     gift voucher, once."""
-    from .ledger import _reverse
+    from .reversals import earn_reverse
     from .rewards import voucher_cancel
 
     key = _entry_key(tier, account)
@@ -212,7 +212,7 @@ def _entry_rewards_withdraw(account: LoyaltyAccount, tier: Tier, now: dt.datetim
     if bonus is not None:
         lot = PointsLot.objects.select_for_update().get(entry=bonus)
         if lot.is_held:
-            _reverse(bonus, lot, key=f"{key}:withdrawn", points=lot.remaining,
+            earn_reverse(bonus, lot, key=f"{key}:withdrawn", points=lot.remaining,
                      reason=_("%(tier)s left: the order that reached it was refunded")
                      % {"tier": tier.name})
     gift = Redemption.objects.filter(account=account, client_key=key,

@@ -26,7 +26,6 @@ from ..models import (
     ReferralCode,
     ReferralProgram,
 )
-from ..selectors.referrals import CONVERTED
 
 REVIEW_TEMPLATE = "admin/referrals/review.html"
 STATUS_COLOURS = {
@@ -205,7 +204,7 @@ class ReferralCodeAdmin(NoAdd, NoDelete, admin.ModelAdmin):
     list_select_related = ("customer",)
 
     def get_queryset(self, request):
-        converted = Q(referrals__status__in=CONVERTED)
+        converted = Q(referrals__status__in=Referral.CONVERTED)
         clicks = (ReferralClick.objects.filter(code=OuterRef("pk")).values("code")
                   .annotate(total=Sum("count")).values("total"))
         return super().get_queryset(request).annotate(

@@ -177,6 +177,9 @@ class Referral(models.Model):
         REJECTED = "rejected", _("Rejected")
         EXPIRED = "expired", _("Expired")
 
+    # The statuses that count as a conversion (the fraud cap, the program's numbers).
+    CONVERTED = (Status.PENDING, Status.FLAGGED, Status.REWARDED)
+
     referrer = models.ForeignKey(
         "customers.Customer", on_delete=models.CASCADE, related_name="referrals_made",
         verbose_name=_("referrer"),

@@ -1,8 +1,9 @@
 from django.urls import path
 
-from . import views
+from . import apis
 
 urlpatterns = [
-    path("nps/<str:token>/", views.nps_answer, name="nps_answer"),
-    path("nps/<str:token>/thanks/", views.nps_thanks, name="nps_thanks"),
+    path("nps/responses/", apis.NpsResponseCreateApi.as_view(), name="api-nps-responses"),
+    path("nps/summary/", apis.NpsSummaryApi.as_view(), name="api-nps-summary"),
+    path("me/nps/responses/", apis.MeNpsResponsesApi.as_view(), name="api-me-nps-responses"),
 ]

@@ -17,7 +17,6 @@ from kernel.links import absolute_url
 from ..models import Referral, ReferralClick, ReferralCode, ReferralProgram
 
 Status = Referral.Status
-CONVERTED = (Status.PENDING, Status.FLAGGED, Status.REWARDED)
 # Statuses that counted as a sign-up (everything but blocked).
 SIGNED_UP = tuple(s for s in Status.values if s != Status.BLOCKED)
 
@@ -89,11 +88,11 @@ def referral_friend_label(referral: Referral) -> str:
 def _sums(referrals: QuerySet[Referral]) -> dict:
     return referrals.aggregate(
         signups=Count("pk", filter=Q(status__in=SIGNED_UP)),
-        conversions=Count("pk", filter=Q(status__in=CONVERTED)),
+        conversions=Count("pk", filter=Q(status__in=Referral.CONVERTED)),
         rewarded=Count("pk", filter=Q(status=Status.REWARDED)),
         flagged=Count("pk", filter=Q(status=Status.FLAGGED)),
         blocked=Count("pk", filter=Q(status=Status.BLOCKED)),
-        revenue=Sum("order_total", filter=Q(status__in=CONVERTED)),
+        revenue=Sum("order_total", filter=Q(status__in=Referral.CONVERTED)),
         points=Sum("reward_points", filter=Q(status=Status.REWARDED)),
         vouchers=Count("reward_voucher", filter=Q(status=Status.REWARDED)),
     )
@@ -121,7 +120,7 @@ def _reward_cost(referrals: QuerySet[Referral], points: int) -> Decimal:
     rewarded = referrals.filter(status=Status.REWARDED, reward_voucher__isnull=False)
     cost += sum((r.reward_voucher.reward.amount or Decimal("0"))
                 for r in rewarded.select_related("reward_voucher__reward"))
-    converted = referrals.filter(status__in=CONVERTED, voucher__isnull=False,
+    converted = referrals.filter(status__in=Referral.CONVERTED, voucher__isnull=False,
                                  voucher__status="used")
     for referral in converted.select_related("voucher__reward"):
         reward = referral.voucher.reward
@@ -160,9 +159,9 @@ def advocate_leaderboard(*, limit: int = 10) -> list[dict]:
     """The top advocates: referrers ranked by conversions, then referred revenue."""
     rows = (Referral.objects.values("referrer", "referrer__email", "referrer__first_name",
                                     "referrer__last_name")
-            .annotate(conversions=Count("pk", filter=Q(status__in=CONVERTED)),
+            .annotate(conversions=Count("pk", filter=Q(status__in=Referral.CONVERTED)),
                       signups=Count("pk", filter=Q(status__in=SIGNED_UP)),
-                      revenue=Sum("order_total", filter=Q(status__in=CONVERTED)),
+                      revenue=Sum("order_total", filter=Q(status__in=Referral.CONVERTED)),
                       points=Sum("reward_points", filter=Q(status=Status.REWARDED)))
             .filter(conversions__gt=0)
             .order_by("-conversions", "-revenue", "referrer")[:limit])

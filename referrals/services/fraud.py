@@ -21,8 +21,6 @@ from ..models import Referral, ReferralCheck
 Outcome = ReferralCheck.Outcome
 Stage = ReferralCheck.Stage
 
-# Statuses that count as a conversion for the cap.
-CONVERTED = (Referral.Status.PENDING, Referral.Status.FLAGGED, Referral.Status.REWARDED)
 ADDRESS_KEYS = ("address", "street", "postcode", "zip")
 
 
@@ -220,7 +218,7 @@ class Cap(FraudCheck):
         cap = ctx.program.cap_per_30_days
         if not cap:
             return Verdict()
-        count = (Referral.objects.filter(referrer=ctx.referrer, status__in=CONVERTED,
+        count = (Referral.objects.filter(referrer=ctx.referrer, status__in=Referral.CONVERTED,
                                          converted_at__gt=ctx.now - dt.timedelta(days=30))
                  .filter(~Q(pk=ctx.referral.pk)).count())
         evidence = {"conversions_30_days": count, "cap": cap}

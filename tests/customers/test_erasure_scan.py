@@ -20,7 +20,7 @@ from customers import services
 from customers.models import Customer, CustomerEmail, Order, OutboxEmail, WebhookDelivery
 from customers.selectors import customer_export
 from loyalty.models import PointsEntry
-from quizzes import response_services as quiz_services
+from quizzes.responses import services as quiz_services
 from referrals import services as referral_services
 from referrals.nps import services as nps_services
 from referrals.nps.models import NpsFollowUp
@@ -130,16 +130,22 @@ def seed_through_every_path(api, anon_api, capture, settings) -> Customer:
 
 
 def rows_naming(needles) -> list[tuple[str, str, str]]:
-    """(table, column, value) for every text or JSON value in the database holding a needle."""
+    """(table, column, value) for every text, JSON or raw-bytes value in the database holding a
+    needle."""
     needles = [n.lower() for n in needles]
     found = []
     for model in apps.get_models(include_auto_created=True):
         fields = [f for f in model._meta.concrete_fields
-                  if isinstance(f, models.CharField | models.TextField | models.JSONField)]
+                  if isinstance(f, models.CharField | models.TextField | models.JSONField
+                                | models.BinaryField)]
         for field in fields:
             for value in model._default_manager.values_list(field.attname, flat=True):
-                text = (json.dumps(value, ensure_ascii=False, default=str)
-                        if isinstance(field, models.JSONField) else str(value or ""))
+                if isinstance(field, models.JSONField):
+                    text = json.dumps(value, ensure_ascii=False, default=str)
+                elif isinstance(field, models.BinaryField):  # raw bodies kept as bytes
+                    text = bytes(value or b"").decode("utf-8", "ignore")
+                else:
+                    text = str(value or "")
                 if any(needle in text.lower() for needle in needles):
                     found.append((model._meta.db_table, field.column, text[:120]))
     return found

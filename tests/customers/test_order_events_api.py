@@ -170,6 +170,13 @@ AGREEMENT_CASES = [
     {"referral_code": "r" * 33},
     {"test": "yes"},
     {"test": "perhaps"},
+    {"placed_at": "2024-02-30T10:00:00Z"},
+    {"placed_at": "9999-12-31T00:00:00Z"},
+    {"updated_at": "1989-12-31T23:59:59Z"},
+    {"updated_at": "0001-01-01T00:00:00+01:00"},
+    {"customer": {"id": "c-1", "first_name": "Ada\x00"}},
+    {"customer": {"id": "c-1", "last_name": "\ud800"}},
+    {"lines": [{"name": "Serum", "quantity": 10**20, "price": "1e30"}]},
 ]
 
 
@@ -203,13 +210,3 @@ def test_a_new_event_costs_the_key_lookup_and_one_insert(api):
     assert response.status_code == 202
     assert [table(q["sql"]) for q in queries] == ["customers_apikey", "customers_webhookdelivery"]
     assert WebhookDelivery.objects.get(event_id="k-second").pk == response.json()["delivery_id"]
-
-
-def test_a_long_idempotency_key_is_kept_to_128_characters_and_still_replays(api):
-    key = "k" * 200
-    first = post_event(api, order_event(), HTTP_IDEMPOTENCY_KEY=key)
-    again = post_event(api, order_event(), HTTP_IDEMPOTENCY_KEY=key)
-
-    assert first.status_code == again.status_code == 202
-    assert first.json() == again.json()
-    assert WebhookDelivery.objects.get().event_id == key[:128]

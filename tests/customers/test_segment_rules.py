@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from customers import selectors, selectors_segments, services
+from customers import selectors, services
 from customers.models import (
     Attribute,
     OutboundDelivery,
@@ -15,6 +15,7 @@ from customers.models import (
     SegmentRule,
     WebhookSubscription,
 )
+from customers.segments import selectors as segments_selectors
 from tests.conftest import at
 from tests.factories import CustomerFactory, OrderFactory
 
@@ -100,7 +101,7 @@ def test_segment_has_member_is_what_loyalty_asks(shop):
 ])
 def test_a_bad_rule_value_is_explained(field, operator, value):
     with pytest.raises(ValidationError):
-        selectors_segments.rule_value_parse(field=field, operator=operator, value=value)
+        segments_selectors.rule_value_parse(field=field, operator=operator, value=value)
 
 
 def test_recompute_keeps_memberships_and_announces_entries_once(shop):

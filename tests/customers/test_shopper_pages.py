@@ -12,7 +12,7 @@ from django.urls import reverse
 from customers.models import Activity
 from customers.services import activity_record
 from loyalty import services as loyalty_services
-from quizzes import response_services as quiz_services
+from quizzes.responses import services as quiz_services
 from referrals import services as referral_services
 from tests.factories import (
     ActivityRuleFactory,

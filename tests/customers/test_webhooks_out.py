@@ -12,7 +12,7 @@ import time_machine
 
 from customers import services
 from customers.models import Activity, OutboundDelivery, WebhookSubscription
-from customers.webhooks_out import (
+from customers.segments.services.webhooks import (
     MAX_ATTEMPTS,
     outbound_deliveries_due,
     outbound_delivery_attempt,

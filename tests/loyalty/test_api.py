@@ -127,6 +127,24 @@ def test_a_retry_with_the_same_idempotency_key_issues_one_voucher(api):
     assert balance(customer) == 400
 
 
+@pytest.mark.parametrize("length", [129, 201])
+def test_an_idempotency_key_over_128_characters_is_refused_not_cut(api, length):
+    """Issue 12, finding 8: a key cut to fit would collide with another cut alike (and one over
+    the column's 200 characters answered 500 on PostgreSQL)."""
+    customer = customer_with(500)
+    reward = RewardFactory(cost=100)
+    url = f"/api/v1/customers/{customer.pk}/redemptions/"
+
+    response = api.post(url, {"reward_id": reward.pk}, format="json",
+                        HTTP_IDEMPOTENCY_KEY="k" * length)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "idempotency_key_too_long"
+    assert "Idempotency-Key" in response.json()["error"]["fields"]
+    assert balance(customer) == 500
+    assert not Redemption.objects.exists()
+
+
 def test_checking_and_using_a_voucher(api):
     customer = customer_with(100, email="secret@example.com")
     reward = RewardFactory(cost=100, kind="percent_off", amount=None, currency="", percent=15)

@@ -565,7 +565,7 @@ def test_new_members_move_into_the_entry_tier_together_with_one_statement_per_ta
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from customers.memo import memo_scope
+    from kernel.memo import memo_scope
     from tests.conftest import statements_by_table
 
     LoyaltyProgram.get()  # the program exists, as in any shop with tiers

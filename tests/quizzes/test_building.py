@@ -240,7 +240,8 @@ def _without_keys(definition: dict) -> dict:
 
 
 def test_a_response_keeps_its_version_after_the_quiz_is_edited_and_republished():
-    from quizzes import response_selectors, response_services
+    from quizzes.responses import selectors as response_selectors
+    from quizzes.responses import services as response_services
 
     quiz, skin, *_rest = skin_quiz()
     first = services.quiz_publish(quiz=quiz)

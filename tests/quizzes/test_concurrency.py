@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from quizzes import services
+from quizzes.catalogue import services as catalogue_services
 from quizzes.models import Product
 from tests.conftest import at_once
 
@@ -13,7 +14,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 def test_simultaneous_first_imports_of_one_sku_make_one_product_and_no_error():
     def upsert(i):
-        return services.product_upsert(
+        return catalogue_services.product_upsert(
             sku="SER-RACE-30", name=f"Race serum {i % 2}", url="https://shop.example.com/race",
             price=Decimal("20.00"), currency="EUR", tags=["serum"])
 
@@ -22,7 +23,7 @@ def test_simultaneous_first_imports_of_one_sku_make_one_product_and_no_error():
     errors = [r for r in results if isinstance(r, Exception)]
     assert errors == []
     outcomes = sorted(outcome for _product, outcome in results)
-    assert outcomes.count(services.Outcome.CREATED) == 1
+    assert outcomes.count(catalogue_services.Outcome.CREATED) == 1
     assert Product.objects.filter(sku="SER-RACE-30").count() == 1
     assert Product.objects.get(sku="SER-RACE-30").name in {"Race serum 0", "Race serum 1"}
 

@@ -6,8 +6,8 @@ import pytest
 
 from customers.selectors import attributes_latest
 from quizzes import definition as qdef
-from quizzes import response_services as rs
 from quizzes.errors import InvalidAnswers, InvalidDefinition
+from quizzes.responses import services as rs
 from tests.factories import CustomerFactory, QuizVersionFactory, skin_quiz_definition
 
 

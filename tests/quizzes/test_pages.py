@@ -9,8 +9,8 @@ from django.test import TestCase
 
 from customers.selectors import attributes_latest
 from loyalty.selectors import balance_get
-from quizzes import response_services as rs
 from quizzes.models import Product, QuizResponse, QuizViewDay
+from quizzes.responses import services as rs
 from tests.factories import (
     ActivityRuleFactory,
     ChoiceFactory,

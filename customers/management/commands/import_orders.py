@@ -5,12 +5,12 @@ import dataclasses
 import json
 import sys
 from collections.abc import Iterator
+from itertools import islice
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from tqdm import tqdm
@@ -27,6 +27,7 @@ from customers.services.orders import (
     order_shop_amounts,
     order_status,
 )
+from kernel.bulk import rows_copy
 
 CSV_FIELDS = (
     "order_id", "order_name", "status", "placed_at", "updated_at", "currency", "total",
@@ -34,6 +35,7 @@ CSV_FIELDS = (
     "quantity", "price", "discount_codes",
 )
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
+ORDER_FIELDS = [f for f in Order._meta.local_concrete_fields if not f.primary_key]
 
 
 @dataclasses.dataclass
@@ -55,50 +57,63 @@ class Record:
         return self.line
 
 
+def batched(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
+    while chunk := list(islice(records, size)):
+        yield chunk
+
+
 def _blank_dropped(values: dict) -> dict:
     return {key: value for key, value in values.items() if value not in (None, "")}
 
 
 def csv_records(path: Path) -> Iterator[Record]:
-    """One record per order: its rows (one per order line) grouped by order_id."""
+    """One record per order: its rows (one per order line, one after the other as shops
+    export them) grouped by order_id. Read as the file goes, so memory does not grow with it."""
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         if "order_id" not in (reader.fieldnames or []):
             raise CommandError(_("The CSV header has no %(column)s column; expected: %(fields)s.")
                                % {"column": "order_id", "fields": ", ".join(CSV_FIELDS)})
-        groups: dict[str, list[tuple[int, dict]]] = {}
+        rows: list[tuple[int, dict]] = []
         for row in reader:
             order_id = (row.get("order_id") or "").strip()
             if not order_id:
                 yield Record(line=reader.line_num,
                              error=_("order_id: This field is required."))
                 continue
-            groups.setdefault(order_id, []).append((reader.line_num, row))
-    for order_id, rows in groups.items():
-        first = rows[0][1]
-        sold = [(line, row) for line, row in rows if row.get("line_name") or row.get("sku")]
-        payload = _blank_dropped({
-            "id": order_id,
-            "name": first.get("order_name"),
-            "status": first.get("status"),
-            "placed_at": first.get("placed_at"),
-            "updated_at": first.get("updated_at"),
-            "currency": first.get("currency"),
-            "total": first.get("total"),
-            "refunded_total": first.get("refunded_total"),
-        })
-        payload["customer"] = _blank_dropped({
-            "id": first.get("customer_id"), "email": first.get("email"),
-            "first_name": first.get("first_name"), "last_name": first.get("last_name"),
-        })
-        payload["lines"] = [
-            _blank_dropped({"sku": row.get("sku"), "name": row.get("line_name"),
-                            "quantity": row.get("quantity"), "price": row.get("price")})
-            for _line, row in sold
-        ]
-        payload["discount_codes"] = (first.get("discount_codes") or "").split()
-        yield Record(line=rows[0][0], payload=payload,
-                     line_numbers=tuple(line for line, _row in sold))
+            if rows and rows[0][1]["order_id"].strip() != order_id:
+                yield _csv_record(rows)
+                rows = []
+            rows.append((reader.line_num, row))
+        if rows:
+            yield _csv_record(rows)
+
+
+def _csv_record(rows: list[tuple[int, dict]]) -> Record:
+    first = rows[0][1]
+    sold = [(line, row) for line, row in rows if row.get("line_name") or row.get("sku")]
+    payload = _blank_dropped({
+        "id": first["order_id"].strip(),
+        "name": first.get("order_name"),
+        "status": first.get("status"),
+        "placed_at": first.get("placed_at"),
+        "updated_at": first.get("updated_at"),
+        "currency": first.get("currency"),
+        "total": first.get("total"),
+        "refunded_total": first.get("refunded_total"),
+    })
+    payload["customer"] = _blank_dropped({
+        "id": first.get("customer_id"), "email": first.get("email"),
+        "first_name": first.get("first_name"), "last_name": first.get("last_name"),
+    })
+    payload["lines"] = [
+        _blank_dropped({"sku": row.get("sku"), "name": row.get("line_name"),
+                        "quantity": row.get("quantity"), "price": row.get("price")})
+        for _line, row in sold
+    ]
+    payload["discount_codes"] = (first.get("discount_codes") or "").split()
+    return Record(line=rows[0][0], payload=payload,
+                  line_numbers=tuple(line for line, _row in sold))
 
 
 def jsonl_records(path: Path) -> Iterator[Record]:
@@ -161,24 +176,18 @@ class Command(BaseCommand):
                                % {"suffix": suffix or path.name})
         self.quiet = verbosity == 0
 
-        events, problems, skipped, tests = self.validate(records, source)
-        for line, message in problems:
-            self.stderr.write(_("line %(line)d: %(message)s") % {"line": line,
-                                                                "message": message})
-        totals = {"orders": 0, "lines": 0, "refunds": 0, "known": 0, "new_customers": 0}
-        touched: set[int] = set()
-        with self.bar(total=len(events), desc=_("Importing")) as bar:
-            for start in range(0, len(events), chunk_size):
-                chunk = events[start:start + chunk_size]
+        # The file is read, checked and written a chunk at a time, each chunk in a
+        # transaction of its own: memory holds one chunk whatever the file's size.
+        totals = {"orders": 0, "lines": 0, "refunds": 0, "known": 0, "new_customers": 0,
+                  "skipped": 0, "tests": 0}
+        customers: set[int] = set()  # ids only, for the count
+        with self.bar(desc=_("Importing")) as bar:
+            for chunk in batched(records, chunk_size):
+                events = self.validate(chunk, source, totals)
                 with transaction.atomic():
-                    self.import_chunk(chunk, source, totals, touched)
-                bar.update(len(chunk))
-        touched_ids = sorted(touched)
-        with self.bar(total=len(touched_ids), desc=_("Customer stats"),
-                      unit=_("customer")) as bar:
-            for start in range(0, len(touched_ids), chunk_size):
-                chunk = touched_ids[start:start + chunk_size]
-                customers_stats_refresh(customer_ids=chunk)
+                    touched = self.import_chunk(events, source, totals)
+                    customers_stats_refresh(customer_ids=touched)
+                customers |= touched
                 bar.update(len(chunk))
 
         self.stdout.write(
@@ -186,11 +195,11 @@ class Command(BaseCommand):
               "%(customers)d customers, %(new)d of them new. %(known)d orders were already "
               "known, %(tests)d test orders were ignored, %(skipped)d were skipped.")
             % {"orders": totals["orders"], "lines": totals["lines"],
-               "refunds": totals["refunds"], "customers": len(touched),
-               "new": totals["new_customers"], "known": totals["known"], "tests": tests,
-               "skipped": skipped}
+               "refunds": totals["refunds"], "customers": len(customers),
+               "new": totals["new_customers"], "known": totals["known"],
+               "tests": totals["tests"], "skipped": totals["skipped"]}
         )
-        if skipped:
+        if skipped := totals["skipped"]:
             raise CommandError(ngettext("%(n)d order was skipped; see the lines above.",
                                         "%(n)d orders were skipped; see the lines above.",
                                         skipped) % {"n": skipped})
@@ -199,32 +208,41 @@ class Command(BaseCommand):
         kwargs.setdefault("unit", _("order"))
         return tqdm(iterable, file=sys.stderr, disable=self.quiet, **kwargs)
 
-    def validate(self, records, source):
-        """Each order through the API's own validation; the newest copy of an order wins."""
+    def validate(self, records, source, totals) -> list[OrderEvent]:
+        """Each order through the API's own validation, its problems reported with their
+        line; the newest copy of an order in the chunk wins (a copy in a later chunk finds
+        the order known)."""
         newest: dict[str, OrderEvent] = {}
         problems: list[tuple[int, str]] = []
-        skipped = tests = 0
-        for record in self.bar(records, desc=_("Checking")):
+        for record in records:
             if record.error:
                 problems.append((record.line, record.error))
-                skipped += 1
+                totals["skipped"] += 1
                 continue
             try:
                 event = parse_order(record.payload)
             except InvalidEvent as exc:
                 problems.extend(describe(record, exc))
-                skipped += 1
+                totals["skipped"] += 1
                 continue
             if event.test:
-                tests += 1
+                totals["tests"] += 1
                 continue
             event = dataclasses.replace(event, source=source)
             known = newest.get(event.external_id)
             if known is None or event.updated_at >= known.updated_at:
                 newest[event.external_id] = event
-        return list(newest.values()), sorted(problems), skipped, tests
+        for line, message in sorted(problems):
+            self.stderr.write(_("line %(line)d: %(message)s") % {"line": line,
+                                                                "message": message})
+        return list(newest.values())
 
-    def import_chunk(self, events, source, totals, touched):
+    def import_chunk(self, events, source, totals) -> set[int]:
+        """Write the chunk's new orders set-based (COPY on PostgreSQL) with their lines,
+        refunds and timeline rows; returns the ids of the customers whose stats change."""
+        touched: set[int] = set()
+        if not events:
+            return touched
         customer_ids = self.customers(events, source, totals)
         known = set(
             Order.objects.filter(source=source, external_id__in=[e.external_id for e in events])
@@ -232,49 +250,46 @@ class Command(BaseCommand):
         )
         totals["known"] += len(known)
         events = [e for e in events if e.external_id not in known]
-        if not events:
-            return
-        # Our rows carry this exact creation time, so an order a webhook inserted meanwhile
-        # (skipped by ignore_conflicts) never gets our lines added to it.
-        stamp = timezone.now()
-        orders = {e.external_id: self.order(e, customer_ids.get(e.external_id), stamp)
+        orders = {e.external_id: self.order(e, customer_ids.get(e.external_id))
                   for e in events}
-        Order.objects.bulk_create(orders.values(), ignore_conflicts=True)
-        inserted = dict(
-            Order.objects.filter(source=source, external_id__in=list(orders), created_at=stamp)
-            .values_list("external_id", "pk")
-        )
+        # An order a webhook inserted meanwhile is skipped: only those inserted here get lines.
+        inserted = rows_copy(Order, [{f.attname: getattr(order, f.attname) for f in ORDER_FIELDS}
+                                     for order in orders.values()],
+                             key=("source", "external_id"))
         lines, refunds, activities = [], [], []
         for event in events:
-            if event.external_id not in inserted:
+            pk = inserted.get((source, event.external_id))
+            if pk is None:
                 continue
             order = orders[event.external_id]
-            order.pk = inserted[event.external_id]
-            lines += [OrderLine(order=order, sku=li.sku, name=li.name, quantity=li.quantity,
-                                unit_price=li.unit_price) for li in event.lines or ()]
+            order.pk = pk
+            lines += [{"order_id": pk, "sku": li.sku, "name": li.name, "quantity": li.quantity,
+                       "unit_price": li.unit_price} for li in event.lines or ()]
             refund = None
             if order.refunded_total > 0:
-                refund = Refund(order=order, external_id=cumulative_refund_id(order.refunded_total),
-                                amount=order.refunded_total, created_at=event.updated_at)
+                refund = {"order_id": pk,
+                          "external_id": cumulative_refund_id(order.refunded_total),
+                          "amount": order.refunded_total, "created_at": event.updated_at}
                 refunds.append(refund)
             if order.customer_id:
                 touched.add(order.customer_id)
                 activities += self.timeline(order, refund)
-        OrderLine.objects.bulk_create(lines)
-        Refund.objects.bulk_create(refunds, ignore_conflicts=True)
-        Activity.objects.bulk_create(activities, ignore_conflicts=True)
+        rows_copy(OrderLine, lines)
+        rows_copy(Refund, refunds)
+        rows_copy(Activity, activities)
         totals["orders"] += len(inserted)
         totals["lines"] += len(lines)
         totals["refunds"] += len(refunds)
+        return touched
 
-    def order(self, event: OrderEvent, customer_id: int | None, stamp) -> Order:
+    def order(self, event: OrderEvent, customer_id: int | None) -> Order:
         # parse_order always gives the cumulative refunded_total, never a list of refunds.
         order = Order(
             source=event.source, external_id=event.external_id, customer_id=customer_id,
             name=event.name, currency=event.currency, total=event.total,
             discount_total=event.discount_total, refunded_total=event.refunded_total,
             discount_codes=list(event.discount_codes), referral_code=event.referral_code,
-            placed_at=event.placed_at, source_updated_at=event.updated_at, created_at=stamp,
+            placed_at=event.placed_at, source_updated_at=event.updated_at,
         )
         if event.status == Order.Status.CANCELLED:
             order.cancelled_at = event.updated_at
@@ -285,29 +300,26 @@ class Command(BaseCommand):
         order.status = order_status(order)
         return order
 
-    def timeline(self, order: Order, refund: Refund | None) -> list[Activity]:
+    def timeline(self, order: Order, refund: dict | None) -> list[dict]:
         """The rows order_apply would have put on the timeline, with the same keys."""
         rows = []
+        reference = str(order)
         if order.paid_at:
-            rows.append(Activity(
-                customer_id=order.customer_id, kind=Activity.Kind.ORDER_PAID,
-                occurred_at=order.paid_at, reference=str(order),
-                key=order_activity_key(order, "paid"),
-                data={"total": str(order.total), "currency": order.currency},
-            ))
+            rows.append({"customer_id": order.customer_id, "kind": Activity.Kind.ORDER_PAID,
+                         "occurred_at": order.paid_at, "reference": reference,
+                         "key": order_activity_key(order, "paid"),
+                         "data": {"total": str(order.total), "currency": order.currency}})
         if refund:
-            rows.append(Activity(
-                customer_id=order.customer_id, kind=Activity.Kind.ORDER_REFUNDED,
-                occurred_at=refund.created_at, reference=str(order),
-                key=order_activity_key(order, f"refund:{refund.external_id}"),
-                data={"amount": str(refund.amount), "currency": order.currency},
-            ))
+            rows.append({"customer_id": order.customer_id,
+                         "kind": Activity.Kind.ORDER_REFUNDED,
+                         "occurred_at": refund["created_at"], "reference": reference,
+                         "key": order_activity_key(order, f"refund:{refund['external_id']}"),
+                         "data": {"amount": str(refund["amount"]), "currency": order.currency}})
         if order.cancelled_at:
-            rows.append(Activity(
-                customer_id=order.customer_id, kind=Activity.Kind.ORDER_CANCELLED,
-                occurred_at=order.cancelled_at, reference=str(order),
-                key=order_activity_key(order, "cancelled"),
-            ))
+            rows.append({"customer_id": order.customer_id,
+                         "kind": Activity.Kind.ORDER_CANCELLED,
+                         "occurred_at": order.cancelled_at, "reference": reference,
+                         "key": order_activity_key(order, "cancelled")})
         return rows
 
     def customers(self, events, source, totals) -> dict[str, int]:

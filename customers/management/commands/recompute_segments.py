@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from customers.selectors_segments import value_model_message
+from customers.segments.selectors import value_model_message
 from customers.services import segments_recompute
 
 

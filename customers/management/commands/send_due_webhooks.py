@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from customers.webhooks_out import outbound_deliveries_due
+from customers.segments.services.webhooks import outbound_deliveries_due
 
 
 class Command(BaseCommand):

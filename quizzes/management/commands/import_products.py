@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from tqdm import tqdm
 
+from quizzes.catalogue.services import Outcome, product_upsert
 from quizzes.errors import InvalidProduct
-from quizzes.services import Outcome, product_upsert
 
 CSV_FIELDS = ("sku", "name", "url", "price", "currency", "tags", "in_stock", "active",
               "consumable", "image")

@@ -18,9 +18,11 @@ from PIL import Image, ImageDraw
 from customers import selectors as customer_selectors
 from customers.management.commands.seed_demo import PRODUCTS
 from customers.models import Customer
-from quizzes import response_services, services
-from quizzes.definition import definition_parse
+from quizzes import services
+from quizzes.catalogue import services as catalogue_services
 from quizzes.models import Choice, ChoiceWeight, Question, Quiz, QuizResponse
+from quizzes.responses import services as response_services
+from quizzes.responses.selectors import quiz_definition
 
 SEED = 20241104
 SHOP_URL = "https://shop.example.com/products/"
@@ -166,12 +168,12 @@ class Command(BaseCommand):
     def catalog(self) -> int:
         created = 0
         for sku, name, price in PRODUCTS:
-            _product, outcome = services.product_upsert(
+            _product, outcome = catalogue_services.product_upsert(
                 sku=sku, name=name, url=f"{SHOP_URL}{sku.lower()}", price=Decimal(price),
                 currency="EUR", tags=TAGS.get(sku, []), consumable=sku in CONSUMABLE,
                 image=ContentFile(product_image(sku), name=f"{sku.lower()}.png"),
             )
-            created += outcome == services.Outcome.CREATED
+            created += outcome == catalogue_services.Outcome.CREATED
         return created
 
     def quiz(self, spec, *, with_images: bool = False) -> Quiz:
@@ -220,7 +222,7 @@ class Command(BaseCommand):
         version = quiz.versions.order_by("-number").first()
         if QuizResponse.objects.filter(version__quiz=quiz).exists():
             return 0
-        definition = definition_parse(version.definition)
+        definition = quiz_definition(version)
         now = timezone.now().replace(microsecond=0)
         customers = list(customer_selectors.customer_list().filter(orders_count__gt=0)
                          .order_by("email"))

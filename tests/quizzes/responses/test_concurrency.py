@@ -4,9 +4,9 @@ import pytest
 
 from customers.models import Activity
 from loyalty.selectors import balance_get
-from quizzes import response_services as rs
 from quizzes.errors import ResponseCompleted
 from quizzes.models import QuizResponse
+from quizzes.responses import services as rs
 from tests.conftest import at_once
 from tests.factories import ActivityRuleFactory, CustomerFactory, QuizVersionFactory
 

@@ -1,17 +1,14 @@
 """Reads for shoppers taking quizzes: the published quizzes, a response, its results."""
 
-import threading
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, OuterRef, Q, Subquery, Sum
+from django.db.models import OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 
 from customers.models import Customer
 from quizzes import definition as qdef
-from quizzes.engine import Catalog, catalog_prepare
 from quizzes.errors import QuizNotFound, ResponseNotFound
 from quizzes.models import Product, Quiz, QuizResponse, QuizVersion
-from quizzes.selectors import catalog_for_engine
 
 
 def quiz_version_latest(*, slug: str) -> QuizVersion:
@@ -83,11 +80,15 @@ class ShownRecommendation:
 
 
 def recommendations_shown(*, response: QuizResponse) -> list[ShownRecommendation]:
-    """The response's recommendations with their products, best first (one query). Products
+    """The response's recommendations with their products, best first (one query, none
+    for a response completed by this process's request, which keeps its products). Products
     removed from the catalog since are left out."""
     kept = response.recommendations or [{"sku": sku, "score": 0, "reasons": []}
                                         for sku in response.recommended_skus]
-    products = Product.objects.in_bulk([item["sku"] for item in kept], field_name="sku")
+    products = dict(getattr(response, "products_shown", None) or {})  # set on completing
+    missing = [item["sku"] for item in kept if item["sku"] not in products]
+    if missing:
+        products.update(Product.objects.in_bulk(missing, field_name="sku"))
     return [
         ShownRecommendation(product=products[item["sku"]], score=item["score"],
                             reasons=tuple(item["reasons"]))
@@ -104,41 +105,13 @@ def quiz_response_latest_completed(*, customer: Customer) -> QuizResponse | None
 
 def response_answers(response: QuizResponse) -> dict[str, qdef.Answer]:
     """The response's saved answers, as the definition helpers read them."""
+    saved = getattr(response, "answers_saved", None)  # a response just written whole
+    if saved is not None:
+        return dict(saved)
     return {
         row.question_key: qdef.Answer(choice_keys=tuple(row.choice_keys), value=row.value)
         for row in response.answers.all()
     }
-
-
-# The engine's catalog, kept per process between requests: reading and decoding 5,000
-# products costs far more than the rest of a completion. Each use asks the database for a
-# cheap fingerprint of the catalog (one aggregate query: how many products and how many on
-# offer, the latest id and change, the sum of VIP tier positions) and reloads when it
-# differs; saves and deletes in this process clear it at once.
-_catalog_lock = threading.Lock()
-_catalog: dict = {"stamp": None, "products": catalog_prepare([])}
-
-
-def catalog_cached() -> Catalog:
-    """`catalog_for_engine()` prepared for scoring (`catalog_prepare`), reloaded only when the
-    catalog changed: two queries on a change, one otherwise, whatever the catalog's size."""
-    stamp = tuple(Product.objects.aggregate(
-        count=Count("id"), offered=Count("id", filter=Q(active=True, in_stock=True)),
-        last_id=Max("id"), changed=Max("updated_at"),
-        tiers=Sum("min_tier__position"),
-    ).values())
-    with _catalog_lock:
-        if _catalog["stamp"] == stamp:
-            return _catalog["products"]
-    products = catalog_prepare(catalog_for_engine())
-    with _catalog_lock:
-        _catalog.update(stamp=stamp, products=products)
-    return products
-
-
-def catalog_cache_clear(**kwargs) -> None:
-    with _catalog_lock:
-        _catalog.update(stamp=None, products=catalog_prepare([]))
 
 
 def _iso(value):

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0007_value_model'),
+        ('customers', '0008_webhookdelivery_raw_body'),
     ]
 
     operations = [

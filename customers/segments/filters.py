@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from customers.models import CustomerScore, Segment
-from customers.selectors_segments import segment_q
+from customers.segments.selectors import segment_q
 from kernel.admin import NoAdd, NoChange
 
 

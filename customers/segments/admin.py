@@ -19,7 +19,6 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from customers import selectors_segments as selectors
 from customers.models import (
     CustomerScore,
     OutboundAttempt,
@@ -31,7 +30,8 @@ from customers.models import (
     ValueModelFit,
     WebhookSubscription,
 )
-from customers.webhooks_out import outbound_delivery_resend
+from customers.segments import selectors
+from customers.segments.services.webhooks import outbound_delivery_resend
 from kernel.admin import (
     DONE,
     FAILED,

@@ -12,15 +12,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import Activity, Attribute, Customer
-from customers.selectors import customer_skus_bought
+from customers.selectors import customer_get, customer_skus_bought
 from customers.services import activity_record, attribute_set, consent_set, customer_upsert
 from kernel.emails import email_normalise
 from loyalty.selectors import tier_position_get
 from quizzes import definition as qdef
-from quizzes.engine import ChosenAnswer, recommend
+from quizzes.catalogue.selectors import catalog_cached, catalog_snapshot
+from quizzes.engine import Catalog, ChosenAnswer, recommend
 from quizzes.errors import InvalidAnswers, ResponseCompleted
 from quizzes.models import Quiz, QuizAnswer, QuizResponse, QuizVersion, QuizViewDay
-from quizzes.response_selectors import catalog_cached, quiz_definition, response_answers
+from quizzes.responses.selectors import (
+    quiz_definition,
+    quiz_response_get,
+    quiz_version_latest,
+    response_answers,
+)
 
 
 def quiz_view_count(*, quiz: Quiz, day: dt.date | None = None) -> None:
@@ -63,7 +69,7 @@ def _save_answers(response: QuizResponse, quiz: qdef.QuizDef, answers: dict[str,
         update_fields=["choice_keys", "value", "answered_at"],
     )
     for key, answer in answers.items():
-        if quiz.question(key).kind == qdef.EMAIL:
+        if quiz.question_get(key).kind == qdef.EMAIL:
             response.email = answer.value
             response.consent_given = bool(answer.value) and consent
 
@@ -134,7 +140,7 @@ def _advance(response: QuizResponse, quiz: qdef.QuizDef,
              answers: dict[str, qdef.Answer]) -> QuizResponse:
     path, current = qdef.path_walk(quiz, answers)
     response.answers.exclude(question_key__in=path).delete()
-    if not {k for k in path if quiz.question(k).kind == qdef.EMAIL}:
+    if not {k for k in path if quiz.question_get(k).kind == qdef.EMAIL}:
         response.email, response.consent_given = "", False
     response.current_question = current or ""
     if current is None:
@@ -147,12 +153,13 @@ def _advance(response: QuizResponse, quiz: qdef.QuizDef,
 
 def recommendations_for(
     *, quiz: qdef.QuizDef, answers: dict[str, qdef.Answer], customer: Customer | None,
+    catalog: Catalog | None = None,
 ) -> list:
     """The engine's recommendations for these answers and this customer (what they already
     bought, their VIP tier), in a fixed number of queries whatever the catalog's size."""
     chosen = []
     for key, answer in answers.items():
-        question = quiz.question(key)
+        question = quiz.question_get(key)
         for choice in question.choices:
             if choice.key in answer.choice_keys:
                 chosen.append(ChosenAnswer(
@@ -160,11 +167,12 @@ def recommendations_for(
                     product_weights=choice.product_weights,
                     excluded_tags=choice.excluded_tags, required_tags=choice.required_tags,
                 ))
-    known = customer is not None
     return recommend(
-        products=catalog_cached(), answers=chosen, limit=quiz.recommend_count,
-        owned_skus=customer_skus_bought(customer=customer) if known else frozenset(),
-        tier_position=tier_position_get(customer=customer) if known else None,
+        products=catalog if catalog is not None else catalog_cached(), answers=chosen,
+        limit=quiz.recommend_count,
+        owned_skus=(customer_skus_bought(customer=customer) if customer is not None
+                    else frozenset()),
+        tier_position=tier_position_get(customer=customer) if customer is not None else None,
     )
 
 
@@ -182,18 +190,46 @@ def quiz_response_submit(
         response = QuizResponse(version=version, customer=customer, channel=channel,
                                 token=secrets.token_urlsafe(32))
         for key, answer in answers.items():
-            if quiz.question(key).kind == qdef.EMAIL and answer.value:
+            if quiz.question_get(key).kind == qdef.EMAIL and answer.value:
                 response.email, response.consent_given = answer.value, consent
         _complete(response, quiz, answers, save_answers=True)
     return response
+
+
+def quiz_response_receive(
+    *, slug: str, raw_answers: dict, partial: bool = False, consent: bool = False,
+    response_id: int | None = None, customer_id: int | None = None,
+) -> tuple[QuizResponse, bool]:
+    """Answers posted through the API, and whether they started a new response. Without
+    `response_id`: all at once (`quiz_response_submit`) or, when `partial`, a new response
+    (on the quiz's latest published version) with these first answers. With it: the next
+    answers of that response of this quiz. Raises QuizNotFound, ResponseNotFound,
+    NotFound (an unknown customer), InvalidAnswers or ResponseCompleted."""
+    created = response_id is None
+    if created:
+        customer = customer_get(customer_id=customer_id) if customer_id is not None else None
+        version = quiz_version_latest(slug=slug)
+        if partial:
+            response = quiz_response_start(version=version, customer=customer,
+                                           channel=QuizResponse.Channel.API)
+        else:
+            response = quiz_response_submit(version=version, customer=customer,
+                                            raw_answers=raw_answers, consent=consent)
+    else:
+        response = quiz_response_get(pk=response_id, slug=slug)
+    if raw_answers and (partial or not created):
+        response = quiz_response_answer_many(response=response, raw_answers=raw_answers,
+                                             consent=consent, complete=False)
+    return response, created
 
 
 def _complete(response: QuizResponse, quiz: qdef.QuizDef,
               answers: dict[str, qdef.Answer], *, save_answers: bool = False) -> None:
     if response.customer is None and response.email:
         response.customer = _customer_for_email(response.email, consent=response.consent_given)
+    snapshot = catalog_snapshot()
     recommendations = recommendations_for(quiz=quiz, answers=answers,
-                                          customer=response.customer)
+                                          customer=response.customer, catalog=snapshot.catalog)
     response.recommended_skus = [r.sku for r in recommendations]
     response.recommendations = [{"sku": r.sku, "score": r.score, "reasons": list(r.reasons)}
                                 for r in recommendations]
@@ -201,8 +237,13 @@ def _complete(response: QuizResponse, quiz: qdef.QuizDef,
     response.completed_at = timezone.now()
     response.current_question = ""
     response.save()
+    # What the caller shows next is at hand: the products as scored, and (for a response
+    # written whole) its answers; `recommendations_shown` and `response_answers` read them
+    # from here instead of the database.
+    response.products_shown = {r.sku: snapshot.products[r.sku] for r in recommendations}
     if save_answers:
         _save_answers(response, quiz, answers, consent=response.consent_given)
+        response.answers_saved = dict(answers)
     if response.customer is not None:
         quiz_response_sync(response=response)
 

@@ -30,7 +30,7 @@ from customers.models import (
     OutboundEvent,
     WebhookSubscription,
 )
-from customers.selectors_segments import customer_score_get
+from customers.segments.selectors import customer_score_get
 from kernel.memo import memoized
 
 MAX_ATTEMPTS = 8
@@ -48,7 +48,7 @@ def _activity_event(activity: Activity) -> str | None:
         return OutboundEvent.STAGE_CHANGED
     if kind == Activity.Kind.TIER_CHANGED:
         return OutboundEvent.TIER_CHANGED
-    if kind == "points_expiring":
+    if kind == Activity.Kind.POINTS_EXPIRING:
         return OutboundEvent.POINTS_EXPIRING
     if kind == Activity.Kind.NPS_ANSWERED and data.get("category") == "detractor":
         return OutboundEvent.NPS_DETRACTOR
@@ -59,8 +59,9 @@ def _activity_event(activity: Activity) -> str | None:
     return None
 
 
-EVENT_KINDS = {"stage_changed", "tier_changed", "points_expiring", "nps_answered",
-               "quiz_completed", "referral_status_changed"}
+EVENT_KINDS = {Activity.Kind.STAGE_CHANGED, Activity.Kind.TIER_CHANGED,
+               Activity.Kind.POINTS_EXPIRING, Activity.Kind.NPS_ANSWERED,
+               Activity.Kind.QUIZ_COMPLETED, Activity.Kind.REFERRAL_STATUS_CHANGED}
 
 
 def outbound_signature(*, secret: str, timestamp: int, body: bytes) -> str:

@@ -34,9 +34,9 @@ from customers.segments.rules import (
     median,
     stage_for,
 )
+from customers.services.activities import activities_announce, activity_record_many
 from customers.signals import customer_stage_changed
 
-from .activities import activities_announce, activity_record_many
 from .value import VALUE_COLUMNS, customers_value_predict, value_model_fit
 
 CHUNK = 2000
@@ -431,8 +431,8 @@ def segment_membership_refresh(*, segment: Segment, at: dt.datetime | None = Non
     """Bring the segment's members up to date with its rules: newcomers get a membership row
     (and `customer.segment_entered` goes to the subscribed webhooks), leavers lose theirs.
     Returns how many entered."""
-    from customers.selectors_segments import segment_customers
-    from customers.webhooks_out import outbound_enqueue
+    from customers.segments.selectors import segment_customers
+    from customers.segments.services.webhooks import outbound_enqueue
 
     at = at or timezone.now()
     members = segment_customers(segment=segment)

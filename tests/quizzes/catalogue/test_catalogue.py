@@ -12,12 +12,12 @@ from django.core.management import CommandError, call_command
 from PIL import ExifTags, Image
 
 from kernel.errors import InvalidImage
-from quizzes import services
+from quizzes.catalogue import services
+from quizzes.catalogue.images import image_clean
+from quizzes.catalogue.selectors import catalog_for_engine
 from quizzes.engine import ProductInfo
 from quizzes.errors import InvalidProduct
-from quizzes.images import image_clean
 from quizzes.models import Product
-from quizzes.selectors import catalog_for_engine
 from tests.factories import ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -201,7 +201,7 @@ def test_an_image_above_the_byte_limit_is_refused(settings, tmp_path):
 
 
 def test_an_image_above_the_pixel_limit_is_refused(monkeypatch):
-    monkeypatch.setattr("quizzes.images.MAX_PIXELS", 100 * 100)
+    monkeypatch.setattr("quizzes.catalogue.images.MAX_PIXELS", 100 * 100)
 
     with pytest.raises(InvalidImage, match="101×100 pixels"):
         image_clean(file=ContentFile(photo(size=(101, 100)), name="wide.jpg"))

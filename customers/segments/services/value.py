@@ -13,7 +13,7 @@ import numpy as np
 
 from customers.models import SegmentSettings, ValueModelFit
 from customers.segments import value_model as vm
-from customers.selectors_segments import value_model_latest
+from customers.segments.selectors import value_model_latest
 from kernel.bulk import columns_read, columns_write
 
 VALUE_COLUMNS = ("customer_id bigint, p_alive double precision, orders_90 double precision, "

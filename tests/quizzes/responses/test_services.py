@@ -9,10 +9,10 @@ from customers.models import Activity, Customer
 from customers.selectors import attributes_latest
 from customers.services import account_signup
 from loyalty.selectors import balance_get
-from quizzes import response_services as rs
+from quizzes.catalogue.selectors import catalog_cache_clear
 from quizzes.errors import InvalidAnswers, ResponseCompleted
 from quizzes.models import QuizAnswer, QuizResponse, QuizViewDay
-from quizzes.response_selectors import catalog_cache_clear
+from quizzes.responses import services as rs
 from tests.factories import (
     ActivityRuleFactory,
     CustomerFactory,
@@ -312,7 +312,7 @@ def test_step_answers_follow_the_branch_even_when_it_jumps_back_in_the_list():
 
 
 def test_a_version_saved_again_is_read_afresh_not_from_the_kept_parse():
-    from quizzes.response_selectors import quiz_definition
+    from quizzes.responses.selectors import quiz_definition
 
     version = QuizVersionFactory()
     assert quiz_definition(version).title == version.definition["title"]

@@ -1,0 +1,1 @@
+"""The product catalog that quizzes recommend from."""

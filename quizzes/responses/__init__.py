@@ -1,0 +1,1 @@
+"""Shoppers taking quizzes: responses, their answers and results."""
