@@ -139,7 +139,8 @@ def customer_export(*, customer: Customer) -> dict:
     }
     for _receiver, sections in customer_export_requested.send(sender=Customer,
                                                              customer=customer):
-        export.update(sections or {})
+        if isinstance(sections, dict):
+            export.update(sections)
     return export
 
 
