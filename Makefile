@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: demo test test-postgres bench bench-quick wrk lint install
+.PHONY: demo test test-postgres bench bench-quick wrk lint install messages compilemessages catalogues
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -13,7 +13,27 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed compilemessages
+
+# Translations: `make messages` refreshes every catalogue in locale/ from the source (templates,
+# Python, and JavaScript when it has strings); the compiled .mo files are built here, at install
+# (GNU gettext's msgfmt), never committed. `make catalogues` is CI's check: it fails when a
+# message of an offered language is untranslated or fuzzy.
+LOCALES := tr fa zh_Hant
+MAKEMESSAGES_IGNORE := --ignore=.venv --ignore=tests --ignore=staticfiles --ignore=media \
+	--ignore=build --ignore=node_modules
+messages: $(VENV)/.installed
+	$(BIN)/python manage.py makemessages $(addprefix -l ,$(LOCALES)) --no-obsolete \
+	  $(MAKEMESSAGES_IGNORE) --add-location=file
+	@if grep -rqsE "gettext|ngettext|interpolate" static/js; then \
+	  $(BIN)/python manage.py makemessages -d djangojs $(addprefix -l ,$(LOCALES)) \
+	    --no-obsolete $(MAKEMESSAGES_IGNORE) --add-location=file; fi
+
+compilemessages: $(VENV)/.installed
+	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=staticfiles -v 0
+
+catalogues: $(VENV)/.installed
+	.ci/catalogues
 
 # The demo: every link, QR code and e-mail points at this PORT; e-mails go to the outbox
 # (admin → Outbox), not the terminal; logs at warning. Running it again changes no row.

@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kernel.currencies import money_format
 from kernel.errors import FlywheelError
+from kernel.formats import money_format
 
 
 class FlywheelAdminSite(admin.AdminSite):

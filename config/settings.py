@@ -10,7 +10,6 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -58,6 +57,7 @@ MIDDLEWARE = [
     "config.health.HealthCheckMiddleware",
     "config.middleware.ClientAddressMiddleware",
     "config.middleware.RequestIdMiddleware",
+    "storefront.cors.StorefrontCorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "customers.middleware.CustomerLanguageMiddleware",  # a shopper's saved language
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -133,8 +134,19 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "account"
 LOGOUT_REDIRECT_URL = "login"
 
-LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English")), ("fr", _("French")), ("de", _("German")), ("ar", _("Arabic"))]
+# Offered languages, each named in itself (the switcher shows "Türkçe" to a Turkish reader
+# whatever the page's language). A language is offered only when its catalogue is complete
+# (.ci/catalogues). LANGUAGE_CODE is the shop's default, for visitors who ask for none of them.
+LANGUAGES = [("en", "English"), ("tr", "Türkçe"), ("fa", "فارسی"), ("zh-hant", "繁體中文")]
+LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "en").strip().lower()
+if LANGUAGE_CODE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(
+        f"LANGUAGE_CODE={LANGUAGE_CODE!r} is not offered; use one of "
+        + ", ".join(code for code, _name in LANGUAGES))
+LANGUAGE_COOKIE_NAME = "flywheel_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = not DEBUG
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -168,6 +180,10 @@ SITE_NAME = os.environ.get("SITE_NAME", "Flywheel demo shop")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # The shop's own storefront, where shopper pages send people back to shop ("" shows no link).
 SHOP_URL = os.environ.get("SHOP_URL", "").rstrip("/")
+# The demo storefront (`make demo`, /demo-shop/): a sample shop page embedding the widget.
+DEMO_SHOP = env_bool("DEMO_SHOP", DEBUG)
+# Where the demo shop loads the widget from; empty: the address the page was opened on.
+DEMO_SHOP_FLYWHEEL_URL = os.environ.get("DEMO_SHOP_FLYWHEEL_URL", "").rstrip("/")
 # Where staff alerts go (detractor follow-ups, flagged referrals); empty sends none.
 STAFF_ALERT_EMAIL = os.environ.get("STAFF_ALERT_EMAIL", "")
 
@@ -299,6 +315,7 @@ THROTTLE_RATES = {
     "nps_answers": "30/minute",  # NPS answers: the API and the /nps/<token>/ pages
     "voucher_checks": "120/minute",  # voucher look-ups and uses at checkout, per API key
     "quiz_api": "6000/minute",  # quiz answers through the API, per storefront key
+    "storefront": "120/minute",  # the storefront widget's API, per shopper address
     "quiz_pages": "120/minute",  # quiz answers on the quiz pages
     "referral_signups": "20/hour",  # friends' sign-ups on share links
     "signups": "10/hour",  # shopper accounts created

@@ -74,8 +74,10 @@ def throttle_hit(*, scope: str, ident: str, now: float | None = None) -> int | N
 
 def request_ident(request) -> str:
     """Who is counted: the API key, else the signed-in user, else the client address."""
-    api_key_id = getattr(getattr(request, "auth", None), "pk", None)
-    if api_key_id is not None:
+    auth = getattr(request, "auth", None)
+    api_key_id = getattr(auth, "pk", None)
+    # A publishable key is every shopper of the shop: they are counted by address.
+    if api_key_id is not None and not getattr(auth, "throttle_by_address", False):
         return f"key:{api_key_id}"
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:

@@ -22,6 +22,8 @@ urlpatterns = [
     path("api/v1/", include("referrals.nps.urls")),
     path("", include("referrals.nps.page_urls")),
     path("", include("loyalty.page_urls")),
+    path("api/v1/", include("storefront.urls")),
+    path("", include("storefront.page_urls")),
 ]
 if settings.SERVE_MEDIA and not settings.MEDIA_URL.startswith(("http://", "https://", "//")):
     urlpatterns.append(path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", views.media,

@@ -194,7 +194,7 @@ class CustomerOutput(serializers.ModelSerializer):
     class Meta:
         model = Customer
         fields = [
-            "id", "email", "first_name", "last_name", "birthday", "locale",
+            "id", "email", "first_name", "last_name", "birthday", "locale", "language",
             "accepts_marketing", "marketing_consent_at", "marketing_consent_source",
             "orders_count", "total_spent", "first_order_at", "last_order_at", "created_at",
             "external_ids",
@@ -249,6 +249,10 @@ class CustomerListApi(APIView):
         last_name = StrictCharField(max_length=150, required=False, default="")
         birthday = serializers.DateField(required=False, allow_null=True, default=None)
         locale = StrictCharField(max_length=16, required=False, default="")
+        language = serializers.ChoiceField(
+            choices=[code for code, _name in settings.LANGUAGES], required=False, default="",
+            help_text=_("The language to write to the customer in; when left out, the one "
+                        "`locale` names if Flywheel offers it."))
         accepts_marketing = StrictBooleanField(required=False, allow_null=True,
                                                      default=None)
         attributes = serializers.DictField(

@@ -88,6 +88,12 @@ class Customer(models.Model):
     last_name = models.CharField(_("last name"), max_length=150, blank=True)
     birthday = models.DateField(_("birthday"), null=True, blank=True)
     locale = models.CharField(_("locale"), max_length=16, blank=True)
+    language = models.CharField(
+        _("language"), max_length=16, blank=True, choices=settings.LANGUAGES,
+        help_text=_("The language Flywheel writes to the customer in (pages once signed in, "
+                    "e-mails). Set by their own choice on the shop's pages, the API, or the "
+                    "platform's locale; empty: the shop's default."),
+    )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="customer", verbose_name=_("shopper account"),
@@ -141,6 +147,12 @@ class Customer(models.Model):
 
     def __str__(self):
         return self.email
+
+    @property
+    def email_language(self) -> str:
+        """What e-mails to the customer are written in: their language, else what their
+        platform locale names (kernel.emails maps it onto an offered language)."""
+        return self.language or self.locale
 
     @property
     def full_name(self) -> str:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("account/data/", views.account_data_download, name="account_data"),
     path("account/erase/", views.account_erase, name="account_erase"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("language/", views.language_set, name="language_set"),
     path("account/signup/", views.signup, name="signup"),
     path("account/signup/confirm/<str:token>/", views.signup_confirm, name="signup_confirm"),
     path(

@@ -104,6 +104,7 @@ def customer_export(*, customer: Customer) -> dict:
             "last_name": customer.last_name,
             "birthday": customer.birthday.isoformat() if customer.birthday else None,
             "locale": customer.locale,
+            "language": customer.language,
             "accepts_marketing": customer.accepts_marketing,
             "marketing_consent_at": _iso(customer.marketing_consent_at),
             "marketing_consent_source": customer.marketing_consent_source,

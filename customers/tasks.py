@@ -52,9 +52,10 @@ def outbound_deliveries_due_task() -> None:
 
 
 @flywheel_task(name="customers.tasks.signup_email_task", retry_on=(OSError,), backoff_max=600)
-def signup_email_task(user_id: int, accepts_marketing: bool) -> None:
+def signup_email_task(user_id: int, accepts_marketing: bool, language: str = "") -> None:
     """The e-mail a sign-up sends: the link that opens a new login, or, when the address
-    already has an open one, a note saying so with the log-in and password-reset links."""
+    already has an open one, a note saying so with the log-in and password-reset links; in
+    the language the sign-up page was read in."""
     from customers.models import User
     from customers.services import signup_link
     from kernel.emails import email_send
@@ -64,8 +65,9 @@ def signup_email_task(user_id: int, accepts_marketing: bool) -> None:
     if user is None:
         return
     if user.is_active:
-        email_send(to=user.email, template="customers/emails/signup_existing", context={
-            "login_url": absolute_url("login"), "reset_url": absolute_url("password_reset")})
+        email_send(to=user.email, template="customers/emails/signup_existing", locale=language,
+                   context={"login_url": absolute_url("login"),
+                            "reset_url": absolute_url("password_reset")})
     else:
-        email_send(to=user.email, template="customers/emails/signup_confirm", context={
-            "link": signup_link(user=user, accepts_marketing=accepts_marketing)})
+        email_send(to=user.email, template="customers/emails/signup_confirm", locale=language,
+                   context={"link": signup_link(user=user, accepts_marketing=accepts_marketing)})

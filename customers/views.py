@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
 from customers.forms import ConsentForm, SignupForm
 from customers.selectors import (
@@ -26,12 +27,14 @@ from customers.services import (
     account_signup_request,
     consent_set,
     customer_erase,
+    customer_language_set,
     customer_unsubscribe,
 )
 from kernel import panels
-from kernel.currencies import money_format
 from kernel.describers import activity_texts
 from kernel.errors import FlywheelError
+from kernel.formats import money_format
+from kernel.languages import language_offered
 from kernel.shoppers import signed_in_customer
 
 TIMELINE_PAGE_SIZE = 20
@@ -150,3 +153,15 @@ def unsubscribe(request, token: str):
                           status=error.status)
         return render(request, "customers/unsubscribe.html", {"done": True})
     return render(request, "customers/unsubscribe.html", {"token": token})
+
+
+@require_POST
+def language_set(request):
+    """The language switcher: Django's set_language (the cookie, then back to the page), and
+    for a signed-in shopper the choice kept on their profile, for e-mails and other devices."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    customer = signed_in_customer(request)
+    if customer is not None and language_offered(language):
+        customer_language_set(customer=customer, language=language)
+    return response

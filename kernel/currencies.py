@@ -21,16 +21,3 @@ def validate_currency(value: str) -> None:
         raise ValidationError(_("'%(code)s' is not an ISO 4217 currency code."),
                               code="invalid_currency", params={"code": value})
 
-
-CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF "}
-
-
-def money_format(amount, currency: str) -> str:
-    """Money the one way shoppers and staff read it: €40 or €40.50 (whole amounts without
-    cents, the symbol first; the ISO code after the amount for other currencies)."""
-    from decimal import Decimal
-
-    amount = Decimal(amount)
-    text = f"{amount:.0f}" if amount == amount.to_integral_value() else f"{amount:.2f}"
-    symbol = CURRENCY_SYMBOLS.get(currency)
-    return f"{symbol}{text}" if symbol else f"{text} {currency}"

@@ -5,7 +5,8 @@ Every app sends through `email_send`, from a Celery task scheduled after commit
 (`task.delay_on_commit(...)`), never inline in a request or a service's transaction. A template
 prefix `loyalty/emails/points_earned` uses three files: `points_earned_subject.txt` (one line),
 `points_earned.txt` and `points_earned.html` (which extends `emails/base.html`). Text is
-translated in the customer's locale when they have one.
+translated in the customer's language (`Customer.email_language`: their chosen language, else
+their platform locale mapped onto an offered language), else the shop's default.
 """
 
 from django.conf import settings
@@ -14,6 +15,8 @@ from django.template import Context
 from django.template.loader import get_template, render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
+
+from kernel.languages import language_from_locale
 
 
 def email_normalise(email: str | None) -> str:
@@ -40,7 +43,7 @@ def email_send(*, to: str, template: str, context: dict, locale: str = "",
     for provide in _context_providers:
         base.update(provide())
     context = {**base, **context}
-    with translation.override(locale or settings.LANGUAGE_CODE):
+    with translation.override(language_from_locale(locale) or settings.LANGUAGE_CODE):
         subject = " ".join(_render_plain(f"{template}_subject.txt", context).split())
         text = _render_plain(f"{template}.txt", context)
         if context.get("unsubscribe_url"):

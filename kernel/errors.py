@@ -1,5 +1,6 @@
 """The errors every app raises; each has a stable code the API shows."""
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 
@@ -9,7 +10,8 @@ class FlywheelError(Exception):
     code = "invalid"
     status = 400
 
-    def __init__(self, message: str, *, code: str | None = None, fields: dict | None = None):
+    def __init__(self, message: str | Promise, *, code: str | None = None,
+                 fields: dict | None = None):
         super().__init__(message)
         self.message = str(message)
         if code:

@@ -5,11 +5,12 @@ from decimal import ROUND_CEILING, Decimal
 
 from django.conf import settings
 from django.db.models import Q, QuerySet, Sum
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from customers.models import Activity, Customer
+from kernel.formats import date_format, money_format
 
 from . import qualification as q
 from .models import (
@@ -48,9 +49,6 @@ def loyalty_summary_get(*, customer: Customer, now: dt.datetime | None = None) -
             **tier_progress_get(customer=customer, now=now)}
 
 
-from kernel.currencies import money_format  # noqa: E402  (one format, kept here too)
-
-
 def tier_as_dict(tier: Tier | None) -> dict | None:
     if tier is None:
         return None
@@ -76,7 +74,7 @@ def _remaining_text(*, metric: str, remaining: Decimal, tier: Tier, window: q.Wi
                         count) % {"count": count}
     if window.deadline is not None:
         return _("%(what)s by %(date)s to reach %(tier)s.") % {
-            "what": what, "date": formats.date_format(window.deadline, "j F"), "tier": name}
+            "what": what, "date": date_format(window.deadline, with_year=False), "tier": name}
     if period == q.Period.ROLLING_12_MONTHS:
         return _("%(what)s to reach %(tier)s (we count the last 12 months).") % {
             "what": what, "tier": name}
@@ -404,7 +402,7 @@ def earning_ways(*, now: dt.datetime | None = None) -> list[str]:
                     "money": money_format(rule.min_order_total, currency)}
             if rule.ends_at:
                 text += " " + _("until %(date)s") % {
-                    "date": formats.date_format(timezone.localtime(rule.ends_at))}
+                    "date": date_format(timezone.localtime(rule.ends_at))}
         else:
             points = int(rule.points * rule.multiplier)
             if points <= 0:

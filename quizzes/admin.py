@@ -91,6 +91,15 @@ def _apply_problems(formset, problems, forms_by_key) -> None:
         raise forms.ValidationError(general)
 
 
+def _problems_added(stored: list[Question], nodes: list, *, touched: set[str]) -> list:
+    """The problems the draft gains when its stored questions become `nodes` ((position, pk,
+    node), in any order): the rules publishing applies, on the edited values."""
+    nodes = sorted(nodes, key=lambda item: item[:2])
+    after = validation.quiz_problems([node for *_order, node in nodes])
+    before = validation.quiz_problems([services.question_node(q) for q in stored])
+    return validation.problems_added(before=before, after=after, touched=touched)
+
+
 class QuestionInlineFormSet(forms.BaseInlineFormSet):
     """Checks the quiz as it would be after this save: branching, kinds, values."""
 
@@ -115,11 +124,7 @@ class QuestionInlineFormSet(forms.BaseInlineFormSet):
             node = services.question_node(question, choices.get(question.pk, []))
             nodes.append((question.position, question.pk or 10**9 + index,
                           dataclasses.replace(node, key=key)))
-        nodes.sort(key=lambda item: item[:2])
-        after = validation.quiz_problems([node for *_order, node in nodes])
-        before = validation.quiz_problems([services.question_node(q) for q in stored])
-        _apply_problems(self, validation.problems_added(before=before, after=after,
-                                                        touched=touched), forms_by_key)
+        _apply_problems(self, _problems_added(stored, nodes, touched=touched), forms_by_key)
 
 
 class QuestionInline(admin.TabularInline):
@@ -489,10 +494,7 @@ class ChoiceInlineFormSet(forms.BaseInlineFormSet):
         nodes = [(q.position, q.pk, services.question_node(q)) for q in stored
                  if q.pk != question.pk]
         nodes.append((question.position, question.pk or 10**9, node))
-        nodes.sort(key=lambda item: item[:2])
-        after = validation.quiz_problems([n for *_order, n in nodes])
-        before = services.quiz_problems(quiz=quiz, questions=stored)
-        problems = validation.problems_added(before=before, after=after, touched={key})
+        problems = _problems_added(stored, nodes, touched={key})
         if problems:
             raise forms.ValidationError([problem.message for problem in problems])
 

@@ -389,3 +389,21 @@ class WebhookSubscriptionFactory(factory.django.DjangoModelFactory):
     url = "https://crm.example.com/hooks"
     secret = factory.Sequence(lambda n: f"whsec-{n}")
     events = factory.LazyFunction(lambda: ["customer.stage_changed"])
+
+
+# Storefront -----------------------------------------------------------------------------------
+
+
+class PublishableKeyFactory(factory.django.DjangoModelFactory):
+    """A storefront on https://shop.example.com; the key and secret are made as the service
+    makes them."""
+
+    class Meta:
+        model = "storefront.PublishableKey"
+
+    name = "Main shop"
+    key = factory.Sequence(lambda n: f"pk_test{n:08d}")
+    signing_secret = factory.Sequence(lambda n: f"{n:064x}")
+    allowed_origins = "https://shop.example.com"
+    signup_url = "https://shop.example.com/account/register"
+    login_url = "https://shop.example.com/account/login"

@@ -7,6 +7,7 @@ import datetime as dt
 from django.contrib.auth.hashers import make_password
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.utils import translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
@@ -60,7 +61,8 @@ def account_signup_request(*, email: str, password: str, first_name: str = "",
             user.save(update_fields=["password", "first_name", "last_name"])
         from customers.tasks import signup_email_task
 
-        signup_email_task.delay_on_commit(user.pk, accepts_marketing)
+        signup_email_task.delay_on_commit(user.pk, accepts_marketing,
+                                          translation.get_language() or "")
 
 
 def account_signup_confirm(*, token: str) -> User:

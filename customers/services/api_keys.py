@@ -12,15 +12,19 @@ from customers.models import ApiKey
 ACTIVE_KEY_SQL = "SELECT * FROM customers_apikey WHERE prefix = %s AND revoked_at IS NULL"
 
 
+SECRET_KEY_KINDS = ("sk", "fw")
+
+
 def hash_key(raw_key: str) -> str:
     # Keys are 256 random bits, so a fast hash is enough: there is nothing to brute-force.
     return hashlib.sha256(raw_key.encode()).hexdigest()
 
 
 def api_key_create(*, name: str) -> tuple[ApiKey, str]:
-    """Make a key. The raw key is returned once and never stored."""
+    """Make a secret key (`sk_…`, for the shop's servers). The raw key is returned once and
+    never stored."""
     prefix = secrets.token_hex(4)
-    raw_key = f"fw_{prefix}_{secrets.token_urlsafe(32)}"
+    raw_key = f"sk_{prefix}_{secrets.token_urlsafe(32)}"
     api_key = ApiKey(name=name, prefix=prefix, hashed_key=hash_key(raw_key))
     api_key.full_clean()
     api_key.save()
@@ -31,7 +35,8 @@ def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
     """The active key matching `raw_key`, or None. Notes when it was last used (at most
     once a minute, so busy integrations don't write on every request)."""
     parts = raw_key.split("_")
-    if len(parts) < 3 or parts[0] != "fw":
+    # `fw_` keys were made before publishable keys existed: they are secret keys too.
+    if len(parts) < 3 or parts[0] not in SECRET_KEY_KINDS:
         return None
     api_key = next(iter(ApiKey.objects.raw(ACTIVE_KEY_SQL, [parts[1]])), None)
     if api_key is None or not hmac.compare_digest(api_key.hashed_key, hash_key(raw_key)):

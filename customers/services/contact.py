@@ -65,7 +65,7 @@ def marketing_email_send(*, customer: Customer, kind: str, key: str, to: str, te
         except IntegrityError:
             return False
         url = unsubscribe_url(customer=customer)
-        email_send(to=to, template=template, locale=customer.locale,
+        email_send(to=to, template=template, locale=customer.email_language,
                    context={**context, "unsubscribe_url": url},
                    headers={"List-Unsubscribe": f"<{url}>",
                             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})

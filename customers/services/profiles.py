@@ -25,6 +25,7 @@ from customers.signals import customer_erased
 from kernel.bulk import insert_new, source_pairs_q, update_each
 from kernel.emails import email_normalise
 from kernel.errors import FlywheelError
+from kernel.languages import language_from_locale, language_offered
 
 from .activities import activities_announce, activity_record_many
 from .privacy import customer_traces_erase
@@ -90,6 +91,7 @@ class CustomerFacts:
     last_name: str = ""
     birthday: dt.date | None = None
     locale: str = ""
+    language: str = ""  # an offered language (kernel.languages); derived from locale if empty
     accepts_marketing: bool | None = None
     consent_source: str = ""
     # Another address they were seen with (an order's or billing email): kept as a known
@@ -97,7 +99,7 @@ class CustomerFacts:
     order_email: str = ""
 
 
-PROFILE_FIELDS = ("first_name", "last_name", "birthday", "locale")
+PROFILE_FIELDS = ("first_name", "last_name", "birthday", "locale", "language")
 CONSENT_FIELDS = ("accepts_marketing", "marketing_consent_at", "marketing_consent_source")
 
 
@@ -105,7 +107,21 @@ def customer_upsert(**facts) -> Customer:
     """Find the customer by external id, then by email, or create them; fill in what we
     learned (the keyword arguments are CustomerFacts' fields). Safe to call from many workers
     at once: the database's unique keys decide."""
+    if not facts.get("language"):
+        facts["language"] = language_from_locale(facts.get("locale"))
     return customer_found(customers_upsert_many(facts=[CustomerFacts(**facts)])[0])
+
+
+def customer_language_set(*, customer: Customer, language: str) -> Customer:
+    """The customer chose the language Flywheel writes to them in (an offered one, or "" for
+    the shop's default)."""
+    if language and not language_offered(language):
+        raise FlywheelError(_("Choose one of the offered languages."), code="invalid_language",
+                            fields={"language": _("Choose one of the offered languages.")})
+    if customer.language != language:
+        customer.language = language
+        customer.save(update_fields=["language", "updated_at"])
+    return customer
 
 
 def customer_found(customer: Customer | None) -> Customer:
@@ -276,6 +292,7 @@ def platform_facts(*, source: str, data: CustomerData, locale: str = "") -> Cust
     """What a shop platform said about a customer (on an order or on its own), to upsert."""
     return CustomerFacts(email=data.email, source=source, external_id=data.external_id,
                          first_name=data.first_name, last_name=data.last_name, locale=locale,
+                         language=language_from_locale(locale),
                          accepts_marketing=data.accepts_marketing,
                          order_email=data.order_email)
 
@@ -378,7 +395,7 @@ def customer_erase(*, customer: Customer) -> Customer:
                 is_active=False, password="!",
             )
         customer.email = f"erased-{customer.pk}@invalid"
-        customer.first_name = customer.last_name = customer.locale = ""
+        customer.first_name = customer.last_name = customer.locale = customer.language = ""
         customer.birthday = None
         customer.user = None
         customer.accepts_marketing = False

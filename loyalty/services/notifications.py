@@ -38,7 +38,7 @@ def _send(customer: Customer, template: str, context: dict,
         kind, key = marketing
         return marketing_email_send(customer=customer, kind=kind, key=key, to=to,
                                     template=template, context=context)
-    email_send(to=to, template=template, locale=customer.locale, context=context)
+    email_send(to=to, template=template, locale=customer.email_language, context=context)
     return True
 
 

@@ -4,7 +4,8 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Max, Q, Sum
+from django.db.models import CharField, Count, F, Max, Q, Subquery, Sum, Value
+from django.db.models.functions import Cast, Coalesce, Concat
 
 from quizzes.engine import Catalog, ProductInfo, catalog_prepare
 from quizzes.models import Product
@@ -54,18 +55,34 @@ class CatalogSnapshot:
 
 
 _EMPTY = CatalogSnapshot(catalog=catalog_prepare([]), products={})
-_catalog: dict = {"stamp": None, "snapshot": _EMPTY}
+_NEVER = object()
+_catalog: dict = {"stamp": _NEVER, "snapshot": _EMPTY}
 
 
-def catalog_snapshot() -> CatalogSnapshot:
+def _stamp_rows():
+    def text(value):
+        return Coalesce(Cast(value, CharField()), Value(""))
+    parts = [Count("id"), Count("id", filter=Q(active=True, in_stock=True)), Max("id"),
+             Max("updated_at"), Sum("min_tier__position")]
+    separated = [item for part in parts for item in (text(part), Value("/"))][:-1]
+    return (Product.objects.order_by().annotate(one=Value(1)).values("one")
+            .annotate(stamp=Concat(*separated, output_field=CharField())).values_list("stamp"))
+
+
+def catalog_stamp() -> Subquery:
+    """The catalog's fingerprint as one text value (how many products and how many on offer,
+    the latest id and change, the sum of VIP tier positions), to read beside another query
+    (`quiz_version_latest` does) and hand to `catalog_snapshot`."""
+    return Subquery(_stamp_rows()[:1], output_field=CharField())
+
+
+def catalog_snapshot(*, stamp: str | None = None) -> CatalogSnapshot:
     """The recommendable products, prepared for scoring (`catalog_prepare`) and as shown,
-    reloaded only when the catalog changed: two queries on a change, one otherwise, whatever
-    the catalog's size. Share, never change, what it returns."""
-    stamp = tuple(Product.objects.aggregate(
-        count=Count("id"), offered=Count("id", filter=Q(active=True, in_stock=True)),
-        last_id=Max("id"), changed=Max("updated_at"),
-        tiers=Sum("min_tier__position"),
-    ).values())
+    reloaded only when the catalog changed: two queries on a change, one otherwise (none when
+    the caller read `catalog_stamp()` already), whatever the catalog's size. Share, never
+    change, what it returns."""
+    if stamp is None:
+        stamp = next(iter(_stamp_rows()[:1]), ("",))[0]
     with _catalog_lock:
         if _catalog["stamp"] == stamp:
             return _catalog["snapshot"]
@@ -83,4 +100,4 @@ def catalog_cached() -> Catalog:
 
 def catalog_cache_clear(**kwargs) -> None:
     with _catalog_lock:
-        _catalog.update(stamp=None, snapshot=_EMPTY)
+        _catalog.update(stamp=_NEVER, snapshot=_EMPTY)

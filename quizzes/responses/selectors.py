@@ -7,17 +7,21 @@ from django.utils.translation import gettext as _
 
 from customers.models import Customer
 from quizzes import definition as qdef
+from quizzes.catalogue.selectors import catalog_stamp
 from quizzes.errors import QuizNotFound, ResponseNotFound
 from quizzes.models import Product, Quiz, QuizResponse, QuizVersion
 
 
-def quiz_version_latest(*, slug: str) -> QuizVersion:
+def quiz_version_latest(*, slug: str, with_catalog_stamp: bool = False) -> QuizVersion:
     """The latest published version of the quiz with this slug (one query), or QuizNotFound.
     Its definition is read when it is first asked for (`quiz_definition` keeps it parsed, so
-    a process reads it once per version)."""
-    version = (QuizVersion.objects.select_related("quiz").defer("definition")
-               .filter(quiz__slug=slug, quiz__status=Quiz.Status.PUBLISHED)
-               .order_by("-number").first())
+    a process reads it once per version). `with_catalog_stamp` reads the catalog's
+    fingerprint in the same query, as `version.catalog_stamp`, for completing a response."""
+    versions = (QuizVersion.objects.select_related("quiz").defer("definition")
+                .filter(quiz__slug=slug, quiz__status=Quiz.Status.PUBLISHED))
+    if with_catalog_stamp:
+        versions = versions.annotate(catalog_stamp=catalog_stamp())
+    version = versions.order_by("-number").first()
     if version is None:
         raise QuizNotFound(_("There is no published quiz at this address."))
     return version

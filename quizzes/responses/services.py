@@ -208,7 +208,7 @@ def quiz_response_receive(
     created = response_id is None
     if created:
         customer = customer_get(customer_id=customer_id) if customer_id is not None else None
-        version = quiz_version_latest(slug=slug)
+        version = quiz_version_latest(slug=slug, with_catalog_stamp=not partial)
         if partial:
             response = quiz_response_start(version=version, customer=customer,
                                            channel=QuizResponse.Channel.API)
@@ -227,7 +227,7 @@ def _complete(response: QuizResponse, quiz: qdef.QuizDef,
               answers: dict[str, qdef.Answer], *, save_answers: bool = False) -> None:
     if response.customer is None and response.email:
         response.customer = _customer_for_email(response.email, consent=response.consent_given)
-    snapshot = catalog_snapshot()
+    snapshot = catalog_snapshot(stamp=getattr(response.version, "catalog_stamp", None))
     recommendations = recommendations_for(quiz=quiz, answers=answers,
                                           customer=response.customer, catalog=snapshot.catalog)
     response.recommended_skus = [r.sku for r in recommendations]

@@ -38,6 +38,7 @@ class ReferralProgram(SingletonSettings):
     friend_reward = models.ForeignKey(
         "loyalty.Reward", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("friend's welcome voucher"),
+        # xgettext:no-python-format
         help_text=_("The reward whose voucher a referred friend gets when they give their email, "
                     "e.g. 10% off a first order. Given free (0 points). Empty: no voucher."),
     )

@@ -17,7 +17,7 @@ def referral_friend_email_send(*, referral_id: int) -> bool:
     referrer = referral.referrer
     email_send(
         to=referral.friend_email, template="referrals/emails/friend_voucher",
-        locale=referral.friend.locale if referral.friend else "",
+        locale=referral.friend.email_language if referral.friend else "",
         context={"code": referral.voucher.code, "offer": referral.voucher.reward.name,
                  "expires_at": referral.voucher.expires_at,
                  "referrer_name": referrer.first_name or referrer.email.split("@")[0]},

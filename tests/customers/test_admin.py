@@ -211,7 +211,7 @@ def test_adding_an_api_key_shows_it_once_and_keeps_only_its_hash(admin_client):
     page = response.content.decode()
     assert "won’t be shown again" in page
     api_key = ApiKey.objects.get(name="Storefront")
-    raw_key = next(word for word in page.replace('"', " ").split() if word.startswith("fw_"))
+    raw_key = next(word for word in page.replace('"', " ").split() if word.startswith("sk_"))
     assert api_key.hashed_key == hash_key(raw_key)
     change_page = admin_client.get(url("apikey", "change", api_key.pk)).content.decode()
     assert raw_key not in change_page

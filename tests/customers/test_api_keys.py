@@ -55,7 +55,7 @@ def test_a_known_prefix_with_the_wrong_secret_is_refused(anon_api):
     assert ApiKey.objects.get(pk=api_key.pk).last_used_at is None
 
 
-@pytest.mark.parametrize("raw_key", ["", "fw", "fw_abc", "sk_abc_def", "fw_nosuchkey_secret"])
+@pytest.mark.parametrize("raw_key", ["", "fw", "fw_abc", "pk_abc_def", "sk_nosuchkey_secret"])
 def test_malformed_or_unknown_keys_are_not_found(raw_key):
     services.api_key_create(name="Shopify")
 

@@ -260,7 +260,7 @@ def test_seed_demo_twice_changes_no_row_counts():
     assert first["Customer"] >= 40 and first["Order"] >= 120 and first["User"] == 2
     assert first["Refund"] > 0 and first["Attribute"] > 0
     assert "flywheel-demo" in out and "http://127.0.0.1:8000/admin/" in out
-    assert "fw_" in out and "fw_" not in again  # the key is shown only when created
+    assert "sk_" in out and "sk_" not in again  # the key is shown only when created
     admin = User.objects.get(email="admin@flywheel.local")
     assert admin.is_superuser and admin.check_password("flywheel-demo")
     shopper = Customer.objects.get(email="shopper@flywheel.local")

@@ -152,7 +152,7 @@ def test_api_keys_are_stored_hashed(db):
     api_key, raw_key = services.api_key_create(name="Shopify")
 
     assert raw_key not in (api_key.hashed_key, api_key.prefix)
-    assert raw_key.startswith(f"fw_{api_key.prefix}_")
+    assert raw_key.startswith(f"sk_{api_key.prefix}_")
 
 
 def test_schema_and_docs_are_served_without_a_cdn(client):

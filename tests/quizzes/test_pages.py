@@ -102,7 +102,7 @@ def test_results_show_products_reasons_and_the_points_to_keep(client, version):
     assert client.post("/quizzes/skin/q/q4/", {"answer": ""})["Location"] == \
         "/quizzes/skin/results/"
     page = client.get("/quizzes/skin/results/").content.decode()
-    assert "Clarifying gel" in page and "€12" in page  # one money format
+    assert "Clarifying gel" in page and "€12" in page
     assert "Because you said: Oily, Often" in page
     assert "https://shop.example.com/products/gel" in page
     assert "Create an account to keep your 50 points" in page

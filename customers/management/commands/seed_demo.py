@@ -106,7 +106,7 @@ class Command(BaseCommand):
         # (customers may not import them); each is idempotent. Surveys go last, so they find
         # every demo customer's orders on the first run and nothing new on the next.
         for name in ("seed_demo_loyalty", "seed_demo_quizzes", "seed_demo_referrals",
-                     "seed_demo_segments", "seed_demo_nps"):
+                     "seed_demo_segments", "seed_demo_nps", "seed_demo_storefront"):
             if name in get_commands():
                 call_command(name, stdout=self.stdout)
 
@@ -140,6 +140,8 @@ class Command(BaseCommand):
         self.stdout.write(_("E-mails sent: %(url)s/admin/customers/outboxemail/")
                           % {"url": site})
         self.stdout.write(_("API docs:     %(url)s/api/docs/") % {"url": site})
+        self.stdout.write(_("Demo shop:    %(url)s/demo-shop/ (the storefront widget embedded "
+                            "in a sample shop page)") % {"url": site})
 
     def counts(self) -> dict[str, int]:
         models = [User, Customer, Order, OrderLine, Refund, Attribute, Activity, ApiKey]

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0008_webhookdelivery_raw_body'),
+        ('customers', '0009_merge_language_raw_body'),
     ]
 
     operations = [

@@ -1,0 +1,162 @@
+"""The quiz and the account page in each offered language, on a 390 px phone and a desktop:
+no English left (every line of the page is compared with the English rendering of the same
+page), `lang` and `dir` right, and the Persian page really mirrored (measured on the rendered
+layout, with a screenshot kept in test-results/languages/ to look at)."""
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from loyalty import services
+from tests.e2e.conftest import PHONE
+from tests.factories import (
+    CustomerFactory,
+    ProductFactory,
+    QuizVersionFactory,
+    RewardFactory,
+    TierFactory,
+    UserFactory,
+    skin_quiz_definition,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SHOTS = Path(__file__).resolve().parents[2] / "test-results" / "languages"
+DESKTOP = {"width": 1280, "height": 900}
+PASSWORD = "plum-kettle-orbit-42"
+LANGUAGES = [  # what the browser asks for, the page's lang, its direction
+    ("en-GB,en;q=0.9", "en", "ltr"),
+    ("tr-TR,tr;q=0.9", "tr", "ltr"),
+    ("fa-IR,fa;q=0.9", "fa", "rtl"),
+    ("zh-TW,zh;q=0.9", "zh-hant", "ltr"),
+]
+# Words that are the same in every language: the shop's own content (its quiz, products,
+# tiers and rewards, entered by staff), names, e-mail addresses, brand names and the
+# switcher's language names, each written in its own language.
+NEUTRAL = {"English", "Türkçe", "فارسی", "繁體中文", "Ada", "ada@example.com", "WhatsApp",
+           "Facebook", "X", "Bronze", "Silver", "Gold", "€5 off", "Rich balm",
+           "Clarifying gel", "—"}
+
+
+def shop_content(definition: dict) -> set[str]:
+    texts = {definition["title"], definition["intro"], definition["results_heading"],
+             definition["results_text"]}
+    for question in definition["questions"]:
+        texts |= {question["text"], question["help_text"]}
+        texts |= {choice["label"] for choice in question["choices"]}
+        # The profile shows each answer under its attribute's name (skin_type: "Skin type").
+        texts.add(question["attribute"].replace("_", " ").capitalize())
+    return {text for text in texts if text}
+
+
+def lines(page) -> list[str]:
+    """What a reader sees: the page's visible text, a line each."""
+    text = page.evaluate("document.body.innerText")
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def untranslated(seen: list[str], english: list[str], neutral: set[str]) -> list[str]:
+    """Lines of the page that are word for word English ones and are not shop content,
+    numbers or names: what a translation missed."""
+    return [line for line in seen if line in set(english) and line not in neutral
+            and any(ch.isalpha() for ch in line)
+            and not any(part in neutral for part in line.split(" · "))]
+
+
+@pytest.fixture
+def shop(db):
+    definition = skin_quiz_definition(slug="skin")
+    QuizVersionFactory(quiz__slug="skin", definition=definition)
+    ProductFactory(sku="BALM", name="Rich balm", tags=["dry-skin", "cold"],
+                   price=Decimal("20.00"))
+    ProductFactory(sku="GEL", name="Clarifying gel", tags=["oily-skin"])
+    TierFactory(name="Bronze", position=1, threshold=Decimal("0"))
+    TierFactory(name="Silver", position=2, threshold=Decimal("300"))
+    TierFactory(name="Gold", position=3, threshold=Decimal("1000"))
+    RewardFactory(name="€5 off", cost=200)
+    user = UserFactory(email="ada@example.com", password=PASSWORD)
+    customer = CustomerFactory(email="ada@example.com", first_name="Ada", user=user)
+    services.points_award(customer=customer, points=450, key="welcome")
+    return NEUTRAL | shop_content(definition) | {customer.full_name}
+
+
+def visit(browser, live_server, accept: str, viewport: dict, shots: str = ""):
+    """Take the quiz and open the account page as a shopper whose browser asks for
+    `accept`; the visible lines of each page, and the layout facts the test measures."""
+    context = browser.new_context(viewport=viewport, base_url=live_server.url,
+                                  extra_http_headers={"Accept-Language": accept})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    seen, layout = {}, {}
+
+    def snap(name):
+        seen[name] = lines(page)
+        layout[name] = page.evaluate("""() => ({
+            lang: document.documentElement.lang, dir: document.documentElement.dir,
+            width: document.documentElement.scrollWidth,
+            brand: document.querySelector('.brand').getBoundingClientRect().left,
+            viewport: window.innerWidth})""")
+        if shots:
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / f"{shots}-{name}.png"), full_page=True)
+
+    page.goto("/quizzes/skin/")
+    snap("quiz-intro")
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_selector(".quiz__form")
+    back = page.locator(".quiz__actions [rel=prev]").bounding_box()
+    nxt = page.locator(".quiz__actions button[type=submit]").bounding_box()
+    layout["quiz-buttons"] = {"back": back["x"], "next": nxt["x"]}
+    snap("quiz-question")
+    for _ in range(6):  # answer each question with its first choice, to the results
+        if "/results/" in page.url:
+            break
+        boxes = page.locator("input[name=answer][type=radio], input[name=answer][type=checkbox]")
+        if boxes.count():
+            boxes.first.check()
+        page.locator(".quiz__actions button[type=submit]").click()
+        page.wait_for_load_state()
+    assert "/results/" in page.url
+    snap("quiz-results")
+
+    page.goto("/account/login/")
+    page.locator("input[name=username]").fill("ada@example.com")
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/account/")
+    bar = page.locator(".tier__progress").bounding_box()
+    layout["progress"] = {"x": bar["x"], "width": bar["width"]}
+    layout["progress-fill"] = page.evaluate("""() => {
+        const bar = document.querySelector('.tier__progress');
+        return getComputedStyle(bar).direction; }""")
+    snap("account")
+    context.close()
+    return seen, layout
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+@pytest.mark.parametrize(("accept", "lang", "direction"), LANGUAGES[1:],
+                         ids=[code for _a, code, _d in LANGUAGES[1:]])
+def test_the_quiz_and_the_account_page_are_fully_translated(browser, live_server, shop,
+                                                            accept, lang, direction, viewport):
+    name = f"{lang}-{'phone' if viewport is PHONE else 'desktop'}"
+    english, english_layout = visit(browser, live_server, LANGUAGES[0][0], viewport)
+    seen, layout = visit(browser, live_server, accept, viewport, shots=name)
+
+    for page_name, page_lines in seen.items():
+        assert layout[page_name]["lang"] == lang, page_name
+        assert layout[page_name]["dir"] == direction, page_name
+        assert layout[page_name]["width"] <= viewport["width"], f"{page_name} scrolls sideways"
+        left = untranslated(page_lines, english[page_name], shop)
+        assert not left, f"English left on the {lang} {page_name} page: {left}"
+        assert page_lines != english[page_name]
+
+    if direction == "rtl":  # mirrored: measured on the rendered page, not the attribute
+        assert english_layout["quiz-buttons"]["back"] < english_layout["quiz-buttons"]["next"]
+        assert layout["quiz-buttons"]["back"] > layout["quiz-buttons"]["next"]
+        assert english_layout["account"]["brand"] < viewport["width"] / 2
+        assert layout["account"]["brand"] > viewport["width"] / 2
+        assert layout["progress-fill"] == "rtl"
+    else:
+        assert layout["quiz-buttons"]["back"] < layout["quiz-buttons"]["next"]
