@@ -35,10 +35,15 @@ compilemessages: $(VENV)/.installed
 catalogues: $(VENV)/.installed
 	.ci/catalogues
 
+# The demo: every link, QR code and e-mail points at this PORT; e-mails go to the outbox
+# (admin → Outbox), not the terminal; logs at warning. Running it again changes no row.
+DEMO_ENV = SITE_URL=http://127.0.0.1:$(PORT) EMAIL_BACKEND=customers.outbox.OutboxBackend \
+	LOG_LEVEL=$${LOG_LEVEL:-WARNING}
+
 demo: install
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput -v 0
+	$(DEMO_ENV) $(BIN)/python manage.py seed_demo
+	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install
 	$(BIN)/pytest

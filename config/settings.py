@@ -34,7 +34,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DE
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.FlywheelAdminConfig",  # django.contrib.admin with Flywheel's admin site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -87,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "customers.context.shop",
             ],
         },
     },
@@ -177,6 +178,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Flywheel <loyalty@loc
 # The shop's name and the public address of this service, for links in emails and share cards.
 SITE_NAME = os.environ.get("SITE_NAME", "Flywheel demo shop")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The shop's own storefront, where shopper pages send people back to shop ("" shows no link).
+SHOP_URL = os.environ.get("SHOP_URL", "").rstrip("/")
 # The demo storefront (`make demo`, /demo-shop/): a sample shop page embedding the widget.
 DEMO_SHOP = env_bool("DEMO_SHOP", DEBUG)
 # Where the demo shop loads the widget from; empty: the address the page was opened on.
@@ -378,4 +381,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"],
                              "formatter": "json" if LOG_FORMAT == "json" else "text"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Without a broker Celery runs tasks in-process, and kombu would warn about the missing
+    # host on every task (the demo's terminal stays quiet).
+    "loggers": {} if CELERY_BROKER_URL else {"kombu.connection": {"level": "ERROR"}},
 }

@@ -12,6 +12,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import Q, QuerySet
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
@@ -125,7 +126,7 @@ class CustomerForm(_LowerCaseEmail, forms.ModelForm):
 class CustomerAdmin(admin.ModelAdmin):
     form = CustomerForm
     list_display = ("email", "full_name", "orders_count", "total_spent", "last_order_at",
-                    "stage", "accepts_marketing", "created_at")
+                    "stage", "accepts_marketing", "created_at", "profile_link")
     list_select_related = ("score",)
     list_filter = ("accepts_marketing", "marketing_consent_source", "external_ids__source",
                    HasAccountFilter, "score__stage", "score__rfm_segment", "loyalty_tier",
@@ -154,6 +155,18 @@ class CustomerAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("name"))
     def full_name(self, customer):
         return customer.full_name
+
+    @admin.display(description=gettext_lazy("customer page"))
+    def profile_link(self, customer):
+        return format_html('<a href="{}">{}</a>',
+                           reverse("admin:customer_profile", args=[customer.pk]),
+                           _("Open"))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "subtitle": format_html(
+            '<a href="{}">{}</a>', reverse("admin:customer_profile", args=[object_id]),
+            _("Open the customer page: points, quizzes, referrals, surveys and actions"))}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description=gettext_lazy("stage"), ordering="score__stage")
     def stage(self, customer):
@@ -501,4 +514,5 @@ class UserAdmin(DjangoUserAdmin):
 
 
 # Segments, RFM, CLV and outbound webhooks are registered from their own module.
+from customers import admin_contact  # noqa: E402, F401
 from customers.segments import admin as segments_admin  # noqa: E402, F401

@@ -7,4 +7,9 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self):
+        from kernel.emails import email_context_register
+
         from . import checks, receivers  # noqa: F401
+        from .context import email_branding
+
+        email_context_register(email_branding)

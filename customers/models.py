@@ -3,7 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -931,3 +931,109 @@ class OutboundAttempt(models.Model):
 
     def __str__(self):
         return f"{self.attempted_at:%Y-%m-%d %H:%M:%S} {self.response_status or self.error}"
+
+
+class ContactSettings(SingletonSettings):
+    """The one contact budget: how many marketing e-mails of any kind (win-back, expiry
+    reminders, NPS invitations, tier and points news) one customer may get in a period.
+    Transactional e-mails (a voucher just redeemed, a password reset) never count."""
+
+    marketing_cap = models.PositiveSmallIntegerField(
+        _("marketing e-mails per customer"), default=4,
+        help_text=_("At most this many marketing e-mails per customer in the period below; "
+                    "0 sends none."),
+    )
+    marketing_cap_days = models.PositiveSmallIntegerField(
+        _("period (days)"), default=30, validators=[MinValueValidator(1)],
+    )
+
+    class Meta(SingletonSettings.Meta):
+        verbose_name = _("contact budget")
+        verbose_name_plural = _("contact budget")
+
+    def __str__(self):
+        return str(_("Contact budget"))
+
+
+class MarketingContact(models.Model):
+    """One marketing e-mail sent to a customer, counted against the contact budget."""
+
+    class Kind(models.TextChoices):
+        WINBACK = "winback", _("Win-back offer")
+        EXPIRY = "expiry", _("Points expiring")
+        NPS = "nps", _("NPS survey")
+        TIER = "tier", _("Tier news")
+        POINTS = "points", _("Points news")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE,
+                                 related_name="marketing_contacts", verbose_name=_("customer"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    key = models.CharField(
+        _("idempotency key"), max_length=200, unique=True,
+        help_text=_("Derived from the cause, so a retried e-mail counts once."),
+    )
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("marketing e-mail")
+        verbose_name_plural = _("marketing e-mails")
+        ordering = ["-sent_at", "-id"]
+        indexes = [models.Index(fields=["customer", "-sent_at"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.sent_at:%Y-%m-%d}"
+
+
+class OutboxEmail(models.Model):
+    """An e-mail as it would have left, kept for staff to read in admin instead of being sent
+    (the demo's and a trial's e-mail backend, EMAIL_BACKEND=customers.outbox.OutboxBackend)."""
+
+    to = models.CharField(_("to"), max_length=1000)
+    subject = models.CharField(_("subject"), max_length=998)
+    body = models.TextField(_("text"), blank=True)
+    html = models.TextField(_("HTML"), blank=True)
+    headers = models.JSONField(_("headers"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("written at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("outbox e-mail")
+        verbose_name_plural = _("outbox")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.subject
+
+
+class Branding(SingletonSettings):
+    """The shop's look on Flywheel's pages, e-mails and share cards: its name, logo and
+    colours, set in admin."""
+
+    shop_name = models.CharField(
+        _("shop name"), max_length=100, blank=True,
+        help_text=_("Shown on every page, e-mail and share card; empty uses SITE_NAME."),
+    )
+    logo = models.ImageField(
+        _("logo"), upload_to="branding/", blank=True,
+        help_text=_("The shop's logo (PNG, JPEG or WebP, about 320×96 px), shown on pages "
+                    "and e-mails."),
+    )
+    primary_colour = models.CharField(
+        _("main colour"), max_length=7, default="#5a32c8",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", _("A colour like #5a32c8."))],
+        help_text=_("Buttons, links and the share card's band, e.g. #5a32c8."),
+    )
+    text_colour = models.CharField(
+        _("text on the main colour"), max_length=7, default="#ffffff",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", _("A colour like #ffffff."))],
+    )
+
+    class Meta(SingletonSettings.Meta):
+        verbose_name = _("branding")
+        verbose_name_plural = _("branding")
+
+    def __str__(self):
+        return str(_("Branding"))
+
+    @property
+    def name(self) -> str:
+        return self.shop_name or settings.SITE_NAME

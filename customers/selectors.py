@@ -2,6 +2,7 @@
 
 import datetime as dt
 from collections.abc import Collection
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
@@ -15,6 +16,7 @@ from customers.models import (
     Order,
     OrderLine,
 )
+from customers.signals import customer_export_requested
 from kernel.emails import email_normalise
 from kernel.errors import NotFound
 from kernel.models import ID_MAX
@@ -63,10 +65,46 @@ def activity_timeline(*, customer: Customer) -> QuerySet[Activity]:
     return customer.activities.order_by("-occurred_at", "-id")
 
 
+# Kinds that are the shop's bookkeeping, not something the shopper did or cares about.
+INTERNAL_KINDS = (Activity.Kind.STAGE_CHANGED, Activity.Kind.ATTRIBUTE_SET,
+                  Activity.Kind.REFERRAL_STATUS_CHANGED, Activity.Kind.WINBACK_SENT,
+                  Activity.Kind.CUSTOMER_CREATED)
+
+
+def shopper_timeline(*, customer: Customer) -> QuerySet[Activity]:
+    """The timeline the shopper sees: what they did and what happened to them, without the
+    shop's internal events (lifecycle stage changes, profile bookkeeping)."""
+    return activity_timeline(customer=customer).exclude(kind__in=INTERNAL_KINDS)
+
+
+def shopper_answers(*, customer: Customer) -> list[tuple[str, str, Attribute]]:
+    """"What you told us": the latest answer per key as (question, answer in words, the
+    attribute), with quiz choices by their labels rather than their stored values."""
+    from kernel.describers import answer_texts
+
+    latest = attributes_latest(customer=customer)
+    words = answer_texts(latest.values())
+    rows = []
+    for key, attribute in sorted(latest.items()):
+        question, answer = words.get(attribute.pk, (
+            key.replace("_", " ").replace("-", " ").capitalize(), attribute.value))
+        rows.append((question, answer, attribute))
+    return rows
+
+
+def customer_since(customer: Customer) -> dt.datetime:
+    """When the customer became one: their first order or their sign-up, whichever came
+    first (a shop's old customers were customers before Flywheel saw them)."""
+    dates = [d for d in (customer.first_order_at, customer.created_at) if d]
+    return min(dates)
+
+
 def customer_export(*, customer: Customer) -> dict:
-    """Everything Flywheel holds about a customer, for a data-access request."""
+    """Everything Flywheel holds about a customer, for a data-access request: the profile
+    here, plus the sections each upper app returns for `customer_export_requested` (points,
+    vouchers, quizzes, referrals, surveys)."""
     orders = customer.orders.prefetch_related("lines", "refunds").order_by("placed_at", "id")
-    return {
+    export: dict[str, Any] = {
         "customer": {
             "id": customer.pk,
             "email": customer.email,
@@ -81,6 +119,16 @@ def customer_export(*, customer: Customer) -> dict:
             "created_at": _iso(customer.created_at),
             "has_account": customer.user_id is not None,
         },
+        "known_emails": [
+            {"email": e.email, "source": e.source, "first_seen_at": _iso(e.created_at)}
+            for e in customer.known_emails.order_by("created_at", "id")
+        ],
+        "consent_history": [
+            {"accepts_marketing": a.data.get("accepts_marketing"),
+             "source": a.data.get("source", a.reference), "at": _iso(a.occurred_at)}
+            for a in customer.activities.filter(kind=Activity.Kind.CONSENT_CHANGED)
+            .order_by("occurred_at", "id")
+        ],
         "external_ids": [
             {"source": e.source, "external_id": e.external_id}
             for e in customer.external_ids.order_by("source", "external_id")
@@ -98,6 +146,11 @@ def customer_export(*, customer: Customer) -> dict:
             for a in customer.activities.order_by("occurred_at", "id")
         ],
     }
+    for _receiver, sections in customer_export_requested.send(sender=Customer,
+                                                             customer=customer):
+        if isinstance(sections, dict):
+            export.update(sections)
+    return export
 
 
 def _order(order: Order) -> dict:

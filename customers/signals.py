@@ -18,8 +18,12 @@ orders_cancelled = Signal()
 # activities: list[Activity], recorded together.
 activities_recorded = Signal()
 # customer: Customer, whose personal data was just erased (sent once, inside the erasure's
-# transaction): upper apps erase the personal data they hold about them.
+# transaction), emails: list[str], every address they were known by: upper apps erase the
+# personal data they hold about them (rows tied to the customer or naming one of the emails).
 customer_erased = Signal()
+# customer: Customer, whose data is being exported (a data-access request): each receiver
+# returns a dict of export sections ({"loyalty": {...}}) holding what its app keeps about them.
+customer_export_requested = Signal()
 # customer: Customer, from_stage: str ("" the first time), to_stage: str, at: datetime. Sent
 # once per change of lifecycle stage (see customers/segments/rules.py).
 customer_stage_changed = Signal()

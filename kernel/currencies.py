@@ -20,3 +20,4 @@ def validate_currency(value: str) -> None:
     if value not in ISO_4217:
         raise ValidationError(_("'%(code)s' is not an ISO 4217 currency code."),
                               code="invalid_currency", params={"code": value})
+

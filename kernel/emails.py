@@ -14,6 +14,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template import Context
 from django.template.loader import get_template, render_to_string
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from kernel.languages import language_from_locale
 
@@ -23,14 +24,34 @@ def email_normalise(email: str | None) -> str:
     return (email or "").strip().lower()
 
 
-def email_send(*, to: str, template: str, context: dict, locale: str = "") -> None:
-    """Render `template`'s subject, text and HTML parts with `context` and send them to `to`."""
-    context = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
+# Functions returning extra context for every e-mail (the shop's branding: customers registers
+# one in its AppConfig.ready(), since the kernel imports no app).
+_context_providers: list = []
+
+
+def email_context_register(provide) -> None:
+    """Add a function () -> dict whose result every e-mail's context starts from."""
+    if provide not in _context_providers:
+        _context_providers.append(provide)
+
+
+def email_send(*, to: str, template: str, context: dict, locale: str = "",
+               headers: dict | None = None) -> None:
+    """Render `template`'s subject, text and HTML parts with `context` and send them to `to`
+    (with extra `headers`, e.g. a marketing e-mail's List-Unsubscribe)."""
+    base = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL}
+    for provide in _context_providers:
+        base.update(provide())
+    context = {**base, **context}
     with translation.override(language_from_locale(locale) or settings.LANGUAGE_CODE):
         subject = " ".join(_render_plain(f"{template}_subject.txt", context).split())
         text = _render_plain(f"{template}.txt", context)
+        if context.get("unsubscribe_url"):
+            text = (text.rstrip() + "\n\n"
+                    + _("Unsubscribe from these e-mails: %(url)s")
+                    % {"url": context["unsubscribe_url"]} + "\n")
         html = render_to_string(f"{template}.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[to])
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[to], headers=headers)
     message.attach_alternative(html, "text/html")
     message.send()
 

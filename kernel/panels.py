@@ -44,3 +44,24 @@ def panels_for(request: HttpRequest, customer) -> list[dict]:
             rendered.append({"name": panel.name, "template": panel.template,
                              "placement": panel.placement, "panel": context})
     return rendered
+
+
+# The front page's sections, contributed the same way (context(request, customer) -> dict or
+# None; customer is None for a visitor): how to earn and the tiers, the quizzes to take.
+_home_panels: dict[str, AccountPanel] = {}
+
+
+def register_home(panel: AccountPanel) -> None:
+    """Register (or replace, by name) a front-page section."""
+    _home_panels[panel.name] = panel
+
+
+def home_panels_for(request: HttpRequest, customer) -> list[dict]:
+    """The front page's sections, in `order`, each {name, template, panel}."""
+    rendered = []
+    for panel in sorted(_home_panels.values(), key=lambda p: (p.order, p.name)):
+        context = panel.context(request, customer)
+        if context is not None:
+            rendered.append({"name": panel.name, "template": panel.template,
+                             "panel": context})
+    return rendered

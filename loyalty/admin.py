@@ -330,7 +330,14 @@ class LoyaltyProgramAdmin(SingletonAdmin):
         (gettext_lazy("Expiry"), {"fields": ("expiry", "expiry_months",
                                              "expiry_reminder_days")}),
         (gettext_lazy("Value"), {"fields": ("point_value",)}),
+        (gettext_lazy("Win-back"), {
+            "fields": ("winback_reward", "winback_every_days"),
+            "description": gettext_lazy(
+                "A customer whose lifecycle stage becomes at risk gets this reward as a gift, by "
+                "e-mail, if they accept marketing (within the contact budget)."),
+        }),
     ]
+    autocomplete_fields = ("winback_reward",)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

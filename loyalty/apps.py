@@ -16,3 +16,8 @@ class LoyaltyConfig(AppConfig):
             name="loyalty", template="loyalty/account_panel.html",
             context=account_panel_context, order=10, placement="before",
         ))
+        from .views import home_panel_context
+
+        panels.register_home(panels.AccountPanel(
+            name="loyalty", template="loyalty/home_panel.html", context=home_panel_context,
+            order=10))

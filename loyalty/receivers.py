@@ -6,6 +6,8 @@ from django.dispatch import receiver
 
 from customers.signals import (
     activities_recorded,
+    customer_erased,
+    customer_export_requested,
     customer_stage_changed,
     orders_cancelled,
     orders_paid,
@@ -52,3 +54,15 @@ def _customers(orders):
     """The orders' customers, each once, in the order first met."""
     return list({order.customer_id: order.customer for order in orders
                  if order.customer_id}.values())
+
+
+@receiver(customer_export_requested, dispatch_uid="loyalty_export")
+def export_points(sender, *, customer, **kwargs):
+    from .selectors import loyalty_export
+
+    return loyalty_export(customer=customer)
+
+
+@receiver(customer_erased, dispatch_uid="loyalty_erase_personal_data")
+def erase_personal_data(sender, *, customer, **kwargs):
+    services.loyalty_personal_data_erase(customer=customer)

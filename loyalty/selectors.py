@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from customers.models import Activity, Customer
 from kernel.formats import date_format, money_format
@@ -146,7 +146,52 @@ def activity_points_earned(*, activity: Activity) -> int:
 def points_entry_list(*, customer: Customer) -> QuerySet[PointsEntry]:
     """The customer's ledger, newest first (empty when they have no account)."""
     return (PointsEntry.objects.filter(account__customer=customer)
-            .select_related("order", "redemption").order_by("-created_at", "-id"))
+            .select_related("order", "redemption__reward", "activity", "refund__order")
+            .order_by("-created_at", "-id"))
+
+
+# What an activity that earned points means, where no other app describes it.
+ACTIVITY_CAUSES = {
+    Activity.Kind.CUSTOMER_CREATED: gettext_lazy("Welcome to the club"),
+    Activity.Kind.ACCOUNT_CREATED: gettext_lazy("Creating your account"),
+    Activity.Kind.BIRTHDAY: gettext_lazy("Happy birthday"),
+    Activity.Kind.NPS_ANSWERED: gettext_lazy("Answering our survey"),
+}
+
+
+def points_entry_causes(entries) -> list[tuple[PointsEntry, str]]:
+    """Each entry with its cause in the shopper's words: "Order #1001", "Quiz: Find your
+    routine", "Lena joined with your link", "Redeemed: €5 off", "Expired"."""
+    from kernel.describers import activity_texts
+
+    entries = list(entries)
+    activities = activity_texts(e.activity for e in entries if e.activity_id)
+    rows = []
+    for entry in entries:
+        order = entry.order or (entry.refund.order if entry.refund_id else None)
+        order_name = (order.name or f"#{order.external_id}") if order else ""
+        Kind = PointsEntry.Kind
+        if entry.kind == Kind.EXPIRE:
+            cause = _("Expired")
+        elif entry.kind == Kind.REDEEM and entry.redemption_id:
+            cause = _("Redeemed: %(reward)s") % {"reward": entry.redemption.reward.name}
+        elif entry.kind == Kind.RELEASE and order:
+            cause = _("Order %(order)s: return window passed") % {"order": order_name}
+        elif entry.kind == Kind.REVERSE and order:
+            cause = _("Refund on order %(order)s") % {"order": order_name}
+        elif entry.activity_id:
+            cause = activities.get(entry.activity_id) or str(
+                ACTIVITY_CAUSES.get(entry.activity.kind, entry.activity.kind_label))
+            if entry.kind == Kind.REVERSE:
+                cause = _("Taken back: %(cause)s") % {"cause": cause}
+        elif order:
+            cause = _("Order %(order)s") % {"order": order_name}
+        elif entry.kind == Kind.ADJUST:
+            cause = entry.reason or _("Adjusted by the shop")
+        else:
+            cause = entry.reason or entry.get_kind_display()
+        rows.append((entry, cause))
+    return rows
 
 
 def reward_list_available(*, now: dt.datetime | None = None) -> QuerySet[Reward]:
@@ -270,3 +315,126 @@ def voucher_list(*, customer: Customer) -> QuerySet[Redemption]:
     """The customer's vouchers (bought or given), newest first."""
     return (Redemption.objects.filter(account__customer=customer).select_related("reward")
             .order_by("-created_at", "-id"))
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def loyalty_export(*, customer: Customer) -> dict:
+    """The customer's points for a data-access request: balance and tier, every ledger entry
+    with its cause, their vouchers and their tier moves."""
+    account = (LoyaltyAccount.objects.select_related("tier", "manual_tier")
+               .filter(customer=customer).first())
+    if account is None:
+        return {"loyalty": None}
+    entries = account.entries.select_related("order", "redemption").order_by("created_at", "id")
+    return {"loyalty": {
+        "balance": account.balance, "pending": account.pending,
+        "tier": account.tier.name if account.tier else None,
+        "tier_since": _iso(account.tier_since),
+        "manual_tier": account.manual_tier.name if account.manual_tier else None,
+        "manual_tier_until": _iso(account.manual_tier_until),
+        "ledger": [
+            {"kind": e.kind, "points": e.amount, "held": e.held, "reason": e.reason,
+             "order": e.order.name or e.order.external_id if e.order_id else None,
+             "voucher": e.redemption.code if e.redemption_id else None,
+             "at": _iso(e.created_at)}
+            for e in entries
+        ],
+        "vouchers": [
+            {"code": r.code, "reward": r.reward.name, "points": r.points, "status": r.status,
+             "created_at": _iso(r.created_at), "expires_at": _iso(r.expires_at),
+             "used_at": _iso(r.used_at)}
+            for r in account.redemptions.select_related("reward").order_by("created_at", "id")
+        ],
+        "tier_changes": [
+            {"from": c.from_name, "to": c.to_name, "reason": c.reason, "note": c.note,
+             "at": _iso(c.created_at)}
+            for c in account.tier_changes.order_by("created_at", "id")
+        ],
+    }}
+
+
+def _points(count) -> str:
+    """"1 point", "50 points", "1.5 points"."""
+    if count != int(count):
+        return _("%(count)s points") % {"count": Decimal(count).normalize()}
+    count = int(count)
+    return ngettext("%(count)s point", "%(count)s points", count) % {"count": count}
+
+
+ACTIVITY_WAYS = {
+    Activity.Kind.CUSTOMER_CREATED: gettext_lazy("%(points)s for joining"),
+    Activity.Kind.ACCOUNT_CREATED: gettext_lazy("%(points)s for creating your account"),
+    Activity.Kind.BIRTHDAY: gettext_lazy("%(points)s on your birthday"),
+    Activity.Kind.QUIZ_COMPLETED: gettext_lazy("%(points)s for taking a quiz"),
+    Activity.Kind.NPS_ANSWERED: gettext_lazy("%(points)s for answering our survey"),
+    Activity.Kind.REFERRAL_CONVERTED: gettext_lazy(
+        "%(points)s when a friend you referred places their first order"),
+}
+
+
+def earning_ways(*, now: dt.datetime | None = None) -> list[str]:
+    """How to earn, in the shopper's words, from the earning rules active now for everyone:
+    "1 point per €1", "50 points for taking a quiz". Rules for some tiers or a segment only
+    are left out (the page doesn't know who reads it)."""
+    now = now or timezone.now()
+    rules = (EarningRule.objects.filter(is_active=True, audience__isnull=True,
+                                        tiers__isnull=True)
+             .filter(Q(starts_at__isnull=True) | Q(starts_at__lte=now))
+             .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+             .order_by("kind", "-points", "name"))
+    currency = settings.SHOP_CURRENCY
+    ways = []
+    for rule in rules:
+        if rule.kind == EarningRule.Kind.ORDER:
+            rate = rule.points_per_unit * rule.multiplier
+            if rate <= 0:
+                continue
+            text = (_("%(points)s per %(money)s spent")
+                    % {"points": _points(rate), "money": money_format(1, currency)}
+                    if rate >= 1 else
+                    _("1 point per %(money)s spent") % {"money": money_format(
+                        (1 / rate).quantize(Decimal("0.01")), currency)})
+            if rule.min_order_total:
+                text += " " + _("on orders from %(money)s") % {
+                    "money": money_format(rule.min_order_total, currency)}
+            if rule.ends_at:
+                text += " " + _("until %(date)s") % {
+                    "date": date_format(timezone.localtime(rule.ends_at))}
+        else:
+            points = int(rule.points * rule.multiplier)
+            if points <= 0:
+                continue
+            template = ACTIVITY_WAYS.get(rule.activity_kind)
+            text = (str(template) % {"points": _points(points)} if template else
+                    _("%(points)s: %(what)s") % {"points": _points(points), "what": rule.name})
+        if text not in ways:
+            ways.append(text)
+    return ways
+
+
+def tiers_explained() -> list[dict]:
+    """The tiers in order with what reaching each takes and what it brings, for the front
+    page: [{"tier", "needs", "perks", "multiplier"}]."""
+    program = LoyaltyProgram.get()
+    Metric = LoyaltyProgram.TierMetric
+    rows = []
+    for tier in Tier.objects.order_by("position"):
+        if tier.threshold <= 0:
+            needs = _("Yours when you join")
+        elif program.tier_metric == Metric.SPENT:
+            needs = _("Spend %(money)s") % {
+                "money": money_format(tier.threshold, settings.SHOP_CURRENCY)}
+        elif program.tier_metric == Metric.ORDERS:
+            count = int(tier.threshold)
+            needs = ngettext("%(count)s order", "%(count)s orders", count) % {"count": count}
+        else:
+            needs = _("Earn %(points)s") % {"points": _points(int(tier.threshold))}
+        if tier.threshold > 0 and program.tier_period != LoyaltyProgram.TierPeriod.LIFETIME:
+            needs += " · " + str(program.get_tier_period_display()).lower()
+        multiplier = tier.earn_multiplier if tier.earn_multiplier != 1 else None
+        rows.append({"tier": tier, "needs": needs, "perks": tier.perks,
+                     "multiplier": multiplier.normalize() if multiplier else None})
+    return rows

@@ -42,13 +42,16 @@ def account_panel_context(request, customer) -> dict:
         status = voucher.current_status(now)
         vouchers.append({"voucher": voucher, "status": status,
                          "label": Redemption.Status(status).label})
+    history = Paginator(selectors.points_entry_list(customer=customer),
+                        HISTORY_PAGE_SIZE).get_page(request.GET.get("points_page"))
     return {
         "summary": summary,
-        "history": Paginator(selectors.points_entry_list(customer=customer),
-                             HISTORY_PAGE_SIZE).get_page(request.GET.get("points_page")),
+        "history": history,
+        "history_rows": selectors.points_entry_causes(history.object_list),
         "rewards": rewards,
         "vouchers": vouchers,
         "issued": Redemption.Status.ISSUED,
+        "new_voucher": int(new) if (new := request.GET.get("new_voucher", "")).isdigit() else None,
         "held": Redemption.Status.HELD,
     }
 
@@ -73,9 +76,19 @@ def reward_redeem(request, reward_id: int):
         else:
             messages.success(request, _("Done! Your voucher code for %(reward)s is %(code)s.")
                              % {"reward": reward.name, "code": redemption.code})
-            return redirect(reverse("account") + "#vouchers")
+            # The new code in view and focused (the account page scrolls to it, autofocus).
+            return redirect(reverse("account")
+                            + f"?new_voucher={redemption.pk}#voucher-{redemption.pk}")
     return render(request, "loyalty/redeem_confirm.html", {
         "reward": reward, "balance": balance, "after": balance - reward.cost,
         "affordable": balance >= reward.cost, "missing": max(reward.cost - balance, 0),
         "error": error, "key": uuid.uuid4().hex,
     }, status=409 if error else 200)
+
+
+def home_panel_context(request, customer) -> dict | None:
+    """The front page's loyalty section: how to earn and the tiers with what each brings."""
+    ways, tiers = selectors.earning_ways(), selectors.tiers_explained()
+    if not ways and not tiers:
+        return None
+    return {"ways": ways, "tiers": tiers}

@@ -6,7 +6,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from customers.models import Activity
-from customers.signals import activities_recorded
+from customers.signals import activities_recorded, customer_erased, customer_export_requested
 from kernel.shoppers import login_customer
 
 from .catalogue.selectors import catalog_cache_clear
@@ -47,3 +47,16 @@ def catalog_changed(sender, **kwargs):
 def version_changed(sender, *, instance, **kwargs):
     """Versions are frozen copies; should one be saved again, its parsed copy goes."""
     quiz_definition_forget(version_id=instance.pk)
+
+
+@receiver(customer_export_requested, dispatch_uid="quizzes_export")
+def export_responses(sender, *, customer, **kwargs):
+    from .responses.selectors import quiz_responses_export
+
+    return quiz_responses_export(customer=customer)
+
+
+@receiver(customer_erased, dispatch_uid="quizzes_erase_personal_data")
+def erase_personal_data(sender, *, customer, emails=(), **kwargs):
+    response_services.quiz_personal_data_erase(customer=customer, emails=emails)
+

@@ -366,3 +366,14 @@ def recommendations_panel(request, customer) -> dict | None:
         "completed_at": response.completed_at,
         "recommendations": recommendations_shown(response=response),
     }
+
+
+def home_panel_context(request, customer) -> dict | None:
+    """The front page's quizzes: every published one, with its intro and the points it earns."""
+    from quizzes.responses.selectors import quiz_versions_latest
+
+    versions = quiz_versions_latest()
+    if not versions:
+        return None
+    return {"quizzes": [{"quiz": v.quiz, "intro": v.quiz.intro} for v in versions],
+            "points": activity_points_preview(activity_kind=Activity.Kind.QUIZ_COMPLETED)}

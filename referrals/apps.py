@@ -16,3 +16,8 @@ class ReferralsConfig(AppConfig):
 
         panels.register(referral_panel)
         panels.register(nps_panel)
+        from kernel import describers
+
+        from .selectors.referrals import referral_activity_texts
+
+        describers.register_activity("referral_converted", referral_activity_texts)

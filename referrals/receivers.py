@@ -2,7 +2,12 @@
 
 from django.dispatch import receiver
 
-from customers.signals import customer_erased, orders_paid, orders_refunded
+from customers.signals import (
+    customer_erased,
+    customer_export_requested,
+    orders_paid,
+    orders_refunded,
+)
 
 from . import services
 from .nps import services as nps_services
@@ -20,6 +25,15 @@ def refund_referrals(sender, *, refunds, **kwargs):
 
 
 @receiver(customer_erased, dispatch_uid="referrals_erase_personal_data")
-def erase_personal_data(sender, *, customer, **kwargs):
-    services.referral_personal_data_erase(customer=customer)
+def erase_personal_data(sender, *, customer, emails=(), **kwargs):
+    services.referral_personal_data_erase(customer=customer, emails=emails)
     nps_services.nps_personal_data_erase(customer=customer)
+
+
+@receiver(customer_export_requested, dispatch_uid="referrals_export")
+def export_referrals_and_answers(sender, *, customer, **kwargs):
+    from .nps.selectors import nps_export
+    from .selectors import referral_export
+
+    return {**referral_export(customer=customer), **nps_export(customer=customer)}
+

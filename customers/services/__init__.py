@@ -12,6 +12,13 @@ from customers.segments.services import (
 from .accounts import account_signup_confirm, account_signup_request, signup_link
 from .activities import activity_post, activity_record, activity_record_many
 from .api_keys import api_key_authenticate, api_key_create, api_key_revoke
+from .contact import (
+    customer_unsubscribe,
+    customer_unsubscribed,
+    marketing_budget_left,
+    marketing_email_send,
+    unsubscribe_url,
+)
 from .deliveries import (
     deliveries_apply,
     deliveries_wake,
@@ -61,6 +68,8 @@ __all__ = [
     "customer_stage_refresh",
     "customer_stats_refresh",
     "customer_tier_set",
+    "customer_unsubscribe",
+    "customer_unsubscribed",
     "customer_upsert",
     "customer_upsert_with_attributes",
     "customers_stage_refresh",
@@ -72,10 +81,13 @@ __all__ = [
     "delivery_process",
     "delivery_receive",
     "delivery_reprocess",
+    "marketing_budget_left",
+    "marketing_email_send",
     "order_apply",
     "orders_apply",
     "refund_apply",
     "segment_membership_refresh",
     "segments_recompute",
     "signup_link",
+    "unsubscribe_url",
 ]

@@ -28,6 +28,7 @@ from kernel.errors import FlywheelError
 from kernel.languages import language_from_locale, language_offered
 
 from .activities import activity_record, activity_record_many
+from .privacy import customer_traces_erase
 
 
 def consent_set(
@@ -385,6 +386,10 @@ def customer_erase(*, customer: Customer) -> Customer:
         customer = Customer.objects.select_for_update().get(pk=customer.pk)
         if customer.erased_at:
             return customer
+        emails = [customer.email, *customer.known_emails.values_list("email", flat=True)]
+        if customer.user_id:
+            emails.append(User.objects.get(pk=customer.user_id).email)
+        customer_traces_erase(customer=customer, emails=emails)
         customer.attributes.all().delete()
         customer.external_ids.all().delete()
         customer.known_emails.all().delete()
@@ -402,7 +407,7 @@ def customer_erase(*, customer: Customer) -> Customer:
         customer.marketing_consent_source = ""
         customer.erased_at = timezone.now()
         customer.save()
-        customer_erased.send(sender=Customer, customer=customer)
+        customer_erased.send(sender=Customer, customer=customer, emails=emails)
     return customer
 
 

@@ -3,7 +3,7 @@
 Import as `from loyalty import services`; each name below is public."""
 
 from ..earning import rule_applies, rule_points
-from .accounts import loyalty_account_get_or_create
+from .accounts import loyalty_account_get_or_create, loyalty_personal_data_erase
 from .earning import (
     paid_order_reward,
     paid_orders_reward,
@@ -65,6 +65,7 @@ __all__ = [
     "earning_rule_update",
     "email_recipient",
     "loyalty_account_get_or_create",
+    "loyalty_personal_data_erase",
     "paid_order_reward",
     "paid_orders_reward",
     "points_adjust",

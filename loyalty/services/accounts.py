@@ -93,3 +93,12 @@ def account_locked(customer: Customer, *, likely_new: bool = False) -> LoyaltyAc
     """`accounts_locked` for one customer."""
     return accounts_locked([customer], likely_new=[customer.pk] if likely_new else ())[
         customer.pk]
+
+
+def loyalty_personal_data_erase(*, customer: Customer) -> int:
+    """Forget what staff wrote about an erased customer on their tier moves. Points, vouchers
+    and moves stay (the ledger is append-only and the shop's books need them), anonymous once
+    the profile is. Returns the moves changed."""
+    from ..models import TierChange
+
+    return TierChange.objects.filter(account__customer=customer).exclude(note="").update(note="")

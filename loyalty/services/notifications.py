@@ -1,13 +1,16 @@
 """Loyalty emails: points earned, points expiring soon, voucher issued.
 
-These are transactional account emails, sent only to a customer who can act on them: one with
-a login (they joined the program) or who gave marketing consent. Erased customers and
-customers without an email get nothing. Each is sent from a Celery task scheduled after the
-commit that caused it, in the customer's language."""
+Points earned and points expiring are news: they count against the contact budget and carry
+an unsubscribe link (customers.services.marketing_email_send). A voucher just issued is
+transactional: it never counts and always goes. All are sent only to a customer who can act
+on them: one with a login (they joined the program) or who gave marketing consent. Erased
+customers and customers without an email get nothing. Each is sent from a Celery task
+scheduled after the commit that caused it, in the customer's language."""
 
 import datetime as dt
 
-from customers.models import Activity, Customer
+from customers.models import Activity, Customer, MarketingContact
+from customers.services import marketing_email_send
 from kernel.emails import email_send
 from kernel.links import account_url
 
@@ -23,12 +26,19 @@ def email_recipient(*, customer: Customer) -> str | None:
     return customer.email
 
 
-def _send(customer: Customer, template: str, context: dict) -> bool:
+def _send(customer: Customer, template: str, context: dict,
+          marketing: tuple[str, str] | None = None) -> bool:
+    """Send to a customer loyalty emails may reach; `marketing` (kind, key) makes it news that
+    counts against the contact budget and carries the unsubscribe link."""
     to = email_recipient(customer=customer)
     if to is None:
         return False
-    email_send(to=to, template=template, locale=customer.email_language,
-               context={"customer": customer, "account_url": account_url(), **context})
+    context = {"customer": customer, "account_url": account_url(), **context}
+    if marketing:
+        kind, key = marketing
+        return marketing_email_send(customer=customer, kind=kind, key=key, to=to,
+                                    template=template, context=context)
+    email_send(to=to, template=template, locale=customer.email_language, context=context)
     return True
 
 
@@ -44,7 +54,7 @@ def points_earned_emails_send(*, entry_ids: list[int]) -> int:
             "points": entry.amount, "order": entry.order,
             "held_until": lot.held_until if lot and lot.is_held else None,
             "balance": entry.account.balance, "pending": entry.account.pending,
-        })
+        }, marketing=(MarketingContact.Kind.POINTS, f"points_entry:{entry.pk}"))
     return sent
 
 
@@ -60,7 +70,8 @@ def points_expiring_email_send(*, customer_id: int, activity_ids: list[int]) -> 
             for a in activities if a.data.get("expires_at")]
     return _send(customer, "loyalty/emails/points_expiring", {
         "rows": rows, "total": sum(row["points"] for row in rows),
-    })
+    }, marketing=(MarketingContact.Kind.EXPIRY,
+                  "expiry:" + ",".join(str(a.pk) for a in activities)))
 
 
 def voucher_issued_email_send(*, redemption_id: int) -> bool:

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 
 from customers.models import Customer
@@ -116,3 +116,69 @@ def response_answers(response: QuizResponse) -> dict[str, qdef.Answer]:
         row.question_key: qdef.Answer(choice_keys=tuple(row.choice_keys), value=row.value)
         for row in response.answers.all()
     }
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def quiz_responses_export(*, customer: Customer) -> dict:
+    """The customer's quiz responses for a data-access request: each question as asked, the
+    choices' labels they picked or what they typed, and what was recommended."""
+    rows = []
+    responses = (QuizResponse.objects.filter(customer=customer).select_related("version__quiz")
+                 .prefetch_related("answers").order_by("started_at", "pk"))
+    for response in responses:
+        definition = quiz_definition(response.version)
+        answers = []
+        for answer in response.answers.all():
+            question = definition.question(answer.question_key)
+            labels = [c.label for c in question.choices if c.key in answer.choice_keys] \
+                if question else list(answer.choice_keys)
+            answers.append({"question": question.text if question else answer.question_key,
+                            "choices": labels, "value": answer.value,
+                            "answered_at": _iso(answer.answered_at)})
+        rows.append({"quiz": response.version.quiz.title, "status": response.status,
+                     "email": response.email, "consent_given": response.consent_given,
+                     "started_at": _iso(response.started_at),
+                     "completed_at": _iso(response.completed_at),
+                     "answers": answers, "recommended_skus": response.recommended_skus})
+    return {"quiz_responses": rows}
+
+
+def quiz_activity_texts(activities: list) -> dict[int, str]:
+    """"Quiz: Find your skincare routine" for each quiz_completed activity (one query)."""
+    slugs = {a.data.get("quiz") for a in activities if a.data.get("quiz")}
+    titles = dict(Quiz.objects.filter(slug__in=slugs).values_list("slug", "title"))
+    return {a.pk: _("Quiz: %(title)s") % {"title": titles[a.data["quiz"]]}
+            for a in activities if a.data.get("quiz") in titles}
+
+
+def quiz_answer_texts(attributes: list) -> dict[int, tuple[str, str]]:
+    """Each quiz answer as the shopper saw it: the question's text and the chosen choices'
+    labels ("Oily, Often"), not the stored values ("oily,often")."""
+    wanted: dict[tuple[str, int], list] = {}
+    for attribute in attributes:
+        slug, _sep, rest = attribute.source_id.partition(":v")
+        number, _sep, _question = rest.partition(":")
+        if number.isdigit():
+            wanted.setdefault((slug, int(number)), []).append(attribute)
+    if not wanted:
+        return {}
+    query = Q(pk__in=[])
+    for slug, number in wanted:
+        query |= Q(quiz__slug=slug, number=number)
+    texts = {}
+    for version in QuizVersion.objects.filter(query).select_related("quiz"):
+        definition = quiz_definition(version)
+        for attribute in wanted.get((version.quiz.slug, version.number), []):
+            question = definition.question(attribute.source_id.rpartition(":")[2])
+            if question is None:
+                continue
+            if question.has_choices:
+                by_value = {(c.value or c.label): c.label for c in question.choices}
+                answer = ", ".join(by_value.get(v, v) for v in attribute.value.split(",") if v)
+            else:
+                answer = attribute.value
+            texts[attribute.pk] = (question.text, answer)
+    return texts

@@ -325,3 +325,14 @@ def quiz_responses_attach(*, customer: Customer, tokens: Collection[str] = ()) -
                 pk__in=ids, status=QuizResponse.Status.COMPLETED).order_by("completed_at"):
             quiz_response_sync(response=response)
     return len(ids)
+
+
+def quiz_personal_data_erase(*, customer: Customer, emails: Collection[str] = ()) -> int:
+    """Forget what an erased customer typed into quizzes (text, email and birthday answers)
+    and the email their responses were given with, also on responses never matched to them
+    but given with one of their `emails`. Chosen choices stay, anonymous, so the funnels and
+    hit rates still add up. Returns the responses changed."""
+    emails = [email_normalise(e) for e in emails if e]
+    mine = QuizResponse.objects.filter(Q(customer=customer) | Q(email__in=emails))
+    QuizAnswer.objects.filter(response__in=mine).exclude(value="").update(value="")
+    return mine.update(email="")

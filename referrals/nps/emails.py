@@ -6,7 +6,8 @@ from urllib.parse import quote
 from django.conf import settings
 from django.utils import timezone
 
-from customers.models import NpsCategory
+from customers.models import MarketingContact, NpsCategory
+from customers.services import marketing_email_send
 from kernel.emails import email_send
 from kernel.links import absolute_url
 
@@ -27,7 +28,8 @@ def nps_answer_url(*, invitation: NpsInvitation, score: int | None = None,
 
 
 def nps_invitation_email_send(*, invitation_id: int) -> bool:
-    """Send the invitation once; False when it was already sent, expired or is gone."""
+    """Send the invitation once, within the contact budget; False when it was already sent,
+    expired or is gone, or the customer's budget is spent or they unsubscribed."""
     invitation = (NpsInvitation.objects.select_related("customer", "order")
                   .filter(pk=invitation_id, sent_at__isnull=True).first())
     if invitation is None or invitation.expires_at <= timezone.now():
@@ -39,12 +41,13 @@ def nps_invitation_email_send(*, invitation_id: int) -> bool:
     scores = [{"score": score,
                "url": nps_answer_url(invitation=invitation, score=score, survey=survey),
                "category": NpsCategory.for_score(score).value} for score in range(11)]
-    email_send(
+    if not marketing_email_send(
+        customer=customer, kind=MarketingContact.Kind.NPS, key=f"nps:invitation:{invitation.pk}",
         to=customer.email, template="referrals/emails/nps_invitation",
-        locale=customer.email_language,
         context={"customer": customer, "invitation": invitation, "order": invitation.order,
                  "question": invitation.question, "scores": scores},
-    )
+    ):
+        return False
     return nps_invitation_mark_sent(invitation=invitation)
 
 

@@ -178,3 +178,30 @@ def nps_by_segment(*, field: str, start: dt.datetime | None = None,
     return [{"segment": row[f"customer__{field}"],
              "counts": NpsCounts(row["promoters"], row["passives"], row["detractors"])}
             for row in rows]
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def nps_export(*, customer: Customer) -> dict:
+    """The customer's survey answers and the follow-ups staff opened on them, for a
+    data-access request."""
+    follow_ups = NpsFollowUp.objects.filter(customer=customer).order_by("created_at", "id")
+    return {
+        "nps_answers": [
+            {"order": r.invitation.order.name or r.invitation.order.external_id,
+             "score": r.score, "comment": r.comment, "answered_at": _iso(r.answered_at)}
+            for r in nps_responses_for_customer(customer=customer).order_by("answered_at", "id")
+        ],
+        "nps_follow_ups": [
+            {"status": f.status, "notes": f.notes, "goodwill_points": f.goodwill_points,
+             "opened_at": _iso(f.created_at), "resolved_at": _iso(f.resolved_at)}
+            for f in follow_ups
+        ],
+        "nps_invitations": [
+            {"order": i.order.name or i.order.external_id, "sent_at": _iso(i.sent_at)}
+            for i in NpsInvitation.objects.filter(customer=customer).select_related("order")
+            .order_by("created_at", "id")
+        ],
+    }

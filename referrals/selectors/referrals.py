@@ -179,3 +179,36 @@ def advocate_leaderboard(*, limit: int = 10) -> list[dict]:
 
 def referral_code_for_customer(*, customer: Customer) -> ReferralCode | None:
     return ReferralCode.objects.filter(customer=customer).first()
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def referral_export(*, customer: Customer) -> dict:
+    """The customer's referrals for a data-access request: their code, the friends they
+    referred (by a masked label, since those are other people's data) and the referral
+    that brought them, if any."""
+    code = ReferralCode.objects.filter(customer=customer).first()
+    made = (Referral.objects.filter(referrer=customer).select_related("friend")
+            .order_by("created_at", "pk"))
+    received = (Referral.objects.filter(friend=customer).select_related("code")
+                .order_by("created_at", "pk"))
+    return {
+        "referral_code": code.code if code else None,
+        "referrals_made": [
+            {"friend": referral_friend_label(r), "status": r.status,
+             "signed_up_at": _iso(r.created_at)} for r in made],
+        "referrals_received": [
+            {"code": r.code.code, "status": r.status, "email": r.friend_email,
+             "signed_up_at": _iso(r.created_at)} for r in received],
+    }
+
+
+def referral_activity_texts(activities: list) -> dict[int, str]:
+    """"Lena joined with your link" for each referral_converted activity (one query): the
+    friend's first name, or "A friend" when they gave none or were erased."""
+    ids = {a.data.get("referral") for a in activities if a.data.get("referral")}
+    names = dict(Referral.objects.filter(pk__in=ids).values_list("pk", "friend__first_name"))
+    return {a.pk: _("%(name)s joined with your link") % {
+        "name": names.get(a.data.get("referral")) or _("A friend")} for a in activities}

@@ -13,11 +13,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.models import Activity, Customer, Order, Refund
+from customers.models import Activity, Branding, Customer, Order, Refund
 from customers.services import activity_record, customer_upsert
 from kernel.emails import email_normalise
 from kernel.errors import Conflict, FlywheelError, NotFound
@@ -503,14 +503,21 @@ def referral_reject(*, referral: Referral, by, reason: str,
 # Personal data
 
 
-def referral_personal_data_erase(*, customer: Customer) -> int:
+def referral_personal_data_erase(*, customer: Customer, emails: list[str] = ()) -> int:
     """Erase what referrals hold about a customer who asked to be forgotten: their email as a
-    referred friend, the hashed IP and browser of their sign-ups, and where they were last seen
-    as a referrer (and their share card). Referrals stay, anonymous, so the numbers add up.
-    Returns how many referrals were changed. Safe to run twice."""
+    referred friend (also where they were invited by one of `emails` but never matched), the
+    hashed IP and browser of their sign-ups, the fraud checks' evidence (names, addresses) on
+    referrals they made or received, and where they were last seen as a referrer (and their
+    share card). Referrals stay, anonymous, so the numbers add up. Returns how many referrals
+    were changed. Safe to run twice."""
+    emails = [email_normalise(e) for e in emails if e]
     with transaction.atomic():
         changed = 0
-        for referral in Referral.objects.select_for_update().filter(friend=customer):
+        ReferralCheck.objects.filter(
+            Q(referral__referrer=customer) | Q(referral__friend=customer)
+            | Q(referral__friend_email__in=emails)).update(evidence={})
+        for referral in Referral.objects.select_for_update().filter(
+                Q(friend=customer) | Q(friend_email__in=emails)):
             referral.friend_email = f"erased-{referral.pk}@invalid"
             referral.ip_hash = referral.ua_hash = ""
             referral.save(update_fields=["friend_email", "ip_hash", "ua_hash"])
@@ -536,20 +543,28 @@ def share_card_png(*, code: ReferralCode, share_url: str) -> bytes:
     """The share card (1080x1080 PNG): the shop's name, the offer, the code and a QR code of the
     share link. Drawn once and kept on the code's row until the offer or link changes."""
     offer = _offer_text()
-    key = hashlib.sha256(f"v2|{settings.SITE_NAME}|{offer}|{share_url}".encode()).hexdigest()
+    brand = Branding.cached()
+    key = hashlib.sha256(f"v3|{brand.name}|{brand.primary_colour}|{brand.text_colour}|{offer}|"
+                         f"{share_url}".encode()).hexdigest()
     if code.share_card_key == key and code.share_card:
         return bytes(code.share_card)
-    png = _draw_card(code=code.code, share_url=share_url, offer=offer)
+    png = _draw_card(code=code.code, share_url=share_url, offer=offer, brand=brand)
     ReferralCode.objects.filter(pk=code.pk).update(share_card=png, share_card_key=key)
     code.share_card, code.share_card_key = png, key
     return png
 
 
-def _draw_card(*, code: str, share_url: str, offer: str) -> bytes:
+def _rgb(colour: str) -> tuple[int, int, int]:
+    colour = colour.lstrip("#")
+    return tuple(int(colour[i:i + 2], 16) for i in (0, 2, 4))
+
+
+def _draw_card(*, code: str, share_url: str, offer: str, brand: Branding) -> bytes:
     import segno
     from PIL import Image, ImageDraw, ImageFont
 
-    size, ink, paper, accent = 1080, (31, 27, 45), (255, 255, 255), (90, 50, 200)
+    size, ink, paper = 1080, (31, 27, 45), (255, 255, 255)
+    accent, on_accent = _rgb(brand.primary_colour), _rgb(brand.text_colour)
     card = Image.new("RGB", (size, size), paper)
     draw = ImageDraw.Draw(card)
     draw.rectangle((0, 0, size, 150), fill=accent)
@@ -566,7 +581,7 @@ def _draw_card(*, code: str, share_url: str, offer: str) -> bytes:
             width = draw.textlength(text, font=face)
         draw.text(((size - width) / 2, y), text, font=face, fill=fill)
 
-    centred(45, settings.SITE_NAME, 56, paper)
+    centred(45, brand.name, 56, on_accent)
     centred(200, offer, 52, ink)
     centred(290, code, 110, accent)
     qr = io.BytesIO()

@@ -5,7 +5,8 @@ from django.core import mail
 from kernel.emails import email_normalise, email_send
 
 
-def test_an_email_has_a_subject_a_text_part_and_an_html_part(tmp_path, settings):
+def test_an_email_has_a_subject_a_text_part_and_an_html_part(tmp_path, settings, db):
+    # db: every e-mail reads the shop's branding (admin), which names it SITE_NAME when blank.
     (tmp_path / "hello_subject.txt").write_text("Hello   {{ name }}\n")
     (tmp_path / "hello.txt").write_text("Hi {{ name }}, welcome to {{ site_name }}.")
     (tmp_path / "hello.html").write_text(

@@ -224,7 +224,8 @@ def test_changing_what_qualifies_recalculates_members_without_moving_anyone_down
     url = reverse("admin:loyalty_loyaltyprogram_change", args=[program.pk])
     form = {"tier_metric": "spent", "tier_period": "lifetime", "tier_retention_days": 365,
             "expiry": program.expiry, "expiry_months": program.expiry_months,
-            "expiry_reminder_days": program.expiry_reminder_days, "point_value": "0.01"}
+            "expiry_reminder_days": program.expiry_reminder_days, "point_value": "0.01",
+            "winback_every_days": program.winback_every_days}  # the form's win-back part
 
     with django_capture_on_commit_callbacks(execute=True):
         assert staff_client.post(url, form).status_code == 302

@@ -148,7 +148,7 @@ class Command(BaseCommand):
         "%(fields)s; discount_codes space separated) or a JSON-lines file (.jsonl/.ndjson, one "
         "generic order event per line, as POSTed to /api/v1/events/orders/). Orders already "
         "known are left as they are, so re-running a file adds nothing. This is history: no "
-        "order_paid or order_refunded signal is sent, so no loyalty points are earned. Bad "
+        "orders_paid or orders_refunded signal is sent, so no loyalty points are earned. Bad "
         "orders are reported with their line and skipped, and the command then exits non-zero."
     ) % {"fields": ", ".join(CSV_FIELDS)}
 

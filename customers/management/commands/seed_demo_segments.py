@@ -57,10 +57,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         now = timezone.now()
+        added = not CustomerScore.objects.exists()
         for name, ages in STAGED.items():
             email = f"{name}@{DEMO_DOMAIN}"
             if Customer.objects.filter(email=email).exists():
                 continue  # seeded before: its orders are history now
+            added = True
             for number, days in enumerate(ages, start=1):
                 total = "12.00" if name == "about-to-sleep" else f"{35 + 15 * number}.00"
                 services.order_apply(event=_order(email, number, now - dt.timedelta(days=days),
@@ -79,6 +81,9 @@ class Command(BaseCommand):
                 SegmentRule.objects.bulk_create([
                     SegmentRule(segment=segment, field=f, attribute_key=k, operator=o, value=v)
                     for f, k, o, v in rules])
+        if not added:  # a second run recomputes nothing, so it changes no row
+            self.stdout.write(_("Segments: already seeded."))
+            return
         result = services.segments_recompute()
         stages = set(CustomerScore.objects.values_list("stage", flat=True))
         segments = set(CustomerScore.objects.values_list("rfm_segment", flat=True))

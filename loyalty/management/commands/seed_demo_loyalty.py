@@ -109,14 +109,15 @@ class Command(BaseCommand):
 
     def program(self) -> None:
         program = LoyaltyProgram.get()
-        program.tier_metric = LoyaltyProgram.TierMetric.SPENT
-        program.tier_period = LoyaltyProgram.TierPeriod.CALENDAR_YEAR
-        program.tier_retention_days = 365
-        program.expiry = LoyaltyProgram.Expiry.AFTER_EARNING
-        program.expiry_months = 12
-        program.expiry_reminder_days = 30
-        program.point_value = Decimal("0.01")
-        program.save()
+        wanted = {"tier_metric": LoyaltyProgram.TierMetric.SPENT,
+                  "tier_period": LoyaltyProgram.TierPeriod.CALENDAR_YEAR,
+                  "tier_retention_days": 365, "expiry": LoyaltyProgram.Expiry.AFTER_EARNING,
+                  "expiry_months": 12, "expiry_reminder_days": 30,
+                  "point_value": Decimal("0.01")}
+        if any(getattr(program, name) != value for name, value in wanted.items()):
+            for name, value in wanted.items():
+                setattr(program, name, value)
+            program.save()  # only when it differs: a second run changes no row
 
     def rewards(self) -> dict[str, Reward]:
         rewards = {}

@@ -1,0 +1,121 @@
+"""Self-service privacy on the account page, and the one contact budget with its unsubscribe
+link: a shopper downloads their data and asks for erasure; marketing e-mails stop at the cap
+and after the unsubscribe link, vouchers always go."""
+
+import json
+import re
+
+import pytest
+from django.core import mail
+
+from customers.models import ContactSettings, Customer, MarketingContact
+from customers.services import customer_link_user, marketing_email_send, unsubscribe_url
+from loyalty import services as loyalty_services
+from loyalty.services.emails import winback_email_send
+from loyalty.services.notifications import points_expiring_email_send
+from tests.factories import (
+    ActivityFactory,
+    CustomerFactory,
+    LoyaltyAccountFactory,
+    OrderFactory,
+    RewardFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shopper(client):
+    user = UserFactory(email="ada@example.com", first_name="Ada")
+    customer = customer_link_user(user=user)
+    client.force_login(user)
+    return client, customer
+
+
+def test_the_account_page_offers_the_download_and_erasure(shopper):
+    client, customer = shopper
+    OrderFactory(customer=customer, external_id="A-1")
+
+    page = client.get("/account/").content.decode()
+    download = client.get("/account/data/")
+
+    assert 'href="/account/data/"' in page and 'href="/account/erase/"' in page
+    assert download.status_code == 200
+    assert download["Content-Disposition"].startswith('attachment; filename="my-data-')
+    data = json.loads(download.content)
+    assert data["customer"]["email"] == "ada@example.com"
+    assert data["orders"][0]["external_id"] == "A-1"
+
+
+def test_erasure_needs_the_box_ticked_then_erases_and_signs_out(shopper):
+    client, customer = shopper
+
+    unconfirmed = client.post("/account/erase/", {})
+    assert unconfirmed.status_code == 400
+    assert Customer.objects.get(pk=customer.pk).erased_at is None
+
+    done = client.post("/account/erase/", {"confirm": "yes"})
+
+    assert done.status_code == 200
+    assert "Your data was erased" in done.content.decode()
+    customer.refresh_from_db()
+    assert customer.erased_at is not None and customer.email.endswith("@invalid")
+    assert client.get("/account/").status_code == 302  # signed out
+
+
+def at_the_cap(customer, cap=2):
+    budget = ContactSettings.get()
+    budget.marketing_cap, budget.marketing_cap_days = cap, 30
+    budget.save()
+    for n in range(cap):
+        MarketingContact.objects.create(customer=customer, kind="points", key=f"earlier:{n}")
+
+
+def test_a_customer_at_the_cap_gets_no_marketing_email_of_any_kind_but_still_their_voucher(
+        django_capture_on_commit_callbacks):
+    customer = CustomerFactory(email="bo@example.com", accepts_marketing=True)
+    at_the_cap(customer)
+    LoyaltyAccountFactory(customer=customer, balance=500)
+    mail.outbox.clear()
+
+    winback = loyalty_services.voucher_grant(customer=customer, reward=RewardFactory(),
+                                             key="test:winback", notify=False)
+    sent = [
+        winback_email_send(redemption_id=winback.pk),
+        points_expiring_email_send(customer_id=customer.pk, activity_ids=[ActivityFactory(
+            customer=customer,
+            data={"points": 50, "expires_at": "2027-01-01T00:00:00+00:00"}).pk]),
+        marketing_email_send(customer=customer, kind="tier", key="tier:1", to=customer.email,
+                             template="loyalty/emails/tier_up", context={"customer": customer}),
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        loyalty_services.redemption_create(customer=customer, reward=RewardFactory(cost=100))
+
+    assert sent == [False, False, False]
+    assert MarketingContact.objects.filter(customer=customer).count() == 2
+    assert [m.to for m in mail.outbox] == [["bo@example.com"]]  # the voucher, nothing else
+    assert "List-Unsubscribe" not in mail.outbox[0].extra_headers
+
+
+def test_a_marketing_email_carries_a_working_unsubscribe_link_and_headers(client):
+    customer = CustomerFactory(email="cy@example.com", accepts_marketing=True)
+
+    assert marketing_email_send(customer=customer, kind="tier", key="tier:9", to=customer.email,
+                                template="loyalty/emails/tier_up",
+                                context={"customer": customer})
+
+    message = mail.outbox[-1]
+    url = unsubscribe_url(customer=customer)
+    assert message.extra_headers["List-Unsubscribe"] == f"<{url}>"
+    assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert url in message.body and url in message.alternatives[0][0]
+    path = re.sub(r"^https?://[^/]+", "", url)
+    assert client.get(path).status_code == 200  # a page with one button
+    assert client.post(path).status_code == 200  # one click, no CSRF token (RFC 8058)
+    customer.refresh_from_db()
+    assert customer.accepts_marketing is False
+    assert not marketing_email_send(customer=customer, kind="tier", key="tier:10",
+                                    to=customer.email, template="loyalty/emails/tier_up",
+                                    context={"customer": customer})
+    assert client.post("/unsubscribe/forged/").status_code == 400
