@@ -180,6 +180,31 @@ def test_the_signed_shopper_sees_the_real_balance_redeems_by_keyboard_and_sees_t
     no_horizontal_scroll(page)
 
 
+def test_a_code_the_shop_refused_tells_the_shopper_it_is_being_set_up(shop_page, demo_shop,
+                                                                        woo_shop):
+    """WooCommerce refuses the keys (its REST API docs' 401); staff will push it again."""
+    woo_shop.answer(401, {"code": "woocommerce_rest_cannot_create",
+                          "message": "Sorry, you are not allowed to create resources.",
+                          "data": {"status": 401}})
+    page = shop_page
+    page.goto(demo_shop["url"])
+    page.get_by_role("button", name="Log in as the demo shopper").click()
+    wait_ready(page)
+    widget(page).get_by_role("button", name="Rewards: 700 Points available").click()
+    panel = widget(page).get_by_role("dialog")
+    panel.get_by_role("button", name="Redeem €5 off").click()
+    panel.get_by_role("button", name="Yes, redeem").click()
+
+    setting_up = "This code is being set up; try again at checkout in a few minutes."
+    expect(panel.locator(".notice")).to_contain_text(setting_up)
+    code = Redemption.objects.get(account__customer=demo_shop["shopper"]).code
+    expect(panel.locator(".notice .code-value")).to_have_value(code)
+    expect(panel.get_by_role("region", name="Your vouchers")).to_contain_text(setting_up)
+    assert DiscountSync.objects.get(redemption__code=code).status == "failed"
+    shot(page, "shopper-code-setting-up")
+    no_horizontal_scroll(page)
+
+
 def test_the_embedded_quiz_completes_by_keyboard_and_its_picks_link_to_product_pages(
         shop_page, demo_shop):
     page = shop_page
