@@ -97,6 +97,9 @@ def test_the_words_follow_the_shoppers_language(storefront):
 
     assert english["redeem"] == "Redeem"
     assert all(isinstance(text, str) and text for text in english.values())
+    turkish = widget(storefront).get("/api/v1/storefront/bootstrap/",
+                                     HTTP_ACCEPT_LANGUAGE="tr").json()["strings"]
+    assert turkish["sync_pending"] == "Mağazanın ödeme adımına ekleniyor…"
 
 
 def test_a_signed_shopper_sees_balance_vouchers_referral_and_history(storefront, ada):
