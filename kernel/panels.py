@@ -35,15 +35,21 @@ def register(panel: AccountPanel) -> None:
     _panels[panel.name] = panel
 
 
-def panels_for(request: HttpRequest, customer) -> list[dict]:
-    """The panels to render for this customer, each {name, template, placement, panel}."""
+def _rendered(registry: dict[str, AccountPanel], request: HttpRequest, customer) -> list[dict]:
+    """The registry's panels that have something to show, in `order`, each {name, template,
+    placement, panel}."""
     rendered = []
-    for panel in sorted(_panels.values(), key=lambda p: (p.order, p.name)):
+    for panel in sorted(registry.values(), key=lambda p: (p.order, p.name)):
         context = panel.context(request, customer)
         if context is not None:
             rendered.append({"name": panel.name, "template": panel.template,
                              "placement": panel.placement, "panel": context})
     return rendered
+
+
+def panels_for(request: HttpRequest, customer) -> list[dict]:
+    """The panels to render for this customer, each {name, template, placement, panel}."""
+    return _rendered(_panels, request, customer)
 
 
 # The front page's sections, contributed the same way (context(request, customer) -> dict or
@@ -58,10 +64,4 @@ def register_home(panel: AccountPanel) -> None:
 
 def home_panels_for(request: HttpRequest, customer) -> list[dict]:
     """The front page's sections, in `order`, each {name, template, panel}."""
-    rendered = []
-    for panel in sorted(_home_panels.values(), key=lambda p: (p.order, p.name)):
-        context = panel.context(request, customer)
-        if context is not None:
-            rendered.append({"name": panel.name, "template": panel.template,
-                             "panel": context})
-    return rendered
+    return _rendered(_home_panels, request, customer)
