@@ -28,6 +28,7 @@ from referrals.selectors import referral_share_get
 from referrals.services import referral_click_record
 
 from . import errors, selectors, services
+from .discounts import discount_sync_states
 from .models import PublishableKey
 from .strings import widget_strings
 
@@ -80,11 +81,19 @@ def _share_url(key: PublishableKey, code: str, fallback: str) -> str:
     return f"{origins[0]}/?ref={code}" if origins else fallback
 
 
-def _redemption_data(redemption) -> dict:
+def _redemption_data(redemption, sync: str | None = None) -> dict:
+    """`sync`: the code's state in the shop's checkout (a DiscountSync status, or None when
+    the voucher has no row); the widget says when a code is not usable at checkout yet."""
     return {"id": redemption.pk, "code": redemption.code, "status": redemption.status,
             "status_label": redemption.get_status_display(), "reward": redemption.reward.name,
             "points": redemption.points,
-            "expires_at": redemption.expires_at.date().isoformat()}
+            "expires_at": redemption.expires_at.date().isoformat(), "sync": sync}
+
+
+def _vouchers_data(redemptions) -> list[dict]:
+    redemptions = list(redemptions)
+    states = discount_sync_states(redemption_ids=[r.pk for r in redemptions])
+    return [_redemption_data(r, states.get(r.pk)) for r in redemptions]
 
 
 def _entry_data(entry) -> dict:
@@ -111,8 +120,7 @@ def _shopper_data(request, customer) -> dict:
         "tier": tier and {"name": tier["name"], "colour": tier["colour"]},
         "next_tier": next_tier and {"name": next_tier["name"]},
         "progress": progress and {"percent": progress["percent"], "text": progress["text"]},
-        "vouchers": [_redemption_data(r) for r in
-                     loyalty_selectors.voucher_list(customer=customer)[:20]],
+        "vouchers": _vouchers_data(loyalty_selectors.voucher_list(customer=customer)[:20]),
         "history": [_entry_data(e) for e in
                     loyalty_selectors.points_entry_list(customer=customer)
                     .select_related("activity")[:HISTORY_SIZE]],
@@ -190,7 +198,10 @@ class RedemptionApi(WidgetApi):
         parameters=[SHOPPER_HEADER], summary="The shopper redeems a reward",
         responses={201: inline_serializer("StorefrontVoucher", {
             "code": serializers.CharField(), "reward": serializers.CharField(),
-            "points": serializers.IntegerField(), "expires_at": serializers.DateField()}),
+            "points": serializers.IntegerField(), "expires_at": serializers.DateField(),
+            "sync": serializers.CharField(allow_null=True, help_text=(
+                "The code's state in the shop's checkout: pending, synced, failed, "
+                "not_needed, removing, removed; null when no platform sync applies."))}),
             400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer,
             404: ErrorSerializer, 409: ErrorSerializer})
     def post(self, request):
@@ -203,7 +214,8 @@ class RedemptionApi(WidgetApi):
                            fields={"reward_id": _("No reward has this id.")})
         redemption = loyalty_services.redemption_create(
             customer=customer, reward=reward, key=data.validated_data["key"])
-        return Response(_redemption_data(redemption), status=status.HTTP_201_CREATED)
+        # The code's push ran after the voucher's commit (inline without a broker).
+        return Response(_vouchers_data([redemption])[0], status=status.HTTP_201_CREATED)
 
 
 class QuizApi(QuizDetailApi):

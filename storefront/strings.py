@@ -37,6 +37,8 @@ def widget_strings() -> dict[str, str]:
         "vouchers": _("Your vouchers"),
         "no_vouchers": _("No vouchers yet."),
         "expires": _("Expires %(date)s"),
+        "sync_pending": _("Being added to the shop's checkout…"),
+        "sync_failed": _("This code is being set up; try again at checkout in a few minutes."),
         "refer": _("Refer a friend"),
         "share": _("Share"),
         "share_link": _("Your referral link"),

@@ -14,6 +14,7 @@ from loyalty import services as loyalty_services
 from loyalty.models import Redemption
 from quizzes.models import QuizResponse
 from referrals.models import ReferralClick
+from storefront.models import DiscountSync, PlatformConnection
 from storefront.views import DEMO_KEY_NAME
 from tests.e2e.conftest import PHONE
 from tests.factories import (
@@ -26,6 +27,7 @@ from tests.factories import (
     RewardFactory,
     TierFactory,
 )
+from tests.storefront.platform_server import CK, CS, running, woo_coupon
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -58,6 +60,18 @@ def demo_shop(settings, live_server):
                                   kind="earn")
     return {"url": f"{live_server.url}/demo-shop/", "key": key, "shopper": sam,
             "flywheel": flywheel}
+
+
+@pytest.fixture
+def woo_shop():
+    """The shop's WooCommerce: the local server of tests/storefront answering as WooCommerce's
+    REST API docs show (https://woocommerce.github.io/woocommerce-rest-api-docs/#coupons),
+    and the platform connection pointing at it."""
+    with running() as woo:
+        PlatformConnection.objects.update_or_create(pk=1, defaults={
+            "platform": "woocommerce", "shop_url": woo.url, "consumer_key": CK,
+            "consumer_secret": CS})
+        yield woo
 
 
 @pytest.fixture(params=["phone", "desktop"])
@@ -123,7 +137,9 @@ def test_a_guest_opens_the_launcher_and_sees_how_to_join(shop_page, demo_shop):
 
 
 def test_the_signed_shopper_sees_the_real_balance_redeems_by_keyboard_and_sees_the_code(
-        shop_page, demo_shop):
+        shop_page, demo_shop, woo_shop):
+    woo_shop.answer(201, lambda seen: woo_coupon(
+        seen.body["code"], email=seen.body["email_restrictions"][0]))
     page = shop_page
     page.goto(demo_shop["url"])
     page.get_by_role("button", name="Log in as the demo shopper").click()
@@ -148,12 +164,44 @@ def test_the_signed_shopper_sees_the_real_balance_redeems_by_keyboard_and_sees_t
     code = Redemption.objects.get(account__customer=demo_shop["shopper"]).code
     expect(code_field).to_have_value(code)
     expect(panel.locator(".balance")).to_have_text("200")
+    # The code was created in the shop's WooCommerce, so the widget adds nothing about it.
+    [created] = [r for r in woo_shop.requests if r.method == "POST"]
+    assert (created.path, created.body["code"]) == ("/wp-json/wc/v3/coupons", code)
+    assert created.body["email_restrictions"] == ["shopper@flywheel.local"]
+    sync = DiscountSync.objects.get(redemption__code=code)
+    assert (sync.status, sync.platform) == ("synced", "woocommerce")
+    expect(panel.locator(".sync")).to_have_count(0)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     panel.locator(".notice").get_by_role("button", name="Copy").click()
     assert page.evaluate("navigator.clipboard.readText()") == code
     expect(panel.get_by_role("region", name="History")).to_contain_text(code)
     expect(panel.get_by_role("img", name="QR code of your referral link")).to_be_visible()
     shot(page, "shopper-redeemed")
+    no_horizontal_scroll(page)
+
+
+def test_a_code_the_shop_refused_tells_the_shopper_it_is_being_set_up(shop_page, demo_shop,
+                                                                        woo_shop):
+    """WooCommerce refuses the keys (its REST API docs' 401); staff will push it again."""
+    woo_shop.answer(401, {"code": "woocommerce_rest_cannot_create",
+                          "message": "Sorry, you are not allowed to create resources.",
+                          "data": {"status": 401}})
+    page = shop_page
+    page.goto(demo_shop["url"])
+    page.get_by_role("button", name="Log in as the demo shopper").click()
+    wait_ready(page)
+    widget(page).get_by_role("button", name="Rewards: 700 Points available").click()
+    panel = widget(page).get_by_role("dialog")
+    panel.get_by_role("button", name="Redeem €5 off").click()
+    panel.get_by_role("button", name="Yes, redeem").click()
+
+    setting_up = "This code is being set up; try again at checkout in a few minutes."
+    expect(panel.locator(".notice")).to_contain_text(setting_up)
+    code = Redemption.objects.get(account__customer=demo_shop["shopper"]).code
+    expect(panel.locator(".notice .code-value")).to_have_value(code)
+    expect(panel.get_by_role("region", name="Your vouchers")).to_contain_text(setting_up)
+    assert DiscountSync.objects.get(redemption__code=code).status == "failed"
+    shot(page, "shopper-code-setting-up")
     no_horizontal_scroll(page)
 
 

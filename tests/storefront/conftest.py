@@ -6,15 +6,13 @@ import time_machine
 
 from loyalty import services as loyalty
 from storefront.models import PlatformConnection
-from tests.storefront.platform_server import CK, CS, NOW, TOKEN, serve
+from tests.storefront.platform_server import CK, CS, NOW, TOKEN, running
 
 
 @pytest.fixture
 def platform():
-    state, server = serve()
-    yield state
-    server.shutdown()
-    server.server_close()
+    with running() as state:
+        yield state
 
 
 @pytest.fixture(autouse=True)

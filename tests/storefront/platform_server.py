@@ -2,9 +2,11 @@
 system picks a free one) that records every request and answers what the test scripted, in
 order. Each test scripts the answers the platforms' documentation shows."""
 
+import contextlib
 import datetime as dt
 import json
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -66,6 +68,18 @@ def serve() -> tuple[PlatformServer, ThreadingHTTPServer]:
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                      daemon=True).start()
     return state, server
+
+
+@contextlib.contextmanager
+def running() -> Iterator[PlatformServer]:
+    """A platform server for the block (the `platform` fixtures of tests/storefront and the
+    browser tests)."""
+    state, server = serve()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 # The answers the platforms' documentation shows (sources in test_discount_codes.py).

@@ -24,6 +24,7 @@ from tests.factories import (
     ReferralCodeFactory,
     RewardFactory,
 )
+from tests.storefront.platform_server import woo_coupon
 
 pytestmark = pytest.mark.django_db
 
@@ -96,6 +97,9 @@ def test_the_words_follow_the_shoppers_language(storefront):
 
     assert english["redeem"] == "Redeem"
     assert all(isinstance(text, str) and text for text in english.values())
+    turkish = widget(storefront).get("/api/v1/storefront/bootstrap/",
+                                     HTTP_ACCEPT_LANGUAGE="tr").json()["strings"]
+    assert turkish["sync_pending"] == "Mağazanın ödeme adımına ekleniyor…"
 
 
 def test_a_signed_shopper_sees_balance_vouchers_referral_and_history(storefront, ada):
@@ -127,6 +131,57 @@ def test_the_shopper_redeems_and_gets_a_code(storefront, ada):
     assert response.json()["reward"] == "€5 off"
     assert len(response.json()["code"]) >= 6
     assert balance_get(customer=ada)["balance"] == 100
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_redeem_answer_says_whether_the_code_reached_the_shops_checkout(storefront, ada,
+                                                                           woo):
+    """Committed for real, so the push runs (inline, no broker) before the answer is made.
+    WooCommerce's answers as in its REST API docs (tests/storefront/platform_server.py): the
+    first coupon is created, the second refused (the shop revoked the keys meanwhile)."""
+    woo.answer(201, lambda seen: woo_coupon(seen.body["code"]))
+    woo.answer(401, {"code": "woocommerce_rest_cannot_create",
+                     "message": "Sorry, you are not allowed to create resources.",
+                     "data": {"status": 401}})
+    loyalty_services.points_award(customer=ada, points=1000, key="welcome")
+    reward = RewardFactory(name="€5 off", cost=500)
+    shop = widget(storefront, token_for(storefront, ada))
+
+    synced, failed = (shop.post("/api/v1/storefront/redemptions/", {"reward_id": reward.pk},
+                                format="json").json() for _ in range(2))
+    boot = shop.get("/api/v1/storefront/bootstrap/").json()
+
+    assert (synced["sync"], failed["sync"]) == ("synced", "failed")
+    assert {v["code"]: v["sync"] for v in boot["shopper"]["vouchers"]} == {
+        synced["code"]: "synced", failed["code"]: "failed"}
+    assert boot["strings"]["sync_failed"] == (
+        "This code is being set up; try again at checkout in a few minutes.")
+
+
+def test_a_code_whose_push_has_not_run_yet_is_being_added(storefront, ada, woo):
+    """The push waits for a worker after the commit (never run here)."""
+    loyalty_services.points_award(customer=ada, points=600, key="welcome")
+    reward = RewardFactory(cost=500)
+    shop = widget(storefront, token_for(storefront, ada))
+
+    answer = shop.post("/api/v1/storefront/redemptions/", {"reward_id": reward.pk},
+                       format="json").json()
+    boot = shop.get("/api/v1/storefront/bootstrap/").json()
+
+    assert answer["sync"] == "pending"
+    assert [v["sync"] for v in boot["shopper"]["vouchers"]] == ["pending"]
+    assert boot["strings"]["sync_pending"] == "Being added to the shop's checkout…"
+    assert woo.requests == []
+
+
+def test_without_a_shop_platform_vouchers_carry_no_checkout_state(storefront, ada):
+    loyalty_services.points_award(customer=ada, points=600, key="welcome")
+    reward = RewardFactory(cost=500)
+
+    answer = widget(storefront, token_for(storefront, ada)).post(
+        "/api/v1/storefront/redemptions/", {"reward_id": reward.pk}, format="json").json()
+
+    assert answer["sync"] == "not_needed"
 
 
 def test_redeeming_without_enough_points_is_a_409(storefront, ada):

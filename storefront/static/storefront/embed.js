@@ -78,6 +78,9 @@
   }
   const codeField = (value, label) => h("div", { class: "code" },
     h("input", { readonly: true, value, "aria-label": label, class: "code-value" }), copyButton(value));
+  // A usable voucher whose code is not in the shop's checkout yet says so (synced: nothing).
+  const syncNote = (v) => v.status === "issued" && (v.sync === "pending" || v.sync === "failed")
+    ? h("p", { class: `sync sync-${v.sync}` }, t(`sync_${v.sync}`)) : null;
 
   /* ---------- the shopper: the shop's signature, exchanged once for a token ---------- */
   async function signIn() {
@@ -219,7 +222,8 @@
     const list = shopper.vouchers.length
       ? h("ul", { class: "list" }, shopper.vouchers.map((v) => h("li", {},
         h("div", {}, h("strong", {}, v.reward), h("span", {}, `${v.status_label} · ${t("expires", { date: v.expires_at })}`)),
-        v.status === "issued" ? codeField(v.code, `${t("your_code")}: ${v.reward}`) : h("code", {}, v.code))))
+        v.status === "issued" ? codeField(v.code, `${t("your_code")}: ${v.reward}`) : h("code", {}, v.code),
+        syncNote(v))))
       : h("p", { class: "muted" }, t("no_vouchers"));
     return section(t("vouchers"), list);
   }
@@ -251,7 +255,7 @@
     if (state.notice) {
       body.push(h("div", { class: "notice", role: "status" },
         h("p", {}, h("strong", {}, state.notice.reward), ` · ${t("your_code")}`),
-        codeField(state.notice.code, t("your_code"))));
+        codeField(state.notice.code, t("your_code")), syncNote(state.notice)));
       state.notice = null;
     }
     if (shopper) {
