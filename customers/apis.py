@@ -250,7 +250,7 @@ class CustomerListApi(APIView):
         birthday = serializers.DateField(required=False, allow_null=True, default=None)
         locale = StrictCharField(max_length=16, required=False, default="")
         language = serializers.ChoiceField(
-            choices=[code for code, _name in settings.LANGUAGES], required=False, default="",
+            choices=settings.LANGUAGES, required=False, default="",
             help_text=_("The language to write to the customer in; when left out, the one "
                         "`locale` names if Flywheel offers it."))
         accepts_marketing = StrictBooleanField(required=False, allow_null=True,

@@ -7,6 +7,7 @@ customer id from the browser."""
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import BasePermission
@@ -164,14 +165,14 @@ class BootstrapApi(WidgetApi):
 
 
 class SessionApi(WidgetApi):
-    class Input(serializers.Serializer):
+    class WidgetSessionInput(serializers.Serializer):
         customer_id = StrictCharField(max_length=64)
         email = serializers.EmailField(max_length=254)
         timestamp = serializers.IntegerField(min_value=0, max_value=2**40)
         signature = StrictCharField(max_length=128)
 
     @extend_schema(
-        operation_id="storefront_session_create", tags=TAGS, request=Input,
+        operation_id="storefront_session_create", tags=TAGS, request=WidgetSessionInput,
         summary="Exchange the shop's signature of its shopper for a token",
         responses={201: inline_serializer("StorefrontSession", {
             "token": serializers.CharField(), "expires_at": serializers.DateTimeField()}),
@@ -180,7 +181,7 @@ class SessionApi(WidgetApi):
         "and the storefront's signing secret. Refused (401): `signature_invalid`, "
         "`signature_expired` (older than 15 minutes), `signature_used` (each signature once).")
     def post(self, request):
-        data = self.Input(data=request.data)
+        data = self.WidgetSessionInput(data=request.data)
         data.is_valid(raise_exception=True)
         token, expires_at, _customer = services.shopper_session_open(
             publishable_key=request.auth, **data.validated_data)
@@ -189,12 +190,12 @@ class SessionApi(WidgetApi):
 
 
 class RedemptionApi(WidgetApi):
-    class Input(serializers.Serializer):
+    class WidgetRedemptionInput(serializers.Serializer):
         reward_id = serializers.IntegerField(min_value=1, max_value=ID_MAX)
         key = StrictCharField(max_length=200, required=False, default="")
 
     @extend_schema(
-        operation_id="storefront_redemption_create", tags=TAGS, request=Input,
+        operation_id="storefront_redemption_create", tags=TAGS, request=WidgetRedemptionInput,
         parameters=[SHOPPER_HEADER], summary="The shopper redeems a reward",
         responses={201: inline_serializer("StorefrontVoucher", {
             "code": serializers.CharField(), "reward": serializers.CharField(),
@@ -206,7 +207,7 @@ class RedemptionApi(WidgetApi):
             404: ErrorSerializer, 409: ErrorSerializer})
     def post(self, request):
         customer = self.shopper(request, required=True)
-        data = self.Input(data=request.data)
+        data = self.WidgetRedemptionInput(data=request.data)
         data.is_valid(raise_exception=True)
         reward = Reward.objects.filter(pk=data.validated_data["reward_id"]).first()
         if reward is None:
@@ -225,27 +226,29 @@ class QuizApi(QuizDetailApi):
     throttle_scope = "storefront"
 
     @extend_schema(operation_id="storefront_quiz_retrieve", tags=TAGS,
+                   responses={200: QuizDetailApi.Output, 403: ErrorSerializer,
+                              404: ErrorSerializer},
                    summary="A published quiz, for the embedded quiz")
     def get(self, request, slug: str):
         return super().get(request, slug)
 
 
 class QuizAnswersApi(WidgetApi):
-    class Input(serializers.Serializer):
+    class WidgetQuizAnswersInput(serializers.Serializer):
         answers = serializers.DictField(child=serializers.JSONField())
         marketing_consent = StrictBooleanField(default=False)
 
     @extend_schema(
-        operation_id="storefront_quiz_response_create", tags=TAGS, request=Input,
+        operation_id="storefront_quiz_response_create", tags=TAGS, request=WidgetQuizAnswersInput,
         parameters=[SHOPPER_HEADER], summary="Answer an embedded quiz",
-        responses={201: serializers.JSONField(), 400: ErrorSerializer, 401: ErrorSerializer,
+        responses={201: OpenApiTypes.OBJECT, 400: ErrorSerializer, 401: ErrorSerializer,
                    403: ErrorSerializer, 404: ErrorSerializer},
         description="Every answer at once (the widget follows the branches); the response "
         "belongs to the token's shopper, if any. Picks link to the products' pages and, "
         "where the storefront has one, to an add-to-cart link.")
     def post(self, request, slug: str):
         customer = self.shopper(request, required=False)
-        data = self.Input(data=request.data)
+        data = self.WidgetQuizAnswersInput(data=request.data)
         data.is_valid(raise_exception=True)
         response = quiz_response_submit(
             version=quiz_version_latest(slug=slug), customer=customer,
@@ -266,17 +269,18 @@ class QuizAnswersApi(WidgetApi):
 
 
 class ReferralClickApi(WidgetApi):
-    class Input(serializers.Serializer):
+    class WidgetReferralClickInput(serializers.Serializer):
         code = StrictCharField(max_length=40)
 
     @extend_schema(
-        operation_id="storefront_referral_click_create", tags=TAGS, request=Input,
+        operation_id="storefront_referral_click_create", tags=TAGS,
+        request=WidgetReferralClickInput,
         summary="A shop page was opened with ?ref=CODE",
         responses={201: inline_serializer("StorefrontReferralClick", {
             "counted": serializers.BooleanField(), "code": serializers.CharField()}),
             400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer})
     def post(self, request):
-        data = self.Input(data=request.data)
+        data = self.WidgetReferralClickInput(data=request.data)
         data.is_valid(raise_exception=True)
         result = referral_click_record(code=data.validated_data["code"],
                                        ip=request.META.get("REMOTE_ADDR", ""))
