@@ -16,6 +16,7 @@ import datetime as dt
 import logging
 from decimal import Decimal
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -280,7 +281,7 @@ def discount_syncs_due(*, now: dt.datetime | None = None) -> int:
     broker, where nothing waits): the beat job every five minutes."""
     now = now or timezone.now()
     # Without a broker no task waits for the retry: the sweep is the retry.
-    cutoff = now if settings.CELERY_TASK_ALWAYS_EAGER else now - SWEEP_GRACE
+    cutoff = now if current_app.conf.task_always_eager else now - SWEEP_GRACE
     due = list(DiscountSync.objects.filter(
         status__in=(Status.FAILED, Status.PENDING, Status.REMOVING),
         next_attempt_at__lte=cutoff,

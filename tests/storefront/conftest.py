@@ -6,6 +6,7 @@ import time_machine
 
 from loyalty import services as loyalty
 from storefront.models import PlatformConnection
+from tests.config.conftest import throttled  # noqa: F401 (the edge's throttle fixture)
 from tests.storefront.platform_server import CK, CS, NOW, TOKEN, running
 
 

@@ -24,9 +24,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import time_machine
+from celery import current_app
 
 from loyalty import services as loyalty
 from storefront import discounts
+from storefront import tasks as discounts_tasks
 from storefront.discount_platforms import ShopifyClient
 from storefront.models import PlatformConnection
 from tests.factories import RewardFactory
@@ -170,8 +172,26 @@ def test_a_429_waits_at_least_its_retry_after(shopify, redeem):
     assert sync.next_attempt_at == NOW + dt.timedelta(seconds=120)
 
 
+def test_a_lost_retry_is_swept_after_its_grace(shopify, redeem, monkeypatch):
+    # With a broker the retry waits in a task; the beat's sweep re-queues it only once the
+    # task is SWEEP_GRACE late, so a waiting retry is never sent twice.
+    shopify.answer(503, {"errors": "Service Unavailable"})
+    sync = sync_of(redeem(shopify_customer(), RewardFactory(cost=100)))
+    assert (sync.status, sync.next_attempt_at) == ("failed", NOW + dt.timedelta(seconds=30))
+
+    current_app.conf.task_always_eager = False  # as with a broker (reset by _eager_celery)
+    queued = []
+    monkeypatch.setattr(discounts_tasks.discount_sync_push_task, "delay", queued.append)
+    due = NOW + dt.timedelta(seconds=30)
+    assert discounts.discount_syncs_due(now=due) == 0
+    assert discounts.discount_syncs_due(now=due + discounts.SWEEP_GRACE) == 1
+    assert queued == [sync.pk]
+
+
 def test_a_server_error_is_retried_with_backoff_until_it_works(
         shopify, redeem, django_capture_on_commit_callbacks):
+    # Without a broker (tasks inline, as in these tests) the sweep is the retry; with one, it
+    # only picks up a retry whose task was lost (test_a_lost_retry_is_swept_after_its_grace).
     shopify.answer(503, {"errors": "Service Unavailable"})
     shopify.answer(502, "<html><body>Bad gateway</body></html>")
     shopify.answer(200, created("gid://shopify/DiscountCodeNode/9"))

@@ -209,8 +209,8 @@ def test_the_rest_of_the_api_sends_no_cors_headers_even_to_the_shop(shop):
     assert "Access-Control-Allow-Origin" not in response
 
 
-def test_the_widget_is_throttled_per_shopper_address_not_per_key(settings, shop):
-    settings.THROTTLE_RATES = {"storefront": "2/minute"}
+def test_the_widget_is_throttled_per_shopper_address_not_per_key(throttled, shop):
+    throttled.THROTTLE_RATES = {"storefront": "2/minute"}
     api = client(shop["publishable"], SHOP)
 
     first = [api.get("/api/v1/storefront/bootstrap/", REMOTE_ADDR="198.51.100.1").status_code
