@@ -16,6 +16,7 @@ class QuizzesConfig(AppConfig):
             name="recommendations", template="quizzes/account_panel.html",
             context=recommendations_panel, order=30,
         ))
+        from customers.models import Activity
         from kernel import describers
 
         from .responses.selectors import quiz_activity_texts, quiz_answer_texts
@@ -24,5 +25,5 @@ class QuizzesConfig(AppConfig):
         panels.register_home(panels.AccountPanel(
             name="quizzes", template="quizzes/home_panel.html", context=home_panel_context,
             order=20))
-        describers.register_activity("quiz_completed", quiz_activity_texts)
+        describers.register_activity(Activity.Kind.QUIZ_COMPLETED, quiz_activity_texts)
         describers.register_answer("quiz", quiz_answer_texts)

@@ -14,7 +14,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers.models import ID_MAX
+from customers.models import ID_MAX, Activity
 from kernel.api import ErrorSerializer
 from kernel.errors import NotFound
 from kernel.fields import StrictBooleanField, StrictCharField
@@ -263,7 +263,8 @@ class QuizAnswersApi(WidgetApi):
             "reasons": list(item.reasons),
             "add_to_cart_url": cart.replace("{sku}", item.product.sku) if cart else "",
         } for item in recommendations_shown(response=response)]
-        points = loyalty_selectors.activity_points_preview(activity_kind="quiz_completed")
+        points = loyalty_selectors.activity_points_preview(
+            activity_kind=Activity.Kind.QUIZ_COMPLETED)
         return Response({"picks": picks, "points": points, "shopper": customer is not None},
                         status=status.HTTP_201_CREATED)
 

@@ -1,13 +1,14 @@
 """Reads of the storefront: keys, the shopper a token stands for, and what the widget shows."""
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.core import signing
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from customers.models import Customer
+from customers.models import Activity, Customer
 from loyalty.models import EarningRule
 from loyalty.selectors import money_format
 
@@ -55,12 +56,12 @@ def shopper_from_token(*, publishable_key: PublishableKey, token: str) -> Custom
     return customer
 
 
-ACTIVITY_WORDS = {
-    "account_created": lambda: _("Join the programme"),
-    "birthday": lambda: _("Celebrate your birthday"),
-    "quiz_completed": lambda: _("Take a quiz"),
-    "nps_answered": lambda: _("Tell us how we're doing"),
-    "referral_converted": lambda: _("Refer a friend who orders"),
+ACTIVITY_WORDS: dict[str, Callable[[], str]] = {
+    Activity.Kind.ACCOUNT_CREATED: lambda: _("Join the programme"),
+    Activity.Kind.BIRTHDAY: lambda: _("Celebrate your birthday"),
+    Activity.Kind.QUIZ_COMPLETED: lambda: _("Take a quiz"),
+    Activity.Kind.NPS_ANSWERED: lambda: _("Tell us how we're doing"),
+    Activity.Kind.REFERRAL_CONVERTED: lambda: _("Refer a friend who orders"),
 }
 
 
