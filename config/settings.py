@@ -34,6 +34,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DE
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
+    "modeltranslation",  # the shop's own content per language; before admin, as it requires
     "config.apps.FlywheelAdminConfig",  # django.contrib.admin with Flywheel's admin site
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -148,6 +149,12 @@ LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_SECURE = not DEBUG
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The shop's own content (quiz texts, tier and reward names, earning rules' wording) is entered
+# per language in admin (django-modeltranslation: a column per language beside the original,
+# which holds the default language's text). A translation left blank falls back to the shop's
+# default language, then to English.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_FALLBACK_LANGUAGES = tuple(dict.fromkeys((LANGUAGE_CODE, "en")))
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
