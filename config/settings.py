@@ -155,6 +155,10 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 # default language, then to English.
 MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
 MODELTRANSLATION_FALLBACK_LANGUAGES = tuple(dict.fromkeys((LANGUAGE_CODE, "en")))
+# Its admin tabs need jQuery UI, served from our own static files (a CDN's would break the
+# CSP and offline installs): static/vendor/jquery-ui (MIT), and Django admin's own jQuery.
+JQUERY_UI_URL = "vendor/jquery-ui/jquery-ui.min.js"
+JQUERY_URL = "admin/js/vendor/jquery/jquery.min.js"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

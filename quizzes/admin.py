@@ -17,6 +17,11 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
+from modeltranslation.admin import (
+    TabbedTranslationAdmin,
+    TranslationStackedInline,
+    TranslationTabularInline,
+)
 
 from kernel.admin import NoAdd, ReadOnlyInline, action_confirmed, confirm_action
 from kernel.errors import FlywheelError, InvalidImage
@@ -127,7 +132,7 @@ class QuestionInlineFormSet(forms.BaseInlineFormSet):
         _apply_problems(self, _problems_added(stored, nodes, touched=touched), forms_by_key)
 
 
-class QuestionInline(admin.TabularInline):
+class QuestionInline(TranslationTabularInline):
     model = Question
     fk_name = "quiz"
     formset = QuestionInlineFormSet
@@ -247,7 +252,7 @@ class WeightGridFormSet(forms.BaseFormSet):
 
 
 @admin.register(Quiz)
-class QuizAdmin(admin.ModelAdmin):
+class QuizAdmin(TabbedTranslationAdmin):
     list_display = ["title", "slug", "status", "question_total", "latest_version", "tools"]
     list_filter = ["status"]
     search_fields = ["title", "slug"]
@@ -499,7 +504,7 @@ class ChoiceInlineFormSet(forms.BaseInlineFormSet):
             raise forms.ValidationError([problem.message for problem in problems])
 
 
-class ChoiceInline(admin.StackedInline):
+class ChoiceInline(TranslationStackedInline):
     model = Choice
     fk_name = "question"
     form = ChoiceForm
@@ -542,7 +547,7 @@ class ChoiceInline(admin.StackedInline):
 
 
 @admin.register(Question)
-class QuestionAdmin(admin.ModelAdmin):
+class QuestionAdmin(TabbedTranslationAdmin):
     list_display = ["text", "quiz", "position", "kind", "attribute", "required"]
     list_filter = ["kind", "quiz"]
     search_fields = ["text", "attribute", "quiz__title"]
@@ -582,7 +587,7 @@ class ChoiceWeightInline(admin.TabularInline):
 
 
 @admin.register(Choice)
-class ChoiceAdmin(NoAdd, admin.ModelAdmin):  # choices are added on their question's page
+class ChoiceAdmin(NoAdd, TabbedTranslationAdmin):  # choices are added on their question's page
     form = ChoiceForm
     list_display = ["label", "question", "value"]
     search_fields = ["label", "value", "question__text"]
