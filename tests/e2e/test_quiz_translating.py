@@ -2,6 +2,7 @@
 working under the Content-Security-Policy with every script served by Flywheel itself."""
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -15,6 +16,7 @@ from tests.factories import UserFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "correct-horse-battery"
+SHOTS = Path(__file__).resolve().parents[2] / "test-results" / "languages"
 
 
 def test_staff_fix_a_turkish_title_in_its_tab_and_shoppers_read_it_once_published(
@@ -45,6 +47,12 @@ def test_staff_fix_a_turkish_title_in_its_tab_and_shoppers_read_it_once_publishe
     page.get_by_role("button", name="Save and continue editing").click()
     expect(page.locator(".messagelist")).to_be_visible()
     services.quiz_publish(quiz=Quiz.objects.get(pk=quiz.pk))
+    question = quiz.questions.order_by("position").first()
+    page.goto(f"/admin/quizzes/question/{question.pk}/change/")  # the choices inline too
+    choice_tabs = page.locator(".ui-tabs", has=page.locator("#id_choices-0-label_fa"))
+    expect(choice_tabs.locator(".ui-tabs-nav li")).to_have_count(4)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "admin-question-tabs.png"), full_page=True)
 
     shopper = page.context.browser.new_page(base_url=live_server.url,
                                             extra_http_headers={"Accept-Language": "tr"})
