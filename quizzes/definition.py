@@ -51,7 +51,7 @@ picks one language's texts from a parsed definition, falling back per text.
 """
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from django.core.exceptions import ValidationError
@@ -121,9 +121,10 @@ class QuizDef:
     results_text: str = ""
     recommend_count: int = 3
     translations: Translations = field(default_factory=dict)
-    # Set on a localized copy (`quiz_localize`): each choice's source label -> its label in
-    # that language, for the reasons a completed response keeps in the source language.
-    labels: Mapping[str, str] = field(default_factory=dict)
+    # Set on a localized copy (`quiz_localize`): each source label -> the choices that have it
+    # with their label in that language ((key, label), ...), for the reasons a completed
+    # response keeps in the source language ("Dry" may be a skin type and a climate).
+    labels: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
     def question(self, key: str) -> QuestionDef | None:
         return next((question for question in self.questions if question.key == key), None)
@@ -228,14 +229,14 @@ def quiz_localize(quiz: QuizDef, languages: Sequence[str]) -> QuizDef:
     """The quiz with its texts in the first of `languages` (the shopper's, then the fallbacks)
     that has each one, text by text: a blank translation shows the next language's. Keys,
     kinds, values, weights and branches are the same; `labels` maps the source labels to the
-    shown ones."""
+    shown ones (see `reason_shown`)."""
     if not languages or languages[0] == SOURCE_LANGUAGE:
         return quiz
-    labels: dict[str, str] = {}
+    labels: dict[str, tuple[tuple[str, str], ...]] = {}
 
     def choice_local(choice: ChoiceDef) -> ChoiceDef:
         label = _text(choice.label, choice.translations, "label", languages)
-        labels.setdefault(choice.label, label)
+        labels[choice.label] = (*labels.get(choice.label, ()), (choice.key, label))
         return replace(choice, label=label)
 
     questions = tuple(
@@ -249,6 +250,19 @@ def quiz_localize(quiz: QuizDef, languages: Sequence[str]) -> QuizDef:
     texts = {name: _text(getattr(quiz, name), quiz.translations, name, languages)
              for name in ("title", "intro", "results_heading", "results_text")}
     return replace(quiz, questions=questions, labels=labels, **texts)
+
+
+def reason_shown(quiz: QuizDef, reason: str, chosen: Callable[[], set[str]]) -> str:
+    """A recommendation's reason (a chosen answer's source label) as `quiz`, a localized
+    copy, shows it. When two choices share the source label but not the shown one, the
+    shopper's: `chosen()` gives the keys of the choices they picked (asked only then)."""
+    options = quiz.labels.get(reason)
+    if not options:
+        return reason
+    if len({label for _key, label in options}) > 1:
+        picked = chosen()
+        return next((label for key, label in options if key in picked), options[0][1])
+    return options[0][1]
 
 
 def next_question_key(question: QuestionDef, answer: Answer | None) -> str | None:

@@ -1,7 +1,7 @@
 """Reads for shoppers taking quizzes: the published quizzes, a response, its results."""
 
-from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 
 from django.conf import settings
 from django.db.models import OuterRef, Q, Subquery
@@ -126,12 +126,20 @@ def recommendations_shown(*, response: QuizResponse) -> list[ShownRecommendation
     missing = [item["sku"] for item in kept if item["sku"] not in products]
     if missing:
         products.update(Product.objects.in_bulk(missing, field_name="sku"))
-    labels: Mapping[str, str] = {}
-    if any(item["reasons"] for item in kept) and get_language() != qdef.SOURCE_LANGUAGE:
-        labels = quiz_definition_shown(response.version).labels
+    if not any(item["reasons"] for item in kept) or get_language() == qdef.SOURCE_LANGUAGE:
+        return [ShownRecommendation(product=products[item["sku"]], score=item["score"],
+                                    reasons=tuple(item["reasons"]))
+                for item in kept if item["sku"] in products]
+    shown = quiz_definition_shown(response.version)
+
+    @cache
+    def chosen() -> set[str]:
+        return {key for answer in response_answers(response).values()
+                for key in answer.choice_keys}
+
     return [
         ShownRecommendation(product=products[item["sku"]], score=item["score"],
-                            reasons=tuple(labels.get(reason, reason)
+                            reasons=tuple(qdef.reason_shown(shown, reason, chosen)
                                           for reason in item["reasons"]))
         for item in kept if item["sku"] in products
     ]

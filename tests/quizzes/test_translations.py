@@ -171,3 +171,22 @@ def test_completing_in_turkish_costs_the_same_queries_as_in_english(api):
         counts[language] = len(queries)
     assert counts["tr"] == counts["en"]
     assert response.json()["recommendations"][0]["reasons"] == ["Yağlı"]
+
+
+def test_a_reason_two_questions_share_in_english_reads_as_the_shoppers_answer(api):
+    ProductFactory(sku="MIST", name="Hydrating mist", tags=["dehydration"], price=Decimal("9"))
+    quiz = Quiz.objects.create(slug="dry", title_en="Dry?")
+    skin = Question.objects.create(quiz=quiz, position=1, text_en="Skin?")
+    climate = Question.objects.create(quiz=quiz, position=2, text_en="Climate?")
+    for question, turkish in ((skin, "Kuru cilt"), (climate, "Kuru hava")):
+        dry = Choice.objects.create(question=question, position=1, label_en="Dry",
+                                    label_tr=turkish, value="dry")
+        Choice.objects.create(question=question, position=2, label_en="Other", value="other")
+    climate.choices.get(position=1).weights.create(tag="dehydration", weight=2)
+    services.quiz_publish(quiz=quiz)
+    answers = {skin.key: skin.choices.get(position=2).key, climate.key: dry.key}
+
+    response = api.post("/api/v1/quizzes/dry/responses/", {"answers": answers},
+                        format="json", **TR)
+
+    assert response.json()["recommendations"][0]["reasons"] == ["Kuru hava"]
