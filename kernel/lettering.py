@@ -9,7 +9,8 @@ characters; when none has, in the one that has most (the others show as that fon
 a missing letter, a box or nothing, and are logged), never an error.
 
 Persian needs shaping (letters joined) and right-to-left order: Pillow does both only with
-libraqm (FriBiDi and HarfBuzz; Pillow's wheels bundle it). Without it `can_shape()` is false:
+libraqm (Pillow's wheels bundle it with HarfBuzz, but load FriBiDi from the system: Debian's
+libfribidi0). Without it `can_shape()` is false:
 callers draw English instead of right-to-left text, and `manage.py check` says so."""
 
 from __future__ import annotations

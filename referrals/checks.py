@@ -47,8 +47,8 @@ def share_card_fonts(app_configs, **kwargs):
         warnings.append(Warning(
             f"Pillow has no libraqm, so {', '.join(unshaped)} share cards are drawn in English "
             "(letters cannot be joined right to left).",
-            hint="Install Pillow from PyPI's wheels (they bundle libraqm), or libraqm0 with a "
-                 "Pillow built against it; `python -c \"from PIL import features; "
+            hint="apt-get install libfribidi0 (Pillow's wheels bundle libraqm but load FriBiDi "
+                 "from the system); `python -c \"from PIL import features; "
                  "print(features.check('raqm'))\"` says True when it works.",
             id="referrals.W002"))
     return warnings

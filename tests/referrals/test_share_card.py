@@ -26,6 +26,10 @@ CJK = lettering.Face.parse(lettering.DEFAULT_FONTS[1])
 needs_cjk_font = pytest.mark.skipif(
     not lettering.coverage(CJK) and not os.environ.get("CI"),
     reason="needs Debian's fonts-noto-cjk (apt-get install fonts-noto-cjk; .ci/run does)")
+needs_raqm = pytest.mark.skipif(
+    not lettering.can_shape() and not os.environ.get("CI"),
+    reason="Pillow finds no libraqm: it needs the system's FriBiDi (apt-get install libfribidi0; "
+           ".ci/run does)")
 
 
 def program(reward_name):
@@ -85,6 +89,7 @@ def assert_every_letter_drawn(text, font, options):
     assert len(looks) == len(letters)
 
 
+@needs_raqm
 def test_a_persian_shopper_s_card_is_persian_joined_and_right_to_left(client):
     program("۱۰٪ تخفیف")
     shopper(client, language="fa")
@@ -112,6 +117,7 @@ def right_end(text, font, options, width):
     return canvas.crop((1100 - width, 0, 1100, 120)).tobytes()
 
 
+@needs_raqm
 def test_english_words_inside_a_persian_card_keep_their_own_order(client):
     program("Free shipping")
     shopper(client, language="fa")
@@ -124,6 +130,7 @@ def test_english_words_inside_a_persian_card_keep_their_own_order(client):
     assert_every_letter_drawn(offer, font, options)
 
 
+@needs_raqm
 @needs_cjk_font
 def test_a_traditional_chinese_shopper_s_card_has_every_character(client):
     program("九折優惠")
@@ -207,6 +214,7 @@ def test_check_deploy_warns_when_a_language_has_no_font_or_no_shaping():
     assert "/no/such/font.ttf" in warnings["referrals.W003"]
 
 
+@needs_raqm
 @needs_cjk_font
 def test_check_deploy_is_quiet_when_every_language_can_be_drawn():
     warnings = [w.id for w in run_checks(include_deployment_checks=True)
