@@ -373,14 +373,12 @@ def recommendations_panel(request, customer) -> dict | None:
 
 
 def home_panel_context(request, customer) -> dict | None:
-    """The front page's quizzes: every published one, with its title and intro as published
-    (in the shopper's language), and the points it earns."""
+    """The front page's quizzes: every published one, with its intro and the points it earns
+    (title and intro in the shopper's language: modeltranslation reads the quiz's columns)."""
     from quizzes.responses.selectors import quiz_versions_latest
 
     versions = quiz_versions_latest()
     if not versions:
         return None
-    shown = [(v, quiz_definition_shown(v)) for v in versions]
-    return {"quizzes": [{"quiz": v.quiz, "title": quiz.title or v.quiz.title, "intro": quiz.intro}
-                        for v, quiz in shown],
+    return {"quizzes": [{"quiz": v.quiz, "intro": v.quiz.intro} for v in versions],
             "points": activity_points_preview(activity_kind=Activity.Kind.QUIZ_COMPLETED)}

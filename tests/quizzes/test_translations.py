@@ -190,3 +190,11 @@ def test_a_reason_two_questions_share_in_english_reads_as_the_shoppers_answer(ap
                         format="json", **TR)
 
     assert response.json()["recommendations"][0]["reasons"] == ["Kuru hava"]
+
+
+def test_the_front_page_lists_the_quiz_in_the_shoppers_language(client):
+    translated_quiz()
+
+    page = client.get("/", **TR).content.decode()
+
+    assert "Rutinini bul" in page and "İki kısa soru." in page
