@@ -19,6 +19,7 @@ class TierTranslation(TranslationOptions):
 @register(Reward)
 class RewardTranslation(TranslationOptions):
     fields = ("name", "description")
+    empty_values = {"name": None}
 
 
 @register(EarningRule)
@@ -26,3 +27,4 @@ class EarningRuleTranslation(TranslationOptions):
     # The name is the shopper's wording of a rule ("Write a review") where Flywheel has none
     # of its own for the activity.
     fields = ("name",)
+    empty_values = {"name": None}

@@ -8,3 +8,4 @@ from .models import PublishableKey
 @register(PublishableKey)
 class PublishableKeyTranslation(TranslationOptions):
     fields = ("launcher_text",)
+    empty_values = {"launcher_text": None}  # blank: "Rewards" in the shopper's language
