@@ -3,6 +3,7 @@ widget's launcher, entered per language in admin and read back in the shopper's 
 the account page, the loyalty API, the storefront widget and the e-mails; a blank translation
 shows the default language's text."""
 
+import io
 from decimal import Decimal
 
 import pytest
@@ -254,3 +255,33 @@ def test_saving_a_reward_without_changing_its_words_keeps_its_translations(serum
     reward = Reward.objects.get(pk=serum.pk)
     assert (reward.name_en, reward.name_tr, reward.name_zh_hant) == (
         "Free serum", "Hediye serum", None)
+
+
+# The demo shop
+
+
+def catalog() -> dict:
+    return {model.__name__: sorted(model.objects.values_list().order_by("pk"))
+            for model in (Tier, Reward, EarningRule)}
+
+
+def test_the_demo_ships_its_tiers_rewards_and_rules_in_four_languages_and_seeds_twice_alike():
+    from django.core.management import call_command
+
+    with translation.override("tr"):  # a shop whose default language is not English
+        call_command("seed_demo_loyalty", stdout=io.StringIO())
+        call_command("seed_demo_referrals", stdout=io.StringIO())
+    first = catalog()
+    call_command("seed_demo_loyalty", stdout=io.StringIO())
+    call_command("seed_demo_referrals", stdout=io.StringIO())
+
+    assert catalog() == first
+    assert Tier.objects.count() == 3
+    for model in (Tier, Reward, EarningRule):
+        for row in model.objects.all():
+            names = [getattr(row, f"name_{code}") for code in ("en", "tr", "fa", "zh_hant")]
+            assert all(names) and len(set(names)) == 4, names
+    gold = Tier.objects.get(name_en="Gold")
+    assert (gold.name_tr, gold.name_fa, gold.name_zh_hant) == ("Altın", "طلایی", "金卡")
+    with translation.override("fa"):
+        assert "سطح طلایی" in gold.perks
