@@ -37,3 +37,16 @@ class TranslatedAdmin(TranslationAdmin):
         if db_field.language != settings.MODELTRANSLATION_DEFAULT_LANGUAGE:  # may be blank
             field.help_text = blank_translation_help(code)
         return field
+
+    def get_search_fields(self, request):
+        """A search looks in every language's text, not only in the admin's language."""
+        fields = []
+        for name in super().get_search_fields(request):
+            field = name.lstrip("^=@")
+            prefix = name[:len(name) - len(field)]
+            if field in self.trans_opts.all_fields:
+                fields += sorted(prefix + translated.name
+                                 for translated in self.trans_opts.all_fields[field])
+            else:
+                fields.append(name)
+        return fields

@@ -246,6 +246,17 @@ def test_staff_reading_admin_in_turkish_keep_the_english_rule_wording(admin_clie
         "Write a review", "Yorum yaz", None, 2)
 
 
+def test_staff_find_a_reward_by_its_words_in_any_language(admin_client, serum):
+    RewardFactory(name="€5 off")
+    url = reverse("admin:loyalty_reward_changelist")
+
+    persian = admin_client.get(url, {"q": "سرم"}).content.decode()
+    english = admin_client.get(url, {"q": "serum"}, HTTP_ACCEPT_LANGUAGE="tr").content.decode()
+
+    assert "Free serum" in persian and "€5 off" not in persian
+    assert "Hediye serum" in english and "€5 off" not in english
+
+
 def test_saving_a_reward_without_changing_its_words_keeps_its_translations(serum):
     with translation.override("tr"):
         reward = Reward.objects.get(pk=serum.pk)
