@@ -245,7 +245,7 @@ class TierForm(forms.ModelForm):
         if isinstance(badge, UploadedFile):
             try:
                 return services.tier_badge_clean(
-                    file=badge, name=self.cleaned_data.get("name") or badge.name)
+                    file=badge, name=self.cleaned_data.get("name_en") or badge.name)
             except FlywheelError as error:
                 raise ValidationError(error.message) from error
         return badge
