@@ -24,6 +24,7 @@ from modeltranslation.admin import (
 )
 
 from kernel.admin import NoAdd, ReadOnlyInline, action_confirmed, confirm_action
+from kernel.admin_translations import TranslatedAdmin
 from kernel.errors import FlywheelError, InvalidImage
 from quizzes import selectors, services, validation
 from quizzes.catalogue import admin as catalogue_admin  # noqa: F401 (registers Product)
@@ -251,8 +252,10 @@ class WeightGridFormSet(forms.BaseFormSet):
         return sections
 
 
+# The quiz's texts in tabs, a tab per language (modeltranslation's, with jQuery UI served from
+# static/vendor), labelled and searched in every language as the shop's other words are.
 @admin.register(Quiz)
-class QuizAdmin(TabbedTranslationAdmin):
+class QuizAdmin(TranslatedAdmin, TabbedTranslationAdmin):
     list_display = ["title", "slug", "status", "question_total", "latest_version", "tools"]
     list_filter = ["status"]
     search_fields = ["title", "slug"]
@@ -547,7 +550,7 @@ class ChoiceInline(TranslationStackedInline):
 
 
 @admin.register(Question)
-class QuestionAdmin(TabbedTranslationAdmin):
+class QuestionAdmin(TranslatedAdmin, TabbedTranslationAdmin):
     list_display = ["text", "quiz", "position", "kind", "attribute", "required"]
     list_filter = ["kind", "quiz"]
     search_fields = ["text", "attribute", "quiz__title"]
@@ -587,7 +590,8 @@ class ChoiceWeightInline(admin.TabularInline):
 
 
 @admin.register(Choice)
-class ChoiceAdmin(NoAdd, TabbedTranslationAdmin):  # choices are added on their question's page
+class ChoiceAdmin(NoAdd, TranslatedAdmin, TabbedTranslationAdmin):
+    # Choices are added on their question's page.
     form = ChoiceForm
     list_display = ["label", "question", "value"]
     search_fields = ["label", "value", "question__text"]

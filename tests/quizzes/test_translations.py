@@ -198,3 +198,12 @@ def test_the_front_page_lists_the_quiz_in_the_shoppers_language(client):
     page = client.get("/", **TR).content.decode()
 
     assert "Rutinini bul" in page and "İki kısa soru." in page
+
+
+def test_staff_find_a_quiz_by_its_words_in_any_language(admin_client):
+    translated_quiz()
+
+    found = admin_client.get("/admin/quizzes/quiz/", {"q": "Rutinini"}).content.decode()
+
+    assert "/admin/quizzes/quiz/" in found and "cilt" in found
+    assert "0 quizzes" not in found and "0 results" not in found
