@@ -13,7 +13,7 @@ from customers.ingestion.events import OrderEvent, RefundData, RefundEvent, chec
 from customers.models import Activity, Customer, Order, OrderLine, Refund
 from customers.segments.services.recompute import customers_stage_refresh
 from customers.signals import orders_cancelled, orders_paid, orders_refunded
-from kernel.bulk import insert_new, source_pairs_q
+from kernel.bulk import insert_new, objects_add, source_pairs_q
 
 from .activities import activity_record_many
 from .profiles import (
@@ -262,8 +262,8 @@ def _apply_round(events: list[OrderEvent | RefundEvent], history: bool = False) 
     relined = [c.order.pk for c in done if c.lines is not None and not c.created]
     if relined:
         OrderLine.objects.filter(order_id__in=relined).delete()
-    OrderLine.objects.bulk_create([line for c in done for line in c.lines or ()])
-    Refund.objects.bulk_create([refund for c in done for refund in c.refunds])
+    objects_add([line for c in done for line in c.lines or ()])
+    objects_add([refund for c in done for refund in c.refunds])
     _announce(done, history)
     buyers = {c.order.customer_id: c.order.customer for c in done if c.order.customer_id}
     customers_stats_refresh(customer_ids=buyers)
