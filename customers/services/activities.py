@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from customers.models import Activity, Customer
 from customers.signals import activities_recorded
+from kernel.bulk import objects_add
 from kernel.errors import Conflict, FlywheelError
 
 
@@ -35,10 +36,12 @@ def activity_record_many(*, rows: list[dict], new_keys: bool = False,
         if key:
             seen.add(key)
         new.append(_activity(row, key=key, now=now))
+    if not announce:  # history: rows no one is told of, by COPY when many (no pks then)
+        objects_add(new)
+        return new
     with transaction.atomic(savepoint=False):
         created = Activity.objects.bulk_create(new, batch_size=1000)
-        if announce:
-            activities_announce(created)
+        activities_announce(created)
     return created
 
 
