@@ -1,7 +1,7 @@
 """Set-based reads and writes the batch services of every app share."""
 
 import operator
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import reduce
 
 import numpy as np
@@ -26,21 +26,24 @@ def source_pairs_q(pairs: Iterable[tuple[str, str]], field: str) -> Q:
 COPY_FROM = 200
 
 
-def _copied(objs: list[Model]) -> bool:
+def _copied(objs: Sequence[Model]) -> bool:
     model = type(objs[0])
     return (len(objs) >= COPY_FROM
             and connections[router.db_for_write(model)].vendor == "postgresql")
 
 
-def _rows(objs: list[Model]) -> list[dict]:
+def _rows(objs: Sequence[Model]) -> list[dict]:
     """The objects as rows_copy's rows, as a save would write them (auto_now filled)."""
     fields = [f for f in type(objs[0])._meta.local_concrete_fields if not f.primary_key]
-    for obj in objs:  # a foreign key to an object saved since it was set takes its pk
-        obj._prepare_related_fields_for_save(operation_name="objects_add")
+    for f in fields:
+        if f.is_relation:  # a foreign key to an object saved since it was set takes its pk
+            for obj in objs:
+                if getattr(obj, f.attname) is None and f.is_cached(obj):
+                    setattr(obj, f.attname, f.get_cached_value(obj).pk)
     return [{f.attname: f.pre_save(obj, True) for f in fields} for obj in objs]
 
 
-def objects_add(objs: list[Model]) -> None:
+def objects_add(objs: Sequence[Model]) -> None:
     """bulk_create for rows nothing refers to yet (no pk is set): a large batch on
     PostgreSQL by COPY (rows_copy)."""
     if objs and _copied(objs):
