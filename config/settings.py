@@ -158,6 +158,10 @@ MODELTRANSLATION_FALLBACK_LANGUAGES = tuple(dict.fromkeys((LANGUAGE_CODE, "en"))
 # A row created in code (a service, a seed, a test) with `name="Gold"` while another language
 # is active still gets its English (`name_en`), the text every blank translation falls back to.
 MODELTRANSLATION_AUTO_POPULATE = "required"
+# Its admin tabs need jQuery UI, served from our own static files (a CDN's would break the
+# CSP and offline installs): static/vendor/jquery-ui (MIT), and Django admin's own jQuery.
+JQUERY_UI_URL = "vendor/jquery-ui/jquery-ui.min.js"
+JQUERY_URL = "admin/js/vendor/jquery/jquery.min.js"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -17,8 +17,14 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
+from modeltranslation.admin import (
+    TabbedTranslationAdmin,
+    TranslationStackedInline,
+    TranslationTabularInline,
+)
 
 from kernel.admin import NoAdd, ReadOnlyInline, action_confirmed, confirm_action
+from kernel.admin_translations import TranslatedAdmin
 from kernel.errors import FlywheelError, InvalidImage
 from quizzes import selectors, services, validation
 from quizzes.catalogue import admin as catalogue_admin  # noqa: F401 (registers Product)
@@ -127,7 +133,7 @@ class QuestionInlineFormSet(forms.BaseInlineFormSet):
         _apply_problems(self, _problems_added(stored, nodes, touched=touched), forms_by_key)
 
 
-class QuestionInline(admin.TabularInline):
+class QuestionInline(TranslationTabularInline):
     model = Question
     fk_name = "quiz"
     formset = QuestionInlineFormSet
@@ -246,8 +252,10 @@ class WeightGridFormSet(forms.BaseFormSet):
         return sections
 
 
+# The quiz's texts in tabs, a tab per language (modeltranslation's, with jQuery UI served from
+# static/vendor), labelled and searched in every language as the shop's other words are.
 @admin.register(Quiz)
-class QuizAdmin(admin.ModelAdmin):
+class QuizAdmin(TranslatedAdmin, TabbedTranslationAdmin):
     list_display = ["title", "slug", "status", "question_total", "latest_version", "tools"]
     list_filter = ["status"]
     search_fields = ["title", "slug"]
@@ -499,7 +507,7 @@ class ChoiceInlineFormSet(forms.BaseInlineFormSet):
             raise forms.ValidationError([problem.message for problem in problems])
 
 
-class ChoiceInline(admin.StackedInline):
+class ChoiceInline(TranslationStackedInline):
     model = Choice
     fk_name = "question"
     form = ChoiceForm
@@ -542,7 +550,7 @@ class ChoiceInline(admin.StackedInline):
 
 
 @admin.register(Question)
-class QuestionAdmin(admin.ModelAdmin):
+class QuestionAdmin(TranslatedAdmin, TabbedTranslationAdmin):
     list_display = ["text", "quiz", "position", "kind", "attribute", "required"]
     list_filter = ["kind", "quiz"]
     search_fields = ["text", "attribute", "quiz__title"]
@@ -582,7 +590,8 @@ class ChoiceWeightInline(admin.TabularInline):
 
 
 @admin.register(Choice)
-class ChoiceAdmin(NoAdd, admin.ModelAdmin):  # choices are added on their question's page
+class ChoiceAdmin(NoAdd, TranslatedAdmin, TabbedTranslationAdmin):
+    # Choices are added on their question's page.
     form = ChoiceForm
     list_display = ["label", "question", "value"]
     search_fields = ["label", "value", "question__text"]

@@ -17,7 +17,7 @@ from quizzes import definition as qdef
 from quizzes.models import QuizResponse
 from quizzes.responses import services
 from quizzes.responses.selectors import (
-    quiz_definition,
+    quiz_definition_shown,
     quiz_version_latest,
     quiz_versions_latest,
     recommendations_shown,
@@ -46,7 +46,7 @@ class QuizListApi(APIView):
     def get(self, request):
         rows = []
         for version in quiz_versions_latest():
-            quiz = quiz_definition(version)
+            quiz = quiz_definition_shown(version)
             rows.append({
                 "slug": version.quiz.slug, "title": quiz.title or version.quiz.title,
                 "intro": quiz.intro, "version": version.number,
@@ -112,7 +112,7 @@ class QuizDetailApi(APIView):
                    tags=TAGS, summary="A published quiz: questions, choices and branching")
     def get(self, request, slug: str):
         version = quiz_version_latest(slug=slug)
-        quiz = quiz_definition(version)
+        quiz = quiz_definition_shown(version)
         return Response(self.Output({
             "slug": version.quiz.slug, "version": version.number, "title": quiz.title,
             "intro": quiz.intro, "cover_image": _absolute(request, media_url(quiz.cover_image)),

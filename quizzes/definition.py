@@ -7,6 +7,8 @@ it answered meant.
     {
       "slug": "skin-routine", "title": "...", "intro": "...", "cover_image": "quizzes/covers/x.jpg",
       "results_heading": "...", "results_text": "...", "recommend_count": 3,
+      "translations": {"tr": {"title": "...", "intro": "..."}, "fa": {...}, ...},
+                                                   # optional: the texts in other languages
       "first_question": "q1",                      # key of the first question
       "questions": [                               # in position order
         {
@@ -18,6 +20,7 @@ it answered meant.
           "max_choices": null,                     # multiple choice: most choices allowed, or null
           "next": "q2",                            # where every answer goes unless a choice says
                                                    # otherwise: a question key, or null for the end
+          "translations": {"tr": {"text": "...", "help_text": "..."}},  # optional
           "choices": [                             # single / multiple only; [] for other kinds
             {
               "key": "c7",                         # "c" + choice pk
@@ -26,8 +29,9 @@ it answered meant.
               "product_weights": {"SKU-123": 5},
               "excluded_tags": ["fragrance"],      # products with these tags are removed
               "required_tags": [],                 # products lacking these tags are removed
-              "next": "q3"                         # optional branch: a question key, "end", or
+              "next": "q3",                        # optional branch: a question key, "end", or
                                                    # absent/null to follow the question's "next"
+              "translations": {"tr": {"label": "..."}}   # optional
             }
           ]
         }
@@ -37,11 +41,18 @@ it answered meant.
 Scale questions take an integer answer 1-5; text, email and birthday questions take a string
 (email capture comes with an unticked marketing-consent checkbox; birthday is YYYY-MM-DD).
 Image paths are storage names under MEDIA_ROOT ("" when none).
+
+Texts: the plain `title`, `text`, `label`... are in the source language (English, the
+`_en` columns staff fill in admin); `translations` holds, per language code ("tr", "fa",
+"zh-hant"), the texts staff translated (blank ones are left out), frozen with the version, so
+each language's shoppers keep what they saw. Definitions published before quizzes were
+translated have no `translations`: every language reads the source texts. `quiz_localize`
+picks one language's texts from a parsed definition, falling back per text.
 """
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -56,6 +67,10 @@ KINDS = frozenset({SINGLE, MULTIPLE, SCALE, TEXT, EMAIL, BIRTHDAY})
 SCALE_MIN, SCALE_MAX = 1, 5
 TEXT_MAX_LENGTH = 255
 END = "end"
+SOURCE_LANGUAGE = "en"
+
+# language -> field -> text, e.g. {"tr": {"label": "Kuru"}}
+Translations = Mapping[str, Mapping[str, str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +85,7 @@ class ChoiceDef:
     required_tags: frozenset[str] = frozenset()
     # A question key, END, or None to follow the question's `next`.
     next: str | None = None
+    translations: Translations = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +99,7 @@ class QuestionDef:
     max_choices: int | None = None
     next: str | None = None
     choices: tuple[ChoiceDef, ...] = ()
+    translations: Translations = field(default_factory=dict)
 
     def choice(self, key: str) -> ChoiceDef | None:
         return next((choice for choice in self.choices if choice.key == key), None)
@@ -103,6 +120,11 @@ class QuizDef:
     results_heading: str = ""
     results_text: str = ""
     recommend_count: int = 3
+    translations: Translations = field(default_factory=dict)
+    # Set on a localized copy (`quiz_localize`): each source label -> the choices that have it
+    # with their label in that language ((key, label), ...), for the reasons a completed
+    # response keeps in the source language ("Dry" may be a skin type and a climate).
+    labels: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
     def question(self, key: str) -> QuestionDef | None:
         return next((question for question in self.questions if question.key == key), None)
@@ -127,6 +149,12 @@ def _int_map(data) -> dict[str, int]:
     return {str(k): int(v) for k, v in (data or {}).items()}
 
 
+def _translations(data) -> dict[str, dict[str, str]]:
+    """The `translations` block, checked: language -> field -> text, blanks left out."""
+    return {str(language): {str(name): str(text) for name, text in texts.items() if text}
+            for language, texts in (data or {}).items()}
+
+
 def definition_parse(data: Mapping) -> QuizDef:
     """The definition JSON as dataclasses, checked: unique keys, known kinds, and every
     `next` pointing at a question of the quiz (or the end). Raises InvalidDefinition."""
@@ -147,9 +175,11 @@ def definition_parse(data: Mapping) -> QuizDef:
                         excluded_tags=frozenset(c.get("excluded_tags") or ()),
                         required_tags=frozenset(c.get("required_tags") or ()),
                         next=c.get("next") or None,
+                        translations=_translations(c.get("translations")),
                     )
                     for c in q.get("choices") or ()
                 ),
+                translations=_translations(q.get("translations")),
             )
             for q in data.get("questions") or ()
         )
@@ -161,6 +191,7 @@ def definition_parse(data: Mapping) -> QuizDef:
             recommend_count=max(1, int(data.get("recommend_count") or 3)),
             first_question=data.get("first_question") or (questions[0].key if questions else None),
             questions=questions,
+            translations=_translations(data.get("translations")),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InvalidDefinition(_("The quiz definition is malformed: %(error)s")
@@ -181,6 +212,57 @@ def definition_parse(data: Mapping) -> QuizDef:
         raise InvalidDefinition(_("The quiz definition is malformed: %(error)s")
                                 % {"error": "; ".join(problems)})
     return quiz
+
+
+def _text(source: str, translations: Translations, name: str,
+          languages: Sequence[str]) -> str:
+    """The first language of `languages` that has this text (the source language's is
+    `source`); the source text when none has."""
+    for language in languages:
+        text = source if language == SOURCE_LANGUAGE else translations.get(language, {}).get(name)
+        if text:
+            return text
+    return source
+
+
+def quiz_localize(quiz: QuizDef, languages: Sequence[str]) -> QuizDef:
+    """The quiz with its texts in the first of `languages` (the shopper's, then the fallbacks)
+    that has each one, text by text: a blank translation shows the next language's. Keys,
+    kinds, values, weights and branches are the same; `labels` maps the source labels to the
+    shown ones (see `reason_shown`)."""
+    if not languages or languages[0] == SOURCE_LANGUAGE:
+        return quiz
+    labels: dict[str, tuple[tuple[str, str], ...]] = {}
+
+    def choice_local(choice: ChoiceDef) -> ChoiceDef:
+        label = _text(choice.label, choice.translations, "label", languages)
+        labels[choice.label] = (*labels.get(choice.label, ()), (choice.key, label))
+        return replace(choice, label=label)
+
+    questions = tuple(
+        replace(question,
+                text=_text(question.text, question.translations, "text", languages),
+                help_text=_text(question.help_text, question.translations, "help_text",
+                                languages),
+                choices=tuple(choice_local(choice) for choice in question.choices))
+        for question in quiz.questions
+    )
+    texts = {name: _text(getattr(quiz, name), quiz.translations, name, languages)
+             for name in ("title", "intro", "results_heading", "results_text")}
+    return replace(quiz, questions=questions, labels=labels, **texts)
+
+
+def reason_shown(quiz: QuizDef, reason: str, chosen: Callable[[], set[str]]) -> str:
+    """A recommendation's reason (a chosen answer's source label) as `quiz`, a localized
+    copy, shows it. When two choices share the source label but not the shown one, the
+    shopper's: `chosen()` gives the keys of the choices they picked (asked only then)."""
+    options = quiz.labels.get(reason)
+    if not options:
+        return reason
+    if len({label for _key, label in options}) > 1:
+        picked = chosen()
+        return next((label for key, label in options if key in picked), options[0][1])
+    return options[0][1]
 
 
 def next_question_key(question: QuestionDef, answer: Answer | None) -> str | None:

@@ -6,12 +6,16 @@ import csv
 import io
 from collections.abc import Mapping
 
-from django.db import transaction
+from django.conf import settings
+from django.db import models, transaction
 from django.db.models import Max, Prefetch
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, override
+from modeltranslation.translator import translator
+from modeltranslation.utils import build_localized_fieldname
 
 from quizzes import validation
+from quizzes.definition import SOURCE_LANGUAGE
 from quizzes.errors import InvalidGrid, InvalidQuiz
 from quizzes.models import TAG_PATTERN, Choice, ChoiceWeight, Question, Quiz, QuizVersion
 from quizzes.validation import ChoiceNode, QuestionNode
@@ -81,6 +85,34 @@ def invalid_quiz(problems) -> InvalidQuiz:
     return InvalidQuiz(message, fields=fields)
 
 
+def _source(instance: models.Model, name: str) -> str:
+    """A text in the source language (its _en column), whatever language is active."""
+    return (getattr(instance, build_localized_fieldname(name, SOURCE_LANGUAGE))
+            or getattr(instance, name) or "")
+
+
+def _translations(instance: models.Model) -> dict[str, dict[str, str]]:
+    """The instance's texts in each other offered language, blank ones left out."""
+    names = sorted(translator.get_options_for_model(type(instance)).all_fields)
+    translations = {}
+    for code, _name in settings.LANGUAGES:
+        if code == SOURCE_LANGUAGE:
+            continue
+        texts = {name: text for name in names
+                 if (text := getattr(instance, build_localized_fieldname(name, code)))}
+        if texts:
+            translations[code] = texts
+    return translations
+
+
+def text_columns(instance: models.Model) -> dict[str, str | None]:
+    """Every language's column of the instance's translated texts, to copy them."""
+    names = sorted(translator.get_options_for_model(type(instance)).all_fields)
+    columns = [build_localized_fieldname(name, code)
+               for name in names for code, _name in settings.LANGUAGES]
+    return {column: getattr(instance, column) for column in columns}
+
+
 def quiz_definition_build(*, quiz: Quiz) -> dict:
     """The draft as a published definition (its shape is in quizzes/definition.py), without
     checking it: the preview shows a draft as it stands. Weights toward products are keyed by
@@ -97,8 +129,8 @@ def quiz_definition_build(*, quiz: Quiz) -> dict:
             next_key = keys[index + 1]
         body.append({
             "key": question.key,
-            "text": question.text,
-            "help_text": question.help_text,
+            "text": _source(question, "text"),
+            "help_text": _source(question, "help_text"),
             "kind": question.kind,
             "required": question.required,
             "attribute": question.attribute,
@@ -106,14 +138,16 @@ def quiz_definition_build(*, quiz: Quiz) -> dict:
             "next": next_key,
             "choices": [_choice_definition(choice) for choice in question.choices.all()]
             if question.has_choices else [],
+            "translations": _translations(question),
         })
     return {
         "slug": quiz.slug,
-        "title": quiz.title,
-        "intro": quiz.intro,
+        "title": _source(quiz, "title"),
+        "intro": _source(quiz, "intro"),
         "cover_image": quiz.cover_image.name or "",
-        "results_heading": quiz.results_heading,
-        "results_text": quiz.results_text,
+        "results_heading": _source(quiz, "results_heading"),
+        "results_text": _source(quiz, "results_text"),
+        "translations": _translations(quiz),
         "recommend_count": quiz.recommend_count,
         "first_question": keys[0] if keys else None,
         "questions": body,
@@ -130,7 +164,7 @@ def _choice_definition(choice: Choice) -> dict:
         next_key = None
     return {
         "key": choice.key,
-        "label": choice.label,
+        "label": _source(choice, "label"),
         "value": choice.value,
         "image": choice.image.name or "",
         "tag_weights": {w.tag: w.weight for w in weights if w.tag},
@@ -138,6 +172,7 @@ def _choice_definition(choice: Choice) -> dict:
         "excluded_tags": list(choice.excluded_tags),
         "required_tags": list(choice.required_tags),
         "next": next_key,
+        "translations": _translations(choice),
     }
 
 
@@ -166,18 +201,22 @@ def quiz_duplicate(*, quiz: Quiz) -> Quiz:
     number when taken); it has no versions until published."""
     with transaction.atomic():
         slug = _free_slug(f"{quiz.slug[:70]}-copy")
+        texts = text_columns(quiz)
+        for code, _name in settings.LANGUAGES:
+            column = build_localized_fieldname("title", code)
+            if texts[column]:
+                with override(code):
+                    texts[column] = _("Copy of %(title)s") % {"title": texts[column]}
         copy = Quiz.objects.create(
-            slug=slug, title=_("Copy of %(title)s") % {"title": quiz.title}, intro=quiz.intro,
-            cover_image=quiz.cover_image.name, status=Quiz.Status.DRAFT,
-            results_heading=quiz.results_heading, results_text=quiz.results_text,
-            recommend_count=quiz.recommend_count,
+            slug=slug, cover_image=quiz.cover_image.name, status=Quiz.Status.DRAFT,
+            recommend_count=quiz.recommend_count, **texts,
         )
         questions = quiz_questions(quiz)
         new_ids: dict[int | None, Question] = {}
         for question in questions:
             new_ids[question.pk] = Question.objects.create(
-                quiz=copy, position=question.position, text=question.text,
-                help_text=question.help_text, kind=question.kind, required=question.required,
+                quiz=copy, position=question.position, **text_columns(question),
+                kind=question.kind, required=question.required,
                 attribute=question.attribute, max_choices=question.max_choices,
                 next=question.next,
             )
@@ -188,7 +227,7 @@ def quiz_duplicate(*, quiz: Quiz) -> Quiz:
                 new.save(update_fields=["next_question"])
             for choice in question.choices.all():
                 new_choice = Choice.objects.create(
-                    question=new, position=choice.position, label=choice.label,
+                    question=new, position=choice.position, **text_columns(choice),
                     value=choice.value, image=choice.image.name,
                     excluded_tags=choice.excluded_tags, required_tags=choice.required_tags,
                     next=choice.next, next_question=new_ids.get(choice.next_question_id),

@@ -13,6 +13,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 
 from customers.models import Activity
@@ -32,7 +33,8 @@ from quizzes.errors import (
 from quizzes.models import Product, Quiz, QuizResponse
 from quizzes.responses import services
 from quizzes.responses.selectors import (
-    quiz_definition,
+    fallback_languages,
+    quiz_definition_shown,
     quiz_response_get,
     quiz_response_latest_completed,
     quiz_version_latest,
@@ -211,7 +213,7 @@ def _previewable(view):
 # The real quiz.
 
 def _taking(slug: str, response: QuizResponse) -> Taking:
-    return Taking(slug=slug, quiz=quiz_definition(response.version),
+    return Taking(slug=slug, quiz=quiz_definition_shown(response.version),
                   answers=response_answers(response), urls=REAL_URLS, response=response,
                   consent=response.consent_given, email=response.email)
 
@@ -219,7 +221,7 @@ def _taking(slug: str, response: QuizResponse) -> Taking:
 @_takeable
 def quiz_intro(request, slug):
     version = _version(slug)
-    quiz = quiz_definition(version)
+    quiz = quiz_definition_shown(version)
     services.quiz_view_count(quiz=version.quiz)
     response = _session_response(request, slug)
     taking = _taking(slug, response) if response else None
@@ -274,7 +276,8 @@ def quiz_results(request, slug):
 
 def _draft(slug: str) -> tuple[Quiz, qdef.QuizDef]:
     quiz = get_object_or_404(Quiz, slug=slug)
-    return quiz, qdef.definition_parse(builder_services.quiz_definition_build(quiz=quiz))
+    definition = qdef.definition_parse(builder_services.quiz_definition_build(quiz=quiz))
+    return quiz, qdef.quiz_localize(definition, fallback_languages(get_language() or ""))
 
 
 def _preview_taking(request, slug: str) -> Taking:
@@ -361,7 +364,8 @@ def recommendations_panel(request, customer) -> dict | None:
     if response is None:
         return None
     return {
-        "quiz_title": quiz_definition(response.version).title or response.version.quiz.title,
+        "quiz_title": quiz_definition_shown(response.version).title
+        or response.version.quiz.title,
         "quiz_url": reverse("quiz", args=[response.version.quiz.slug]),
         "completed_at": response.completed_at,
         "recommendations": recommendations_shown(response=response),
@@ -369,7 +373,8 @@ def recommendations_panel(request, customer) -> dict | None:
 
 
 def home_panel_context(request, customer) -> dict | None:
-    """The front page's quizzes: every published one, with its intro and the points it earns."""
+    """The front page's quizzes: every published one, with its intro and the points it earns
+    (title and intro in the shopper's language: modeltranslation reads the quiz's columns)."""
     from quizzes.responses.selectors import quiz_versions_latest
 
     versions = quiz_versions_latest()

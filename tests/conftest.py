@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from customers import services
@@ -26,6 +27,15 @@ from kernel.memo import memo_scope
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request the test client sent with
+    `Accept-Language: tr` leaves Turkish active in the thread (LocaleMiddleware sets it per
+    request and nothing resets it between tests)."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

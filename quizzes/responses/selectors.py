@@ -1,8 +1,11 @@
 """Reads for shoppers taking quizzes: the published quizzes, a response, its results."""
 
 from dataclasses import dataclass
+from functools import cache
 
+from django.conf import settings
 from django.db.models import OuterRef, Q, Subquery
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from customers.models import Customer
@@ -27,27 +30,56 @@ def quiz_version_latest(*, slug: str, with_catalog_stamp: bool = False) -> QuizV
     return version
 
 
-# Parsed definitions, kept per process by version id: a version is a frozen copy, so its
-# definition never changes (a save or delete in this process forgets it all the same).
+# Parsed definitions, kept per process by version id (and, in a shopper's language, by
+# version id and language): a version is a frozen copy, so its definition never changes (a
+# save or delete in this process forgets it all the same).
 _definitions: dict[int, qdef.QuizDef] = {}
+_localized: dict[tuple[int, str], qdef.QuizDef] = {}
 DEFINITIONS_KEPT = 512
 
 
-def quiz_definition(version: QuizVersion) -> qdef.QuizDef:
-    """The version's definition, parsed once per process."""
+def fallback_languages(language: str) -> tuple[str, ...]:
+    """Where a text blank in `language` is looked for: that language, then the shop's
+    default, then English (MODELTRANSLATION_FALLBACK_LANGUAGES)."""
+    return tuple(dict.fromkeys((language.lower(), *settings.MODELTRANSLATION_FALLBACK_LANGUAGES,
+                                qdef.SOURCE_LANGUAGE)))
+
+
+def quiz_definition(version: QuizVersion, *, language: str | None = None) -> qdef.QuizDef:
+    """The version's definition, parsed once per process. With `language` (a shopper's:
+    `get_language()`), its texts in that language, falling back text by text
+    (`fallback_languages`); picked once per version and language from the parsed one.
+    Without, the source texts, which answers and recommendations are worked out with."""
     if version.pk is None:
-        return qdef.definition_parse(version.definition)
+        parsed = qdef.definition_parse(version.definition)
+        return qdef.quiz_localize(parsed, fallback_languages(language)) if language else parsed
     parsed = _definitions.get(version.pk)
     if parsed is None:
         parsed = qdef.definition_parse(version.definition)
         if len(_definitions) >= DEFINITIONS_KEPT:
             _definitions.clear()
+            _localized.clear()
         _definitions[version.pk] = parsed
-    return parsed
+    if not language:
+        return parsed
+    localized = _localized.get((version.pk, language))
+    if localized is None:
+        localized = qdef.quiz_localize(parsed, fallback_languages(language))
+        if len(_localized) >= DEFINITIONS_KEPT:
+            _localized.clear()
+        _localized[(version.pk, language)] = localized
+    return localized
+
+
+def quiz_definition_shown(version: QuizVersion) -> qdef.QuizDef:
+    """The version's definition in the active language (the request's)."""
+    return quiz_definition(version, language=get_language())
 
 
 def quiz_definition_forget(*, version_id: int) -> None:
     _definitions.pop(version_id, None)
+    for key in [key for key in _localized if key[0] == version_id]:
+        del _localized[key]
 
 
 def quiz_versions_latest() -> list[QuizVersion]:
@@ -86,16 +118,29 @@ class ShownRecommendation:
 def recommendations_shown(*, response: QuizResponse) -> list[ShownRecommendation]:
     """The response's recommendations with their products, best first (one query, none
     for a response completed by this process's request, which keeps its products). Products
-    removed from the catalog since are left out."""
+    removed from the catalog since are left out. The reasons (the answers' labels, kept in the
+    source language) are shown in the active language."""
     kept = response.recommendations or [{"sku": sku, "score": 0, "reasons": []}
                                         for sku in response.recommended_skus]
     products = dict(getattr(response, "products_shown", None) or {})  # set on completing
     missing = [item["sku"] for item in kept if item["sku"] not in products]
     if missing:
         products.update(Product.objects.in_bulk(missing, field_name="sku"))
+    if not any(item["reasons"] for item in kept) or get_language() == qdef.SOURCE_LANGUAGE:
+        return [ShownRecommendation(product=products[item["sku"]], score=item["score"],
+                                    reasons=tuple(item["reasons"]))
+                for item in kept if item["sku"] in products]
+    shown = quiz_definition_shown(response.version)
+
+    @cache
+    def chosen() -> set[str]:
+        return {key for answer in response_answers(response).values()
+                for key in answer.choice_keys}
+
     return [
         ShownRecommendation(product=products[item["sku"]], score=item["score"],
-                            reasons=tuple(item["reasons"]))
+                            reasons=tuple(qdef.reason_shown(shown, reason, chosen)
+                                          for reason in item["reasons"]))
         for item in kept if item["sku"] in products
     ]
 
@@ -156,7 +201,7 @@ def quiz_activity_texts(activities: list) -> dict[int, str]:
 
 def quiz_answer_texts(attributes: list) -> dict[int, tuple[str, str]]:
     """Each quiz answer as the shopper saw it: the question's text and the chosen choices'
-    labels ("Oily, Often"), not the stored values ("oily,often")."""
+    labels ("Oily, Often"), not the stored values ("oily,often"), in the active language."""
     wanted: dict[tuple[str, int], list] = {}
     for attribute in attributes:
         slug, _sep, rest = attribute.source_id.partition(":v")
@@ -170,15 +215,18 @@ def quiz_answer_texts(attributes: list) -> dict[int, tuple[str, str]]:
         query |= Q(quiz__slug=slug, number=number)
     texts = {}
     for version in QuizVersion.objects.filter(query).select_related("quiz"):
-        definition = quiz_definition(version)
+        definition, shown = quiz_definition(version), quiz_definition_shown(version)
         for attribute in wanted.get((version.quiz.slug, version.number), []):
-            question = definition.question(attribute.source_id.rpartition(":")[2])
-            if question is None:
+            key = attribute.source_id.rpartition(":")[2]
+            question, shown_question = definition.question(key), shown.question(key)
+            if question is None or shown_question is None:
                 continue
             if question.has_choices:
-                by_value = {(c.value or c.label): c.label for c in question.choices}
+                by_value = {(c.value or c.label): s.label
+                            for c, s in zip(question.choices, shown_question.choices,
+                                            strict=True)}
                 answer = ", ".join(by_value.get(v, v) for v in attribute.value.split(",") if v)
             else:
                 answer = attribute.value
-            texts[attribute.pk] = (question.text, answer)
+            texts[attribute.pk] = (shown_question.text, answer)
     return texts

@@ -1,7 +1,9 @@
 """The quiz and the account page in each offered language, on a 390 px phone and a desktop:
 no English left (every line of the page is compared with the English rendering of the same
 page), `lang` and `dir` right, and the Persian page really mirrored (measured on the rendered
-layout, with a screenshot kept in test-results/languages/ to look at)."""
+layout, with a screenshot kept in test-results/languages/ to look at). The quiz is the demo
+shop's, translated by its staff: its own texts (title, questions, choices, results) must read in
+the shopper's language too."""
 
 from decimal import Decimal
 from pathlib import Path
@@ -9,15 +11,15 @@ from pathlib import Path
 import pytest
 
 from loyalty import services
+from quizzes.management.commands.seed_demo_quizzes import SKIN_QUIZ
+from quizzes.management.commands.seed_demo_quizzes import Command as DemoQuizzes
 from tests.e2e.conftest import PHONE
 from tests.factories import (
     CustomerFactory,
     ProductFactory,
-    QuizVersionFactory,
     RewardFactory,
     TierFactory,
     UserFactory,
-    skin_quiz_definition,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -31,23 +33,30 @@ LANGUAGES = [  # what the browser asks for, the page's lang, its direction
     ("fa-IR,fa;q=0.9", "fa", "rtl"),
     ("zh-TW,zh;q=0.9", "zh-hant", "ltr"),
 ]
-# Words that are the same in every language: the shop's own content (its quiz, products,
-# tiers and rewards, entered by staff), names, e-mail addresses, brand names and the
-# switcher's language names, each written in its own language.
+# Words that are the same in every language: the shop's products, tiers and rewards (entered
+# by staff), names, e-mail addresses, brand names and the switcher's language names, each
+# written in its own language. The quiz's texts are not among them: the demo quiz is translated.
 NEUTRAL = {"English", "Türkçe", "فارسی", "繁體中文", "Ada", "ada@example.com", "WhatsApp",
            "Facebook", "X", "Bronze", "Silver", "Gold", "€5 off", "Rich balm",
            "Clarifying gel", "—"}
+# Quiz texts a native shop writes the same as the English: Turkish skin types say "Normal".
+SAME_WORD = {"tr": {"Normal"}}
 
 
-def shop_content(definition: dict) -> set[str]:
+def quiz_texts(definition: dict) -> set[str]:
+    """The quiz's own English texts as published: what must not be left on a translated page."""
     texts = {definition["title"], definition["intro"], definition["results_heading"],
              definition["results_text"]}
     for question in definition["questions"]:
         texts |= {question["text"], question["help_text"]}
         texts |= {choice["label"] for choice in question["choices"]}
-        # The profile shows each answer under its attribute's name (skin_type: "Skin type").
-        texts.add(question["attribute"].replace("_", " ").capitalize())
     return {text for text in texts if text}
+
+
+def attribute_names(definition: dict) -> set[str]:
+    """The profile shows each answer under its attribute's name (skin_type: "Skin type")."""
+    return {q["attribute"].replace("_", " ").capitalize()
+            for q in definition["questions"] if q["attribute"]}
 
 
 def lines(page) -> list[str]:
@@ -66,8 +75,10 @@ def untranslated(seen: list[str], english: list[str], neutral: set[str]) -> list
 
 @pytest.fixture
 def shop(db):
-    definition = skin_quiz_definition(slug="skin")
-    QuizVersionFactory(quiz__slug="skin", definition=definition)
+    """The demo shop's skin quiz (all four languages), two products and a customer; the words
+    that may read the same in every language."""
+    quiz = DemoQuizzes().quiz(SKIN_QUIZ)
+    definition = quiz.versions.get().definition
     ProductFactory(sku="BALM", name="Rich balm", tags=["dry-skin", "cold"],
                    price=Decimal("20.00"))
     ProductFactory(sku="GEL", name="Clarifying gel", tags=["oily-skin"])
@@ -78,7 +89,8 @@ def shop(db):
     user = UserFactory(email="ada@example.com", password=PASSWORD)
     customer = CustomerFactory(email="ada@example.com", first_name="Ada", user=user)
     services.points_award(customer=customer, points=450, key="welcome")
-    return NEUTRAL | shop_content(definition) | {customer.full_name}
+    return {"neutral": NEUTRAL | attribute_names(definition) | {customer.full_name},
+            "quiz": quiz_texts(definition)}
 
 
 def visit(browser, live_server, accept: str, viewport: dict, shots: str = ""):
@@ -101,7 +113,7 @@ def visit(browser, live_server, accept: str, viewport: dict, shots: str = ""):
             SHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SHOTS / f"{shots}-{name}.png"), full_page=True)
 
-    page.goto("/quizzes/skin/")
+    page.goto(f"/quizzes/{SKIN_QUIZ[0]}/")
     snap("quiz-intro")
     page.locator("main form button[type=submit]").first.click()
     page.wait_for_selector(".quiz__form")
@@ -109,12 +121,13 @@ def visit(browser, live_server, accept: str, viewport: dict, shots: str = ""):
     nxt = page.locator(".quiz__actions button[type=submit]").bounding_box()
     layout["quiz-buttons"] = {"back": back["x"], "next": nxt["x"]}
     snap("quiz-question")
-    for _ in range(6):  # answer each question with its first choice, to the results
+    for step in range(8):  # answer each question with its first choice, to the results
         if "/results/" in page.url:
             break
         boxes = page.locator("input[name=answer][type=radio], input[name=answer][type=checkbox]")
         if boxes.count():
             boxes.first.check()
+        seen[f"quiz-step-{step}"] = lines(page)
         page.locator(".quiz__actions button[type=submit]").click()
         page.wait_for_load_state()
     assert "/results/" in page.url
@@ -144,13 +157,23 @@ def test_the_quiz_and_the_account_page_are_fully_translated(browser, live_server
     english, english_layout = visit(browser, live_server, LANGUAGES[0][0], viewport)
     seen, layout = visit(browser, live_server, accept, viewport, shots=name)
 
+    neutral = shop["neutral"] | SAME_WORD.get(lang, set())
     for page_name, page_lines in seen.items():
+        if page_name.startswith("quiz-step-"):  # every question on the way: its own texts
+            left = [line for line in page_lines if line in shop["quiz"] and line not in neutral]
+            assert not left, f"English quiz texts on the {lang} {page_name} page: {left}"
+            continue
         assert layout[page_name]["lang"] == lang, page_name
         assert layout[page_name]["dir"] == direction, page_name
         assert layout[page_name]["width"] <= viewport["width"], f"{page_name} scrolls sideways"
-        left = untranslated(page_lines, english[page_name], shop)
+        left = untranslated(page_lines, english[page_name], neutral)
         assert not left, f"English left on the {lang} {page_name} page: {left}"
         assert page_lines != english[page_name]
+    english_quiz = {line for name, page_lines in english.items() if name.startswith("quiz")
+                    for line in page_lines} & shop["quiz"]
+    assert len(english_quiz) >= 10  # the English run did read the quiz's own texts
+    asked = [name for name in seen if name.startswith("quiz-step-")]
+    assert len(asked) == len([n for n in english if n.startswith("quiz-step-")]) >= 4
 
     if direction == "rtl":  # mirrored: measured on the rendered page, not the attribute
         assert english_layout["quiz-buttons"]["back"] < english_layout["quiz-buttons"]["next"]

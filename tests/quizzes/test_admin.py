@@ -20,11 +20,12 @@ def _blank(value):
 
 
 def quiz_form(quiz) -> dict:
-    """The quiz page's POST as staff would send it unchanged."""
+    """The quiz page's POST as staff would send it unchanged (English texts only: the other
+    languages' tabs left blank)."""
     questions = list(quiz.questions.order_by("position", "id"))
     data = {
-        "title": quiz.title, "slug": quiz.slug, "intro": quiz.intro,
-        "results_heading": quiz.results_heading, "results_text": quiz.results_text,
+        "title_en": quiz.title, "slug": quiz.slug, "intro_en": quiz.intro,
+        "results_heading_en": quiz.results_heading, "results_text_en": quiz.results_text,
         "recommend_count": quiz.recommend_count,
         "questions-TOTAL_FORMS": len(questions), "questions-INITIAL_FORMS": len(questions),
         "questions-MIN_NUM_FORMS": 0, "questions-MAX_NUM_FORMS": 1000,
@@ -34,7 +35,7 @@ def quiz_form(quiz) -> dict:
     for index, question in enumerate(questions):
         prefix = f"questions-{index}-"
         fields = {"id": question.pk, "quiz": quiz.pk, "position": question.position,
-                  "text": question.text, "kind": question.kind, "attribute": question.attribute,
+                  "text_en": question.text, "kind": question.kind, "attribute": question.attribute,
                   "max_choices": _blank(question.max_choices), "next": question.next,
                   "next_question": _blank(question.next_question_id)}
         if question.required:
@@ -45,8 +46,8 @@ def quiz_form(quiz) -> dict:
 
 def question_form(question) -> dict:
     choices = list(question.choices.order_by("position", "id"))
-    data = {"position": question.position, "text": question.text,
-            "help_text": question.help_text, "kind": question.kind,
+    data = {"position": question.position, "text_en": question.text,
+            "help_text_en": question.help_text, "kind": question.kind,
             "attribute": question.attribute, "max_choices": _blank(question.max_choices),
             "next": question.next, "next_question": _blank(question.next_question_id),
             "choices-TOTAL_FORMS": len(choices), "choices-INITIAL_FORMS": len(choices),
@@ -55,7 +56,7 @@ def question_form(question) -> dict:
         data["required"] = "on"
     for index, choice in enumerate(choices):
         fields = {"id": choice.pk, "question": question.pk, "position": choice.position,
-                  "label": choice.label, "value": choice.value,
+                  "label_en": choice.label, "value": choice.value,
                   "excluded_tags": ", ".join(choice.excluded_tags),
                   "required_tags": ", ".join(choice.required_tags), "next": choice.next,
                   "next_question": _blank(choice.next_question_id)}
@@ -126,7 +127,7 @@ def test_a_new_choice_question_can_be_saved_before_its_choices_exist(admin_clien
     ChoiceFactory.create_batch(2, question=first)
     data = quiz_form(quiz) | {
         "questions-TOTAL_FORMS": 2, "questions-1-quiz": quiz.pk, "questions-1-position": 2,
-        "questions-1-text": "Second?", "questions-1-kind": "single", "questions-1-next": "next",
+        "questions-1-text_en": "Second?", "questions-1-kind": "single", "questions-1-next": "next",
         "questions-1-required": "on",
     }
 
@@ -214,12 +215,12 @@ def test_a_choice_image_is_stored_from_its_pixels(admin_client):
 
 def test_a_new_quiz_and_its_questions_are_checked_before_anything_is_saved(admin_client):
     data = {
-        "title": "New", "slug": "new", "recommend_count": 3,
+        "title_en": "New", "slug": "new", "recommend_count": 3,
         "questions-TOTAL_FORMS": 1, "questions-INITIAL_FORMS": 0,
         "questions-MIN_NUM_FORMS": 0, "questions-MAX_NUM_FORMS": 1000,
         "versions-TOTAL_FORMS": 0, "versions-INITIAL_FORMS": 0,
         "versions-MIN_NUM_FORMS": 0, "versions-MAX_NUM_FORMS": 1000,
-        "questions-0-position": 1, "questions-0-text": "Pick several?",
+        "questions-0-position": 1, "questions-0-text_en": "Pick several?",
         "questions-0-kind": "scale", "questions-0-next": "next", "questions-0-max_choices": 2,
     }
 

@@ -310,3 +310,22 @@ def test_the_styles_use_logical_properties_so_right_to_left_pages_mirror_them():
                           r"|(?<![-\w])(?:left|right|top|bottom)\s*:|text-align:\s*(?:left|right)",
                           css)
     assert physical == []
+
+
+def test_the_embedded_quiz_speaks_the_shop_pages_language(storefront, skin_quiz):
+    definition = skin_quiz.definition
+    skin = definition["questions"][0]
+    skin["translations"] = {"fa": {"text": "نوع پوست شما چیست؟"}}
+    for choice, persian in zip(skin["choices"], ["چرب", "خشک"], strict=True):
+        choice["translations"] = {"fa": {"label": persian}}
+    skin_quiz.save()
+
+    quiz = widget(storefront).get("/api/v1/storefront/quizzes/skin/",
+                                  HTTP_ACCEPT_LANGUAGE="fa").json()
+    picked = widget(storefront).post("/api/v1/storefront/quizzes/skin/responses/", {
+        "answers": {"q1": "c2", "q3": ["c6"]}}, format="json", HTTP_ACCEPT_LANGUAGE="fa")
+
+    assert quiz["questions"][0]["text"] == "نوع پوست شما چیست؟"
+    assert [c["label"] for c in quiz["questions"][0]["choices"]] == ["چرب", "خشک"]
+    assert quiz["questions"][1]["text"] == definition["questions"][1]["text"]  # untranslated
+    assert picked.json()["picks"][0]["reasons"][0] == "خشک"

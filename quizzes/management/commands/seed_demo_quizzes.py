@@ -8,11 +8,13 @@ import io
 import random
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from modeltranslation.utils import build_localized_fieldname
 from PIL import Image, ImageDraw
 
 from customers import selectors as customer_selectors
@@ -115,6 +117,115 @@ SUN_QUIZ = (
 )
 
 
+# The quizzes' texts in the shop's other languages, as the shop's own staff would write them
+# (locale/<lang>/GLOSSARY.md): English text -> {language: text}. A label that means different
+# things in two questions ("Dry" skin, a dry climate) is keyed "question|label".
+TRANSLATIONS: dict[str, dict[str, str]] = {
+    # Find your skincare routine
+    "Find your skincare routine": {
+        "tr": "Cilt bakım rutininizi bulun", "fa": "روتین مراقبت از پوستتان را پیدا کنید",
+        "zh-hant": "找出最適合您的保養步驟"},
+    "Five quick questions about your skin and where you live; we'll suggest the products "
+    "that fit.": {
+        "tr": "Cildiniz ve yaşadığınız yer hakkında beş kısa soru; size uygun ürünleri biz "
+              "önerelim.",
+        "fa": "پنج سؤال کوتاه دربارهٔ پوستتان و جایی که زندگی می‌کنید؛ ما محصولات مناسب "
+              "شما را پیشنهاد می‌دهیم.",
+        "zh-hant": "回答五個關於膚質與居住環境的小問題，我們為您推薦合適的產品。"},
+    "Your routine": {"tr": "Size özel rutininiz", "fa": "روتین شما", "zh-hant": "您的保養步驟"},
+    "Picked for what you told us. Start with one product and add the next after two weeks.": {
+        "tr": "Cevaplarınıza göre seçtik. Tek bir ürünle başlayın, iki hafta sonra bir "
+              "sonrakini ekleyin.",
+        "fa": "بر اساس پاسخ‌هایتان انتخاب شده‌اند. با یک محصول شروع کنید و دو هفته بعد "
+              "محصول بعدی را اضافه کنید.",
+        "zh-hant": "依照您的回答挑選。先從一項產品開始，兩週後再加入下一項。"},
+    "What's your skin type?": {
+        "tr": "Cilt tipiniz nedir?", "fa": "نوع پوست شما چیست؟", "zh-hant": "您的膚質是？"},
+    "What's your skin type?|Dry": {"tr": "Kuru", "fa": "خشک", "zh-hant": "乾性肌"},
+    "Oily": {"tr": "Yağlı", "fa": "چرب", "zh-hant": "油性肌"},
+    "Combination": {"tr": "Karma", "fa": "مختلط", "zh-hant": "混合性肌"},
+    # Turkish shops write "Normal" too.
+    "Normal": {"tr": "Normal", "fa": "معمولی", "zh-hant": "中性肌"},
+    "Sensitive": {"tr": "Hassas", "fa": "حساس", "zh-hant": "敏感性肌"},
+    "Does fragrance irritate your skin?": {
+        "tr": "Parfüm cildinizi tahriş ediyor mu?", "fa": "آیا عطر پوستتان را اذیت می‌کند؟",
+        "zh-hant": "香料會刺激您的肌膚嗎？"},
+    "Yes: fragrance-free only": {
+        "tr": "Evet, yalnızca parfümsüz ürünler", "fa": "بله، فقط محصولات بدون عطر",
+        "zh-hant": "會，只要無香料的產品"},
+    "No, it's fine": {"tr": "Hayır, sorun değil", "fa": "نه، مشکلی ندارم",
+                      "zh-hant": "不會，沒問題"},
+    "What's the climate where you live?": {
+        "tr": "Yaşadığınız yerin iklimi nasıl?",
+        "fa": "آب‌وهوای جایی که زندگی می‌کنید چطور است؟", "zh-hant": "您居住的地方氣候如何？"},
+    "Humid": {"tr": "Nemli", "fa": "مرطوب", "zh-hant": "潮濕"},
+    "What's the climate where you live?|Dry": {"tr": "Kuru", "fa": "خشک", "zh-hant": "乾燥"},
+    "Temperate": {"tr": "Ilıman", "fa": "معتدل", "zh-hant": "溫和"},
+    "Cold": {"tr": "Soğuk", "fa": "سرد", "zh-hant": "寒冷"},
+    "What would you like to work on?": {
+        "tr": "Hangi konuda destek istersiniz?",
+        "fa": "دوست دارید روی کدام مشکل پوستتان کار کنید؟", "zh-hant": "您想改善哪些肌膚問題？"},
+    "Breakouts": {"tr": "Sivilceler", "fa": "جوش", "zh-hant": "痘痘"},
+    "Dullness": {"tr": "Donukluk", "fa": "کدری پوست", "zh-hant": "暗沉"},
+    "Fine lines": {"tr": "İnce çizgiler", "fa": "خطوط ریز", "zh-hant": "細紋"},
+    "Dehydration": {"tr": "Nem kaybı", "fa": "کم‌آبی پوست", "zh-hant": "缺水"},
+    "Tired eyes": {"tr": "Yorgun göz çevresi", "fa": "چشم‌های خسته", "zh-hant": "眼周疲憊"},
+    "How often do you break out? (1 never, 5 very often)": {
+        "tr": "Ne sıklıkla sivilce çıkarıyorsunuz? (1 hiç, 5 çok sık)",
+        "fa": "هر چند وقت یک بار جوش می‌زنید؟ (۱ هرگز، ۵ خیلی زیاد)",
+        "zh-hant": "您多常長痘痘？（1 幾乎不會，5 非常頻繁）"},
+    "Where should we send your routine?": {
+        "tr": "Rutininizi hangi e-posta adresine gönderelim?",
+        "fa": "روتینتان را به چه ایمیلی بفرستیم؟", "zh-hant": "要將保養建議寄到哪個信箱？"},
+    # Which sunscreen is yours?
+    "Which sunscreen is yours?": {
+        "tr": "Size hangi güneş kremi uygun?", "fa": "کدام ضدآفتاب مناسب شماست؟",
+        "zh-hant": "哪一款防曬最適合您？"},
+    "Three questions to find the daily sunscreen you'll actually wear.": {
+        "tr": "Her gün gerçekten süreceğiniz güneş kremini bulmak için üç soru.",
+        "fa": "سه سؤال برای پیدا کردن ضدآفتابی که واقعاً هر روز می‌زنید.",
+        "zh-hant": "三個問題，找到您真的會天天擦的防曬。"},
+    "Your sunscreen": {"tr": "Size uygun güneş kremi", "fa": "ضدآفتاب شما",
+                       "zh-hant": "您的防曬"},
+    "Apply it every morning, even on cloudy days.": {
+        "tr": "Her sabah sürün, bulutlu günlerde bile.",
+        "fa": "هر روز صبح بزنید، حتی در روزهای ابری.", "zh-hant": "每天早上都要擦，陰天也不例外。"},
+    "How much of the day are you outdoors?": {
+        "tr": "Gününüzün ne kadarını dışarıda geçiriyorsunuz?",
+        "fa": "چه مقدار از روز را بیرون می‌گذرانید؟", "zh-hant": "您一天有多少時間待在戶外？"},
+    "Mostly indoors": {"tr": "Çoğunlukla kapalı alanda", "fa": "بیشتر در فضای بسته",
+                       "zh-hant": "大多在室內"},
+    "A few hours": {"tr": "Birkaç saat", "fa": "چند ساعت", "zh-hant": "幾個小時"},
+    "All day": {"tr": "Bütün gün", "fa": "تمام روز", "zh-hant": "一整天"},
+    "Do you wear make-up?": {"tr": "Makyaj yapıyor musunuz?",
+                             "fa": "آرایش می‌کنید؟", "zh-hant": "您平常會上妝嗎？"},
+    "Yes, a tint would be nice": {"tr": "Evet, renkli olsa iyi olur",
+                                  "fa": "بله، رنگی باشد بهتر است",
+                                  "zh-hant": "會，帶點潤色更好"},
+    "No": {"tr": "Hayır", "fa": "نه", "zh-hant": "不會"},
+    "How does your skin feel by midday?": {
+        "tr": "Öğleye doğru cildiniz nasıl oluyor?", "fa": "تا ظهر پوستتان چه حالی دارد؟",
+        "zh-hant": "到了中午，您的肌膚感覺如何？"},
+    "Shiny": {"tr": "Parlak", "fa": "چرب و براق", "zh-hant": "油亮"},
+    "Tight": {"tr": "Gergin", "fa": "خشک و کشیده", "zh-hant": "緊繃"},
+    "Comfortable": {"tr": "Rahat", "fa": "راحت", "zh-hant": "舒適"},
+    "When's your birthday? We'll send a treat.": {
+        "tr": "Doğum gününüz ne zaman? Size küçük bir hediye gönderelim.",
+        "fa": "تولدتان چه روزی است؟ برایتان هدیه‌ای می‌فرستیم.",
+        "zh-hant": "您的生日是哪一天？我們會送上一份小禮物。"},
+}
+
+
+def quiz_texts(field: str, english: str, *, context: str = "") -> dict[str, str]:
+    """A text's columns in every offered language (`title_en`, `title_tr`, ...), written
+    explicitly whatever language is active; a text without translation has only English."""
+    translated = TRANSLATIONS.get(f"{context}|{english}") or TRANSLATIONS.get(english, {})
+    columns = {build_localized_fieldname(field, code): translated.get(code, "")
+               for code, _name in settings.LANGUAGES}
+    columns[build_localized_fieldname(field, "en")] = english
+    return columns
+
+
 def _colour(text: str, lightness: float = 0.78) -> tuple[int, int, int]:
     hue = int(hashlib.sha256(text.encode()).hexdigest()[:4], 16) / 0xFFFF
     r, g, b = colorsys.hls_to_rgb(hue, lightness, 0.45)
@@ -183,25 +294,52 @@ class Command(BaseCommand):
         with transaction.atomic():
             quiz = Quiz.objects.filter(slug=slug).first()
             if quiz is None:
-                quiz = Quiz.objects.create(slug=slug, title=title, intro=intro,
-                                           results_heading=heading, results_text=text,
-                                           recommend_count=3)
+                quiz = Quiz.objects.create(
+                    slug=slug, recommend_count=3, **quiz_texts("title", title),
+                    **quiz_texts("intro", intro), **quiz_texts("results_heading", heading),
+                    **quiz_texts("results_text", text))
                 self.questions(quiz, questions, with_images=with_images)
+            elif self.translate(quiz):
+                services.quiz_publish(quiz=quiz)  # the translations, for an older demo
             if not quiz.versions.exists():
                 services.quiz_publish(quiz=quiz)
         return quiz
+
+    def translate(self, quiz: Quiz) -> bool:
+        """Fill the translations a demo quiz built before quizzes were translated lacks: only
+        blank ones of texts that are still the demo's English (staff edits are kept). Whether
+        any was filled; nothing is on a second run."""
+        filled = False
+        rows = [(quiz, ("title", "intro", "results_heading", "results_text"), "")]
+        for question in quiz.questions.all():
+            rows.append((question, ("text",), ""))
+            rows += [(choice, ("label",), question.text_en) for choice in question.choices.all()]
+        for row, fields, context in rows:
+            changed = []
+            for field in fields:
+                english = getattr(row, build_localized_fieldname(field, "en")) or ""
+                for column, text in quiz_texts(field, english, context=context).items():
+                    if text and not getattr(row, column):
+                        setattr(row, column, text)
+                        changed.append(column)
+            if changed:
+                row.save(update_fields=changed)
+                filled = True
+        return filled
 
     def questions(self, quiz: Quiz, questions, *, with_images: bool) -> None:
         made = []
         for position, (text, kind, attribute, extra, _choices) in enumerate(questions, 1):
             made.append(Question.objects.create(
-                quiz=quiz, position=position * 10, text=text, kind=kind, attribute=attribute,
+                quiz=quiz, position=position * 10, **quiz_texts("text", text), kind=kind,
+                attribute=attribute,
                 required=extra.get("required", True), max_choices=extra.get("max_choices")))
-        for question, (*_head, choices) in zip(made, questions, strict=True):
+        for question, (text, *_head, choices) in zip(made, questions, strict=True):
             for position, (label, value, weights, extra) in enumerate(choices, 1):
                 branch = extra.get("branch")
                 choice = Choice(
-                    question=question, position=position, label=label, value=value,
+                    question=question, position=position,
+                    **quiz_texts("label", label, context=text), value=value,
                     excluded_tags=extra.get("excluded_tags", []),
                     next=Choice.Next.QUESTION if branch is not None else Choice.Next.FOLLOW,
                     next_question=made[branch] if branch is not None else None,
