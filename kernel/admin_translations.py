@@ -1,14 +1,14 @@
 """The admin of the shop's own words per language (django-modeltranslation): one field per
 offered language, one under the other, each labelled with its language's name, typed in its
-own direction, and saying what a blank translation shows. Nothing loads from another origin
-(the CSP allows none), so modeltranslation's tabs, which need jQuery UI from a CDN, are not
-used."""
+own direction, and saying what a blank translation shows, in a tab per language
+(modeltranslation's tabs, with jQuery UI served from our own static files: settings.JQUERY_UI_URL;
+nothing loads from another origin)."""
 
 from django.conf import settings
 from django.utils.text import format_lazy
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
-from modeltranslation.admin import TranslationAdmin
+from modeltranslation.admin import TabbedTranslationAdmin
 from modeltranslation.fields import TranslationField
 
 
@@ -21,9 +21,9 @@ def blank_translation_help(code: str) -> str:
         "language": dict(settings.LANGUAGES)[fallback]}
 
 
-class TranslatedAdmin(TranslationAdmin):
-    """A ModelAdmin whose translated fields come once per language: the default language's
-    first (required where the field is), then the others, which may stay blank."""
+class TranslatedAdmin(TabbedTranslationAdmin):
+    """A ModelAdmin whose translated fields come once per language, a tab each: the default
+    language's first (required where the field is), then the others, which may stay blank."""
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)

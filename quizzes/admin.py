@@ -18,7 +18,6 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from modeltranslation.admin import (
-    TabbedTranslationAdmin,
     TranslationStackedInline,
     TranslationTabularInline,
 )
@@ -255,7 +254,7 @@ class WeightGridFormSet(forms.BaseFormSet):
 # The quiz's texts in tabs, a tab per language (modeltranslation's, with jQuery UI served from
 # static/vendor), labelled and searched in every language as the shop's other words are.
 @admin.register(Quiz)
-class QuizAdmin(TranslatedAdmin, TabbedTranslationAdmin):
+class QuizAdmin(TranslatedAdmin):
     list_display = ["title", "slug", "status", "question_total", "latest_version", "tools"]
     list_filter = ["status"]
     search_fields = ["title", "slug"]
@@ -550,7 +549,7 @@ class ChoiceInline(TranslationStackedInline):
 
 
 @admin.register(Question)
-class QuestionAdmin(TranslatedAdmin, TabbedTranslationAdmin):
+class QuestionAdmin(TranslatedAdmin):
     list_display = ["text", "quiz", "position", "kind", "attribute", "required"]
     list_filter = ["kind", "quiz"]
     search_fields = ["text", "attribute", "quiz__title"]
@@ -590,7 +589,7 @@ class ChoiceWeightInline(admin.TabularInline):
 
 
 @admin.register(Choice)
-class ChoiceAdmin(NoAdd, TranslatedAdmin, TabbedTranslationAdmin):
+class ChoiceAdmin(NoAdd, TranslatedAdmin):
     # Choices are added on their question's page.
     form = ChoiceForm
     list_display = ["label", "question", "value"]
