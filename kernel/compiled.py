@@ -9,6 +9,7 @@ statement is kept per name and active language (a translated field may compile d
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.db import connections
 from django.db.models import Model, QuerySet
@@ -17,6 +18,7 @@ from django.db.models.sql.compiler import SQLCompiler
 from django.utils.translation import get_language
 
 _PLACEHOLDER = "\x00compiled-value\x00"
+M = TypeVar("M", bound=Model)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +53,7 @@ def _compile(queryset: QuerySet) -> _Compiled:
         annotations=dict(compiler.annotation_col_map or {}))
 
 
-def compiled_first(name: str, build: Callable[[str], QuerySet], value: str) -> Model | None:
+def compiled_first(name: str, build: Callable[[str], QuerySet[M]], value: str) -> M | None:
     """`build(value).first()` (the QuerySet's own order), compiled once per process: `build`
     is called the first time only, and must use `value` once, as a parameter (a filter)."""
     key = (name, get_language())
@@ -68,7 +70,8 @@ def compiled_first(name: str, build: Callable[[str], QuerySet], value: str) -> M
         return None
     row = next(iter(compiler.results_iter(results=[[row]])))
     db = compiler.using
-    obj = compiler.query.model.from_db(db, compiled.init_list, row[compiled.start:compiled.end])
+    model: type[M] = compiler.query.model
+    obj = model.from_db(db, compiled.init_list, row[compiled.start:compiled.end])
     for populator in compiled.related:
         populator.populate(row, obj)
     for attribute, position in compiled.annotations.items():

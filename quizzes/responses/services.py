@@ -61,8 +61,8 @@ def _locked(response: QuizResponse) -> QuizResponse:
 
 def _answers_upsert_sql() -> str:
     meta = QuizAnswer._meta
-    column = {name: connection.ops.quote_name(meta.get_field(name).column)
-              for name in ("response", "question_key", "choice_keys", "value", "answered_at")}
+    column = {field.name: connection.ops.quote_name(field.column)
+              for field in meta.concrete_fields}
     return (f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({column['response']}, "
             f"{column['question_key']}, {column['choice_keys']}, {column['value']}, "
             f"{column['answered_at']}) SELECT %s, answer.key, answer.choices, answer.value, %s "
