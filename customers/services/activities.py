@@ -8,16 +8,19 @@ from django.utils.translation import gettext as _
 
 from customers.models import Activity, Customer
 from customers.signals import activities_recorded
+from kernel.bulk import objects_add
 from kernel.errors import Conflict, FlywheelError
 
 
-def activity_record_many(*, rows: list[dict], new_keys: bool = False) -> list[Activity]:
+def activity_record_many(*, rows: list[dict], new_keys: bool = False,
+                         announce: bool = True) -> list[Activity]:
     """Put many rows on timelines at once: one query finds the keys already recorded, one
     INSERT adds the rest, and `activities_recorded` is sent once for the new rows. Rows are dicts of
     customer (or customer_id), kind, and optional key, occurred_at, reference, data; a row with
     a key is recorded once per key, one without is always recorded. Returns the new rows.
     `new_keys` says no key can be recorded yet (each names a row this transaction just
-    created), which saves the query. Call it inside the transaction that caused them: it
+    created), which saves the query. Without `announce` (history being imported) no one is
+    told, so nothing is earned for them. Call it inside the transaction that caused them: it
     rolls back with it."""
     if not rows:
         return []
@@ -33,6 +36,9 @@ def activity_record_many(*, rows: list[dict], new_keys: bool = False) -> list[Ac
         if key:
             seen.add(key)
         new.append(_activity(row, key=key, now=now))
+    if not announce:  # history: rows no one is told of, by COPY when many (no pks then)
+        objects_add(new)
+        return new
     with transaction.atomic(savepoint=False):
         created = Activity.objects.bulk_create(new, batch_size=1000)
         activities_announce(created)

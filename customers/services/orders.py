@@ -13,7 +13,7 @@ from customers.ingestion.events import OrderEvent, RefundData, RefundEvent, chec
 from customers.models import Activity, Customer, Order, OrderLine, Refund
 from customers.segments.services.recompute import customers_stage_refresh
 from customers.signals import orders_cancelled, orders_paid, orders_refunded
-from kernel.bulk import insert_new, source_pairs_q
+from kernel.bulk import insert_new, objects_add, source_pairs_q
 
 from .activities import activity_record_many
 from .profiles import (
@@ -123,10 +123,10 @@ class _Change:
     moved: bool = False  # paid, refunded or cancelled: the customer's stage may change
 
 
-def _announce(changes: list[_Change]) -> None:
+def _announce(changes: list[_Change], history: bool = False) -> None:
     """The timeline rows and signals of what the changes did, once each: payments first
     (so an order first seen already refunded earns before its refunds take points back),
-    then refunds, then cancellations."""
+    then refunds, then cancellations. History gets its timeline rows only: no signal."""
     rows = []
     for change in changes:
         order = change.order
@@ -146,7 +146,9 @@ def _announce(changes: list[_Change]) -> None:
             rows.append({"customer": order.customer, "kind": Activity.Kind.ORDER_CANCELLED,
                          "occurred_at": order.cancelled_at, "reference": str(order),
                          "key": order_activity_key(order, "cancelled")})
-    activity_record_many(rows=rows)
+    activity_record_many(rows=rows, announce=not history)
+    if history:
+        return
     if paid := [change.order for change in changes if change.newly_paid]:
         orders_paid.send(sender=Order, orders=paid)
     refunds = []
@@ -175,7 +177,8 @@ def order_apply_in_transaction(*, event: OrderEvent | RefundEvent) -> Order | No
     return orders_apply(events=[event])[0]
 
 
-def orders_apply(*, events: list[OrderEvent | RefundEvent]) -> list[Order | None]:
+def orders_apply(*, events: list[OrderEvent | RefundEvent],
+                 history: bool = False) -> list[Order | None]:
     """Bring our copies of orders up to date with events, exactly once per change, inside a
     transaction the caller holds and rolls back whole when this raises. Returns each event's
     order (None for a test order, which is ignored). A refund on its own (RefundEvent) is
@@ -192,6 +195,12 @@ def orders_apply(*, events: list[OrderEvent | RefundEvent]) -> list[Order | None
     events it holds. An event for an order already in the round waits for the next round, as
     does one whose new order another transaction inserted meanwhile (the next round finds that
     order, locked, and applies on top of it like any later delivery).
+
+    With `history` (manage.py import_orders), the events are old orders: an order already
+    known is left as it is (None), a paid one was paid when it was placed, customers are
+    upserted as history (customers_upsert_many), and no signal is sent, so nothing is earned
+    and no stage moves: the orders, their lines, refunds and timeline rows, and the
+    customers' statistics.
     """
     for event in events:
         if isinstance(event, OrderEvent):
@@ -204,9 +213,9 @@ def orders_apply(*, events: list[OrderEvent | RefundEvent]) -> list[Order | None
             key = (events[i].source, events[i].external_id)
             (later if key in orders else this_round).append(i)
             orders.add(key)
-        applied = _apply_round([events[i] for i in this_round])
+        applied = _apply_round([events[i] for i in this_round], history)
         for i, order in zip(this_round, applied, strict=True):
-            results[i] = order
+            results[i] = None if order is KNOWN else order
         waiting = [i for i, order in zip(this_round, applied, strict=True)
                    if order is None] + later
     return results
@@ -218,14 +227,25 @@ ORDER_FIELDS = ["customer", "name", "status", "currency", "total", "discount_tot
                 "shop_total", "shop_net"]
 
 
-def _apply_round(events: list[OrderEvent | RefundEvent]) -> list[Order | None]:
+KNOWN = Order()  # history: an order already known, left as it is
+
+
+def _apply_round(events: list[OrderEvent | RefundEvent], history: bool = False) -> list:
     """Apply events for distinct orders; None for an order another transaction inserted
-    while this one was inserting it."""
+    while this one was inserting it, KNOWN for one that history leaves as it is."""
+    known = _locked_orders(events)
+    if history and known:
+        fresh = [e for e in events if (e.source, e.external_id) not in known]
+        applied = iter(_apply_round(fresh, history) if fresh else [])
+        return [KNOWN if (e.source, e.external_id) in known else next(applied)
+                for e in events]
     placed = [event for event in events if isinstance(event, OrderEvent)]
     found = iter(customers_upsert_many(facts=[
-        platform_facts(source=event.source, data=event.customer) for event in placed]))
+        platform_facts(source=event.source, data=event.customer,
+                       at=event.updated_at if history else None,
+                       since=event.placed_at if history else None)
+        for event in placed], history=history))
     customers = [next(found) if isinstance(event, OrderEvent) else None for event in events]
-    known = _locked_orders(events)
     lines, refund_ids = _known_details(known.values(), events)
     changes = []
     for event, customer in zip(events, customers, strict=True):
@@ -233,7 +253,7 @@ def _apply_round(events: list[OrderEvent | RefundEvent]) -> list[Order | None]:
         if order is None and isinstance(event, RefundEvent):
             raise OrderNotReceived(event)
         changes.append(_change(order or _new_order(event, customer), event, customer, lines,
-                               refund_ids))
+                               refund_ids, history))
     insert_new([c.order for c in changes if c.created], key=("source", "external_id"))
     done = [c for c in changes if c.order.pk is not None]
     updated = [c.order for c in done if not c.created]
@@ -242,14 +262,16 @@ def _apply_round(events: list[OrderEvent | RefundEvent]) -> list[Order | None]:
     relined = [c.order.pk for c in done if c.lines is not None and not c.created]
     if relined:
         OrderLine.objects.filter(order_id__in=relined).delete()
-    OrderLine.objects.bulk_create([line for c in done for line in c.lines or ()])
-    Refund.objects.bulk_create([refund for c in done for refund in c.refunds])
-    _announce(done)
+    objects_add([line for c in done for line in c.lines or ()])
+    objects_add([refund for c in done for refund in c.refunds])
+    _announce(done, history)
     buyers = {c.order.customer_id: c.order.customer for c in done if c.order.customer_id}
     customers_stats_refresh(customer_ids=buyers)
     customers_stats_forget(buyers.values())
-    customers_stage_refresh(customers=[buyers[customer_id] for customer_id in dict.fromkeys(
-        c.order.customer_id for c in done if c.moved and c.order.customer_id)])
+    if not history:
+        moved = dict.fromkeys(c.order.customer_id for c in done
+                              if c.moved and c.order.customer_id)
+        customers_stage_refresh(customers=[buyers[customer_id] for customer_id in moved])
     return [c.order if c.order.pk is not None else None for c in changes]
 
 
@@ -291,7 +313,7 @@ def _known_details(orders, events) -> tuple[dict, dict]:
 
 
 def _change(order: Order, event: OrderEvent | RefundEvent, customer: Customer | None,
-            lines: dict, refund_ids: dict) -> _Change:
+            lines: dict, refund_ids: dict, history: bool = False) -> _Change:
     """Bring the order up to date with the event in memory, and say what changed."""
     created = order.pk is None
     was_paid, was_cancelled = order.paid_at is not None, order.cancelled_at is not None
@@ -326,8 +348,8 @@ def _change(order: Order, event: OrderEvent | RefundEvent, customer: Customer | 
             if created or wanted != lines.get(order.pk, []):
                 new_lines = [OrderLine(order=order, sku=sku, name=name, quantity=qty,
                                        unit_price=price) for sku, name, qty, price in wanted]
-        if event.status in PAID_STATUSES:
-            _paid_by(order, event.updated_at)
+        if event.status in PAID_STATUSES:  # history: paid when it was placed
+            _paid_by(order, event.placed_at if history else event.updated_at)
     else:
         at = event.refund.created_at or timezone.now()
     refunds = _add_refunds(order, _new_refunds(order, event, refund_ids.get(order.pk, set())),

@@ -70,6 +70,10 @@ class CustomerFacts:
     # Another address they were seen with (an order's or billing email): kept as a known
     # email, never replacing `email`; it names a new customer only when `email` is empty.
     order_email: str = ""
+    # For history: when they were true (None: now), and since when the customer was known
+    # (an order's placing: a new customer's creation time).
+    at: dt.datetime | None = None
+    since: dt.datetime | None = None
 
 
 PROFILE_FIELDS = ("first_name", "last_name", "birthday", "locale", "language")
@@ -108,7 +112,8 @@ def customer_found(customer: Customer | None) -> Customer:
     return customer
 
 
-def customers_upsert_many(*, facts: list[CustomerFacts]) -> list[Customer | None]:
+def customers_upsert_many(*, facts: list[CustomerFacts],
+                          history: bool = False) -> list[Customer | None]:
     """customer_upsert for many customers in a few statements, however many there are: the
     rows apply in order as if one by one (a later row finds the customer an earlier one
     created), and a row that finds no one and has no email gets None.
@@ -116,17 +121,24 @@ def customers_upsert_many(*, facts: list[CustomerFacts]) -> list[Customer | None
     Existing customers are locked in id order (so concurrent batches never deadlock on them)
     and updated in one statement; new ones are inserted in one, with their consent. Timeline
     rows (`customer_created`, `consent_changed`) go in together.
+
+    With `history` (old orders being imported), each fact is as of its `at`: a new customer
+    was created at their earliest fact and takes their newest names; history only fills in
+    names a known customer lacks, never changes a primary email (a new one is kept as a
+    known email), records a consent answer only over an older one, and tells no one of the
+    timeline rows (no welcome points).
     """
     # The locks need a transaction: the caller's (no savepoint), else one of its own.
     with transaction.atomic(savepoint=False):
         return _upsert_many([replace(f, email=email_normalise(f.email),
                                      order_email=email_normalise(f.order_email))
-                             for f in facts])
+                             for f in facts], history)
 
 
-def _upsert_many(facts: list[CustomerFacts]) -> list[Customer | None]:
+def _upsert_many(facts: list[CustomerFacts], history: bool = False) -> list[Customer | None]:
     by_external, by_email, aliases = _customers_known(facts)
     now = timezone.now()
+    as_of: dict[int, dt.datetime] = {}  # history: the newest fact applied to a new customer
     new: dict[str, Customer] = {}  # by email, inserted together below
     changed: dict[int, set] = {}  # existing customers' changed fields, by id
     links, created_by, consents, found = [], {}, {}, []
@@ -136,20 +148,30 @@ def _upsert_many(facts: list[CustomerFacts]) -> list[Customer | None]:
         customer = (by_external.get(identity) or by_email.get(fact.email)
                     or by_email.get(fact.order_email) or aliases.get(fact.email)
                     or aliases.get(fact.order_email))
+        at = fact.at or now
         if customer is None:
             email = fact.email or fact.order_email
             if not email:
                 found.append(None)
                 continue
-            customer = new[email] = by_email[email] = Customer(email=email, created_at=now)
+            customer = new[email] = by_email[email] = Customer(
+                email=email, created_at=fact.since or at)
             created_by[email] = fact.source
         fields = changed.setdefault(customer.pk, set()) if customer.pk else set()
+        newest = not history  # history: names only fill blanks, but a new customer's newest
+        if history and customer.pk is None:
+            customer.created_at = min(customer.created_at, fact.since or at)
+            newest = at >= as_of.get(id(customer), at)
+            as_of[id(customer)] = max(as_of.get(id(customer), at), at)
         for field in PROFILE_FIELDS:
             value = getattr(fact, field)
-            if value and getattr(customer, field) != value:
+            if value and getattr(customer, field) != value and (
+                    newest or not getattr(customer, field)):
                 setattr(customer, field, value)
                 fields.add(field)
-        if fact.email and customer.email != fact.email and fact.email not in by_email:
+        if history and fact.email and customer.email != fact.email:
+            seen.append((customer, fact.email, fact.source))
+        elif fact.email and customer.email != fact.email and fact.email not in by_email:
             by_email.pop(customer.email, None)
             if customer.pk is None:  # created by an earlier row: inserted with this email
                 new[fact.email] = new.pop(customer.email)
@@ -167,9 +189,10 @@ def _upsert_many(facts: list[CustomerFacts]) -> list[Customer | None]:
         # saying "no" about someone who never said yes records nothing.
         if fact.accepts_marketing is not None and (
                 customer.accepts_marketing != fact.accepts_marketing
-                or (fact.accepts_marketing and not customer.marketing_consent_at)):
+                or (fact.accepts_marketing and not customer.marketing_consent_at)) and not (
+                customer.marketing_consent_at and customer.marketing_consent_at > at):
             customer.accepts_marketing = fact.accepts_marketing
-            customer.marketing_consent_at = now
+            customer.marketing_consent_at = at
             customer.marketing_consent_source = (fact.consent_source or fact.source or "api")[:64]
             consents[id(customer)] = customer
             fields.update(CONSENT_FIELDS)
@@ -181,7 +204,7 @@ def _upsert_many(facts: list[CustomerFacts]) -> list[Customer | None]:
         # Another worker created some of them first: their rows exist now, so those facts
         # apply on top of them, like any later ones, and nothing of ours is written for them.
         again = [i for i, c in enumerate(found) if c is not None and id(c) in lost]
-        for i, customer in zip(again, _upsert_many([facts[i] for i in again]),
+        for i, customer in zip(again, _upsert_many([facts[i] for i in again], history),
                                strict=True):
             found[i] = customer
         new = {email: c for email, c in new.items() if id(c) not in lost}
@@ -210,7 +233,7 @@ def _upsert_many(facts: list[CustomerFacts]) -> list[Customer | None]:
            "data": {"accepts_marketing": c.accepts_marketing,
                     "source": c.marketing_consent_source}}
           for c in consents.values()),
-    ])
+    ], announce=not history)
     return found
 
 
@@ -261,13 +284,16 @@ def _known_emails_add(seen: list[tuple[Customer, str, str]], aliases: dict,
         CustomerEmail.objects.bulk_create(rows.values(), ignore_conflicts=True)
 
 
-def platform_facts(*, source: str, data: CustomerData, locale: str = "") -> CustomerFacts:
-    """What a shop platform said about a customer (on an order or on its own), to upsert."""
+def platform_facts(*, source: str, data: CustomerData, locale: str = "",
+                   at: dt.datetime | None = None,
+                   since: dt.datetime | None = None) -> CustomerFacts:
+    """What a shop platform said about a customer (on an order or on its own), to upsert;
+    for history, when it said so and since when (see CustomerFacts)."""
     return CustomerFacts(email=data.email, source=source, external_id=data.external_id,
                          first_name=data.first_name, last_name=data.last_name, locale=locale,
                          language=language_from_locale(locale),
                          accepts_marketing=data.accepts_marketing,
-                         order_email=data.order_email)
+                         order_email=data.order_email, at=at, since=since)
 
 
 def customer_link_user(*, user: User) -> Customer:

@@ -22,7 +22,7 @@ from customers.models import (
     User,
 )
 from customers.services.api_keys import hash_key
-from customers.signals import orders_paid, orders_refunded
+from customers.signals import activities_recorded, orders_paid, orders_refunded
 from tests.factories import CustomerFactory, ExternalIdFactory
 
 pytestmark = pytest.mark.django_db
@@ -153,6 +153,24 @@ def test_import_orders_joins_existing_customers_by_external_id_and_sends_no_sign
     assert known.orders.count() == 2  # Grace's orders, found by her shopify id
     assert (known.first_name, known.last_name) == ("Kim", "Hopper")  # blanks filled, not replaced
     assert not Customer.objects.filter(email="grace@example.com").exists()
+
+
+def test_imported_history_earns_no_welcome_and_dates_the_customer_by_the_first_order():
+    received = []
+
+    def listener(**kwargs):
+        received.append(kwargs)
+
+    activities_recorded.connect(listener)
+    try:
+        import_expecting_skips(FIXTURES / "import_orders.csv")
+    finally:
+        activities_recorded.disconnect(listener)
+
+    assert received == []
+    grace = Customer.objects.get(email="grace@example.com")
+    assert grace.created_at == dt.datetime(2025, 1, 10, 9, tzinfo=dt.UTC)
+    assert grace.activities.get(kind="customer_created").occurred_at == grace.created_at
 
 
 def test_a_bad_csv_line_is_reported_where_it_is(tmp_path):

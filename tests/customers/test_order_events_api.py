@@ -182,8 +182,8 @@ AGREEMENT_CASES = [
 
 @pytest.mark.parametrize("overrides", AGREEMENT_CASES)
 def test_the_parser_enforces_what_the_schema_documents(overrides):
-    """The schema's serializer and the hand-written parser accept the same events and name
-    the same fields when they refuse one."""
+    """The schema's serializer and the parser, both made from generic.ORDER, accept the same
+    events and name the same fields when they refuse one."""
     from customers.errors import InvalidEvent
     from customers.ingestion.generic import OrderEventSerializer, parse_order
     from kernel.errors import flatten_errors
