@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('loyalty', '0012_pointsentry_partial_link_indexes'),
+        ('loyalty', '0013_content_per_language'),
     ]
 
     operations = [
