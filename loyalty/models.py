@@ -546,8 +546,11 @@ class PointsLot(models.Model):
             ),
         ]
         indexes = [
+            # Only held lots waiting for release: a lot that was never held (most are) and
+            # every update of one (spending, expiry) writes no row here.
             models.Index(
-                fields=["held_until"], condition=Q(released_at__isnull=True),
+                fields=["held_until"],
+                condition=Q(held_until__isnull=False, released_at__isnull=True),
                 name="pointslot_due_idx",
             ),
             models.Index(

@@ -121,6 +121,9 @@ def tier_progress_get(*, customer: Customer, now: dt.datetime | None = None) -> 
     return result
 
 
+_PREVIEW_SQL: dict[str, tuple[str, tuple]] = {}
+
+
 def activity_points_preview(*, activity_kind: str) -> int:
     """The points an activity of this kind earns now for anyone (rules open to every tier and
     every segment, within their window, with their multiplier; 0 when none), for pages that
@@ -129,10 +132,17 @@ def activity_points_preview(*, activity_kind: str) -> int:
     from .earning import rule_applies, rule_points
 
     now = timezone.now()
-    rules = (EarningRule.objects.filter(kind=EarningRule.Kind.ACTIVITY, is_active=True,
-                                        activity_kind=activity_kind, tiers__isnull=True,
-                                        audience__isnull=True)
-             .order_by("pk"))
+    # The statement is compiled once per process and kind (pages answering a quiz ask on
+    # every completion; compiling it cost more CPU than running it); the rules are read
+    # fresh each time.
+    compiled = _PREVIEW_SQL.get(activity_kind)
+    if compiled is None:
+        compiled = _PREVIEW_SQL[activity_kind] = (
+            EarningRule.objects.filter(kind=EarningRule.Kind.ACTIVITY, is_active=True,
+                                       activity_kind=activity_kind, tiers__isnull=True,
+                                       audience__isnull=True)
+            .order_by("pk").query.sql_with_params())
+    rules = EarningRule.objects.raw(*compiled)
     return max((rule_points(rule=rule) for rule in rules
                 if rule_applies(rule=rule, when=now, tier_id=None, tier_ids=set())), default=0)
 

@@ -40,9 +40,10 @@ def points_expire_due(*, now: dt.datetime | None = None, batch_size: int = 200) 
     and nothing built per lot in Python (lock the accounts, sum what each loses, INSERT ...
     SELECT the `expire` entries, zero the lots, move the balances, record one
     `points_expired` activity per account). Each lot expires only what the customer's
-    spending left of it (first in, first out, see loyalty/expiry.py) and posts at most one
-    entry (key `lot:<id>:expire`), so a second run, or a second worker, expires nothing
-    twice."""
+    spending left of it (first in, first out, see loyalty/expiry.py); an account posts one
+    `expire` entry per run for all its lots due at once (key `expire:<account>:<first lot>`,
+    the id of the first of those lots, which is zeroed with them), so a second run, or a
+    second worker, expires nothing twice, and a run writes one row per account, not per lot."""
     now = now or timezone.now()
     program = LoyaltyProgram.get()
     if program.expiry == LoyaltyProgram.Expiry.NEVER:
@@ -73,8 +74,8 @@ def _expire_batch(program: LoyaltyProgram, account_ids: list[int], now: dt.datet
     # lots and the balances from them (data-modifying WITH); elsewhere a temporary table
     # holds them for the same three writes.
     insert = (f"INSERT INTO {entries} (account_id, kind, amount, held, reason, key, "
-              f"created_at) SELECT account_id, %s, -share, %s, '', 'lot:' || id || ':expire', "
-              f"%s FROM expiry_shares WHERE share > 0")
+              f"created_at) SELECT account_id, %s, -points, %s, '', "
+              f"'expire:' || account_id || ':' || first_due, %s FROM lost")
     insert_params = [Kind.EXPIRE, False, connection.ops.adapt_datetimefield_value(now)]
     lost_sql = ("SELECT account_id, SUM(share) AS points, MIN(first_due) AS first_due "
                 "FROM expiry_shares "
@@ -95,15 +96,17 @@ def _expire_batch(program: LoyaltyProgram, account_ids: list[int], now: dt.datet
                     for account_id, points, first_due in cursor.fetchall()}
         else:
             cursor.execute(f"CREATE TEMPORARY TABLE expiry_shares AS {shares}", params)
+            cursor.execute(f"CREATE TEMPORARY TABLE lost AS {lost_sql}")
             cursor.execute(insert, insert_params)
             cursor.execute(f"UPDATE {lots} SET remaining = 0 "
                            "WHERE id IN (SELECT id FROM expiry_shares)")
             cursor.execute(f"UPDATE {accounts} SET balance = balance - (SELECT SUM(share) "
                            f"FROM expiry_shares WHERE expiry_shares.account_id = {accounts}.id) "
                            "WHERE id IN (SELECT account_id FROM expiry_shares WHERE share > 0)")
-            cursor.execute(lost_sql)
+            cursor.execute("SELECT account_id, points, first_due FROM lost")
             lost = {account_id: (int(points), first_due)
                     for account_id, points, first_due in cursor.fetchall()}
+            cursor.execute("DROP TABLE lost")
             cursor.execute("DROP TABLE expiry_shares")
     activity_record_many(rows=[
         {"customer_id": customers[account_id], "kind": Activity.Kind.POINTS_EXPIRED,

@@ -117,7 +117,8 @@ def test_two_expiry_runs_at_once_expire_each_lot_once():
 
     assert [r for r in results if isinstance(r, Exception)] == []
     assert sum(results) == 12 * 30
-    assert PointsEntry.objects.filter(kind="expire").count() == 36
+    # One expire entry per account for its three lots, posted by whichever run got there first.
+    assert PointsEntry.objects.filter(kind="expire").count() == 12
     assert all(balance_get(customer=c)["balance"] == 0 for c in customers)
     audit()
 
