@@ -27,6 +27,7 @@ from .notifications import (
 from .reversals import (
     points_cancel_for_order,
     points_cancel_for_orders,
+    points_reverse_for_activities,
     points_reverse_for_activity,
     points_reverse_for_refund,
     points_reverse_for_refunds,
@@ -80,6 +81,7 @@ __all__ = [
     "points_expiring_email_send",
     "points_expiry_remind",
     "points_release_due",
+    "points_reverse_for_activities",
     "points_reverse_for_activity",
     "points_reverse_for_refund",
     "points_reverse_for_refunds",

@@ -176,20 +176,28 @@ def points_cancel_for_order(*, order: Order) -> PointsEntry | None:
     return next(iter(points_cancel_for_orders(orders=[order])), None)
 
 
-def points_reverse_for_activity(*, activity: Activity, reason: str = "") -> PointsEntry | None:
-    """Post one reversing entry for everything an activity earned, once (key
-    `activity:<id>:reverse`); None when it earned nothing or was already reversed.
+def points_reverse_for_activities(*, activities: list[Activity], reason: str = ""
+                                  ) -> list[PointsEntry]:
+    """Post one reversing entry for everything each activity earned, once (key
+    `activity:<id>:reverse`), in a fixed number of statements for the batch: the entries
+    posted (none for an activity that earned nothing or was already reversed).
 
-    What is left of the earn's lot is cancelled first; points already spent are taken from the
+    What is left of an earn's lot is cancelled first; points already spent are taken from the
     balance all the same, which may then go negative (as with refunds, see ARCHITECTURE.md).
     """
+    if not activities:
+        return []
     with transaction.atomic():
-        earns, lots = _earns_locked("activity", [activity.pk])
-        earn = earns.get(activity.pk)
-        if earn is None:
-            return None
-        return takes_post([Take(earn=earn, key=f"activity:{activity.pk}:reverse",
-                                points=earn.amount, beyond_lot=True,
-                                cause={"activity": activity,
-                                       "reason": reason or _("Reversed: %(kind)s")
-                                       % {"kind": activity.kind_label}})], lots)[0]
+        earns, lots = _earns_locked("activity", {activity.pk for activity in activities})
+        takes = [Take(earn=earn, key=f"activity:{activity.pk}:reverse", points=earn.amount,
+                      beyond_lot=True,
+                      cause={"activity": activity, "reason": reason or _("Reversed: %(kind)s")
+                             % {"kind": activity.kind_label}})
+                 for activity in activities if (earn := earns.get(activity.pk)) is not None]
+        return [entry for entry in takes_post(takes, lots) if entry is not None]
+
+
+def points_reverse_for_activity(*, activity: Activity, reason: str = "") -> PointsEntry | None:
+    """`points_reverse_for_activities` for one activity: its entry, or None when it earned
+    nothing or was already reversed."""
+    return next(iter(points_reverse_for_activities(activities=[activity], reason=reason)), None)
