@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import io
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -253,7 +254,7 @@ def referral_signup(
             _status_set(referral, Status.BLOCKED, now=now, reason=blocked[1] or blocked[0])
         else:
             _status_announce(referral, Status.SIGNED_UP, now=now)
-            if program.friend_reward_id:
+            if program.friend_reward is not None:  # no query when there is none
                 voucher = loyalty_services.voucher_grant(
                     customer=friend, reward=program.friend_reward,
                     key=f"referral:{referral.pk}:friend", now=now, notify=False)
@@ -281,57 +282,58 @@ def _voucher_codes(order: Order) -> set[str]:
     return codes
 
 
-def _referrals_for_orders(orders: list[Order]) -> dict[int, Referral]:
+def _referrals_for_orders(orders: list[tuple[Order, Customer]]) -> dict[int, Referral]:
     """The referral each order (carrying a code, with its customer) converts, by order id,
     locked in id order: the one whose friend's voucher code it used, else the one of its
     referral code for its customer (by account, then by email; one is made for them if none
     is). A fixed number of statements for the batch, and one each for a referral made."""
     found: dict[int, Referral] = {}
-    codes = {order.pk: _voucher_codes(order) for order in orders}
+    codes = {order.pk: _voucher_codes(order) for order, _customer in orders}
     by_voucher: dict[str, Referral] = {}
     if any(codes.values()):
         for referral in (Referral.objects.select_for_update()
                          .filter(voucher_code__in=set().union(*codes.values())).order_by("pk")):
             by_voucher.setdefault(referral.voucher_code, referral)
-    for order in orders:
+    for order, _customer in orders:
         matches = [by_voucher[code] for code in codes[order.pk] if code in by_voucher]
         if matches:
             found[order.pk] = min(matches, key=lambda referral: referral.pk)
-    coded = [order for order in orders if order.pk not in found and order.referral_code]
+    coded = [(order, customer) for order, customer in orders
+             if order.pk not in found and order.referral_code]
     if not coded:
         return found
     referral_codes = ReferralCode.objects.select_related("customer").in_bulk(
-        {code_normalize(order.referral_code) for order in coded}, field_name="code")
-    coded = [order for order in coded if code_normalize(order.referral_code) in referral_codes]
+        {code_normalize(order.referral_code) for order, _customer in coded}, field_name="code")
+    coded = [(order, customer) for order, customer in coded
+             if code_normalize(order.referral_code) in referral_codes]
     if not coded:
         return found
     mine: dict[tuple[int, int], Referral] = {}
     by_email: dict[tuple[int, str], Referral] = {}
     for referral in (Referral.objects.select_for_update()
-                     .filter(Q(friend__in={order.customer_id for order in coded})
-                             | Q(friend_email__in={order.customer.email for order in coded}),
+                     .filter(Q(friend__in={customer.pk for _order, customer in coded})
+                             | Q(friend_email__in={customer.email for _order, customer in coded}),
                              code__in=[code.pk for code in referral_codes.values()])
                      .order_by("-created_at", "-id")):
         if referral.friend_id:
             mine.setdefault((referral.code_id, referral.friend_id), referral)
         by_email.setdefault((referral.code_id, referral.friend_email), referral)
-    for order in coded:
+    for order, customer in coded:
         code = referral_codes[code_normalize(order.referral_code)]
-        customer = order.customer
-        referral = (mine.get((code.pk, customer.pk))
-                    or by_email.get((code.pk, customer.email)))
-        if referral is None:
-            now = order.paid_at or timezone.now()
-            with transaction.atomic():
-                referral, created = Referral.objects.get_or_create(
-                    code=code, friend_email=customer.email,
-                    defaults={"referrer": code.customer, "friend": customer, "created_at": now,
-                              "status_changed_at": now},
-                )
-            if created:
-                _status_announce(referral, Status.SIGNED_UP, now=now)
-            mine[(code.pk, customer.pk)] = referral
-        found[order.pk] = referral
+        match = mine.get((code.pk, customer.pk)) or by_email.get((code.pk, customer.email))
+        if match is not None:
+            found[order.pk] = match
+            continue
+        now = order.paid_at or timezone.now()
+        with transaction.atomic():
+            referral, created = Referral.objects.get_or_create(
+                code=code, friend_email=customer.email,
+                defaults={"referrer": code.customer, "friend": customer, "created_at": now,
+                          "status_changed_at": now},
+            )
+        if created:
+            _status_announce(referral, Status.SIGNED_UP, now=now)
+        mine[(code.pk, customer.pk)] = found[order.pk] = referral
     return found
 
 
@@ -347,16 +349,18 @@ def referrals_convert_for_orders(*, orders: list[Order], now: dt.datetime | None
     number of statements for the batch, so an order whose referral already converted (a
     replay, a friend's next order) costs nothing more. Each referral the batch converts runs
     its checks on its own, once in its life. The referrals found."""
-    coded = [order for order in orders if order.customer_id is not None
-             and (_voucher_codes(order) or order.referral_code)]
+    coded = [(order, customer) for order in orders if order.customer_id is not None
+             and (_voucher_codes(order) or order.referral_code)
+             and (customer := order.customer) is not None]
     if not coded:
         return []  # no savepoint and no settings read
     now = now or timezone.now()
     program = ReferralProgram.cached()
     with transaction.atomic():
         found = _referrals_for_orders(coded)
-        return [_referral_convert(referral, order=order, now=now, program=program)
-                for order in coded if (referral := found.get(order.pk)) is not None]
+        return [_referral_convert(referral, order=order, customer=customer, now=now,
+                                  program=program)
+                for order, customer in coded if (referral := found.get(order.pk)) is not None]
 
 
 def referral_convert_for_order(*, order: Order, now: dt.datetime | None = None) -> Referral | None:
@@ -364,9 +368,9 @@ def referral_convert_for_order(*, order: Order, now: dt.datetime | None = None) 
     return next(iter(referrals_convert_for_orders(orders=[order], now=now)), None)
 
 
-def _referral_convert(referral: Referral, *, order: Order, now: dt.datetime,
-                      program: ReferralProgram) -> Referral:
-    """The conversion of one referral (locked) by a paid order: see
+def _referral_convert(referral: Referral, *, order: Order, customer: Customer,
+                      now: dt.datetime, program: ReferralProgram) -> Referral:
+    """The conversion of one referral (locked) by a paid order of the customer's: see
     `referrals_convert_for_orders`."""
     if referral.order_id is not None or referral.status != Status.SIGNED_UP:
         return referral
@@ -378,14 +382,14 @@ def _referral_convert(referral: Referral, *, order: Order, now: dt.datetime,
         return referral
     referral.order, referral.order_total, referral.currency = order, order.total, order.currency
     referral.converted_at = paid_at
-    referral.friend = referral.friend or order.customer
+    referral.friend = referral.friend or customer
     referral.save(update_fields=["order", "order_total", "currency", "converted_at",
                                  "friend"])
     # At the order, the friend is whoever bought: a referrer using a made-up friend's
     # voucher on their own order is a self-referral.
     results = checks_run(CheckContext(
-        referral=referral, referrer=referral.referrer, friend=order.customer,
-        friend_email=order.customer.email, stage=ReferralCheck.Stage.ORDER, now=now,
+        referral=referral, referrer=referral.referrer, friend=customer,
+        friend_email=customer.email, stage=ReferralCheck.Stage.ORDER, now=now,
         program=program, order=order,
     ))
     blocked = _blocking(results)
@@ -425,9 +429,8 @@ def referral_reward(*, referral: Referral, now: dt.datetime | None = None) -> Re
                                reason=_("The friend's order was cancelled during the hold."))
         fields = ["rewarded_at"]
         referral.rewarded_at = now
-        use_voucher = (program.referrer_reward_kind == program.ReferrerRewardKind.REWARD
-                       and program.referrer_reward_id)
-        if use_voucher:
+        use_voucher = program.referrer_reward_kind == program.ReferrerRewardKind.REWARD
+        if use_voucher and program.referrer_reward is not None:
             voucher = loyalty_services.voucher_grant(
                 customer=referral.referrer, reward=program.referrer_reward,
                 key=f"referral:{referral.pk}:referrer", now=now)
@@ -481,7 +484,7 @@ def referrals_refund(*, refunds: list[Refund], now: dt.datetime | None = None
                          .select_related("referrer")
                          .filter(order__in={refund.order_id for refund in refunds})
                          .order_by("pk"))
-        changes = [(referral, Status.VOID,
+        changes: list[tuple[Referral, str, str]] = [(referral, Status.VOID,
                     _("The friend's order was refunded during the hold."))
                    for referral in referrals if referral.status in (Status.PENDING, Status.FLAGGED)]
         rewarded = [referral for referral in referrals if referral.status == Status.REWARDED]
@@ -492,7 +495,7 @@ def referrals_refund(*, refunds: list[Refund], now: dt.datetime | None = None
                                                  for referral in rewarded])))
         for referral in rewarded:
             used = False
-            if referral.reward_voucher_id:
+            if referral.reward_voucher is not None:  # no query when there is none
                 try:
                     loyalty_services.voucher_cancel(redemption=referral.reward_voucher, now=now)
                 except FlywheelError:
@@ -565,7 +568,7 @@ def referral_reject(*, referral: Referral, by, reason: str,
 # Personal data
 
 
-def referral_personal_data_erase(*, customer: Customer, emails: list[str] = ()) -> int:
+def referral_personal_data_erase(*, customer: Customer, emails: Sequence[str] = ()) -> int:
     """Erase what referrals hold about a customer who asked to be forgotten: their email as a
     referred friend (also where they were invited by one of `emails` but never matched), the
     hashed IP and browser of their sign-ups, the fraud checks' evidence (names, addresses) on
@@ -596,7 +599,7 @@ def referral_personal_data_erase(*, customer: Customer, emails: list[str] = ()) 
 
 def _offer_text() -> str:
     program = ReferralProgram.cached()
-    if program.friend_reward_id:
+    if program.friend_reward is not None:
         return _("Get %(offer)s with my code") % {"offer": program.friend_reward.name}
     return _("Join me with my code")
 
@@ -618,7 +621,8 @@ def share_card_png(*, code: ReferralCode, share_url: str) -> bytes:
 
 def _rgb(colour: str) -> tuple[int, int, int]:
     colour = colour.lstrip("#")
-    return tuple(int(colour[i:i + 2], 16) for i in (0, 2, 4))
+    red, green, blue = (int(colour[i:i + 2], 16) for i in (0, 2, 4))
+    return red, green, blue
 
 
 def _draw_card(*, code: str, share_url: str, offer: str, brand: Branding) -> bytes:
@@ -649,7 +653,7 @@ def _draw_card(*, code: str, share_url: str, offer: str, brand: Branding) -> byt
     qr = io.BytesIO()
     segno.make(share_url, error="m").save(qr, kind="png", scale=12, border=2)
     qr_image = Image.open(io.BytesIO(qr.getvalue())).convert("RGB")
-    qr_image = qr_image.resize((520, 520), Image.NEAREST)
+    qr_image = qr_image.resize((520, 520), Image.Resampling.NEAREST)
     card.paste(qr_image, ((size - 520) // 2, 440))
     centred(985, share_url.split("://", 1)[-1], 34, ink)
     out = io.BytesIO()
