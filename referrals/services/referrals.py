@@ -310,11 +310,13 @@ def _referrals_for_orders(orders: list[tuple[Order, Customer]]) -> dict[int, Ref
         return found
     mine: dict[tuple[int, int], Referral] = {}
     by_email: dict[tuple[int, str], Referral] = {}
-    for referral in (Referral.objects.select_for_update()
-                     .filter(Q(friend__in={customer.pk for _order, customer in coded})
-                             | Q(friend_email__in={customer.email for _order, customer in coded}),
-                             code__in=[code.pk for code in referral_codes.values()])
-                     .order_by("-created_at", "-id")):
+    locked = list(Referral.objects.select_for_update()  # in id order, as above
+                  .filter(Q(friend__in={customer.pk for _order, customer in coded})
+                          | Q(friend_email__in={customer.email for _order, customer in coded}),
+                          code__in=[code.pk for code in referral_codes.values()])
+                  .order_by("pk"))
+    # The newest first, as a referral's default ordering reads them.
+    for referral in sorted(locked, key=lambda r: (r.created_at, r.pk), reverse=True):
         if referral.friend_id:
             mine.setdefault((referral.code_id, referral.friend_id), referral)
         by_email.setdefault((referral.code_id, referral.friend_email), referral)

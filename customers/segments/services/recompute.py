@@ -8,6 +8,7 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import overload
 
 from django.db import connection, transaction
 from django.db.models import F, QuerySet
@@ -53,6 +54,10 @@ class RecomputeResult:
     value_model: ValueModelFit
 
 
+@overload
+def _epoch(value: dt.datetime) -> int: ...
+@overload
+def _epoch(value: dt.datetime | None) -> int | None: ...
 def _epoch(value: dt.datetime | None) -> int | None:
     return None if value is None else int(value.timestamp())
 
@@ -419,9 +424,10 @@ def _announce_changes(changes: list[tuple[int, str, str]], as_of: dt.datetime) -
         # Rows inserted set-based: tell the timeline's listeners as activity_record would.
         activities_announce(activities)
         if activities:
+            recorded = {activity.key for activity in activities}
             customers_stage_changed.send(sender=Customer, at=as_of, changes=[
                 StageChange(customers[customer_id], was, to)
-                for customer_id, was, to in (keys[activity.key] for activity in activities)])
+                for key, (customer_id, was, to) in keys.items() if key in recorded])
 
 
 # Custom segments.
