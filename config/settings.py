@@ -185,6 +185,10 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Flywheel <loyalty@loc
 # The shop's name and the public address of this service, for links in emails and share cards.
 SITE_NAME = os.environ.get("SITE_NAME", "Flywheel demo shop")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Font files the share card tries first, comma-separated (`path` or `path.ttc#face`), before the
+# bundled Vazirmatn and Debian's Noto Sans CJK (kernel/lettering.py, README "Production").
+SHARE_CARD_FONTS = [p.strip() for p in os.environ.get("SHARE_CARD_FONTS", "").split(",")
+                    if p.strip()]
 # The shop's own storefront, where shopper pages send people back to shop ("" shows no link).
 SHOP_URL = os.environ.get("SHOP_URL", "").rstrip("/")
 # The demo storefront (`make demo`, /demo-shop/): a sample shop page embedding the widget.

@@ -9,7 +9,7 @@ class ReferralsConfig(AppConfig):
     def ready(self):
         from kernel import panels
 
-        from . import receivers  # noqa: F401
+        from . import checks, receivers  # noqa: F401
         from .nps import tasks  # noqa: F401  (NPS surveys, referrals/nps: their Celery tasks)
         from .nps.panels import PANEL as nps_panel
         from .panels import PANEL as referral_panel

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import hmac
 import io
+import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,11 +16,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from customers.models import Activity, Branding, Customer, Order, Refund
 from customers.services import activity_record, activity_record_many, customer_upsert
+from kernel import lettering
 from kernel.emails import email_normalise
 from kernel.errors import Conflict, FlywheelError, NotFound
 from loyalty import selectors as loyalty_selectors
@@ -36,6 +38,7 @@ from ..models import (
 from ..models.referrals import CODE_ALPHABET, CODE_LENGTH
 from .fraud import CheckContext, checks_run
 
+logger = logging.getLogger(__name__)
 Status = Referral.Status
 Outcome = ReferralCheck.Outcome
 
@@ -607,15 +610,25 @@ def _offer_text() -> str:
 
 
 def share_card_png(*, code: ReferralCode, share_url: str) -> bytes:
-    """The share card (1080x1080 PNG): the shop's name, the offer, the code and a QR code of the
-    share link. Drawn once and kept on the code's row until the offer or link changes."""
-    offer = _offer_text()
+    """The share card (1080x1080 PNG) in the active language: the shop's name, the offer, the
+    code and a QR code of the share link. Drawn once and kept on the code's row until the offer,
+    link, language or the fonts on this machine change. Persian is shaped and right to left
+    where Pillow has libraqm; without it a right-to-left language's card is drawn in English
+    (unjoined, reversed letters would be unreadable) and `check --deploy` says so."""
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    if translation.get_language_bidi() and not lettering.can_shape():
+        logger.warning("Pillow has no libraqm: the %s share card is drawn in English.", language)
+        language = "en"
+    with translation.override(language):
+        offer = _offer_text()
     brand = Branding.cached()
-    key = hashlib.sha256(f"v3|{brand.name}|{brand.primary_colour}|{brand.text_colour}|{offer}|"
+    key = hashlib.sha256(f"v4|{language}|{lettering.fingerprint()}|{brand.name}|"
+                         f"{brand.primary_colour}|{brand.text_colour}|{offer}|"
                          f"{share_url}".encode()).hexdigest()
     if code.share_card_key == key and code.share_card:
         return bytes(code.share_card)
-    png = _draw_card(code=code.code, share_url=share_url, offer=offer, brand=brand)
+    png = _draw_card(code=code.code, share_url=share_url, offer=offer, brand=brand,
+                     language=language)
     ReferralCode.objects.filter(pk=code.pk).update(share_card=png, share_card_key=key)
     code.share_card, code.share_card_key = png, key
     return png
@@ -627,37 +640,40 @@ def _rgb(colour: str) -> tuple[int, int, int]:
     return red, green, blue
 
 
-def _draw_card(*, code: str, share_url: str, offer: str, brand: Branding) -> bytes:
+def _draw_card(*, code: str, share_url: str, offer: str, brand: Branding,
+               language: str) -> bytes:
     import segno
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw
 
     size, ink, paper = 1080, (31, 27, 45), (255, 255, 255)
     accent, on_accent = _rgb(brand.primary_colour), _rgb(brand.text_colour)
     card = Image.new("RGB", (size, size), paper)
     draw = ImageDraw.Draw(card)
     draw.rectangle((0, 0, size, 150), fill=accent)
+    tag = lettering.language_tag(language)
+    with translation.override(language):
+        rtl = translation.get_language_bidi()
 
-    def font(px):
-        return ImageFont.load_default(size=px)
-
-    def centred(y, text, px, fill):
-        face = font(px)
-        width = draw.textlength(text, font=face)
-        while width > size - 80 and px > 18:
+    def centred(middle, text, px, fill, *, direction=None, language=tag):
+        """`text` centred on the line at `middle`, in the first font that has all its
+        letters, made smaller until it fits the card's width."""
+        face = lettering.face_for(text)
+        options = lettering.layout(face, language=language, direction=direction)
+        font = lettering.font(face, px)
+        while draw.textlength(text, font=font, **options) > size - 80 and px > 18:
             px -= 4
-            face = font(px)
-            width = draw.textlength(text, font=face)
-        draw.text(((size - width) / 2, y), text, font=face, fill=fill)
+            font = lettering.font(face, px)
+        draw.text((size / 2, middle), text, font=font, fill=fill, anchor="mm", **options)
 
-    centred(45, brand.name, 56, on_accent)
-    centred(200, offer, 52, ink)
-    centred(290, code, 110, accent)
+    centred(75, brand.name, 56, on_accent)  # direction from the name's own letters
+    centred(232, offer, 52, ink, direction="rtl" if rtl else "ltr")
+    centred(357, code, 110, accent, direction="ltr", language=None)
     qr = io.BytesIO()
     segno.make(share_url, error="m").save(qr, kind="png", scale=12, border=2)
     qr_image = Image.open(io.BytesIO(qr.getvalue())).convert("RGB")
     qr_image = qr_image.resize((520, 520), Image.Resampling.NEAREST)
     card.paste(qr_image, ((size - 520) // 2, 440))
-    centred(985, share_url.split("://", 1)[-1], 34, ink)
+    centred(1005, share_url.split("://", 1)[-1], 34, ink, direction="ltr", language=None)
     out = io.BytesIO()
     card.save(out, format="PNG", optimize=True)
     return out.getvalue()
