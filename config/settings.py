@@ -155,6 +155,9 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 # default language, then to English.
 MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
 MODELTRANSLATION_FALLBACK_LANGUAGES = tuple(dict.fromkeys((LANGUAGE_CODE, "en")))
+# A row created in code (a service, a seed, a test) with `name="Gold"` while another language
+# is active still gets its English (`name_en`), the text every blank translation falls back to.
+MODELTRANSLATION_AUTO_POPULATE = "required"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

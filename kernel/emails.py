@@ -35,6 +35,11 @@ def email_context_register(provide) -> None:
         _context_providers.append(provide)
 
 
+def email_language(locale: str = "") -> str:
+    """The language an e-mail to someone with this language or locale is written in."""
+    return language_from_locale(locale) or settings.LANGUAGE_CODE
+
+
 def email_send(*, to: str, template: str, context: dict, locale: str = "",
                headers: dict | None = None) -> None:
     """Render `template`'s subject, text and HTML parts with `context` and send them to `to`
@@ -43,7 +48,7 @@ def email_send(*, to: str, template: str, context: dict, locale: str = "",
     for provide in _context_providers:
         base.update(provide())
     context = {**base, **context}
-    with translation.override(language_from_locale(locale) or settings.LANGUAGE_CODE):
+    with translation.override(email_language(locale)):
         subject = " ".join(_render_plain(f"{template}_subject.txt", context).split())
         text = _render_plain(f"{template}.txt", context)
         if context.get("unsubscribe_url"):

@@ -24,6 +24,7 @@ from kernel.admin import (
     confirm_action,
     form_action,
 )
+from kernel.admin_translations import TranslatedAdmin
 from kernel.errors import FlywheelError
 
 from . import selectors, services
@@ -44,7 +45,7 @@ from . import admin_rules  # noqa: E402, F401  (the earning rules admin, with it
 
 
 @admin.register(Reward)
-class RewardAdmin(admin.ModelAdmin):
+class RewardAdmin(TranslatedAdmin):
     list_display = ("name", "kind", "cost", "stock", "is_active", "available_from",
                     "available_until", "voucher_valid_days")
     list_filter = ("kind", "is_active", "min_tier", "audience")
@@ -244,7 +245,7 @@ class TierForm(forms.ModelForm):
         if isinstance(badge, UploadedFile):
             try:
                 return services.tier_badge_clean(
-                    file=badge, name=self.cleaned_data.get("name") or badge.name)
+                    file=badge, name=self.cleaned_data.get("name_en") or badge.name)
             except FlywheelError as error:
                 raise ValidationError(error.message) from error
         return badge
@@ -261,7 +262,7 @@ def _badge(tier: Tier, size: int = 32):
 
 
 @admin.register(Tier)
-class TierAdmin(admin.ModelAdmin):
+class TierAdmin(TranslatedAdmin):
     form = TierForm
     list_display = ("badge_preview", "name", "position", "threshold", "members",
                     "earn_multiplier", "entry_points", "entry_reward")

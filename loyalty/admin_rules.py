@@ -8,11 +8,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kernel.admin import NoDelete
+from kernel.admin_translations import TranslatedAdmin
 
 from . import services
 from .models import EarningRule
 from .previews import earning_rule_preview
-from .services.rules import RULE_FIELDS
+from .services.rules import RULE_FIELDS, WORDING_FIELDS
 
 PREVIEW_TEMPLATE = "admin/loyalty/earningrule/preview.html"
 PREVIEW_DAYS = 30
@@ -35,7 +36,7 @@ class EarningRuleForm(forms.ModelForm):
 
 
 @admin.register(EarningRule)
-class EarningRuleAdmin(NoDelete, admin.ModelAdmin):
+class EarningRuleAdmin(NoDelete, TranslatedAdmin):
     form = EarningRuleForm
     change_form_template = "admin/loyalty/earningrule/change_form.html"
     list_display = ("name", "kind", "activity_kind", "earns", "window", "tier_list", "cap",
@@ -140,7 +141,9 @@ class EarningRuleAdmin(NoDelete, admin.ModelAdmin):
         return TemplateResponse(request, PREVIEW_TEMPLATE, context)
 
     def save_model(self, request, obj, form, change):
-        fields = {name: getattr(obj, name) for name in RULE_FIELDS}
+        # The wording per language, not `name`: that is the admin's language's, fallback and all.
+        fields = {name: getattr(obj, name) for name in (*RULE_FIELDS, *WORDING_FIELDS)
+                  if name != "name"}
         tiers = list(form.cleaned_data.get("tiers") or [])
         if change:
             rule = services.earning_rule_update(rule=obj, tiers=tiers, **fields)

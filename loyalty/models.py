@@ -22,7 +22,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from kernel.models import SingletonSettings
@@ -141,6 +141,14 @@ class Tier(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def default_name(self) -> str:
+        """The name in the default language, whatever language is active: what tier changes
+        and the customer's profile (segments match on it) record. `name` is the active
+        language's (modeltranslation)."""
+        with translation.override(settings.MODELTRANSLATION_DEFAULT_LANGUAGE):
+            return self.name
 
     def clean(self):
         """Higher tiers need more: a threshold sits strictly between its neighbours'."""

@@ -19,6 +19,7 @@ from kernel.admin import (
     coloured_status,
     confirm_action,
 )
+from kernel.admin_translations import TranslatedAdmin
 from kernel.errors import FlywheelError
 from loyalty.admin import RedemptionAdmin
 from loyalty.models import Redemption
@@ -28,7 +29,7 @@ from .models import DiscountSync, PlatformConnection, PublishableKey
 
 
 @admin.register(PublishableKey)
-class PublishableKeyAdmin(admin.ModelAdmin):
+class PublishableKeyAdmin(TranslatedAdmin):
     """A storefront: its publishable key (public), its signing secret (the shop's server
     only), the origins allowed to use it, the shop's own sign-up and log-in pages, the theme."""
 

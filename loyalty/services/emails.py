@@ -1,10 +1,11 @@
 """Loyalty emails, sent from tasks after commit through kernel.emails.email_send."""
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from customers.models import MarketingContact
 from customers.services import marketing_email_send
+from kernel.emails import email_language
 from kernel.links import account_url
 
 from ..models import Redemption, TierChange
@@ -30,7 +31,9 @@ def tier_up_email_send(*, change_id: int) -> bool:
         return False
     from ..selectors import tier_progress_get
 
-    progress = tier_progress_get(customer=customer)
+    # The sentence toward the next tier, and its name, in the language the e-mail speaks.
+    with translation.override(email_language(customer.email_language)):
+        progress = tier_progress_get(customer=customer)
     with transaction.atomic():
         if not TierChange.objects.filter(pk=change.pk, emailed_at__isnull=True).update(
                 emailed_at=timezone.now()):

@@ -24,11 +24,13 @@ a time; the arithmetic is loyalty/earning.py.
 
 import datetime as dt
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from modeltranslation.utils import build_localized_fieldname
 
 from customers.models import Customer
 from kernel.errors import FlywheelError
@@ -38,6 +40,11 @@ from ..models import EarningRule, PointsEntry, Tier
 
 Kind = PointsEntry.Kind
 
+# The rule's wording per language (modeltranslation's columns `name_en`, `name_tr`...; `name`
+# itself reads and writes the active language's). A changed wording is a change of the rule.
+WORDING_FIELDS = tuple(build_localized_fieldname("name", code)
+                       for code, _language in settings.LANGUAGES)
+DEFAULT_WORDING = build_localized_fieldname("name", settings.MODELTRANSLATION_DEFAULT_LANGUAGE)
 RULE_FIELDS = ("name", "activity_kind", "points", "points_per_unit", "multiplier", "starts_at",
                "ends_at", "min_order_total", "cap_count", "cap_period", "is_active", "audience")
 
@@ -67,7 +74,7 @@ def _validate(rule: EarningRule) -> None:
 
 def earning_rule_create(*, tiers: list[Tier] | None = None, **fields) -> EarningRule:
     """A new rule at version 1; it earns from now on."""
-    unknown = set(fields) - {*RULE_FIELDS, "kind"}
+    unknown = set(fields) - {*RULE_FIELDS, *WORDING_FIELDS, "kind"}
     if unknown:
         raise TypeError(f"unknown earning rule fields: {sorted(unknown)}")
     with transaction.atomic():
@@ -86,15 +93,16 @@ def earning_rule_update(*, rule: EarningRule, tiers: list[Tier] | None = None,
     earned it and the change only affects what happens afterwards. None leaves a required
     field (name, points, multiplier...) as it is and clears an optional one (window, minimum
     total, cap). An invalid rule is refused with the fields at fault and changes nothing."""
-    unknown = set(changes) - set(RULE_FIELDS)
+    unknown = set(changes) - {*RULE_FIELDS, *WORDING_FIELDS}
     if unknown:
         raise TypeError(f"unknown earning rule fields: {sorted(unknown)}")
     with transaction.atomic():
         rule = EarningRule.objects.select_for_update().get(pk=rule.pk)
         changed = False
         for field, value in changes.items():
-            if value is None and field in ("name", "points_per_unit", "is_active", "points",
-                                           "multiplier", "cap_period", "activity_kind"):
+            if value is None and field in ("name", DEFAULT_WORDING, "points_per_unit",
+                                           "is_active", "points", "multiplier", "cap_period",
+                                           "activity_kind"):
                 continue
             if getattr(rule, field) != value:
                 setattr(rule, field, value)

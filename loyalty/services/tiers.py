@@ -119,8 +119,8 @@ def _moves_apply(moves: Sequence[tuple[LoyaltyAccount, Tier | None, Decimal | No
             account.tier_kept_until = max(filter(None, [account.tier_kept_until, kept]))
             account.tier_held_until = held.get(account.pk)
         changes.append(TierChange(
-            account=account, from_tier=old, to_tier=to, from_name=old.name if old else "",
-            to_name=to.name if to else "", is_up=is_up, reason=reason, note=note,
+            account=account, from_tier=old, to_tier=to, from_name=old.default_name if old else "",
+            to_name=to.default_name if to else "", is_up=is_up, reason=reason, note=note,
             staff=staff, qualifying_value=value, created_at=now,
         ))
     if not changes:
@@ -356,9 +356,9 @@ def tiers_recalculate(*, now: dt.datetime | None = None) -> int:
         moved += len(tiers_promote(account_ids=ids, now=now, reason=Reason.TIERS_EDITED))
     for tier in tiers_get():
         stale = Customer.objects.filter(loyalty_account__tier=tier).exclude(
-            loyalty_tier=tier.name)
+            loyalty_tier=tier.default_name)
         for customer in stale.iterator():
-            customer_tier_set(customer=customer, tier=tier.name)
+            customer_tier_set(customer=customer, tier=tier.default_name)
     for customer in Customer.objects.filter(loyalty_account__tier__isnull=True).exclude(
             loyalty_tier=""):
         customer_tier_set(customer=customer, tier="")

@@ -27,6 +27,7 @@ from kernel.admin import (
     confirm_action,
     form_action,
 )
+from kernel.admin_translations import TranslatedAdmin
 
 from . import selectors, services
 from .charts import trend_chart
@@ -39,7 +40,7 @@ REPORT_COMMENTS = 20
 
 
 @admin.register(NpsSurvey)
-class NpsSurveyAdmin(SingletonAdmin):
+class NpsSurveyAdmin(SingletonAdmin, TranslatedAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ("is_active",)}),

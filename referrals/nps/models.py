@@ -6,8 +6,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.utils import build_localized_fieldname
 
 from customers.models import Customer, NpsCategory, Order
 from kernel.models import SingletonSettings
@@ -86,6 +87,24 @@ class NpsSurvey(SingletonSettings):
         if self.answer_page_url and "{token}" not in self.answer_page_url:
             raise ValidationError({"answer_page_url": _("Put {token} where the link's token "
                                                         "goes.")})
+
+    QUESTIONS = ("question", "promoter_question", "passive_question", "detractor_question")
+
+    @classmethod
+    def get(cls) -> "NpsSurvey":
+        """The row; made the first time with each question in every language, from the
+        catalogues (modeltranslation would write the active language's into all of them)."""
+        survey, created = cls.objects.get_or_create(pk=1)
+        if created:
+            texts = {}
+            for code, _language in settings.LANGUAGES:
+                with translation.override(code):
+                    texts.update({build_localized_fieldname(field, code):
+                                  str(cls._meta.get_field(field).default)
+                                  for field in cls.QUESTIONS})
+            cls.objects.filter(pk=survey.pk).update(**texts)
+            survey.refresh_from_db()
+        return survey
 
     def follow_up_question(self, category: str) -> str:
         return {

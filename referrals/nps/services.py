@@ -7,11 +7,12 @@ import secrets
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from customers.models import Activity, Customer, NpsCategory, Order
 from customers.services import activity_record, customer_nps_set
+from kernel.emails import email_language
 from kernel.errors import FlywheelError
 from loyalty import services as loyalty_services
 
@@ -65,8 +66,11 @@ def nps_invitation_create(*, order: Order, survey: NpsSurvey | None = None,
         if not survey_contact_allowed(customer=customer, cap_days=survey.contact_cap_days,
                                       now=now):
             return None
+        # The question as the e-mail will ask it: in the customer's language.
+        with translation.override(email_language(customer.email_language)):
+            question = survey.question
         invitation = NpsInvitation.objects.create(
-            customer=customer, order=order, question=survey.question, created_at=now,
+            customer=customer, order=order, question=question, created_at=now,
             nonce=secrets.token_urlsafe(16),
             expires_at=now + dt.timedelta(days=survey.link_valid_days),
         )

@@ -15,10 +15,11 @@ def referral_friend_email_send(*, referral_id: int) -> bool:
     if referral is None or referral.voucher is None:
         return False
     referrer = referral.referrer
+    # The reward itself, not its name: the template names it in the e-mail's language.
     email_send(
         to=referral.friend_email, template="referrals/emails/friend_voucher",
         locale=referral.friend.email_language if referral.friend else "",
-        context={"code": referral.voucher.code, "offer": referral.voucher.reward.name,
+        context={"code": referral.voucher.code, "offer": referral.voucher.reward,
                  "expires_at": referral.voucher.expires_at,
                  "referrer_name": referrer.first_name or referrer.email.split("@")[0]},
     )

@@ -149,8 +149,8 @@ def badge_png() -> bytes:
 
 
 def tier_form(**overrides):
-    data = {"name": "Gold", "position": 3, "threshold": "500", "colour": "#c9a227",
-            "perks": "", "earn_multiplier": "1.5", "entry_points": "0", "entry_reward": ""}
+    data = {"name_en": "Gold", "position": 3, "threshold": "500", "colour": "#c9a227",
+            "perks_en": "", "earn_multiplier": "1.5", "entry_points": "0", "entry_reward": ""}
     data.update(overrides)
     return data
 

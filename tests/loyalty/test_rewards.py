@@ -290,7 +290,7 @@ def test_editing_a_rule_in_admin_raises_its_version(admin_client):
 
     response = admin_client.post(
         reverse("admin:loyalty_earningrule_change", args=[rule.pk]),
-        {"name": rule.name, "points_per_unit": "2", "is_active": "on", "points": "0",
+        {"name_en": rule.name, "points_per_unit": "2", "is_active": "on", "points": "0",
          "multiplier": "1", "cap_period": "ever"},
     )
 
@@ -301,7 +301,7 @@ def test_editing_a_rule_in_admin_raises_its_version(admin_client):
 
 def test_a_reward_missing_its_kinds_fields_gets_a_clear_error_in_admin(admin_client):
     response = admin_client.post(reverse("admin:loyalty_reward_add"), {
-        "name": "10% off", "kind": "percent_off", "cost": "200", "is_active": "on",
+        "name_en": "10% off", "kind": "percent_off", "cost": "200", "is_active": "on",
         "voucher_valid_days": "90",
     })
 

@@ -327,7 +327,7 @@ def test_outside_a_batch_a_changed_order_rule_counts_from_the_next_order():
 
 
 def rule_form(**overrides):
-    data = {"name": "One point per euro", "kind": "order", "points_per_unit": "1",
+    data = {"name_en": "One point per euro", "kind": "order", "points_per_unit": "1",
             "points": "0", "multiplier": "1", "cap_period": "ever", "is_active": "on",
             "preview_days": "30"}
     data.update(overrides)
@@ -338,7 +338,7 @@ def test_staff_add_a_rule_with_tiers_in_admin(admin_client):
     gold = TierFactory(name="Gold", position=1, threshold=0)
 
     response = admin_client.post(reverse("admin:loyalty_earningrule_add"),
-                                 rule_form(name="Gold double", multiplier="2",
+                                 rule_form(name_en="Gold double", multiplier="2",
                                            tiers=[gold.pk]))
 
     assert response.status_code == 302

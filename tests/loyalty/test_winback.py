@@ -154,7 +154,7 @@ def test_staff_give_a_rule_an_audience_in_admin_and_its_version_goes_up(admin_cl
     gold = SegmentRuleFactory(field="tier", value="Gold").segment
     rule = EarningRuleFactory()
     response = admin_client.post(f"/admin/loyalty/earningrule/{rule.pk}/change/", {
-        "name": rule.name, "kind": "order", "points_per_unit": "1", "points": "0",
+        "name_en": rule.name, "kind": "order", "points_per_unit": "1", "points": "0",
         "multiplier": "1", "cap_period": "ever", "is_active": "on", "preview_days": "30",
         "audience": gold.pk})
     assert response.status_code == 302

@@ -21,7 +21,7 @@ def test_staff_add_a_storefront_and_get_its_keys(admin_client):
     response = admin_client.post(reverse("admin:storefront_publishablekey_add"), {
         "name": "Main shop", "platform": "shopify",
         "allowed_origins": "https://shop.example.com\nhttps://www.shop.example.com",
-        "signup_url": "", "login_url": "", "add_to_cart_url": "", "launcher_text": "",
+        "signup_url": "", "login_url": "", "add_to_cart_url": "", "launcher_text_en": "",
         "position": "end", "accent_colour": "#1a56db", "text_colour": "#111827",
         "background_colour": "#ffffff", "font_family": ""})
 

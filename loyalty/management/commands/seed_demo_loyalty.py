@@ -15,17 +15,19 @@ import io
 import random
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test.utils import override_settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from PIL import Image, ImageDraw
 
 from customers.models import Activity, Customer, Order, Refund
 from customers.services import activity_record
+from kernel.demo_words import translations_set
 from loyalty import services
 from loyalty.models import EarningRule, LoyaltyProgram, Redemption, Reward, Tier
 
@@ -64,6 +66,73 @@ TIERS = [
 ]
 REVIEW_SHARE = 0.4
 
+# The demo shop's own words in the other languages, as a Turkish, an Iranian and a Taiwanese
+# shop would write them (terms from locale/<lang>/GLOSSARY.md), keyed by the English name.
+# Each row is (name, second text: perks or description) per language; None leaves it blank.
+TIER_WORDS = {
+    "Bronze": {
+        "tr": ("Bronz", "Her 1 € için 1 puan\nDoğum gününüzde puan"),
+        "fa": ("برنزی", "به ازای هر ۱ یورو، ۱ امتیاز\nامتیاز تولد"),
+        "zh_hant": ("銅卡", "每消費 1 歐元累積 1 點\n生日點數"),
+    },
+    "Silver": {
+        "tr": ("Gümüş", "Her siparişte %25 daha fazla puan\n"
+                        "Yeni serumlara herkesten önce ulaşın"),
+        "fa": ("نقره‌ای", "۲۵٪ امتیاز بیشتر در هر سفارش\nدسترسی زودتر به سرم‌های جدید"),
+        "zh_hant": ("銀卡", "每筆訂單多得 25% 點數\n新品精華液搶先購"),
+    },
+    "Gold": {
+        "tr": ("Altın", "Her siparişte %50 daha fazla puan\nYıl boyunca ücretsiz kargo\n"
+                        "Altın seviyesine ulaştığınızda hediye"),
+        "fa": ("طلایی", "۵۰٪ امتیاز بیشتر در هر سفارش\nارسال رایگان در تمام سال\n"
+                        "هدیهٔ ورود به سطح طلایی"),
+        "zh_hant": ("金卡", "每筆訂單多得 50% 點數\n全年免運費\n升級金卡即贈好禮"),
+    },
+}
+REWARD_WORDS = {
+    "€5 off your next order": {
+        "tr": ("Sonraki siparişinizde 5 € indirim", None),
+        "fa": ("۵ یورو تخفیف برای سفارش بعدی", None),
+        "zh_hant": ("下次訂單折抵 5 歐元", None),
+    },
+    "10% off your next order": {
+        "tr": ("Sonraki siparişinizde %10 indirim", None),
+        "fa": ("۱۰٪ تخفیف برای سفارش بعدی", None),
+        "zh_hant": ("下次訂單享 9 折", None),
+    },
+    "Free shipping": {
+        "tr": ("Ücretsiz kargo", None),
+        "fa": ("ارسال رایگان", None),
+        "zh_hant": ("免運費", None),
+    },
+    "Free Gentle Gel Cleanser": {
+        "tr": ("Hediye Gentle Gel Cleanser", None),
+        "fa": ("ژل شست‌وشوی ملایم هدیه", None),
+        "zh_hant": ("免費兌換溫和潔顏凝膠", None),
+    },
+    "Gold welcome: Caffeine Eye Cream": {
+        "tr": ("Altın hoş geldin hediyesi: Kafeinli Göz Kremi",
+               "Altın seviyesine ulaşan müşterilerimize hediye edilir."),
+        "fa": ("هدیهٔ سطح طلایی: کرم دور چشم کافئین",
+               "به مشتریانی که به سطح طلایی می‌رسند هدیه داده می‌شود."),
+        "zh_hant": ("金卡見面禮：咖啡因眼霜", "升級為金卡的顧客即可獲贈。"),
+    },
+}
+RULE_WORDS = {
+    "One point per euro": {"tr": "Her 1 € için 1 puan", "fa": "به ازای هر یورو ۱ امتیاز",
+                           "zh_hant": "每消費 1 歐元累積 1 點"},
+    "Welcome to the club": {"tr": "Ödül Kulübü'ne hoş geldiniz",
+                            "fa": "به باشگاه مشتریان خوش آمدید", "zh_hant": "歡迎加入會員俱樂部"},
+    "Quiz completed": {"tr": "Cilt bakım testini tamamlayın", "fa": "آزمون پوست را کامل کنید",
+                       "zh_hant": "完成肌膚測驗"},
+    "Survey answered": {"tr": "Anketimizi yanıtlayın", "fa": "به نظرسنجی ما پاسخ دهید",
+                        "zh_hant": "填寫滿意度問卷"},
+    "Friend referred": {"tr": "Arkadaşınızı davet edin", "fa": "دوستان خود را معرفی کنید",
+                        "zh_hant": "推薦朋友"},
+    "Review written": {"tr": "Ürün yorumu yazın", "fa": "برای محصول نظر بنویسید",
+                       "zh_hant": "撰寫商品評論"},
+}
+
 
 def _badge_png(colour: str, letter: str) -> bytes:
     """A round medal with the tier's initial, drawn at 512 px (the upload is resized)."""
@@ -88,11 +157,14 @@ class Command(BaseCommand):
         today = now.replace(hour=0, minute=0, second=0, microsecond=0)
         # The demo's history is not news: its emails go nowhere.
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
-            with transaction.atomic():
+            # The catalog is found and written by its English (default language) names.
+            with translation.override(settings.MODELTRANSLATION_DEFAULT_LANGUAGE), \
+                    transaction.atomic():
                 self.program()
                 rewards = self.rewards()
                 self.tiers(rewards["Gold welcome: Caffeine Eye Cream"])
                 self.rules()
+                self.words()
             self.history(rng, today)
             with transaction.atomic():
                 services.points_release_due(now=now)
@@ -150,6 +222,18 @@ class Command(BaseCommand):
             EarningRule.objects.get_or_create(
                 name=name, defaults={"kind": EarningRule.Kind.ACTIVITY, "activity_kind": kind,
                                      "points": points, "points_per_unit": Decimal("0")})
+
+    def words(self) -> None:
+        """The tiers', rewards' and rules' words in Turkish, Persian and Traditional Chinese."""
+        for model, table, fields in ((Tier, TIER_WORDS, ("name", "perks")),
+                                     (Reward, REWARD_WORDS, ("name", "description"))):
+            for name, languages in table.items():
+                translations_set(model, name, {
+                    f"{field}_{code}": text for code, texts in languages.items()
+                    for field, text in zip(fields, texts, strict=True)})
+        for name, languages in RULE_WORDS.items():
+            translations_set(EarningRule, name, {f"name_{code}": text
+                                                 for code, text in languages.items()})
 
     # The history, in date order
 

@@ -5,15 +5,17 @@ import dataclasses
 import datetime as dt
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.db.models import Count
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from customers import services as customer_services
 from customers.models import User
 from customers.services import CustomerData, LineData, OrderEvent
+from kernel.demo_words import translations_set
 from loyalty import services as loyalty_services
 from referrals import services
 from referrals.models import Referral, ReferralProgram
@@ -58,7 +60,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         today = timezone.now().replace(hour=9, minute=0, second=0, microsecond=0)
         with transaction.atomic():
-            program = self.program()
+            # The friends' reward is found by its English (default language) name.
+            with translation.override(settings.MODELTRANSLATION_DEFAULT_LANGUAGE):
+                program = self.program()
+                self.words()
             advocates = [customer_services.customer_upsert(email=email, first_name=first,
                                                           last_name=last)
                          for email, first, last in ADVOCATES]
@@ -89,6 +94,25 @@ class Command(BaseCommand):
                       .values_list("status", "n"))
         self.stdout.write(self.style.SUCCESS(_("Demo referrals ready: %(counts)s")
                                              % {"counts": counts}))
+
+    def words(self) -> None:
+        """The friends' reward (and the referral rule, when this seed made it) in Turkish,
+        Persian and Traditional Chinese, as a native shop would write them
+        (locale/<lang>/GLOSSARY.md)."""
+        from loyalty.models import EarningRule, Reward
+
+        translations_set(EarningRule, "Referred a friend", {
+            "name_tr": "Arkadaşınızı davet edin", "name_fa": "دوستان خود را معرفی کنید",
+            "name_zh_hant": "推薦朋友"})
+        translations_set(Reward, "10% off your first order", {
+            "name_tr": "İlk siparişinizde %10 indirim",
+            "description_tr": "Davet edilen arkadaşlara hoş geldin hediyesi (satılmaz, "
+                              "hediye edilir).",
+            "name_fa": "۱۰٪ تخفیف برای اولین سفارش",
+            "description_fa": "هدیهٔ خوش‌آمدگویی به دوستان معرفی‌شده (هدیه است، فروشی نیست).",
+            "name_zh_hant": "首筆訂單享 9 折",
+            "description_zh_hant": "送給受推薦朋友的見面禮（僅供贈送，無法以點數兌換）。",
+        })
 
     def program(self) -> ReferralProgram:
         from loyalty.models import EarningRule, Reward
