@@ -128,6 +128,9 @@ class Customer(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     erased_at = models.DateTimeField(_("erased"), null=True, blank=True, editable=False)
 
+    # Not a column: the other addresses ingestion found this customer known by (profiles.py).
+    _known_emails: set[str]
+
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")

@@ -5,7 +5,11 @@ They are sent inside the transaction that made the change, so a receiver's write
 back with it; receivers that send email or call out schedule that work with `delay_on_commit`.
 """
 
+from typing import NamedTuple
+
 from django.dispatch import Signal
+
+from customers.models import Customer
 
 # orders: list[Order], the orders of one batch that just became paid.
 orders_paid = Signal()
@@ -20,10 +24,21 @@ activities_recorded = Signal()
 # customer: Customer, whose personal data was just erased (sent once, inside the erasure's
 # transaction), emails: list[str], every address they were known by: upper apps erase the
 # personal data they hold about them (rows tied to the customer or naming one of the emails).
+# The one signal for a single customer: an erasure is one person's request, answered alone.
 customer_erased = Signal()
 # customer: Customer, whose data is being exported (a data-access request): each receiver
 # returns a dict of export sections ({"loyalty": {...}}) holding what its app keeps about them.
 customer_export_requested = Signal()
-# customer: Customer, from_stage: str ("" the first time), to_stage: str, at: datetime. Sent
-# once per change of lifecycle stage (see customers/segments/rules.py).
-customer_stage_changed = Signal()
+
+
+class StageChange(NamedTuple):
+    """One customer's change of lifecycle stage (from_stage is "" the first time)."""
+
+    customer: Customer
+    from_stage: str
+    to_stage: str
+
+
+# changes: list[StageChange], at: datetime. Sent once for the changes of lifecycle stage of a
+# batch of customers (see customers/segments/rules.py).
+customers_stage_changed = Signal()

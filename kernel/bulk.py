@@ -3,12 +3,15 @@
 import operator
 from collections.abc import Iterable, Sequence
 from functools import reduce
+from typing import TypeVar
 
 import numpy as np
 from django.db import connections, router
 from django.db.models import Model, Q
 from django.db.models.constants import OnConflict
 from django.db.models.sql import InsertQuery
+
+M = TypeVar("M", bound=Model)
 
 
 def source_pairs_q(pairs: Iterable[tuple[str, str]], field: str) -> Q:
@@ -52,7 +55,7 @@ def objects_add(objs: Sequence[Model]) -> None:
         type(objs[0]).objects.bulk_create(objs)
 
 
-def insert_new(objs: list[Model], *, key: tuple[str, ...]) -> list[Model]:
+def insert_new(objs: list[M], *, key: tuple[str, ...]) -> list[M]:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING the pk and the unique `key` fields: one
     statement per chunk and no savepoint (a large batch on PostgreSQL by COPY, rows_copy).
     Sets the pk of each object this call inserted and returns them; an object whose key

@@ -208,6 +208,10 @@ class LoyaltyAccount(models.Model):
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
 
+    # Not a column: the entries posted to an account opened in this transaction, kept by
+    # loyalty.services.accounts (None or absent: read them when needed).
+    _opened_entries: "list[PointsEntry] | None"
+
     class Meta:
         verbose_name = _("loyalty account")
         verbose_name_plural = _("loyalty accounts")

@@ -14,6 +14,7 @@ Periods: lifetime, the calendar year (UTC, ends 31 December) or the rolling 12 m
 """
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -134,7 +135,7 @@ def qualifying_value(*, account: LoyaltyAccount, program: LoyaltyProgram,
                              account_ids=[account.pk]).get(account.pk, ZERO)
 
 
-def tier_for_value(*, value: Decimal, tiers: list[Tier]) -> Tier | None:
+def tier_for_value(*, value: Decimal, tiers: Sequence[Tier]) -> Tier | None:
     """The best tier (highest position) whose threshold the value reaches."""
     reached = [tier for tier in tiers if value >= tier.threshold]
     return max(reached, key=lambda tier: tier.position, default=None)

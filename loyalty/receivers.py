@@ -8,7 +8,7 @@ from customers.signals import (
     activities_recorded,
     customer_erased,
     customer_export_requested,
-    customer_stage_changed,
+    customers_stage_changed,
     orders_cancelled,
     orders_paid,
     orders_refunded,
@@ -43,11 +43,9 @@ def cancel_points_for_cancelled_orders(sender, *, orders, **kwargs):
     services.tiers_withdraw_for_refunds(customers=_customers(orders))
 
 
-@receiver(customer_stage_changed, dispatch_uid="loyalty_winback_for_at_risk")
-def winback_for_at_risk(sender, *, customer, to_stage, at=None, **kwargs):
-    from .services.winback import winback_for_stage_change
-
-    winback_for_stage_change(customer=customer, to_stage=to_stage, now=at)
+@receiver(customers_stage_changed, dispatch_uid="loyalty_winback_for_at_risk")
+def winback_for_at_risk(sender, *, changes, at=None, **kwargs):
+    services.winback_for_stage_changes(changes=changes, now=at)
 
 
 def _customers(orders):

@@ -2,10 +2,12 @@
 
 import datetime as dt
 from decimal import ROUND_CEILING, Decimal
+from typing import TypedDict
 
 from django.conf import settings
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -25,7 +27,12 @@ from .models import (
 )
 
 
-def balance_get(*, customer: Customer) -> dict[str, int]:
+class Balance(TypedDict):
+    balance: int
+    pending: int
+
+
+def balance_get(*, customer: Customer) -> Balance:
     """Available and pending points from the account's cached columns (never summing the
     ledger, so it costs the same for 10 entries or a million). No account yet means zero."""
     row = (LoyaltyAccount.objects.filter(customer=customer)
@@ -102,7 +109,7 @@ def tier_progress_get(*, customer: Customer, now: dt.datetime | None = None) -> 
     # The next tier above both their tier and what they already qualify for.
     upcoming = q.next_tier(current=q.best(current, q.tier_for_value(value=value, tiers=tiers)),
                            tiers=tiers)
-    progress = {
+    progress: dict[str, object] = {
         "metric": program.tier_metric, "period": program.tier_period, "current": str(value),
         "deadline": window.deadline.isoformat() if window.deadline else None,
     }
@@ -111,7 +118,8 @@ def tier_progress_get(*, customer: Customer, now: dt.datetime | None = None) -> 
                         text=_("You're in our top tier.") if current else "")
     else:
         remaining = max(upcoming.threshold - value, q.ZERO)
-        percent = int(min(value / upcoming.threshold * 100, 100)) if upcoming.threshold else 100
+        percent = (int(min(value / upcoming.threshold * 100, Decimal(100)))
+                   if upcoming.threshold else 100)
         progress.update(
             target=str(upcoming.threshold), remaining=str(remaining), percent=percent,
             text=_remaining_text(metric=program.tier_metric, remaining=remaining,
@@ -374,7 +382,7 @@ def _points(count) -> str:
     return ngettext("%(count)s point", "%(count)s points", count) % {"count": count}
 
 
-ACTIVITY_WAYS = {
+ACTIVITY_WAYS: dict[str, Promise] = {
     Activity.Kind.CUSTOMER_CREATED: gettext_lazy("%(points)s for joining"),
     Activity.Kind.ACCOUNT_CREATED: gettext_lazy("%(points)s for creating your account"),
     Activity.Kind.BIRTHDAY: gettext_lazy("%(points)s on your birthday"),

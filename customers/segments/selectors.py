@@ -5,7 +5,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, TextChoices
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -30,7 +30,8 @@ from kernel.models import ID_MAX
 
 F = SegmentRule.Field
 Op = SegmentRule.Operator
-CHOICE_FIELDS = {F.STAGE: Stage, F.RFM_SEGMENT: RfmSegment, F.NPS_CATEGORY: NpsCategory}
+CHOICE_FIELDS: dict[str, type[TextChoices]] = {
+    F.STAGE: Stage, F.RFM_SEGMENT: RfmSegment, F.NPS_CATEGORY: NpsCategory}
 ORDERED_FIELDS = {F.TOTAL_SPENT, F.ORDERS, F.LAST_ORDER}
 YES, NO = {"yes", "true", "1"}, {"no", "false", "0"}
 
@@ -89,11 +90,12 @@ def rule_q(rule: SegmentRule) -> Q:
     if rule.field == F.ATTRIBUTE:
         q = _latest_answer_is(rule.attribute_key, value)
         return ~q if rule.operator == Op.IS_NOT else q
-    path = {
+    paths: dict[str, str] = {
         F.STAGE: "score__stage", F.RFM_SEGMENT: "score__rfm_segment", F.TIER: "loyalty_tier",
         F.NPS_CATEGORY: "nps_category", F.TOTAL_SPENT: "total_spent", F.ORDERS: "orders_count",
         F.LAST_ORDER: "last_order_at__date", F.ACCEPTS_MARKETING: "accepts_marketing",
-    }[rule.field]
+    }
+    path = paths[rule.field]
     if rule.operator == Op.MORE:
         return Q(**{f"{path}__gt": value})
     if rule.operator == Op.LESS:
@@ -180,15 +182,16 @@ CLV_BUCKETS = (0, 50, 100, 250, 500, 1000, 2500, 5000)
 def clv_distribution() -> list[dict]:
     """Customers with orders per predicted-CLV band."""
     buyers = CustomerScore.objects.filter(orders__gt=0)
-    rows = []
+    rows: list[dict[str, int | float | None]] = []
     for low, high in zip(CLV_BUCKETS, (*CLV_BUCKETS[1:], None), strict=True):
         band = buyers.filter(clv_predicted__gte=low)
         if high is not None:
             band = band.filter(clv_predicted__lt=high)
         rows.append({"low": low, "high": high, "count": band.count()})
-    most = max((r["count"] for r in rows), default=0)
+    most = max((band_count for r in rows if (band_count := r["count"]) is not None),
+               default=0)
     for row in rows:
-        row["share"] = row["count"] / most if most else 0
+        row["share"] = (row["count"] or 0) / most if most else 0
     return rows
 
 
@@ -297,8 +300,8 @@ BASELINES = (("model", gettext_lazy("Value model")),
 def value_model_overview(*, fit: ValueModelFit | None) -> dict:
     """The value model and its backtest as the segments overview shows them: parameters,
     errors beside the baselines', and predicted against real orders by group."""
-    overview = {"fit": fit, "message": value_model_message(fit), "backtest": None,
-                "backtest_message": ""}
+    overview: dict[str, object] = {"fit": fit, "message": value_model_message(fit),
+                                   "backtest": None, "backtest_message": ""}
     backtest = fit.backtest if fit else {}
     if "shortfall" in backtest:
         overview["backtest_message"] = _("No backtest: %(shortfall)s") % {

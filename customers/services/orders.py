@@ -49,8 +49,9 @@ def _new_refunds(order: Order, event: OrderEvent | RefundEvent,
                  known: set[str]) -> list[RefundData]:
     if event.refunds:
         return [r for r in event.refunds if r.external_id not in known]
-    refunded_total = getattr(event, "refunded_total", None)
-    if refunded_total is not None and refunded_total > order.refunded_total:
+    refunded_total = event.refunded_total if isinstance(event, OrderEvent) else None
+    if (isinstance(event, OrderEvent) and refunded_total is not None
+            and refunded_total > order.refunded_total):
         return [RefundData(external_id=cumulative_refund_id(refunded_total),
                            amount=refunded_total - order.refunded_total,
                            created_at=event.updated_at)]
@@ -208,7 +209,9 @@ def orders_apply(*, events: list[OrderEvent | RefundEvent],
     results: list[Order | None] = [None] * len(events)
     waiting = [i for i, event in enumerate(events) if not getattr(event, "test", False)]
     while waiting:
-        this_round, later, orders = [], [], set()
+        this_round: list[int] = []
+        later: list[int] = []
+        orders: set[tuple[str, str]] = set()
         for i in waiting:
             key = (events[i].source, events[i].external_id)
             (later if key in orders else this_round).append(i)
@@ -250,10 +253,11 @@ def _apply_round(events: list[OrderEvent | RefundEvent], history: bool = False) 
     changes = []
     for event, customer in zip(events, customers, strict=True):
         order = known.get((event.source, event.external_id))
-        if order is None and isinstance(event, RefundEvent):
-            raise OrderNotReceived(event)
-        changes.append(_change(order or _new_order(event, customer), event, customer, lines,
-                               refund_ids, history))
+        if order is None:
+            if isinstance(event, RefundEvent):
+                raise OrderNotReceived(event)
+            order = _new_order(event, customer)
+        changes.append(_change(order, event, customer, lines, refund_ids, history))
     insert_new([c.order for c in changes if c.created], key=("source", "external_id"))
     done = [c for c in changes if c.order.pk is not None]
     updated = [c.order for c in done if not c.created]
@@ -263,9 +267,11 @@ def _apply_round(events: list[OrderEvent | RefundEvent], history: bool = False) 
     if relined:
         OrderLine.objects.filter(order_id__in=relined).delete()
     objects_add([line for c in done for line in c.lines or ()])
-    objects_add([refund for c in done for refund in c.refunds])
+    # Refunds keep their pks (bulk_create): the points reversed for them name them.
+    Refund.objects.bulk_create([refund for c in done for refund in c.refunds])
     _announce(done, history)
-    buyers = {c.order.customer_id: c.order.customer for c in done if c.order.customer_id}
+    buyers = {c.order.customer_id: customer for c in done
+              if c.order.customer_id and (customer := c.order.customer) is not None}
     customers_stats_refresh(customer_ids=buyers)
     customers_stats_forget(buyers.values())
     if not history:
@@ -297,7 +303,8 @@ def _locked_orders(events) -> dict[tuple[str, str], Order]:
 def _known_details(orders, events) -> tuple[dict, dict]:
     """Existing orders' lines and refund ids, by order id, read once for the round."""
     ids = [order.pk for order in orders]
-    lines, refund_ids = defaultdict(list), defaultdict(set)
+    lines: defaultdict[int, list[tuple]] = defaultdict(list)
+    refund_ids: defaultdict[int, set[str]] = defaultdict(set)
     if not ids:
         return lines, refund_ids
     if any(getattr(event, "lines", None) is not None for event in events):
@@ -317,7 +324,7 @@ def _change(order: Order, event: OrderEvent | RefundEvent, customer: Customer | 
     """Bring the order up to date with the event in memory, and say what changed."""
     created = order.pk is None
     was_paid, was_cancelled = order.paid_at is not None, order.cancelled_at is not None
-    new_lines = [] if created else None
+    new_lines: list[OrderLine] | None = [] if created else None
     if isinstance(event, OrderEvent):
         at = event.updated_at
         if order.currency != event.currency and order.refunded_total:
@@ -371,4 +378,6 @@ def _cancelled_by(order: Order, when: dt.datetime) -> None:
 def refund_apply(*, event: RefundEvent) -> Order:
     """A refund that arrives on its own, for an order we already have (order_unknown
     otherwise): applied as any other event for its order."""
-    return order_apply(event=event)
+    order = order_apply(event=event)
+    assert order is not None  # only a test order is ignored, and a refund is never one
+    return order

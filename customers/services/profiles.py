@@ -141,7 +141,10 @@ def _upsert_many(facts: list[CustomerFacts], history: bool = False) -> list[Cust
     as_of: dict[int, dt.datetime] = {}  # history: the newest fact applied to a new customer
     new: dict[str, Customer] = {}  # by email, inserted together below
     changed: dict[int, set] = {}  # existing customers' changed fields, by id
-    links, created_by, consents, found = [], {}, {}, []
+    links: list[tuple[Customer, str, str]] = []
+    created_by: dict[str, str] = {}  # new customer's email -> the source that created them
+    consents: dict[int, Customer] = {}
+    found: list[Customer | None] = []
     seen: list[tuple[Customer, str, str]] = []  # (customer, email, source): known emails
     for fact in facts:
         identity = (fact.source, fact.external_id) if fact.source and fact.external_id else None
@@ -248,7 +251,7 @@ def _customers_known(facts: list[CustomerFacts]) -> tuple[dict, dict, dict]:
         external_ids = {(source, ext): pk for source, ext, pk in
                         named.values_list("source", "external_id", "customer_id")}
     ids = set(external_ids.values())
-    known_by = {}  # known email -> customer id, for the emails asked about
+    known_by: dict[str, int] = {}  # known email -> customer id, for the emails asked about
     if emails:
         for pk, known in Customer.objects.filter(
                 Q(email__in=emails) | Q(known_emails__email__in=emails)).values_list(
@@ -272,7 +275,7 @@ def _known_emails_add(seen: list[tuple[Customer, str, str]], aliases: dict,
                       lost: set[int]) -> None:
     """Keep the addresses customers were seen with besides their own, once each (one INSERT,
     only when there is a new one)."""
-    rows = {}
+    rows: dict[tuple[int, str], CustomerEmail] = {}
     for customer, email, source in seen:
         if (id(customer) in lost or email == customer.email
                 or email in getattr(customer, "_known_emails", ())):

@@ -27,6 +27,7 @@ from .notifications import (
 from .reversals import (
     points_cancel_for_order,
     points_cancel_for_orders,
+    points_reverse_for_activities,
     points_reverse_for_activity,
     points_reverse_for_refund,
     points_reverse_for_refunds,
@@ -57,7 +58,7 @@ from .tiers import (
     tiers_reevaluate,
     tiers_withdraw_for_refunds,
 )
-from .winback import winback_for_stage_change, winback_offer
+from .winback import winback_for_stage_change, winback_for_stage_changes, winback_offer
 
 __all__ = [
     "birthday_activities_record",
@@ -80,6 +81,7 @@ __all__ = [
     "points_expiring_email_send",
     "points_expiry_remind",
     "points_release_due",
+    "points_reverse_for_activities",
     "points_reverse_for_activity",
     "points_reverse_for_refund",
     "points_reverse_for_refunds",
@@ -106,5 +108,6 @@ __all__ = [
     "vouchers_expire_due",
     "vouchers_use_for_orders",
     "winback_for_stage_change",
+    "winback_for_stage_changes",
     "winback_offer",
 ]

@@ -86,14 +86,18 @@ def _orders_earn(orders: list[Order], *, promote: bool) -> list[PointsEntry | No
     days = settings.LOYALTY_HOLD_DAYS
     items = {}
     for index, order in enumerate(orders):
-        earns = order.paid_at is not None and order.shop_total is not None
+        paid_at = order.paid_at
+        earns = paid_at is not None and order.shop_total is not None
         if order.customer_id is None or not ((earns and rules) or (promote and tiers_get())):
             continue
+        customer = order.customer
+        assert customer is not None  # customer_id is set
         items[index] = _Item(
-            customer=order.customer, rules=rules if earns else (),
-            key=f"order:{order.source}:{order.external_id}:earn", when=order.paid_at,
+            customer=customer, rules=rules if earns else (),
+            key=f"order:{order.source}:{order.external_id}:earn", when=paid_at,
             cause={"order": order}, order_total=order.shop_total,
-            held_until=order.paid_at + dt.timedelta(days=days) if earns and days > 0 else None)
+            held_until=paid_at + dt.timedelta(days=days)
+            if paid_at is not None and earns and days > 0 else None)
     _earn(list(items.values()), promote_all=promote)
     return [items[index].entry if index in items else None for index in range(len(orders))]
 
@@ -205,7 +209,7 @@ def _outside_audiences(items: list[_Item]) -> set[tuple[int, int]]:
     """{(customer id, rule id)} for the rules whose audience (a customer segment) leaves the
     item's customer out: one query per segment for all the customers."""
     segments = {rule.audience_id: rule.audience for item in items for rule in item.rules
-                if rule.audience_id is not None}
+                if rule.audience is not None}
     if not segments:
         return set()
     customer_ids = {item.customer.pk for item in items}
@@ -220,6 +224,8 @@ def _best(item: _Item, account: LoyaltyAccount, used: Counter[tuple[int, int]],
           outside: set[tuple[int, int]]) -> Award | None:
     """The rule that earns the item the most (the oldest on a tie) among those that apply
     to it, with the account's tier, under their caps."""
+    if item.when is None:
+        return None  # an order not paid has no rules to earn with
     tier = account.tier
     multiplier = tier.earn_multiplier if tier else Decimal("1")
     best = None

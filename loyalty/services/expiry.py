@@ -123,10 +123,12 @@ def _shares_sql(program: LoyaltyProgram, account_ids: list[int],
     `share` (loyalty/expiry.py's `lot_shares`, first in, first out, worked out in the database
     with window functions over all the account's available lots) and the id of the account's
     first due lot (`first_due`, which names the expiry on the timeline)."""
+    due = expiry.due_filter(program=program, until=now)
+    assert due is not None, "points_expire_due stops before a batch when nothing expires"
     lots = expiry.available_lots().order_by().filter(account_id__in=account_ids)
     if program.expiry == LoyaltyProgram.Expiry.INACTIVITY:
         lots = lots.annotate(last_activity=expiry.last_activity_subquery())
-    points = IntegerField()
+    points: IntegerField = IntegerField()
     oldest_first = [F("created_at").asc(), F("id").asc()]
     held = Window(Sum("remaining"), partition_by=[F("account_id")], output_field=points)
     before = Coalesce(Window(Sum("remaining"), partition_by=[F("account_id")],
@@ -136,8 +138,7 @@ def _shares_sql(program: LoyaltyProgram, account_ids: list[int],
     spent = Greatest(held - balance, 0, output_field=points)
     remaining = Cast("remaining", points)
     lots = lots.annotate(
-        due=ExpressionWrapper(expiry.due_filter(program=program, until=now),
-                              output_field=BooleanField()),
+        due=ExpressionWrapper(due, output_field=BooleanField()),
         share=ExpressionWrapper(
             remaining - Least(Greatest(spent - before, 0, output_field=points), remaining,
                               output_field=points), output_field=points),

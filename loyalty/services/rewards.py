@@ -59,7 +59,8 @@ def reward_tier_allows(*, reward: Reward, tier) -> bool:
     """Whether a member of `tier` (None: no tier) may redeem the reward (VIP early access)."""
     if reward.min_tier_id is None:
         return True
-    return tier is not None and tier.position >= reward.min_tier.position
+    return (tier is not None and reward.min_tier is not None
+            and tier.position >= reward.min_tier.position)
 
 
 def _same_request(redemption: Redemption, reward: Reward) -> Redemption:
@@ -90,16 +91,18 @@ def redemption_create(
             existing = Redemption.objects.filter(account=account, client_key=key).first()
             if existing:
                 return _same_request(existing, reward)
-        reward = Reward.objects.redeemable(now).filter(pk=reward.pk).first()
-        if reward is None:
+        available = Reward.objects.redeemable(now).filter(pk=reward.pk).first()
+        if available is None:
             raise RewardUnavailable(_("This reward is not available now."))
+        reward = available
         if reward.stock == 0:
             raise RewardOutOfStock(_("This reward is out of stock."))
         if not reward_tier_allows(reward=reward, tier=account.tier):
+            assert reward.min_tier is not None  # only a minimum tier refuses
             raise TierRequired(_("This reward is for %(tier)s members and above.")
                                % {"tier": reward.min_tier.name})
-        if reward.audience_id and not segment_has_member(segment=reward.audience,
-                                                         customer=customer):
+        if reward.audience is not None and not segment_has_member(segment=reward.audience,
+                                                                  customer=customer):
             raise RewardUnavailable(_("This reward is not available to you."),
                                     code="reward_not_for_you")
         redemption = _insert_redemption(
@@ -187,6 +190,7 @@ def voucher_use(*, code: str, order_reference: str = "", now: dt.datetime | None
         if redemption.current_status(now) == Status.EXPIRED:
             raise VoucherExpired(_("This voucher has expired."))
         if redemption.current_status(now) == Status.HELD:
+            assert redemption.held_until is not None  # held means held until a time
             raise VoucherHeld(_("This voucher can be used from %(date)s, once the return "
                                 "window of the order that unlocked it has passed.")
                               % {"date": date_format(redemption.held_until)})

@@ -17,6 +17,7 @@ The rules, one place each:
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from decimal import Decimal
 
 from django.conf import settings
@@ -75,7 +76,7 @@ def _entry_rewards(account: LoyaltyAccount, tier: Tier) -> None:
         points_award_locked(account, points=tier.entry_points, key=key,
                             kind=PointsEntry.Kind.BONUS, held_until=held_until,
                             reason=_("Welcome to %(tier)s") % {"tier": tier.name})
-    if tier.entry_reward_id:
+    if tier.entry_reward is not None:  # no query when the tier has none
         try:
             voucher_grant(customer=account.customer, reward=tier.entry_reward, key=key,
                           held_until=held_until)
@@ -93,7 +94,7 @@ def _move(account: LoyaltyAccount, to: Tier | None, *, reason: str, now: dt.date
     return changes[0] if changes else None
 
 
-def _moves_apply(moves: list[tuple[LoyaltyAccount, Tier | None, Decimal | None]], *,
+def _moves_apply(moves: Sequence[tuple[LoyaltyAccount, Tier | None, Decimal | None]], *,
                  reason: str, now: dt.datetime, program: LoyaltyProgram, staff=None,
                  note: str = "") -> list[TierChange]:
     """Put locked accounts in their new tiers ((account, tier, qualifying value) each), with

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from customers.models import Activity, Customer, Stage
 from customers.services import activity_record
+from customers.signals import StageChange
 
 from ..models import Redemption
 from .program import program_get
@@ -45,7 +46,15 @@ def winback_offer(*, customer: Customer, now: dt.datetime | None = None) -> Rede
 
 def winback_for_stage_change(*, customer: Customer, to_stage: str,
                              now: dt.datetime | None = None) -> Redemption | None:
-    """The loyalty side of `customer_stage_changed`: only becoming at risk earns an offer."""
-    if to_stage != Stage.AT_RISK:
-        return None
-    return winback_offer(customer=customer, now=now)
+    """`winback_for_stage_changes` for one customer: only becoming at risk earns an offer."""
+    return next(iter(winback_for_stage_changes(
+        changes=[StageChange(customer, "", to_stage)], now=now)), None)
+
+
+def winback_for_stage_changes(*, changes: list[StageChange], now: dt.datetime | None = None
+                              ) -> list[Redemption]:
+    """The loyalty side of `customers_stage_changed`: each customer who became at risk gets an
+    offer (`winback_offer`, one by one: few customers a day become at risk, and each offer is
+    a voucher, a timeline row and an email). The offers given."""
+    return [redemption for change in changes if change.to_stage == Stage.AT_RISK
+            and (redemption := winback_offer(customer=change.customer, now=now))]

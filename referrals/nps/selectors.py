@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
 from customers.models import Customer, NpsCategory
@@ -162,7 +163,7 @@ def nps_by_tier(*, start: dt.datetime | None = None, end: dt.datetime | None = N
 # Segments hook: the segments branch adds segment fields to Customer. When they land, report NPS
 # per segment here the same way as nps_by_tier, grouping on "customer__<segment field>".
 # The profile's segment fields NPS is broken down by (customers' CustomerScore), with labels.
-SEGMENT_FIELDS: dict[str, str] = {
+SEGMENT_FIELDS: dict[str, Promise] = {
     "score__stage": gettext_lazy("Lifecycle stage"),
     "score__rfm_segment": gettext_lazy("RFM segment"),
 }

@@ -137,7 +137,7 @@ def nps_invitation_from_token(*, token: str, now: dt.datetime | None = None
     if data is not None:
         invitation = (NpsInvitation.objects.select_related("customer")
                       .filter(pk=data.invitation_id).first())
-    if invitation is None or not hmac.compare_digest(invitation.nonce, data.nonce):
+    if invitation is None or data is None or not hmac.compare_digest(invitation.nonce, data.nonce):
         raise TokenInvalid(_("This survey link is not valid. Please use the link in your "
                              "email."))
     if (now or timezone.now()) >= invitation.expires_at:

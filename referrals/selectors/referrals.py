@@ -45,7 +45,7 @@ def referral_share_get(*, customer: Customer) -> ReferralShare:
     code = referral_code_get_or_create(customer=customer).code
     url = absolute_url("referral_landing", code)
     program = ReferralProgram.get()
-    offer = program.friend_reward.name if program.friend_reward_id else ""
+    offer = program.friend_reward.name if program.friend_reward is not None else ""
     if offer:
         message = _("Get %(offer)s at %(shop)s with my code %(code)s:") % {
             "offer": offer, "shop": settings.SITE_NAME, "code": code}
@@ -118,11 +118,14 @@ def _reward_cost(referrals: QuerySet[Referral], points: int) -> Decimal:
 
     cost = Decimal(points) * LoyaltyProgram.get().point_value
     rewarded = referrals.filter(status=Status.REWARDED, reward_voucher__isnull=False)
-    cost += sum((r.reward_voucher.reward.amount or Decimal("0"))
-                for r in rewarded.select_related("reward_voucher__reward"))
+    cost += sum(((r.reward_voucher.reward.amount or Decimal("0"))
+                 for r in rewarded.select_related("reward_voucher__reward")
+                 if r.reward_voucher is not None), Decimal("0"))
     converted = referrals.filter(status__in=Referral.CONVERTED, voucher__isnull=False,
                                  voucher__status="used")
     for referral in converted.select_related("voucher__reward"):
+        if referral.voucher is None:
+            continue
         reward = referral.voucher.reward
         if reward.amount:
             cost += reward.amount

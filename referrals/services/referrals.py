@@ -8,6 +8,7 @@ import hmac
 import io
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -19,7 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from customers.models import Activity, Branding, Customer, Order, Refund
-from customers.services import activity_record, customer_upsert
+from customers.services import activity_record, activity_record_many, customer_upsert
 from kernel import lettering
 from kernel.emails import email_normalise
 from kernel.errors import Conflict, FlywheelError, NotFound
@@ -163,13 +164,32 @@ def _status_set(referral: Referral, status: str, *, now: dt.datetime, reason: st
     return referral
 
 
+def _statuses_set(changes: list[tuple[Referral, str, str]], *, now: dt.datetime) -> None:
+    """`_status_set` for many referrals (each with its new status and reason), in one UPDATE
+    per status and reason and one timeline write for them all."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for referral, status, reason in changes:
+        referral.status, referral.status_changed_at = status, now
+        referral.reason = reason[:255]
+        groups.setdefault((status, referral.reason), []).append(referral.pk)
+    for (status, reason), pks in groups.items():
+        Referral.objects.filter(pk__in=pks).update(status=status, status_changed_at=now,
+                                                   reason=reason)
+    activity_record_many(rows=[_status_row(referral, status, now=now)
+                               for referral, status, _reason in changes])
+
+
+def _status_row(referral: Referral, status: str, *, now: dt.datetime) -> dict:
+    """A status on the referrer's timeline, once per referral and status."""
+    return {"customer": referral.referrer, "kind": Activity.Kind.REFERRAL_STATUS_CHANGED,
+            "occurred_at": now, "reference": f"referral:{referral.pk}",
+            "data": {"referral": referral.pk, "status": status},
+            "key": f"referral:{referral.pk}:status:{status}"}
+
+
 def _status_announce(referral: Referral, status: str, *, now: dt.datetime) -> None:
     """Put a status on the referrer's timeline, once per referral and status."""
-    activity_record(
-        customer=referral.referrer, kind=Activity.Kind.REFERRAL_STATUS_CHANGED, occurred_at=now,
-        reference=f"referral:{referral.pk}", data={"referral": referral.pk, "status": status},
-        key=f"referral:{referral.pk}:status:{status}",
-    )
+    activity_record(**_status_row(referral, status, now=now))
 
 
 def _blocking(results) -> tuple[str, str] | None:
@@ -237,7 +257,7 @@ def referral_signup(
             _status_set(referral, Status.BLOCKED, now=now, reason=blocked[1] or blocked[0])
         else:
             _status_announce(referral, Status.SIGNED_UP, now=now)
-            if program.friend_reward_id:
+            if program.friend_reward is not None:  # no query when there is none
                 voucher = loyalty_services.voucher_grant(
                     customer=friend, reward=program.friend_reward,
                     key=f"referral:{referral.pk}:friend", now=now, notify=False)
@@ -265,91 +285,132 @@ def _voucher_codes(order: Order) -> set[str]:
     return codes
 
 
-def _referral_for_order(order: Order) -> Referral | None:
-    codes = _voucher_codes(order)
-    if codes:
-        referral = (Referral.objects.select_for_update().filter(voucher_code__in=codes)
-                    .order_by("pk").first())
-        if referral:
-            return referral
-    if not order.referral_code:
-        return None
-    code = ReferralCode.objects.filter(code=code_normalize(order.referral_code)).first()
-    if code is None:
-        return None
-    customer = order.customer
-    referral = (Referral.objects.select_for_update().filter(code=code, friend=customer).first()
-                or Referral.objects.select_for_update()
-                .filter(code=code, friend_email=customer.email).first())
-    if referral:
-        return referral
-    now = order.paid_at or timezone.now()
-    with transaction.atomic():
-        referral, created = Referral.objects.get_or_create(
-            code=code, friend_email=customer.email,
-            defaults={"referrer": code.customer, "friend": customer, "created_at": now,
-                      "status_changed_at": now},
-        )
-    if created:
-        _status_announce(referral, Status.SIGNED_UP, now=now)
-    return referral
+def _referrals_for_orders(orders: list[tuple[Order, Customer]]) -> dict[int, Referral]:
+    """The referral each order (carrying a code, with its customer) converts, by order id,
+    locked in id order: the one whose friend's voucher code it used, else the one of its
+    referral code for its customer (by account, then by email; one is made for them if none
+    is). A fixed number of statements for the batch, and one each for a referral made."""
+    found: dict[int, Referral] = {}
+    codes = {order.pk: _voucher_codes(order) for order, _customer in orders}
+    by_voucher: dict[str, Referral] = {}
+    if any(codes.values()):
+        for referral in (Referral.objects.select_for_update()
+                         .filter(voucher_code__in=set().union(*codes.values())).order_by("pk")):
+            by_voucher.setdefault(referral.voucher_code, referral)
+    for order, _customer in orders:
+        matches = [by_voucher[code] for code in codes[order.pk] if code in by_voucher]
+        if matches:
+            found[order.pk] = min(matches, key=lambda referral: referral.pk)
+    coded = [(order, customer) for order, customer in orders
+             if order.pk not in found and order.referral_code]
+    if not coded:
+        return found
+    referral_codes = ReferralCode.objects.select_related("customer").in_bulk(
+        {code_normalize(order.referral_code) for order, _customer in coded}, field_name="code")
+    coded = [(order, customer) for order, customer in coded
+             if code_normalize(order.referral_code) in referral_codes]
+    if not coded:
+        return found
+    mine: dict[tuple[int, int], Referral] = {}
+    by_email: dict[tuple[int, str], Referral] = {}
+    locked = list(Referral.objects.select_for_update()  # in id order, as above
+                  .filter(Q(friend__in={customer.pk for _order, customer in coded})
+                          | Q(friend_email__in={customer.email for _order, customer in coded}),
+                          code__in=[code.pk for code in referral_codes.values()])
+                  .order_by("pk"))
+    # The newest first, as a referral's default ordering reads them.
+    for referral in sorted(locked, key=lambda r: (r.created_at, r.pk), reverse=True):
+        if referral.friend_id:
+            mine.setdefault((referral.code_id, referral.friend_id), referral)
+        by_email.setdefault((referral.code_id, referral.friend_email), referral)
+    for order, customer in coded:
+        code = referral_codes[code_normalize(order.referral_code)]
+        match = mine.get((code.pk, customer.pk)) or by_email.get((code.pk, customer.email))
+        if match is not None:
+            found[order.pk] = match
+            continue
+        now = order.paid_at or timezone.now()
+        with transaction.atomic():
+            referral, created = Referral.objects.get_or_create(
+                code=code, friend_email=customer.email,
+                defaults={"referrer": code.customer, "friend": customer, "created_at": now,
+                          "status_changed_at": now},
+            )
+        if created:
+            _status_announce(referral, Status.SIGNED_UP, now=now)
+        mine[(code.pk, customer.pk)] = found[order.pk] = referral
+    return found
 
 
 def referrals_convert_for_orders(*, orders: list[Order], now: dt.datetime | None = None
                                  ) -> list[Referral]:
-    """`referral_convert_for_order` for a batch of paid orders; most carry no code and cost
-    nothing. The referrals converted."""
-    return [referral for order in orders
-            if (referral := referral_convert_for_order(order=order, now=now))]
-
-
-def referral_convert_for_order(*, order: Order, now: dt.datetime | None = None) -> Referral | None:
-    """A paid order that carries a referred friend's voucher code (in `discount_codes`) or a
-    referral code (`Order.referral_code`) converts that referral, once, if it qualifies: within
+    """Paid orders that carry a referred friend's voucher code (in `discount_codes`) or a
+    referral code (`Order.referral_code`) convert that referral, once, if it qualifies: within
     the attribution window and at least the minimum total (a smaller order leaves the referral
     waiting). The order-stage fraud checks then decide: blocked ends it, flagged waits for staff,
-    otherwise it is pending until the hold passes (rewarded at once when the hold is 0 days)."""
-    if order.customer_id is None or not (_voucher_codes(order) or order.referral_code):
-        return None  # most orders: nothing to look up, so no savepoint and no settings read
+    otherwise it is pending until the hold passes (rewarded at once when the hold is 0 days).
+
+    Most orders carry no code and cost nothing; finding the referrals of the rest takes a fixed
+    number of statements for the batch, so an order whose referral already converted (a
+    replay, a friend's next order) costs nothing more. Each referral the batch converts runs
+    its checks on its own, once in its life. The referrals found."""
+    coded = [(order, customer) for order in orders if order.customer_id is not None
+             and (_voucher_codes(order) or order.referral_code)
+             and (customer := order.customer) is not None]
+    if not coded:
+        return []  # no savepoint and no settings read
     now = now or timezone.now()
     program = ReferralProgram.cached()
     with transaction.atomic():
-        referral = _referral_for_order(order)
-        if referral is None or referral.order_id is not None or \
-                referral.status != Status.SIGNED_UP:
-            return referral
-        paid_at = order.paid_at or now
-        if paid_at > referral.created_at + dt.timedelta(days=program.attribution_days):
-            return _status_set(referral, Status.EXPIRED, now=now,
-                               reason=_("The order came after the attribution window."))
-        if order.total < program.minimum_order_total:
-            return referral
-        referral.order, referral.order_total, referral.currency = order, order.total, order.currency
-        referral.converted_at = paid_at
-        referral.friend = referral.friend or order.customer
-        referral.save(update_fields=["order", "order_total", "currency", "converted_at",
-                                     "friend"])
-        # At the order, the friend is whoever bought: a referrer using a made-up friend's
-        # voucher on their own order is a self-referral.
-        results = checks_run(CheckContext(
-            referral=referral, referrer=referral.referrer, friend=order.customer,
-            friend_email=order.customer.email, stage=ReferralCheck.Stage.ORDER, now=now,
-            program=program, order=order,
-        ))
-        blocked = _blocking(results)
-        if blocked:
-            return _status_set(referral, Status.BLOCKED, now=now, reason=blocked[0])
-        referral.hold_until = paid_at + dt.timedelta(days=program.hold_days)
-        if referral.checks.filter(outcome=Outcome.FLAGGED).exists():
-            _status_set(referral, Status.FLAGGED, now=now, fields=("hold_until",),
-                        reason=_("Waiting for staff review."))
-            from ..tasks import referral_flagged_alert_task
+        found = _referrals_for_orders(coded)
+        return [_referral_convert(referral, order=order, customer=customer, now=now,
+                                  program=program)
+                for order, customer in coded if (referral := found.get(order.pk)) is not None]
 
-            referral_flagged_alert_task.delay_on_commit(referral.pk)
-            return referral
-        _status_set(referral, Status.PENDING, now=now, fields=("hold_until",))
-        if referral.hold_until <= now:
-            referral_reward(referral=referral, now=now)
+
+def referral_convert_for_order(*, order: Order, now: dt.datetime | None = None) -> Referral | None:
+    """`referrals_convert_for_orders` for one order: its referral, or None."""
+    return next(iter(referrals_convert_for_orders(orders=[order], now=now)), None)
+
+
+def _referral_convert(referral: Referral, *, order: Order, customer: Customer,
+                      now: dt.datetime, program: ReferralProgram) -> Referral:
+    """The conversion of one referral (locked) by a paid order of the customer's: see
+    `referrals_convert_for_orders`."""
+    if referral.order_id is not None or referral.status != Status.SIGNED_UP:
+        return referral
+    paid_at = order.paid_at or now
+    if paid_at > referral.created_at + dt.timedelta(days=program.attribution_days):
+        return _status_set(referral, Status.EXPIRED, now=now,
+                           reason=_("The order came after the attribution window."))
+    if order.total < program.minimum_order_total:
+        return referral
+    referral.order, referral.order_total, referral.currency = order, order.total, order.currency
+    referral.converted_at = paid_at
+    referral.friend = referral.friend or customer
+    referral.save(update_fields=["order", "order_total", "currency", "converted_at",
+                                 "friend"])
+    # At the order, the friend is whoever bought: a referrer using a made-up friend's
+    # voucher on their own order is a self-referral.
+    results = checks_run(CheckContext(
+        referral=referral, referrer=referral.referrer, friend=customer,
+        friend_email=customer.email, stage=ReferralCheck.Stage.ORDER, now=now,
+        program=program, order=order,
+    ))
+    blocked = _blocking(results)
+    if blocked:
+        return _status_set(referral, Status.BLOCKED, now=now, reason=blocked[0])
+    referral.hold_until = paid_at + dt.timedelta(days=program.hold_days)
+    if referral.checks.filter(outcome=Outcome.FLAGGED).exists():
+        _status_set(referral, Status.FLAGGED, now=now, fields=("hold_until",),
+                    reason=_("Waiting for staff review."))
+        from ..tasks import referral_flagged_alert_task
+
+        referral_flagged_alert_task.delay_on_commit(referral.pk)
+        return referral
+    _status_set(referral, Status.PENDING, now=now, fields=("hold_until",))
+    if referral.hold_until <= now:
+        referral_reward(referral=referral, now=now)
     return referral
 
 
@@ -373,9 +434,8 @@ def referral_reward(*, referral: Referral, now: dt.datetime | None = None) -> Re
                                reason=_("The friend's order was cancelled during the hold."))
         fields = ["rewarded_at"]
         referral.rewarded_at = now
-        use_voucher = (program.referrer_reward_kind == program.ReferrerRewardKind.REWARD
-                       and program.referrer_reward_id)
-        if use_voucher:
+        use_voucher = program.referrer_reward_kind == program.ReferrerRewardKind.REWARD
+        if use_voucher and program.referrer_reward is not None:
             voucher = loyalty_services.voucher_grant(
                 customer=referral.referrer, reward=program.referrer_reward,
                 key=f"referral:{referral.pk}:referrer", now=now)
@@ -416,40 +476,47 @@ def referrals_reward_due(*, now: dt.datetime | None = None, batch_size: int = 50
 
 def referrals_refund(*, refunds: list[Refund], now: dt.datetime | None = None
                      ) -> list[Referral]:
-    """`referral_refund` for a batch of refunds (each with its order), in turn: the referrals
-    it changed. One read finds which of the orders were referred; the rest cost nothing."""
-    referred = set(Referral.objects.filter(order__in={r.order_id for r in refunds})
-                   .values_list("order_id", flat=True))
-    return [referral for refund in refunds if refund.order_id in referred
-            and (referral := referral_refund(order=refund.order, refund=refund, now=now))]
+    """Refunds on referred friends' orders (each refund with its order): during the hold
+    (pending or flagged) a refund voids the referral; after the referrer was rewarded it
+    reverses the reward (the points, once, through the ledger; an unused reward voucher is
+    cancelled). The referrals of the refunded orders, in a fixed number of statements for the
+    whole batch (a reward voucher aside: each is cancelled on its own)."""
+    if not refunds:
+        return []
+    now = now or timezone.now()
+    with transaction.atomic():
+        referrals = list(Referral.objects.select_for_update(of=("self",))
+                         .select_related("referrer")
+                         .filter(order__in={refund.order_id for refund in refunds})
+                         .order_by("pk"))
+        changes: list[tuple[Referral, str, str]] = [(referral, Status.VOID,
+                    _("The friend's order was refunded during the hold."))
+                   for referral in referrals if referral.status in (Status.PENDING, Status.FLAGGED)]
+        rewarded = [referral for referral in referrals if referral.status == Status.REWARDED]
+        reason = _("The friend's order was refunded after the hold.")
+        if rewarded:
+            loyalty_services.points_reverse_for_activities(reason=reason, activities=list(
+                Activity.objects.filter(key__in=[f"referral:{referral.pk}:converted"
+                                                 for referral in rewarded])))
+        for referral in rewarded:
+            used = False
+            if referral.reward_voucher is not None:  # no query when there is none
+                try:
+                    loyalty_services.voucher_cancel(redemption=referral.reward_voucher, now=now)
+                except FlywheelError:
+                    used = True
+            changes.append((referral, Status.REVERSED, _(
+                "The friend's order was refunded after the hold; the referrer's voucher was "
+                "already used.") if used else reason))
+        _statuses_set(changes, now=now)
+    return referrals
 
 
 def referral_refund(*, order: Order, refund: Refund, now: dt.datetime | None = None
                     ) -> Referral | None:
-    """A refund on a referred friend's order: during the hold (pending or flagged) it voids the
-    referral; after the referrer was rewarded it reverses the reward (the points, once, through
-    the ledger; an unused reward voucher is cancelled)."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        referral = Referral.objects.select_for_update().filter(order=order).first()
-        if referral is None:
-            return None
-        if referral.status in (Status.PENDING, Status.FLAGGED):
-            return _status_set(referral, Status.VOID, now=now,
-                               reason=_("The friend's order was refunded during the hold."))
-        if referral.status != Status.REWARDED:
-            return referral
-        reason = _("The friend's order was refunded after the hold.")
-        activity = Activity.objects.filter(key=f"referral:{referral.pk}:converted").first()
-        if activity is not None:
-            loyalty_services.points_reverse_for_activity(activity=activity, reason=reason)
-        if referral.reward_voucher_id:
-            try:
-                loyalty_services.voucher_cancel(redemption=referral.reward_voucher, now=now)
-            except FlywheelError:
-                reason = _("The friend's order was refunded after the hold; the referrer's "
-                           "voucher was already used.")
-        return _status_set(referral, Status.REVERSED, now=now, reason=reason)
+    """`referrals_refund` for one refund of an order: its referral, or None."""
+    refund.order = order
+    return next(iter(referrals_refund(refunds=[refund], now=now)), None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -506,7 +573,7 @@ def referral_reject(*, referral: Referral, by, reason: str,
 # Personal data
 
 
-def referral_personal_data_erase(*, customer: Customer, emails: list[str] = ()) -> int:
+def referral_personal_data_erase(*, customer: Customer, emails: Sequence[str] = ()) -> int:
     """Erase what referrals hold about a customer who asked to be forgotten: their email as a
     referred friend (also where they were invited by one of `emails` but never matched), the
     hashed IP and browser of their sign-ups, the fraud checks' evidence (names, addresses) on
@@ -537,7 +604,7 @@ def referral_personal_data_erase(*, customer: Customer, emails: list[str] = ()) 
 
 def _offer_text() -> str:
     program = ReferralProgram.cached()
-    if program.friend_reward_id:
+    if program.friend_reward is not None:
         return _("Get %(offer)s with my code") % {"offer": program.friend_reward.name}
     return _("Join me with my code")
 
@@ -569,7 +636,8 @@ def share_card_png(*, code: ReferralCode, share_url: str) -> bytes:
 
 def _rgb(colour: str) -> tuple[int, int, int]:
     colour = colour.lstrip("#")
-    return tuple(int(colour[i:i + 2], 16) for i in (0, 2, 4))
+    red, green, blue = (int(colour[i:i + 2], 16) for i in (0, 2, 4))
+    return red, green, blue
 
 
 def _draw_card(*, code: str, share_url: str, offer: str, brand: Branding,
@@ -603,7 +671,7 @@ def _draw_card(*, code: str, share_url: str, offer: str, brand: Branding,
     qr = io.BytesIO()
     segno.make(share_url, error="m").save(qr, kind="png", scale=12, border=2)
     qr_image = Image.open(io.BytesIO(qr.getvalue())).convert("RGB")
-    qr_image = qr_image.resize((520, 520), Image.NEAREST)
+    qr_image = qr_image.resize((520, 520), Image.Resampling.NEAREST)
     card.paste(qr_image, ((size - 520) // 2, 440))
     centred(1005, share_url.split("://", 1)[-1], 34, ink, direction="ltr", language=None)
     out = io.BytesIO()

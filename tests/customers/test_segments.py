@@ -8,7 +8,7 @@ import time_machine
 
 from customers import services
 from customers.models import Activity, Customer, CustomerScore, SegmentSettings, Stage
-from customers.signals import customer_stage_changed
+from customers.signals import customers_stage_changed
 from tests.conftest import at
 from tests.factories import CustomerFactory, OrderFactory
 from tests.segments_reference import assert_matches_reference, reference_shop
@@ -218,10 +218,11 @@ def test_refunds_and_cancellations_count_as_they_should(db):
 def test_changes_are_announced_but_a_first_classification_is_only_recorded(db):
     heard = []
 
-    def listen(sender, *, customer, from_stage, to_stage, **kwargs):
-        heard.append((customer.email, from_stage, to_stage))
+    def listen(sender, *, changes, **kwargs):
+        heard.extend((change.customer.email, change.from_stage, change.to_stage)
+                     for change in changes)
 
-    customer_stage_changed.connect(listen)
+    customers_stage_changed.connect(listen)
     try:
         customer = CustomerFactory(email="once@example.com")
         buy(customer, 100)
@@ -230,7 +231,7 @@ def test_changes_are_announced_but_a_first_classification_is_only_recorded(db):
         services.segments_recompute(as_of=AS_OF + dt.timedelta(days=30))
         assert heard == [("once@example.com", "first_time", "at_risk")]
     finally:
-        customer_stage_changed.disconnect(listen)
+        customers_stage_changed.disconnect(listen)
     assert stages(customer) == [("", "first_time"), ("first_time", "at_risk")]
 
 

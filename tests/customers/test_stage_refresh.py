@@ -11,7 +11,7 @@ from factory.django import mute_signals
 
 from customers import services
 from customers.models import Activity, CustomerScore, SegmentSettings, Stage
-from customers.signals import activities_recorded, customer_stage_changed
+from customers.signals import activities_recorded, customers_stage_changed
 from kernel.memo import memo_scope
 from tests.conftest import at
 from tests.factories import CustomerFactory, OrderFactory
@@ -68,14 +68,15 @@ def outcome(refresh) -> tuple:
     the next way of refreshing starts from the same shop."""
     heard = []
 
-    def stage_changed(sender, *, customer, from_stage, to_stage, at, **kwargs):
-        heard.append(("stage", customer.email, from_stage, to_stage, at))
+    def stage_changed(sender, *, changes, at, **kwargs):
+        heard.extend(("stage", change.customer.email, change.from_stage, change.to_stage, at)
+                     for change in changes)
 
     def recorded(sender, *, activities, **kwargs):
         heard.extend(("activity", activity.customer.email, activity.key)
                      for activity in activities)
 
-    customer_stage_changed.connect(stage_changed)
+    customers_stage_changed.connect(stage_changed)
     activities_recorded.connect(recorded)
     try:
         with transaction.atomic():
@@ -86,7 +87,7 @@ def outcome(refresh) -> tuple:
                                                     "data"))
             transaction.set_rollback(True)
     finally:
-        customer_stage_changed.disconnect(stage_changed)
+        customers_stage_changed.disconnect(stage_changed)
         activities_recorded.disconnect(recorded)
     return scores, timeline, sorted(heard)
 
@@ -136,7 +137,7 @@ def test_the_statements_do_not_grow_with_the_batch(db):
     CustomerScore.objects.filter(customer__in=[lone[0], *crowd[::3]]).delete()
 
     # The listeners' own statements (points, webhooks, win-back) are theirs, not the refresh's.
-    with mute_signals(activities_recorded, customer_stage_changed):
+    with mute_signals(activities_recorded, customers_stage_changed):
         with CaptureQueriesContext(connection) as one:
             services.customers_stage_refresh(customers=lone, now=AS_OF)
         with CaptureQueriesContext(connection) as many:
@@ -176,3 +177,18 @@ def test_the_timeline_listeners_do_not_read_the_customer_again(db):
     reads = [q["sql"] for q in refresh.captured_queries
              if q["sql"].startswith("SELECT") and 'FROM "customers_customer"' in q["sql"]]
     assert len(reads) == 1  # the lock; the webhooks' listener is handed the same customer
+
+
+def test_a_batch_s_changes_of_stage_are_announced_at_once(shop):
+    sends = []
+
+    def stage_changed(sender, *, changes, at, **kwargs):
+        sends.append(sorted(change.customer.email for change in changes))
+
+    customers_stage_changed.connect(stage_changed)
+    try:
+        services.customers_stage_refresh(customers=list(shop.values()), now=AS_OF)
+    finally:
+        customers_stage_changed.disconnect(stage_changed)
+    assert sends == [["browser@example.com", "drifting@example.com", "gold@example.com",
+                      "newcomer@example.com", "repeat@example.com", "returning@example.com"]]

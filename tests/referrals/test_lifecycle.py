@@ -7,13 +7,21 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from customers.models import Activity
 from loyalty.selectors import balance_get, voucher_get
 from referrals import services
 from referrals.models import Referral, ReferralProgram
 from tests.conftest import assert_configuration_read_once_per_batch
-from tests.factories import OrderFactory, ReferralFactory, RewardFactory, UserFactory
+from tests.factories import (
+    OrderFactory,
+    ReferralFactory,
+    RefundFactory,
+    RewardFactory,
+    UserFactory,
+)
 
 from .conftest import REFERRAL_POINTS, START, reload
 
@@ -294,6 +302,53 @@ def test_a_batch_of_referred_orders_reads_the_program_once(program, clock):
         lambda order: services.referral_convert_for_order(order=order), orders)
 
     assert [reload(referral).status for referral in referrals] == [Status.PENDING] * 11
+
+
+def _statements(call) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        call()
+    return len(queries)
+
+
+def test_a_replayed_batch_of_referred_orders_finds_its_referrals_in_statements_that_do_not_grow(
+        program, clock, referrer):
+    code = services.referral_code_get_or_create(customer=referrer)
+    counts = {}
+    for size in (1, 20):
+        pairs = [referred_order() for _ in range(size)]
+        by_code = [OrderFactory(total=Decimal("80.00"), placed_at=START, paid_at=START,
+                                referral_code=code.code) for _ in range(size)]
+        orders = [order for _referral, order in pairs] + by_code
+        services.referrals_convert_for_orders(orders=orders)
+        counts[size] = _statements(
+            lambda orders=orders: services.referrals_convert_for_orders(orders=orders))
+        assert [reload(referral).status for referral, _order in pairs] == [Status.PENDING] * size
+        assert Referral.objects.filter(code=code, order__in=by_code).count() == size
+    assert counts[20] == counts[1]
+
+
+@pytest.mark.parametrize("rewarded", [False, True], ids=["during the hold", "after the hold"])
+def test_refunds_of_a_batch_of_referred_orders_take_statements_that_do_not_grow(
+        program, clock, rewarded):
+    counts = {}
+    for size in (1, 20):
+        pairs = [referred_order() for _ in range(size)]
+        services.referrals_convert_for_orders(orders=[order for _referral, order in pairs])
+        if rewarded:
+            services.referrals_reward_due(now=START + dt.timedelta(days=15))
+        refunds = []
+        for _referral, order in pairs:
+            order.refunded_total = order.total
+            order.save(update_fields=["refunded_total"])
+            refunds.append(RefundFactory(order=order, amount=order.total))
+        counts[size] = _statements(
+            lambda refunds=refunds: services.referrals_refund(refunds=refunds))
+        want = Status.REVERSED if rewarded else Status.VOID
+        assert [reload(referral).status for referral, _order in pairs] == [want] * size
+        if rewarded:
+            assert [balance_get(customer=referral.referrer)["balance"]
+                    for referral, _order in pairs] == [0] * size
+    assert counts[20] == counts[1]
 
 
 def test_outside_a_batch_a_raised_minimum_counts_from_the_next_order(program, clock):

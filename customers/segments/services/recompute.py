@@ -8,6 +8,7 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import overload
 
 from django.db import connection, transaction
 from django.db.models import F, QuerySet
@@ -35,7 +36,7 @@ from customers.segments.rules import (
     stage_for,
 )
 from customers.services.activities import activities_announce, activity_record_many
-from customers.signals import customer_stage_changed
+from customers.signals import StageChange, customers_stage_changed
 
 from .value import VALUE_COLUMNS, customers_value_predict, value_model_fit
 
@@ -53,6 +54,10 @@ class RecomputeResult:
     value_model: ValueModelFit
 
 
+@overload
+def _epoch(value: dt.datetime) -> int: ...
+@overload
+def _epoch(value: dt.datetime | None) -> int | None: ...
 def _epoch(value: dt.datetime | None) -> int | None:
     return None if value is None else int(value.timestamp())
 
@@ -113,8 +118,8 @@ def customers_stage_refresh(*, customers: list[Customer], now: dt.datetime | Non
     nightly recompute, and the value model it last fitted (RFM scores, being quintiles of
     everybody, wait for the recompute), in a fixed number of statements however many
     customers there are. A change of stage goes on the timeline (`stage_changed`, data
-    from/to) and sends `customer_stage_changed`, which the loyalty app answers with a
-    win-back offer. Returns the scores by customer id."""
+    from/to) and `customers_stage_changed` is sent once for the batch's changes, which the
+    loyalty app answers with win-back offers. Returns the scores by customer id."""
     by_id = {customer.pk: customer for customer in customers}
     ids = sorted(by_id)
     if not ids:
@@ -157,9 +162,9 @@ def customers_stage_refresh(*, customers: list[Customer], now: dt.datetime | Non
              "key": stage_key(customer.pk, stage, now), "data": {"from": previous, "to": stage}}
             for customer, previous, stage in changes
         ])
-        for customer, previous, stage in changes:
-            customer_stage_changed.send(sender=Customer, customer=customer,
-                                        from_stage=previous, to_stage=stage, at=now)
+        if changes:
+            customers_stage_changed.send(sender=Customer, at=now, changes=[
+                StageChange(customer, previous, stage) for customer, previous, stage in changes])
     return scores
 
 
@@ -349,7 +354,7 @@ def segments_recompute(*, as_of: dt.datetime | None = None, announce: bool = Tru
 
     Every change of stage goes on the timeline (`stage_changed`, key from customer, stage and
     as_of, so a rerun adds nothing). Changes from an earlier stage are announced like a live
-    one (`activities_recorded`, `customer_stage_changed`: webhooks, win-back); a customer's
+    one (`activities_recorded`, `customers_stage_changed`: webhooks, win-back); a customer's
     first classification describes history and is recorded only.
     """
     as_of = as_of or timezone.now()
@@ -418,10 +423,11 @@ def _announce_changes(changes: list[tuple[int, str, str]], as_of: dt.datetime) -
             activity.customer = customers[activity.customer_id]
         # Rows inserted set-based: tell the timeline's listeners as activity_record would.
         activities_announce(activities)
-        for activity in activities:
-            customer_id, was, to = keys[activity.key]
-            customer_stage_changed.send(sender=Customer, customer=customers[customer_id],
-                                        from_stage=was, to_stage=to, at=as_of)
+        if activities:
+            recorded = {activity.key for activity in activities}
+            customers_stage_changed.send(sender=Customer, at=as_of, changes=[
+                StageChange(customers[customer_id], was, to)
+                for key, (customer_id, was, to) in keys.items() if key in recorded])
 
 
 # Custom segments.

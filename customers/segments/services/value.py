@@ -107,8 +107,14 @@ def _backtest(rows: dict[str, np.ndarray], *, calibration_end_t: int, days: floa
 def _fitted(fit: ValueModelFit | None) -> vm.Fitted | None:
     if fit is None or not fit.is_fitted:
         return None
-    return vm.Fitted(orders=vm.BgNbd(r=fit.r, alpha=fit.alpha, a=fit.a, b=fit.b),
-                     spend=vm.GammaGamma(p=fit.p, q=fit.q, gamma=fit.gamma), sample=fit.sample)
+    r, alpha, a, b, p, q, gamma = fit.r, fit.alpha, fit.a, fit.b, fit.p, fit.q, fit.gamma
+    # A fitted row has every parameter (value_model_fit writes them together); one without
+    # them could not score anybody, so it counts as not fitted.
+    if (r is None or alpha is None or a is None or b is None or p is None or q is None
+            or gamma is None):
+        return None
+    return vm.Fitted(orders=vm.BgNbd(r=r, alpha=alpha, a=a, b=b),
+                     spend=vm.GammaGamma(p=p, q=q, gamma=gamma), sample=fit.sample)
 
 
 def customers_value_predict(*, histories: list[tuple[int, int, int, Decimal]], as_of_t: int,
