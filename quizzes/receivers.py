@@ -18,9 +18,10 @@ from .views import SESSION_KEY
 
 @receiver(activities_recorded, dispatch_uid="quizzes_attach_responses_on_signup")
 def attach_responses_on_signup(sender, *, activities, **kwargs):
-    for activity in activities:
-        if activity.kind == Activity.Kind.ACCOUNT_CREATED:
-            response_services.quiz_responses_attach(customer=activity.customer)
+    """New accounts take the quizzes they answered with their email before they had one."""
+    response_services.quiz_responses_attach_many(customers=[
+        activity.customer for activity in activities
+        if activity.kind == Activity.Kind.ACCOUNT_CREATED])
 
 
 @receiver(user_logged_in, dispatch_uid="quizzes_attach_session_responses_on_login")

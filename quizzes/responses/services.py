@@ -9,6 +9,7 @@ from collections.abc import Collection
 
 from django.db import connection, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -339,21 +340,39 @@ def quiz_responses_attach(*, customer: Customer, tokens: Collection[str] = ()) -
     signed up, or the email now matches them) and those taken in the same browser (`tokens`
     from the session they signed in with). The completed ones are added to their profile,
     each once. Returns how many were attached."""
-    if customer.erased_at is not None:
+    return quiz_responses_attach_many(customers=[customer], tokens=tokens)
+
+
+def quiz_responses_attach_many(*, customers: Collection[Customer],
+                               tokens: Collection[str] = ()) -> int:
+    """`quiz_responses_attach` for a batch of customers (new accounts): one locked read finds
+    the anonymous responses given with any of their emails (or, for a single customer, in the
+    browser of `tokens`), so a batch with none to attach costs one statement; each customer
+    found then takes theirs. Returns how many were attached."""
+    live = [c for c in customers if c.erased_at is None]
+    by_email = {email_normalise(c.email): c for c in live if c.email}
+    only = live[0] if len(customers) == 1 and live else None
+    tokens = list(tokens) if only is not None else []
+    if not by_email and not tokens:
         return 0
-    mine = Q(pk__in=[])
-    if customer.email:
-        mine |= Q(email__iexact=customer.email)
-    if tokens:
-        mine |= Q(token__in=list(tokens))
     with transaction.atomic():
-        ids = list(QuizResponse.objects.select_for_update(of=("self",))
-                   .filter(mine, customer__isnull=True).values_list("pk", flat=True))
-        QuizResponse.objects.filter(pk__in=ids).update(customer=customer)
+        found = list(QuizResponse.objects.select_for_update(of=("self",))
+                     .annotate(email_normalised=Lower("email"))
+                     .filter(Q(email_normalised__in=list(by_email)) | Q(token__in=tokens),
+                             customer__isnull=True)
+                     .values_list("pk", "email_normalised"))
+        owners: dict[Customer, list[int]] = {}
+        for pk, email in found:
+            owner = by_email.get(email, only)
+            if owner is not None:
+                owners.setdefault(owner, []).append(pk)
+        for owner, ids in owners.items():
+            QuizResponse.objects.filter(pk__in=ids).update(customer=owner)
         for response in QuizResponse.objects.filter(
-                pk__in=ids, status=QuizResponse.Status.COMPLETED).order_by("completed_at"):
+                pk__in=[pk for ids in owners.values() for pk in ids],
+                status=QuizResponse.Status.COMPLETED).order_by("completed_at"):
             quiz_response_sync(response=response)
-    return len(ids)
+    return sum(len(ids) for ids in owners.values())
 
 
 def quiz_personal_data_erase(*, customer: Customer, emails: Collection[str] = ()) -> int:

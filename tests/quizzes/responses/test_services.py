@@ -201,6 +201,37 @@ def test_an_email_without_consent_stays_anonymous_until_signup_then_points_once(
     assert balance_get(customer=customer)["balance"] == 50
 
 
+def test_a_batch_of_new_accounts_takes_each_its_own_quizzes_in_a_fixed_number_of_statements():
+    """Ingestion records many account_created rows at once: the receiver looks for their
+    anonymous responses once per batch, not once per account, and each gets only theirs."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from customers.services import activity_record_many
+
+    ActivityRuleFactory(points=50)
+    taken = {email: rs.quiz_response_answer_many(
+        response=start(), raw_answers={"q1": "c2", "q3": ["c6"], "q4": email})
+        for email in ("ada@example.com", "Bo@Example.com")}
+
+    def sign_up(emails):
+        customers = [CustomerFactory(email=email) for email in emails]
+        with CaptureQueriesContext(connection) as queries:
+            activity_record_many(rows=[{"customer": c, "kind": Activity.Kind.ACCOUNT_CREATED}
+                                       for c in customers])
+        return customers, len(queries)
+
+    _, alone = sign_up(["nobody-0@example.com"])
+    _, twenty = sign_up([f"nobody-{n}@example.com" for n in range(1, 21)])
+    assert twenty == alone
+
+    (ada, bo), _ = sign_up(["ada@example.com", "bo@example.com"])
+    for email, customer in (("ada@example.com", ada), ("Bo@Example.com", bo)):
+        taken[email].refresh_from_db()
+        assert taken[email].customer == customer
+        assert balance_get(customer=customer)["balance"] == 50
+
+
 def test_an_email_matching_a_customer_attaches_without_touching_consent():
     customer = CustomerFactory(email="bo@example.com", accepts_marketing=False)
     response = rs.quiz_response_answer_many(
