@@ -23,6 +23,19 @@ def loyalty_account_get_or_create(*, customer: Customer) -> LoyaltyAccount:
     return account
 
 
+def loyalty_accounts_get_or_create(*, customers: Iterable[Customer]
+                                   ) -> dict[int, LoyaltyAccount]:
+    """{customer id: account} for many customers, unlocked: one look, and for those without
+    one, one INSERT (and one look for any another transaction opened meanwhile)."""
+    ids = {customer.pk for customer in customers}
+    found = {a.customer_id: a for a in LoyaltyAccount.objects.filter(customer_id__in=ids)}
+    if missing := [pk for pk in ids if pk not in found]:
+        found |= {account.customer_id: account for account in _open(missing)}
+        found |= {a.customer_id: a for a in LoyaltyAccount.objects.filter(
+            customer_id__in=[pk for pk in missing if pk not in found])}
+    return found
+
+
 def _open(customer_ids: list[int]) -> list[LoyaltyAccount]:
     """New accounts for those customers that have none, with one INSERT ... ON CONFLICT DO
     NOTHING: a twin another transaction inserted is kept (and is not returned). Nobody else

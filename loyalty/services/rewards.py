@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from customers.models import Customer, Order
 from customers.selectors import segment_has_member
+from kernel.bulk import insert_new
 from kernel.errors import Conflict
 
 from ..errors import (
@@ -26,7 +27,7 @@ from ..errors import (
 )
 from ..models import CODE_LENGTH, PointsEntry, Redemption, Reward, voucher_code_normalize
 from ..signals import vouchers_cancelled, vouchers_issued
-from .accounts import loyalty_account_get_or_create
+from .accounts import loyalty_account_get_or_create, loyalty_accounts_get_or_create
 from .ledger import points_award, points_spend
 
 # No 0/O, 1/I: a code read aloud or typed from a receipt can't be mistaken.
@@ -136,27 +137,66 @@ def voucher_grant(
     callers that send their own email with the code (a referral welcome, a win-back offer).
     With `held_until` it can't be used before that time (a tier gift whose order is still in
     its return window)."""
-    now = now or timezone.now()
     with transaction.atomic():
-        account = loyalty_account_get_or_create(customer=customer)
-        existing = Redemption.objects.filter(account=account, client_key=key).first()
-        if existing:
-            return existing
-        redemption = _insert_redemption(
-            account=account, reward=reward, points=0, client_key=key,
-            expires_at=(held_until or now) + dt.timedelta(days=reward.voucher_valid_days),
-            created_at=now, held_until=held_until,
-        )
+        redemption = vouchers_grant(reward=reward, grants=[(customer, key)], now=now,
+                                    notify=notify, held_until=held_until)[0]
         if redemption is None:
-            return Redemption.objects.get(account=account, client_key=key)
-        if reward.stock is not None and not Reward.objects.filter(
-            pk=reward.pk, stock__gt=0
-        ).update(stock=F("stock") - 1):
             raise RewardOutOfStock(_("This reward is out of stock."))
-        if notify:
-            _email_voucher_issued(redemption)
-        vouchers_issued.send(sender=Redemption, redemptions=[redemption])
     return redemption
+
+
+def vouchers_grant(
+    *, reward: Reward, grants: list[tuple[Customer, str]], now: dt.datetime | None = None,
+    notify: bool = True, held_until: dt.datetime | None = None,
+) -> list[Redemption | None]:
+    """`voucher_grant` for many (customer, key) pairs at once, in a fixed number of
+    statements: the accounts found or opened together, one look for the keys already
+    granted, one INSERT of the rest (a fresh code drawn again for the rare one whose code was
+    taken), the stock taken once, `vouchers_issued` sent once. Each pair's voucher in order;
+    None for those beyond what the stock had left (given in the order of `grants`)."""
+    now = now or timezone.now()
+    if not grants:
+        return []
+    with transaction.atomic():
+        accounts = loyalty_accounts_get_or_create(customers=[c for c, _key in grants])
+        wanted = {(accounts[customer.pk].pk, key): accounts[customer.pk]
+                  for customer, key in grants}
+        granted = {(r.account_id, r.client_key): r for r in Redemption.objects.filter(
+            account__in={account.pk for account in wanted.values()},
+            client_key__in={key for _customer, key in grants})}
+        new = [pair for pair in wanted if pair not in granted]
+        if new and reward.stock is not None:
+            left = Reward.objects.select_for_update().values_list("stock", flat=True).get(
+                pk=reward.pk) or 0
+            new = new[:max(left, 0)]
+        expires_at = (held_until or now) + dt.timedelta(days=reward.voucher_valid_days)
+        pending = [Redemption(account=wanted[pair], reward=reward, points=0, client_key=pair[1],
+                              code=voucher_code_generate(), expires_at=expires_at,
+                              created_at=now, held_until=held_until) for pair in new]
+        issued = []
+        for _attempt in range(5):
+            issued += insert_new(pending, key=("account", "client_key"))
+            pending = [r for r in pending if r.pk is None]
+            if not pending:
+                break
+            # A key taken by a transaction that committed meanwhile, or (rarely) a code.
+            granted |= {(r.account_id, r.client_key): r for r in Redemption.objects.filter(
+                account__in={r.account_id for r in pending},
+                client_key__in={r.client_key for r in pending})}
+            pending = [r for r in pending if (r.account_id, r.client_key) not in granted]
+            for redemption in pending:
+                redemption.code = voucher_code_generate()
+        else:
+            raise RuntimeError("Could not draw an unused voucher code.")
+        if issued and reward.stock is not None:
+            Reward.objects.filter(pk=reward.pk).update(stock=F("stock") - len(issued))
+        for redemption in issued:
+            granted[(redemption.account_id, redemption.client_key)] = redemption
+            if notify:
+                _email_voucher_issued(redemption)
+        if issued:
+            vouchers_issued.send(sender=Redemption, redemptions=issued)
+    return [granted.get((accounts[customer.pk].pk, key)) for customer, key in grants]
 
 
 def _email_voucher_issued(redemption: Redemption) -> None:

@@ -160,3 +160,42 @@ def test_staff_give_a_rule_an_audience_in_admin_and_its_version_goes_up(admin_cl
     assert response.status_code == 302
     rule.refresh_from_db()
     assert rule.audience == gold and rule.version == 2
+
+
+def test_a_batch_of_at_risk_customers_is_offered_in_a_fixed_number_of_statements(
+        winback_reward, django_capture_on_commit_callbacks):
+    """A recompute moves many customers at once: the offers cost the same statements for 20
+    as for one, each customer gets their own voucher and email, and a limited stock gives out
+    in the order the customers came, never below zero."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from customers.signals import StageChange
+
+    def move(customers):
+        # The emails (one per customer, on the email queue) are sent after the count.
+        with django_capture_on_commit_callbacks(execute=True):
+            with CaptureQueriesContext(connection) as queries:
+                given = services.winback_for_stage_changes(changes=[
+                    StageChange(c, Stage.FIRST_TIME, Stage.AT_RISK) for c in customers])
+        return given, len(queries)
+
+    move([CustomerFactory(accepts_marketing=True)])  # singletons read or made once, memoised
+    given, alone = move([CustomerFactory(accepts_marketing=True)])
+    batch = [CustomerFactory(accepts_marketing=True, email=f"r{n}@example.com")
+             for n in range(20)]
+    given_many, twenty = move(batch)
+    assert len(given) == 1 and len(given_many) == 20
+    assert twenty == alone
+    assert {r.account.customer_id for r in given_many} == {c.pk for c in batch}
+    assert len({r.code for r in given_many}) == 20
+    assert sorted(m.to[0] for m in mail.outbox[2:]) == sorted(c.email for c in batch)
+    assert move(batch)[0] == []  # within the period: nothing more
+
+    winback_reward.stock = 2
+    winback_reward.save()
+    late = [CustomerFactory(accepts_marketing=True) for _ in range(3)]
+    assert [r.account.customer_id for r in move(late)[0]] == [c.pk for c in late[:2]]
+    winback_reward.refresh_from_db()
+    assert winback_reward.stock == 0
+    audit()
