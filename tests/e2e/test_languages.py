@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from loyalty import services
+from loyalty.management.commands.seed_demo_loyalty import REWARD_WORDS, TIER_WORDS
 from quizzes.management.commands.seed_demo_quizzes import SKIN_QUIZ
 from quizzes.management.commands.seed_demo_quizzes import Command as DemoQuizzes
 from tests.e2e.conftest import PHONE
@@ -33,12 +34,18 @@ LANGUAGES = [  # what the browser asks for, the page's lang, its direction
     ("fa-IR,fa;q=0.9", "fa", "rtl"),
     ("zh-TW,zh;q=0.9", "zh-hant", "ltr"),
 ]
-# Words that are the same in every language: the shop's products, tiers and rewards (entered
-# by staff), names, e-mail addresses, brand names and the switcher's language names, each
-# written in its own language. The quiz's texts are not among them: the demo quiz is translated.
+# Words that are the same in every language: the shop's products (mirrored from its catalogue
+# in one language), names, e-mail addresses, brand names and the switcher's language names,
+# each written in its own language. The quiz's texts, tier and reward names are not among
+# them: the shop translates them (here, with the demo shop's own words).
 NEUTRAL = {"English", "Türkçe", "فارسی", "繁體中文", "Ada", "ada@example.com", "WhatsApp",
-           "Facebook", "X", "Bronze", "Silver", "Gold", "€5 off", "Rich balm",
-           "Clarifying gel", "—"}
+           "Facebook", "X", "Rich balm", "Clarifying gel", "—"}
+REWARD = "€5 off your next order"
+
+
+def translated(words: dict[str, tuple[str, str | None]]) -> dict[str, str]:
+    """name_tr, name_fa, name_zh_hant from the demo shop's words for one tier or reward."""
+    return {f"name_{language}": name for language, (name, _second) in words.items()}
 # Quiz texts a native shop writes the same as the English: Turkish skin types say "Normal".
 SAME_WORD = {"tr": {"Normal"}}
 
@@ -82,10 +89,11 @@ def shop(db):
     ProductFactory(sku="BALM", name="Rich balm", tags=["dry-skin", "cold"],
                    price=Decimal("20.00"))
     ProductFactory(sku="GEL", name="Clarifying gel", tags=["oily-skin"])
-    TierFactory(name="Bronze", position=1, threshold=Decimal("0"))
-    TierFactory(name="Silver", position=2, threshold=Decimal("300"))
-    TierFactory(name="Gold", position=3, threshold=Decimal("1000"))
-    RewardFactory(name="€5 off", cost=200)
+    for position, (name, threshold) in enumerate(
+            [("Bronze", "0"), ("Silver", "300"), ("Gold", "1000")], start=1):
+        TierFactory(name=name, position=position, threshold=Decimal(threshold),
+                    **translated(TIER_WORDS[name]))
+    RewardFactory(name=REWARD, cost=200, **translated(REWARD_WORDS[REWARD]))
     user = UserFactory(email="ada@example.com", password=PASSWORD)
     customer = CustomerFactory(email="ada@example.com", first_name="Ada", user=user)
     services.points_award(customer=customer, points=450, key="welcome")
