@@ -173,11 +173,12 @@ def test_a_batch_of_at_risk_customers_is_offered_in_a_fixed_number_of_statements
     from customers.signals import StageChange
 
     def move(customers):
-        # The emails (one per customer, on the email queue) are sent after the count.
-        with django_capture_on_commit_callbacks(execute=True):
-            with CaptureQueriesContext(connection) as queries:
-                given = services.winback_for_stage_changes(changes=[
-                    StageChange(c, Stage.FIRST_TIME, Stage.AT_RISK) for c in customers])
+        # The emails (one per customer, on the email queue) are sent after the count: the
+        # inner context ends first.
+        with (django_capture_on_commit_callbacks(execute=True),
+              CaptureQueriesContext(connection) as queries):
+            given = services.winback_for_stage_changes(changes=[
+                StageChange(c, Stage.FIRST_TIME, Stage.AT_RISK) for c in customers])
         return given, len(queries)
 
     move([CustomerFactory(accepts_marketing=True)])  # singletons read or made once, memoised
