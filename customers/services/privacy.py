@@ -35,8 +35,16 @@ def customer_traces_erase(*, customer: Customer, emails: list[str]) -> int:
     changed += inbound.exclude(status__in=[WebhookDelivery.Status.PROCESSED,
                                            WebhookDelivery.Status.IGNORED]).update(
         status=WebhookDelivery.Status.IGNORED, waiting_for="")
-    changed += inbound.update(body="", raw_body=None, headers={}, response_body={}, error="",
-                              notes=note)
+    # A refused delivery keeps its answer's code and message (Flywheel's words, never the
+    # customer's), so a retry with the same key is still answered in the one error shape.
+    refused = list(inbound.filter(response_status__gte=400).only("pk", "response_body"))
+    for delivery in refused:
+        error = (delivery.response_body or {}).get("error") or {}
+        delivery.response_body = {"error": {"code": error.get("code", "invalid_event"),
+                                            "message": error.get("message", "")}}
+    WebhookDelivery.objects.bulk_update(refused, ["response_body"])
+    changed += inbound.update(body="", raw_body=None, headers={}, error="", notes=note)
+    inbound.filter(response_status__lt=400).update(response_body={})
     outbound = OutboundDelivery.objects.filter(Q(customer=customer)
                                                | _mentions("payload", emails))
     OutboundAttempt.objects.filter(delivery__in=outbound).update(response_body="", error="")

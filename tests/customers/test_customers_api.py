@@ -123,6 +123,25 @@ def test_erase_anonymises_but_keeps_the_orders(api):
     assert api.get(f"/api/v1/customers/{customer.pk}/").status_code == 404
 
 
+def test_a_refused_delivery_erased_with_its_customer_is_still_answered_in_the_error_shape(api):
+    """Found by schemathesis: an erasure emptied a refused delivery's stored answer, and a retry
+    with the same Idempotency-Key was answered 422 with `{}`."""
+    from tests.conftest import order_event
+
+    customer = CustomerFactory(email="ada@example.com")
+    event = order_event(currency="000")
+    event["customer"]["email"] = "ada@example.com"
+    first = api.post("/api/v1/events/orders/", event, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert first.status_code == 422 and "currency" in first.json()["error"]["fields"]
+
+    assert api.delete(f"/api/v1/customers/{customer.pk}/").status_code == 204
+    again = api.post("/api/v1/events/orders/", event, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+
+    assert again.status_code == 422
+    assert again.json() == {"error": {"code": "invalid_event",
+                                      "message": first.json()["error"]["message"]}}
+
+
 def test_unknown_customer_is_a_404_in_the_error_shape(api):
     response = api.get("/api/v1/customers/999999/")
 
