@@ -42,6 +42,19 @@ def action_confirmed(request) -> bool:
     return request.POST.get("post") == "yes"
 
 
+def apply_each(request, modeladmin, objects, apply) -> int:
+    """`apply(obj)` for each object of an admin action; a refusal (FlywheelError) is reported
+    for its row and the others go on. How many were done."""
+    done = 0
+    for obj in objects:
+        try:
+            apply(obj)
+            done += 1
+        except FlywheelError as error:
+            modeladmin.message_user(request, f"{obj}: {error.message}", messages.ERROR)
+    return done
+
+
 def form_action(request, modeladmin, queryset, *, form_class, template: str, action: str,
                 title: str, button: str, apply, done_message) -> TemplateResponse | None:
     """An admin action that asks for a form first (its page extends
@@ -56,13 +69,8 @@ def form_action(request, modeladmin, queryset, *, form_class, template: str, act
             "action": action, "action_checkbox_name": ACTION_CHECKBOX_NAME,
             "media": modeladmin.media + form.media,
         })
-    done = 0
-    for obj in queryset.order_by("pk"):
-        try:
-            apply(obj, form.cleaned_data)
-            done += 1
-        except FlywheelError as error:
-            modeladmin.message_user(request, f"{obj}: {error.message}", messages.ERROR)
+    done = apply_each(request, modeladmin, queryset.order_by("pk"),
+                      lambda obj: apply(obj, form.cleaned_data))
     if done:
         modeladmin.message_user(request, done_message(done), messages.SUCCESS)
     return None

@@ -21,6 +21,7 @@ from kernel.admin import (
     ReadOnlyInline,
     SingletonAdmin,
     action_confirmed,
+    apply_each,
     confirm_action,
     form_action,
 )
@@ -201,13 +202,8 @@ class RedemptionAdmin(NoAdd, NoDelete, admin.ModelAdmin):
                 note=_("Used or already cancelled vouchers are left as they are."),
                 button=_("Yes, cancel them"),
             )
-        done = 0
-        for redemption in cancellable:
-            try:
-                services.voucher_cancel(redemption=redemption)
-                done += 1
-            except FlywheelError as error:
-                self.message_user(request, f"{redemption}: {error.message}", messages.ERROR)
+        done = apply_each(request, self, cancellable,
+                          lambda redemption: services.voucher_cancel(redemption=redemption))
         self.message_user(request, ngettext(
             "Cancelled %(n)d voucher.", "Cancelled %(n)d vouchers.", done) % {"n": done},
             messages.SUCCESS)

@@ -16,11 +16,11 @@ from kernel.admin import (
     SingletonAdmin,
     action_confirmed,
     admin_link,
+    apply_each,
     coloured_status,
     confirm_action,
 )
 from kernel.admin_translations import TranslatedAdmin
-from kernel.errors import FlywheelError
 from loyalty.admin import RedemptionAdmin
 from loyalty.models import Redemption
 
@@ -217,13 +217,8 @@ class DiscountSyncAdmin(NoAdd, NoDelete, admin.ModelAdmin):
                        "pushed, are left as they are."),
                 button=_("Yes, sync them"),
             )
-        done = 0
-        for sync in retriable:
-            try:
-                discounts.discount_sync_retry(sync=sync)
-                done += 1
-            except FlywheelError as error:
-                self.message_user(request, f"{sync}: {error.message}", messages.ERROR)
+        done = apply_each(request, self, retriable,
+                          lambda sync: discounts.discount_sync_retry(sync=sync))
         self.message_user(request, ngettext(
             "Queued %(n)d code for the shop.", "Queued %(n)d codes for the shop.", done)
             % {"n": done}, messages.SUCCESS)
