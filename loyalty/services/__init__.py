@@ -58,7 +58,7 @@ from .tiers import (
     tiers_reevaluate,
     tiers_withdraw_for_refunds,
 )
-from .winback import winback_for_stage_change, winback_for_stage_changes, winback_offer
+from .winback import winback_for_stage_changes, winback_offer
 
 __all__ = [
     "birthday_activities_record",
@@ -107,7 +107,6 @@ __all__ = [
     "voucher_use",
     "vouchers_expire_due",
     "vouchers_use_for_orders",
-    "winback_for_stage_change",
     "winback_for_stage_changes",
     "winback_offer",
 ]

@@ -57,13 +57,6 @@ def winback_offers(*, customers: list[Customer], now: dt.datetime | None = None
     return [redemption for _customer, _key, redemption in given]
 
 
-def winback_for_stage_change(*, customer: Customer, to_stage: str,
-                             now: dt.datetime | None = None) -> Redemption | None:
-    """`winback_for_stage_changes` for one customer: only becoming at risk earns an offer."""
-    return next(iter(winback_for_stage_changes(
-        changes=[StageChange(customer, "", to_stage)], now=now)), None)
-
-
 def winback_for_stage_changes(*, changes: list[StageChange], now: dt.datetime | None = None
                               ) -> list[Redemption]:
     """The loyalty side of `customers_stage_changed`: the customers who became at risk get an

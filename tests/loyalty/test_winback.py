@@ -96,10 +96,13 @@ def test_no_consent_or_no_reward_means_no_offer(winback_reward):
 
 
 def test_only_becoming_at_risk_earns_an_offer(winback_reward):
+    from customers.signals import StageChange
+
     customer = one_time_buyer()
-    assert services.winback_for_stage_change(customer=customer, to_stage=Stage.LAPSED) is None
-    assert services.winback_for_stage_change(customer=customer,
-                                             to_stage=Stage.AT_RISK) is not None
+    assert services.winback_for_stage_changes(
+        changes=[StageChange(customer, Stage.FIRST_TIME, Stage.LAPSED)]) == []
+    assert len(services.winback_for_stage_changes(
+        changes=[StageChange(customer, Stage.FIRST_TIME, Stage.AT_RISK)])) == 1
 
 
 def test_an_order_arriving_for_an_at_risk_customer_wins_them_back_at_once(winback_reward):
