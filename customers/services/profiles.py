@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Max, Min, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Max, Min, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -253,12 +253,14 @@ def _customers_known(facts: list[CustomerFacts]) -> tuple[dict, dict, dict]:
     ids = set(external_ids.values())
     known_by: dict[str, int] = {}  # known email -> customer id, for the emails asked about
     if emails:
-        for pk, known in Customer.objects.filter(
-                Q(email__in=emails) | Q(known_emails__email__in=emails)).values_list(
-                "pk", "known_emails__email"):
+        # Two lookups, each by its own index (one query OR-ing the two across a join would
+        # scan every customer). An address known for several customers: the newest's.
+        ids.update(Customer.objects.filter(email__in=emails).values_list("pk", flat=True))
+        for known, pk in (CustomerEmail.objects.filter(email__in=emails)
+                          .order_by("-customer__created_at", "-customer_id")
+                          .values_list("email", "customer_id")):
             ids.add(pk)
-            if known in emails:
-                known_by.setdefault(known, pk)
+            known_by.setdefault(known, pk)
     if not ids:
         return {}, {}, {}
     customers = {c.pk: c for c in Customer.objects.select_for_update(no_key=True)
