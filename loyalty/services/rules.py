@@ -50,16 +50,17 @@ RULE_FIELDS = ("name", "activity_kind", "points", "points_per_unit", "multiplier
 
 
 def earning_rules_active(**filters) -> tuple[EarningRule, ...]:
-    """The active rules matching `filters`, with their tiers and their audience's segment
-    rules. Every order and activity asks, so they are read once per memo scope (a batch of
-    deliveries); the instances are shared, and nothing changes them."""
-    key = "loyalty.earning_rules:" + ",".join(f"{name}={value}"
-                                              for name, value in sorted(filters.items()))
-    return memoized(key, lambda: tuple(
-        EarningRule.objects.filter(is_active=True, **filters)
+    """The active rules whose fields equal `filters` (kind, activity_kind), with their tiers
+    and their audience's segment rules. Every order and activity asks, so all active rules
+    are read once per memo scope (a batch of deliveries) and each question is answered from
+    them; the instances are shared, and nothing changes them."""
+    rules = memoized("loyalty.earning_rules", lambda: tuple(
+        EarningRule.objects.filter(is_active=True)
         .select_related("audience")
         .prefetch_related(Prefetch("tiers", queryset=Tier.objects.only("pk")), "audience__rules")
         .order_by("pk")))
+    return tuple(rule for rule in rules
+                 if all(getattr(rule, name) == value for name, value in filters.items()))
 
 
 def _validate(rule: EarningRule) -> None:
