@@ -166,8 +166,12 @@ def _wake() -> None:
     if not eager and time.time() < _task_starts_after - WAKE_MARGIN:
         return  # the queued task will find this delivery
     starts = time.time() + settings.INGESTION_BATCH_WINDOW
-    if not cache.add(WAKE_KEY, starts, timeout=WAKE_SECONDS):
-        queued = cache.get(WAKE_KEY)
+    # Under load a task is nearly always queued, so ask first (one round trip finds it),
+    # and queue one only if the flag is still free when taken.
+    queued = cache.get(WAKE_KEY)
+    if queued is not None or not cache.add(WAKE_KEY, starts, timeout=WAKE_SECONDS):
+        if queued is None:
+            queued = cache.get(WAKE_KEY)  # another process queued one just now
         if not eager and isinstance(queued, float):
             _task_starts_after = queued
         return  # a queued task will find this delivery

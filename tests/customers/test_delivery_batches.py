@@ -77,7 +77,8 @@ def test_a_web_process_asks_the_shared_cache_once_per_batch_window_not_per_deliv
         receive(shopper(2))
         receive(shopper(3))
         assert queued.call_count == 1
-        assert len(shared.method_calls) == 1  # the first delivery's flag, nothing since
+        # The first delivery's look and flag, nothing since.
+        assert [call[0] for call in shared.method_calls] == ["get", "add"]
 
         clock.shift(0.3)  # the task may have started: ask again
         receive(shopper(4))
@@ -86,6 +87,27 @@ def test_a_web_process_asks_the_shared_cache_once_per_batch_window_not_per_deliv
         assert WebhookDelivery.objects.filter(status=Status.PROCESSED).count() == 4
         receive(shopper(5))
         assert queued.call_count == 2
+
+
+def test_while_a_task_waits_for_a_busy_worker_a_delivery_costs_one_look(queued):
+    from django.core.cache import cache
+
+    from config.celery import app
+    from customers.services.deliveries import WAKE_KEY
+
+    app.conf.task_always_eager = False
+    start = dt.datetime(2026, 11, 1, 10, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False):
+        # Another web process queued a task due a second ago; the worker has not taken it.
+        cache.set(WAKE_KEY, start.timestamp() - 1, timeout=10)
+        with mock.patch("customers.services.deliveries.cache", wraps=cache) as shared:
+            receive(shopper(1))
+            receive(shopper(2))
+
+    assert [call[0] for call in shared.method_calls] == ["get", "get"]
+    assert queued.call_count == 0  # the queued task will find both
+    services.deliveries_apply()
+    assert WebhookDelivery.objects.filter(status=Status.PROCESSED).count() == 2
 
 
 def test_two_events_for_one_order_in_a_batch_apply_in_turn(queued):
