@@ -13,6 +13,7 @@ from customers.models import Activity, Customer, MarketingContact
 from customers.services import marketing_email_send
 from kernel.emails import email_send
 from kernel.links import account_url
+from kernel.memo import memo_scope
 
 from ..models import PointsEntry, Redemption
 
@@ -48,13 +49,14 @@ def points_earned_emails_send(*, entry_ids: list[int]) -> int:
     entries = (PointsEntry.objects.select_related("account__customer", "order", "lot")
                .filter(pk__in=entry_ids).order_by("pk"))
     sent = 0
-    for entry in entries:
-        lot = getattr(entry, "lot", None)
-        sent += _send(entry.account.customer, "loyalty/emails/points_earned", {
-            "points": entry.amount, "order": entry.order,
-            "held_until": lot.held_until if lot and lot.is_held else None,
-            "balance": entry.account.balance, "pending": entry.account.pending,
-        }, marketing=(MarketingContact.Kind.POINTS, f"points_entry:{entry.pk}"))
+    with memo_scope():  # the contact budget and the branding, read once for the batch
+        for entry in entries:
+            lot = getattr(entry, "lot", None)
+            sent += _send(entry.account.customer, "loyalty/emails/points_earned", {
+                "points": entry.amount, "order": entry.order,
+                "held_until": lot.held_until if lot and lot.is_held else None,
+                "balance": entry.account.balance, "pending": entry.account.pending,
+            }, marketing=(MarketingContact.Kind.POINTS, f"points_entry:{entry.pk}"))
     return sent
 
 
