@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from customers.models import Activity, Customer
+from kernel.compiled import compiled_first
 from loyalty.models import EarningRule
 from loyalty.selectors import money_format
 
@@ -21,7 +22,9 @@ def publishable_key_authenticate(*, raw_key: str) -> PublishableKey | None:
     """The active storefront with this publishable key, or None."""
     if not raw_key.startswith("pk_"):
         return None
-    return PublishableKey.objects.filter(key=raw_key, revoked_at__isnull=True).first()
+    # Every storefront request runs this lookup: compiled once per process.
+    return compiled_first("storefront.publishable_key", lambda key: PublishableKey.objects.filter(
+        key=key, revoked_at__isnull=True), raw_key)
 
 
 def origin_allowed(*, publishable_key: PublishableKey, origin: str) -> bool:
