@@ -15,12 +15,12 @@ M = TypeVar("M", bound=Model)
 
 
 def source_pairs_q(pairs: Iterable[tuple[str, str]], field: str) -> Q:
-    """Rows whose `source` and `field` are one of the (source, value) pairs, with one IN per
+    """Rows whose `source` and `field` are one of the (source, value) pairs, with one `__any` per
     source. There must be at least one pair."""
     by_source: dict[str, list[str]] = {}
     for source, value in pairs:
         by_source.setdefault(source, []).append(value)
-    return reduce(operator.or_, (Q(source=source, **{f"{field}__in": values})
+    return reduce(operator.or_, (Q(source=source, **{f"{field}__any": values})
                                  for source, values in by_source.items()))
 
 
@@ -29,10 +29,8 @@ def source_pairs_q(pairs: Iterable[tuple[str, str]], field: str) -> Q:
 COPY_FROM = 200
 
 
-def _copied(objs: Sequence[Model]) -> bool:
-    model = type(objs[0])
-    return (len(objs) >= COPY_FROM
-            and connections[router.db_for_write(model)].vendor == "postgresql")
+def _copied(model: type[Model], rows: int) -> bool:
+    return rows >= COPY_FROM and connections[router.db_for_write(model)].vendor == "postgresql"
 
 
 def _rows(objs: Sequence[Model]) -> list[dict]:
@@ -49,10 +47,20 @@ def _rows(objs: Sequence[Model]) -> list[dict]:
 def objects_add(objs: Sequence[Model]) -> None:
     """bulk_create for rows nothing refers to yet (no pk is set): a large batch on
     PostgreSQL by COPY (rows_copy)."""
-    if objs and _copied(objs):
+    if objs and _copied(type(objs[0]), len(objs)):
         rows_copy(type(objs[0]), _rows(objs))
     elif objs:
         type(objs[0]).objects.bulk_create(objs)
+
+
+def rows_add(model: type[Model], rows: list[dict]) -> None:
+    """objects_add for rows given as dicts by field attname (`order_id`), so that a large
+    batch builds no model instance: by COPY on PostgreSQL (rows_copy), else one
+    bulk_create."""
+    if _copied(model, len(rows)):
+        rows_copy(model, rows)
+    elif rows:
+        model.objects.bulk_create([model(**row) for row in rows])
 
 
 def insert_new(objs: list[M], *, key: tuple[str, ...]) -> list[M]:
@@ -71,7 +79,7 @@ def insert_new(objs: list[M], *, key: tuple[str, ...]) -> list[M]:
     inserted = []
     size = connections[using].ops.bulk_batch_size(fields, objs) or len(objs)
     pending = {tuple(getattr(obj, f.attname) for f in returning[1:]): obj for obj in objs}
-    if _copied(objs):
+    if _copied(model, len(objs)):
         for values, pk in rows_copy(model, _rows(objs), key=key).items():
             obj = pending[values]
             obj.pk = pk

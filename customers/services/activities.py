@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from customers.models import Activity, Customer
 from customers.signals import activities_recorded
-from kernel.bulk import objects_add
+from kernel.bulk import rows_add
 from kernel.errors import Conflict, FlywheelError
 
 
@@ -20,12 +20,13 @@ def activity_record_many(*, rows: list[dict], new_keys: bool = False,
     a key is recorded once per key, one without is always recorded. Returns the new rows.
     `new_keys` says no key can be recorded yet (each names a row this transaction just
     created), which saves the query. Without `announce` (history being imported) no one is
-    told, so nothing is earned for them. Call it inside the transaction that caused them: it
+    told, so nothing is earned for them, and nothing is returned (the rows are written without
+    building an Activity each). Call it inside the transaction that caused them: it
     rolls back with it."""
     if not rows:
         return []
     keys = [] if new_keys else [row["key"] for row in rows if row.get("key")]
-    seen = set(Activity.objects.filter(key__in=keys).values_list("key", flat=True)) if keys \
+    seen = set(Activity.objects.filter(key__any=keys).values_list("key", flat=True)) if keys \
         else set()
     now = timezone.now()
     new = []
@@ -35,12 +36,13 @@ def activity_record_many(*, rows: list[dict], new_keys: bool = False,
             continue
         if key:
             seen.add(key)
-        new.append(_activity(row, key=key, now=now))
-    if not announce:  # history: rows no one is told of, by COPY when many (no pks then)
-        objects_add(new)
-        return new
+        new.append(_values(row, key=key, now=now))
+    if not announce:  # history: rows no one is told of, by COPY when many, no instance built
+        rows_add(Activity, [_by_attname(values) for values in new])
+        return []
     with transaction.atomic(savepoint=False):
-        created = Activity.objects.bulk_create(new, batch_size=1000)
+        created = Activity.objects.bulk_create([Activity(**values) for values in new],
+                                               batch_size=1000)
         activities_announce(created)
     return created
 
@@ -81,11 +83,25 @@ def _recorded(activity: Activity) -> tuple[Activity, bool]:
 def _activity(row: dict, *, key: str | None, now: dt.datetime) -> Activity:
     """The unsaved row for a dict of customer (or customer_id), kind, and optional
     occurred_at, reference, data."""
+    return Activity(**_values(row, key=key, now=now))
+
+
+def _values(row: dict, *, key: str | None, now: dt.datetime) -> dict:
+    """_activity's fields."""
     customer = {"customer": row["customer"]} if "customer" in row else {
         "customer_id": row["customer_id"]}
-    return Activity(**customer, kind=row["kind"], key=key,
-                    occurred_at=row.get("occurred_at") or now,
-                    reference=(row.get("reference") or "")[:128], data=row.get("data") or {})
+    return {**customer, "kind": row["kind"], "key": key,
+            "occurred_at": row.get("occurred_at") or now,
+            "reference": (row.get("reference") or "")[:128], "data": row.get("data") or {}}
+
+
+def _by_attname(values: dict) -> dict:
+    """_values as a table's row: the customer by id."""
+    if "customer" not in values:
+        return values
+    row = dict(values)
+    row["customer_id"] = row.pop("customer").pk
+    return row
 
 
 def activities_announce(activities: list[Activity]) -> None:

@@ -13,7 +13,7 @@ from customers.ingestion.events import OrderEvent, RefundData, RefundEvent, chec
 from customers.models import Activity, Customer, Order, OrderLine, Refund
 from customers.segments.services.recompute import customers_stage_refresh
 from customers.signals import orders_cancelled, orders_paid, orders_refunded
-from kernel.bulk import insert_new, objects_add, source_pairs_q
+from kernel.bulk import insert_new, rows_add, source_pairs_q
 
 from .activities import activity_record_many
 from .profiles import (
@@ -117,7 +117,8 @@ class _Change:
 
     order: Order
     created: bool
-    lines: list[OrderLine] | None = None  # the order's new lines, None when unchanged
+    # The order's new lines as (sku, name, quantity, unit price), None when unchanged.
+    lines: list[tuple] | None = None
     refunds: list[Refund] = field(default_factory=list)
     newly_paid: bool = False
     newly_cancelled: bool = False
@@ -265,8 +266,10 @@ def _apply_round(events: list[OrderEvent | RefundEvent], history: bool = False) 
         Order.objects.bulk_update(updated, ORDER_FIELDS)
     relined = [c.order.pk for c in done if c.lines is not None and not c.created]
     if relined:
-        OrderLine.objects.filter(order_id__in=relined).delete()
-    objects_add([line for c in done for line in c.lines or ()])
+        OrderLine.objects.filter(order_id__any=relined).delete()
+    rows_add(OrderLine, [{"order_id": c.order.pk, "sku": sku, "name": name, "quantity": quantity,
+                          "unit_price": price}
+                         for c in done for sku, name, quantity, price in c.lines or ()])
     # Refunds keep their pks (bulk_create): the points reversed for them name them.
     Refund.objects.bulk_create([refund for c in done for refund in c.refunds])
     _announce(done, history)
@@ -308,12 +311,12 @@ def _known_details(orders, events) -> tuple[dict, dict]:
     if not ids:
         return lines, refund_ids
     if any(getattr(event, "lines", None) is not None for event in events):
-        for order_id, *line in (OrderLine.objects.filter(order_id__in=ids).order_by("pk")
+        for order_id, *line in (OrderLine.objects.filter(order_id__any=ids).order_by("pk")
                                 .values_list("order_id", "sku", "name", "quantity",
                                              "unit_price")):
             lines[order_id].append(tuple(line))
     if any(event.refunds for event in events):
-        for order_id, external_id in Refund.objects.filter(order_id__in=ids).values_list(
+        for order_id, external_id in Refund.objects.filter(order_id__any=ids).values_list(
                 "order_id", "external_id"):
             refund_ids[order_id].add(external_id)
     return lines, refund_ids
@@ -324,7 +327,7 @@ def _change(order: Order, event: OrderEvent | RefundEvent, customer: Customer | 
     """Bring the order up to date with the event in memory, and say what changed."""
     created = order.pk is None
     was_paid, was_cancelled = order.paid_at is not None, order.cancelled_at is not None
-    new_lines: list[OrderLine] | None = [] if created else None
+    new_lines: list[tuple] | None = [] if created else None
     if isinstance(event, OrderEvent):
         at = event.updated_at
         if order.currency != event.currency and order.refunded_total:
@@ -353,8 +356,7 @@ def _change(order: Order, event: OrderEvent | RefundEvent, customer: Customer | 
             order.lines_version = version
             wanted = [(li.sku, li.name, li.quantity, li.unit_price) for li in event.lines]
             if created or wanted != lines.get(order.pk, []):
-                new_lines = [OrderLine(order=order, sku=sku, name=name, quantity=qty,
-                                       unit_price=price) for sku, name, qty, price in wanted]
+                new_lines = wanted
         if event.status in PAID_STATUSES:  # history: paid when it was placed
             _paid_by(order, event.placed_at if history else event.updated_at)
     else:

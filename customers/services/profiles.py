@@ -255,8 +255,8 @@ def _customers_known(facts: list[CustomerFacts]) -> tuple[dict, dict, dict]:
     if emails:
         # Two lookups, each by its own index (one query OR-ing the two across a join would
         # scan every customer). An address known for several customers: the newest's.
-        ids.update(Customer.objects.filter(email__in=emails).values_list("pk", flat=True))
-        for known, pk in (CustomerEmail.objects.filter(email__in=emails)
+        ids.update(Customer.objects.filter(email__any=emails).values_list("pk", flat=True))
+        for known, pk in (CustomerEmail.objects.filter(email__any=emails)
                           .order_by("-customer__created_at", "-customer_id")
                           .values_list("email", "customer_id")):
             ids.add(pk)
@@ -264,7 +264,7 @@ def _customers_known(facts: list[CustomerFacts]) -> tuple[dict, dict, dict]:
     if not ids:
         return {}, {}, {}
     customers = {c.pk: c for c in Customer.objects.select_for_update(no_key=True)
-                 .filter(pk__in=ids).order_by("pk")}
+                 .filter(pk__any=ids).order_by("pk")}
     for pk, customer in customers.items():
         customer._known_emails = {e for e, owner in known_by.items() if owner == pk}
     return ({identity: customers[pk] for identity, pk in external_ids.items()
@@ -353,7 +353,7 @@ def customers_stats_refresh(*, customer_ids: Iterable[int]) -> int:
     def of_counted(aggregate):
         return Subquery(counted.annotate(value=aggregate).values("value")[:1])
 
-    return Customer.objects.filter(pk__in=list(customer_ids)).update(
+    return Customer.objects.filter(pk__any=list(customer_ids)).update(
         orders_count=Coalesce(of_counted(Count("id")), 0),
         total_spent=Coalesce(of_counted(Sum("shop_net")), Decimal("0"),
                              output_field=Customer._meta.get_field("total_spent")),

@@ -28,11 +28,11 @@ def loyalty_accounts_get_or_create(*, customers: Iterable[Customer]
     """{customer id: account} for many customers, unlocked: one look, and for those without
     one, one INSERT (and one look for any another transaction opened meanwhile)."""
     ids = {customer.pk for customer in customers}
-    found = {a.customer_id: a for a in LoyaltyAccount.objects.filter(customer_id__in=ids)}
+    found = {a.customer_id: a for a in LoyaltyAccount.objects.filter(customer_id__any=ids)}
     if missing := [pk for pk in ids if pk not in found]:
         found |= {account.customer_id: account for account in _open(missing)}
         found |= {a.customer_id: a for a in LoyaltyAccount.objects.filter(
-            customer_id__in=[pk for pk in missing if pk not in found])}
+            customer_id__any=[pk for pk in missing if pk not in found])}
     return found
 
 
@@ -52,7 +52,7 @@ def _lock(customer_ids: list[int]) -> list[LoyaltyAccount]:
     if not customer_ids:
         return []
     return list(LoyaltyAccount.objects.select_for_update()
-                .filter(customer_id__in=customer_ids).order_by("pk"))
+                .filter(customer_id__any=customer_ids).order_by("pk"))
 
 
 def opened_entries(account: LoyaltyAccount) -> list[PointsEntry] | None:

@@ -140,7 +140,7 @@ def _earn(items: list[_Item], *, promote_all: bool, likely_new=()) -> None:
     with transaction.atomic(savepoint=False):  # nothing to undo halfway: no savepoint
         accounts = accounts_locked([item.customer for item in items], likely_new=likely_new)
         earning = [item for item in items if item.rules]
-        posted = set(PointsEntry.objects.filter(key__in=[item.key for item in earning])
+        posted = set(PointsEntry.objects.filter(key__any=[item.key for item in earning])
                      .values_list("key", flat=True)) if earning else set()
         used = _usage(earning, accounts, now)
         outside = _outside_audiences(earning)
@@ -196,7 +196,7 @@ def _usage(items: list[_Item], accounts: dict[int, LoyaltyAccount],
     if not capped or not account_ids:
         return used
     starts = {pk: cap_period_start(rule.cap_period, now) for pk, rule in capped.items()}
-    rows = (PointsEntry.objects.filter(account_id__in=account_ids, rule_id__in=capped,
+    rows = (PointsEntry.objects.filter(account_id__any=account_ids, rule_id__in=capped,
                                        kind=Kind.EARN)
             .values_list("account_id", "rule_id", "created_at"))
     for account_id, rule_id, created_at in rows:
@@ -214,7 +214,7 @@ def _outside_audiences(items: list[_Item]) -> set[tuple[int, int]]:
         return set()
     customer_ids = {item.customer.pk for item in items}
     members = {segment_id: set(segment_customers(segment=segment)
-                               .filter(pk__in=customer_ids).values_list("pk", flat=True))
+                               .filter(pk__any=customer_ids).values_list("pk", flat=True))
                for segment_id, segment in segments.items()}
     return {(item.customer.pk, rule.pk) for item in items for rule in item.rules
             if rule.audience_id is not None and item.customer.pk not in members[rule.audience_id]}

@@ -64,7 +64,7 @@ def points_expire_due(*, now: dt.datetime | None = None, batch_size: int = 200) 
 
 def _expire_batch(program: LoyaltyProgram, account_ids: list[int], now: dt.datetime) -> int:
     # Accounts first, in id order, as every other ledger write locks them.
-    customers = dict(LoyaltyAccount.objects.select_for_update().filter(pk__in=account_ids)
+    customers = dict(LoyaltyAccount.objects.select_for_update().filter(pk__any=account_ids)
                      .order_by("pk").values_list("pk", "customer_id"))
     shares, params = _shares_sql(program, account_ids, now)
     connection = transaction.get_connection()
@@ -125,7 +125,7 @@ def _shares_sql(program: LoyaltyProgram, account_ids: list[int],
     first due lot (`first_due`, which names the expiry on the timeline)."""
     due = expiry.due_filter(program=program, until=now)
     assert due is not None, "points_expire_due stops before a batch when nothing expires"
-    lots = expiry.available_lots().order_by().filter(account_id__in=account_ids)
+    lots = expiry.available_lots().order_by().filter(account_id__any=account_ids)
     if program.expiry == LoyaltyProgram.Expiry.INACTIVITY:
         lots = lots.annotate(last_activity=expiry.last_activity_subquery())
     points: IntegerField = IntegerField()
@@ -164,10 +164,10 @@ def points_expiry_remind(*, now: dt.datetime | None = None) -> int:
     account_ids = (_due_lots(program, until).order_by("account_id")
                    .values_list("account_id", flat=True).distinct())
     reminded = 0
-    for customer in Customer.objects.filter(loyalty_account__in=account_ids).iterator():
+    for customer in Customer.objects.filter(loyalty_account__any=account_ids).iterator():
         soon = points_expiring_soon(customer=customer, now=now)
         keys = {_reminder_key(customer, row["expires_at"]): row for row in soon}
-        sent = set(Activity.objects.filter(key__in=keys).values_list("key", flat=True))
+        sent = set(Activity.objects.filter(key__any=keys).values_list("key", flat=True))
         new = [(key, row) for key, row in keys.items() if key not in sent]
         if not new:
             continue

@@ -163,17 +163,17 @@ def points_release_due(*, now: dt.datetime | None = None, batch_size: int = 500)
             if not account_ids:
                 return released
             # Accounts before lots, in id order, as every other ledger write locks them.
-            list(LoyaltyAccount.objects.select_for_update().filter(pk__in=account_ids)
+            list(LoyaltyAccount.objects.select_for_update().filter(pk__any=account_ids)
                  .order_by("pk").values_list("pk", flat=True))
-            lots = list(due.select_for_update().filter(account_id__in=account_ids).order_by("pk"))
-            orders = dict(PointsEntry.objects.filter(pk__in=[lot.entry_id for lot in lots])
+            lots = list(due.select_for_update().filter(account_id__any=account_ids).order_by("pk"))
+            orders = dict(PointsEntry.objects.filter(pk__any=[lot.entry_id for lot in lots])
                           .values_list("pk", "order_id"))
             PointsEntry.objects.bulk_create([
                 PointsEntry(account_id=lot.account_id, kind=Kind.RELEASE, amount=lot.remaining,
                             order_id=orders[lot.entry_id], key=f"lot:{lot.pk}:release")
                 for lot in lots if lot.remaining > 0
             ])
-            PointsLot.objects.filter(pk__in=[lot.pk for lot in lots]).update(released_at=now)
+            PointsLot.objects.filter(pk__any=[lot.pk for lot in lots]).update(released_at=now)
             moved: dict[int, int] = defaultdict(int)
             for lot in lots:
                 moved[lot.account_id] += lot.remaining

@@ -47,7 +47,7 @@ def points_earned_emails_send(*, entry_ids: list[int]) -> int:
     """Tell each customer what they just earned (an email per entry), and whether it is
     pending until the return window closes. Returns how many emails went out."""
     entries = (PointsEntry.objects.select_related("account__customer", "order", "lot")
-               .filter(pk__in=entry_ids).order_by("pk"))
+               .filter(pk__any=entry_ids).order_by("pk"))
     sent = 0
     with memo_scope():  # the contact budget and the branding, read once for the batch
         for entry in entries:
@@ -63,7 +63,7 @@ def points_earned_emails_send(*, entry_ids: list[int]) -> int:
 def points_expiring_email_send(*, customer_id: int, activity_ids: list[int]) -> bool:
     """Warn the customer about the points the reminder activities announced."""
     customer = Customer.objects.filter(pk=customer_id).first()
-    activities = list(Activity.objects.filter(pk__in=activity_ids, customer_id=customer_id)
+    activities = list(Activity.objects.filter(pk__any=activity_ids, customer_id=customer_id)
                       .order_by("data__expires_at"))
     if customer is None or not activities:
         return False

@@ -44,7 +44,7 @@ def takes_post(takes: list[Take], lots: dict[int, PointsLot]) -> list[PointsEntr
     entries, one UPDATE of lots and one of accounts, whatever the number of takes."""
     if not takes:
         return []
-    posted = set(PointsEntry.objects.filter(key__in={take.key for take in takes})
+    posted = set(PointsEntry.objects.filter(key__any={take.key for take in takes})
                  .values_list("key", flat=True))
     remaining = {earn_id: lot.remaining for earn_id, lot in lots.items()}
     planned: list[tuple[PointsEntry, PointsLot | None, int]] = []
@@ -102,10 +102,10 @@ def _earns_locked(cause: str, ids: Collection[int]
     if not earns:
         return {}, {}
     list(LoyaltyAccount.objects.select_for_update()
-         .filter(pk__in={earn.account_id for earn in earns.values()}).order_by("pk")
+         .filter(pk__any={earn.account_id for earn in earns.values()}).order_by("pk")
          .values_list("pk", flat=True))
     lots = {lot.entry_id: lot for lot in PointsLot.objects.select_for_update()
-            .filter(entry__in=list(earns.values())).order_by("pk")}
+            .filter(entry__any=list(earns.values())).order_by("pk")}
     return earns, lots
 
 
@@ -124,7 +124,7 @@ def points_reverse_for_refunds(*, refunds: list[Refund]) -> list[PointsEntry]:
         full = {refund.order_id for refund in refunds if refund.order_id in earns
                 and refund.order.refunded_total >= refund.order.total}
         amounts: dict[int, list] = defaultdict(list)
-        for order_id, amount in (Refund.objects.filter(order__in=full)
+        for order_id, amount in (Refund.objects.filter(order__any=full)
                                  .values_list("order_id", "amount") if full else ()):
             amounts[order_id].append(amount)
         takes = []

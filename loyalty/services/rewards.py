@@ -162,8 +162,8 @@ def vouchers_grant(
         wanted = {(accounts[customer.pk].pk, key): accounts[customer.pk]
                   for customer, key in grants}
         granted = {(r.account_id, r.client_key): r for r in Redemption.objects.filter(
-            account__in={account.pk for account in wanted.values()},
-            client_key__in={key for _customer, key in grants})}
+            account__any={account.pk for account in wanted.values()},
+            client_key__any={key for _customer, key in grants})}
         new = [pair for pair in wanted if pair not in granted]
         if new and reward.stock is not None:
             left = Reward.objects.select_for_update().values_list("stock", flat=True).get(
@@ -181,8 +181,8 @@ def vouchers_grant(
                 break
             # A key taken by a transaction that committed meanwhile, or (rarely) a code.
             granted |= {(r.account_id, r.client_key): r for r in Redemption.objects.filter(
-                account__in={r.account_id for r in pending},
-                client_key__in={r.client_key for r in pending})}
+                account__any={r.account_id for r in pending},
+                client_key__any={r.client_key for r in pending})}
             pending = [r for r in pending if (r.account_id, r.client_key) not in granted]
             for redemption in pending:
                 redemption.code = voucher_code_generate()
@@ -255,7 +255,7 @@ def vouchers_use_for_orders(*, orders: list[Order]) -> list[Redemption]:
     now = timezone.now()
     with transaction.atomic():
         redemptions = list(Redemption.objects.select_for_update()
-                           .filter(code__in=by_code, status=Status.ISSUED).order_by("pk"))
+                           .filter(code__any=by_code, status=Status.ISSUED).order_by("pk"))
         for redemption in redemptions:
             order = by_code[redemption.code]
             _mark_used(redemption, now=now,

@@ -157,7 +157,7 @@ def _return_windows_end(accounts: list[LoyaltyAccount], program: LoyaltyProgram,
     if program.tier_metric == program.TierMetric.POINTS or days <= 0 or not accounts:
         return {}
     newest = dict(Order.objects.filter(
-        customer_id__in=[account.customer_id for account in accounts],
+        customer_id__any=[account.customer_id for account in accounts],
         cancelled_at__isnull=True, paid_at__gt=now - dt.timedelta(days=days))
         .values("customer_id").annotate(newest=Max("paid_at"))
         .values_list("customer_id", "newest"))
@@ -174,7 +174,7 @@ def tiers_withdraw_for_refunds(*, customers: list[Customer],
     window closed) is kept, as always, until re-evaluation. Returns the changes."""
     now = now or timezone.now()
     ids = list(LoyaltyAccount.objects.filter(
-        customer__in=[c.pk for c in customers], tier_held_until__gt=now)
+        customer__any=[c.pk for c in customers], tier_held_until__gt=now)
         .values_list("pk", flat=True))
     if not ids:
         return []
@@ -232,10 +232,10 @@ def _manual_floor(account: LoyaltyAccount, now: dt.datetime) -> Tier | None:
 def _locked(account_ids) -> list[LoyaltyAccount]:
     """Lock the accounts (in id order, as every ledger write does), then read them afresh:
     a row read while waiting for a lock may be older than the change that held it."""
-    ids = list(LoyaltyAccount.objects.select_for_update().filter(pk__in=list(account_ids))
+    ids = list(LoyaltyAccount.objects.select_for_update().filter(pk__any=list(account_ids))
                .order_by("pk").values_list("pk", flat=True))
     return list(LoyaltyAccount.objects.select_related("tier", "manual_tier", "customer")
-                .filter(pk__in=ids).order_by("pk"))
+                .filter(pk__any=ids).order_by("pk"))
 
 
 def tiers_promote(*, account_ids, now: dt.datetime | None = None,

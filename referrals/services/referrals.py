@@ -173,7 +173,7 @@ def _statuses_set(changes: list[tuple[Referral, str, str]], *, now: dt.datetime)
         referral.reason = reason[:255]
         groups.setdefault((status, referral.reason), []).append(referral.pk)
     for (status, reason), pks in groups.items():
-        Referral.objects.filter(pk__in=pks).update(status=status, status_changed_at=now,
+        Referral.objects.filter(pk__any=pks).update(status=status, status_changed_at=now,
                                                    reason=reason)
     activity_record_many(rows=[_status_row(referral, status, now=now)
                                for referral, status, _reason in changes])
@@ -295,7 +295,7 @@ def _referrals_for_orders(orders: list[tuple[Order, Customer]]) -> dict[int, Ref
     by_voucher: dict[str, Referral] = {}
     if any(codes.values()):
         for referral in (Referral.objects.select_for_update()
-                         .filter(voucher_code__in=set().union(*codes.values())).order_by("pk")):
+                         .filter(voucher_code__any=set().union(*codes.values())).order_by("pk")):
             by_voucher.setdefault(referral.voucher_code, referral)
     for order, _customer in orders:
         matches = [by_voucher[code] for code in codes[order.pk] if code in by_voucher]
@@ -314,9 +314,9 @@ def _referrals_for_orders(orders: list[tuple[Order, Customer]]) -> dict[int, Ref
     mine: dict[tuple[int, int], Referral] = {}
     by_email: dict[tuple[int, str], Referral] = {}
     locked = list(Referral.objects.select_for_update()  # in id order, as above
-                  .filter(Q(friend__in={customer.pk for _order, customer in coded})
-                          | Q(friend_email__in={customer.email for _order, customer in coded}),
-                          code__in=[code.pk for code in referral_codes.values()])
+                  .filter(Q(friend__any={customer.pk for _order, customer in coded})
+                          | Q(friend_email__any={customer.email for _order, customer in coded}),
+                          code__any=[code.pk for code in referral_codes.values()])
                   .order_by("pk"))
     # The newest first, as a referral's default ordering reads them.
     for referral in sorted(locked, key=lambda r: (r.created_at, r.pk), reverse=True):
@@ -487,7 +487,7 @@ def referrals_refund(*, refunds: list[Refund], now: dt.datetime | None = None
     with transaction.atomic():
         referrals = list(Referral.objects.select_for_update(of=("self",))
                          .select_related("referrer")
-                         .filter(order__in={refund.order_id for refund in refunds})
+                         .filter(order__any={refund.order_id for refund in refunds})
                          .order_by("pk"))
         changes: list[tuple[Referral, str, str]] = [(referral, Status.VOID,
                     _("The friend's order was refunded during the hold."))
@@ -496,7 +496,7 @@ def referrals_refund(*, refunds: list[Refund], now: dt.datetime | None = None
         reason = _("The friend's order was refunded after the hold.")
         if rewarded:
             loyalty_services.points_reverse_for_activities(reason=reason, activities=list(
-                Activity.objects.filter(key__in=[f"referral:{referral.pk}:converted"
+                Activity.objects.filter(key__any=[f"referral:{referral.pk}:converted"
                                                  for referral in rewarded])))
         for referral in rewarded:
             used = False

@@ -130,9 +130,9 @@ def customers_stage_refresh(*, customers: list[Customer], now: dt.datetime | Non
         # One refresh per customer at a time, locks taken in id order so two batches never
         # deadlock. NO KEY UPDATE, as ingestion's own UPDATE takes: it lets the recompute's
         # foreign-key checks (KEY SHARE) through, so no deadlock with it either.
-        tiers = dict(Customer.objects.select_for_update(no_key=True).filter(pk__in=ids)
+        tiers = dict(Customer.objects.select_for_update(no_key=True).filter(pk__any=ids)
                      .order_by("pk").values_list("pk", "loyalty_tier"))
-        orders = (_counted_orders(as_of=now).filter(customer_id__in=ids)
+        orders = (_counted_orders(as_of=now).filter(customer_id__any=ids)
                   .order_by("customer_id", "placed_at", "id")
                   .values_list("customer_id", "placed_at", "net"))
         rows = {customer_id: [row[1:] for row in group]
@@ -418,7 +418,7 @@ def _announce_changes(changes: list[tuple[int, str, str]], as_of: dt.datetime) -
         chunk = changes[start:start + CHUNK]
         customers = Customer.objects.in_bulk([c for c, _f, _t in chunk])
         keys = {stage_key(c, to, as_of): (c, was, to) for c, was, to in chunk}
-        activities = list(Activity.objects.filter(key__in=keys).order_by("customer_id"))
+        activities = list(Activity.objects.filter(key__any=keys).order_by("customer_id"))
         for activity in activities:
             activity.customer = customers[activity.customer_id]
         # Rows inserted set-based: tell the timeline's listeners as activity_record would.
