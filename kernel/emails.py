@@ -41,9 +41,10 @@ def email_language(locale: str = "") -> str:
 
 
 def email_send(*, to: str, template: str, context: dict, locale: str = "",
-               headers: dict | None = None) -> None:
+               headers: dict | None = None, connection=None) -> None:
     """Render `template`'s subject, text and HTML parts with `context` and send them to `to`
-    (with extra `headers`, e.g. a marketing e-mail's List-Unsubscribe)."""
+    (with extra `headers`, e.g. a marketing e-mail's List-Unsubscribe), over `connection`
+    (an open mail connection a batch shares) or a new one."""
     base = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL}
     for provide in _context_providers:
         base.update(provide())
@@ -56,7 +57,8 @@ def email_send(*, to: str, template: str, context: dict, locale: str = "",
                     + _("Unsubscribe from these e-mails: %(url)s")
                     % {"url": context["unsubscribe_url"]} + "\n")
         html = render_to_string(f"{template}.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[to], headers=headers)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[to], headers=headers,
+                                     connection=connection)
     message.attach_alternative(html, "text/html")
     message.send()
 

@@ -13,10 +13,11 @@ from .accounts import account_signup_confirm, account_signup_request, signup_lin
 from .activities import activity_post, activity_record, activity_record_many
 from .api_keys import api_key_authenticate, api_key_create, api_key_revoke
 from .contact import (
+    MarketingEmail,
     customer_unsubscribe,
     customer_unsubscribed,
-    marketing_budget_left,
     marketing_email_send,
+    marketing_emails_send,
     unsubscribe_url,
 )
 from .deliveries import (
@@ -48,6 +49,7 @@ from .profiles import (
 __all__ = [
     "CustomerData",
     "LineData",
+    "MarketingEmail",
     "OrderEvent",
     "account_signup",
     "account_signup_confirm",
@@ -81,8 +83,8 @@ __all__ = [
     "delivery_process",
     "delivery_receive",
     "delivery_reprocess",
-    "marketing_budget_left",
     "marketing_email_send",
+    "marketing_emails_send",
     "order_apply",
     "orders_apply",
     "refund_apply",

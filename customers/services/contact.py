@@ -8,13 +8,17 @@ redeemed, a password reset) call kernel.emails.email_send directly: they never c
 always go."""
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.core import signing
-from django.db import IntegrityError, transaction
+from django.core.mail import get_connection
+from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import ContactSettings, Customer, MarketingContact
+from kernel.bulk import insert_new
 from kernel.emails import email_send
 from kernel.errors import FlywheelError
 from kernel.links import absolute_url
@@ -36,40 +40,83 @@ def customer_unsubscribed(customer: Customer) -> bool:
     return not customer.accepts_marketing and customer.marketing_consent_source == UNSUBSCRIBED
 
 
-def marketing_budget_left(*, customer: Customer, now: dt.datetime | None = None) -> int:
-    """How many more marketing e-mails the customer may get now."""
-    budget = ContactSettings.cached()
-    since = (now or timezone.now()) - dt.timedelta(days=budget.marketing_cap_days)
-    sent = MarketingContact.objects.filter(customer=customer, sent_at__gt=since).count()
-    return max(budget.marketing_cap - sent, 0)
+@dataclass(frozen=True)
+class MarketingEmail:
+    """One marketing e-mail for marketing_emails_send: its cause (`key`), its kind of news,
+    its address and its template with the context to render it."""
+
+    customer: Customer
+    kind: str
+    key: str
+    to: str
+    template: str
+    context: dict
 
 
 def marketing_email_send(*, customer: Customer, kind: str, key: str, to: str, template: str,
                          context: dict, now: dt.datetime | None = None) -> bool:
-    """Send one marketing e-mail when the contact budget allows: never to an erased or
-    unsubscribed customer, never twice for one `key` (its cause), never past the cap. The
-    e-mail carries the unsubscribe link and headers. The count and the send share a
-    transaction (the customer's row locked), so two at once can't both take the last place,
-    and a failed send gives its place back. Returns whether it was sent."""
+    """Send one marketing e-mail when the contact budget allows (marketing_emails_send).
+    Returns whether it was sent."""
+    return marketing_emails_send(emails=[MarketingEmail(
+        customer=customer, kind=kind, key=key, to=to, template=template, context=context,
+    )], now=now) == 1
+
+
+def marketing_emails_send(*, emails: list[MarketingEmail], now: dt.datetime | None = None) -> int:
+    """Send marketing e-mails, each when the contact budget allows, in the order given: never
+    to an erased or unsubscribed customer, never twice for one `key` (its cause), never past
+    the cap. Each carries the unsubscribe link and headers. The counting and the sending share
+    one transaction with the customers' rows locked (in id order), so two senders can't both
+    take a customer's last place; a batch costs the same few statements however many e-mails
+    it holds, and its e-mails go over one connection to the mail server. If one fails to
+    send, it and those after it give their places back, those before it stay sent, and the
+    error is raised. Returns how many were sent."""
+    if not emails:
+        return 0
     now = now or timezone.now()
+    budget = ContactSettings.cached()
+    since = now - dt.timedelta(days=budget.marketing_cap_days)
+    failure = None
     with transaction.atomic():
-        customer = Customer.objects.select_for_update().get(pk=customer.pk)
-        if customer.erased_at is not None or customer_unsubscribed(customer):
-            return False
-        if marketing_budget_left(customer=customer, now=now) <= 0:
-            return False
-        try:
-            with transaction.atomic():
-                MarketingContact.objects.create(customer=customer, kind=kind, key=key[:200],
-                                                sent_at=now)
-        except IntegrityError:
-            return False
-        url = unsubscribe_url(customer=customer)
-        email_send(to=to, template=template, locale=customer.email_language,
-                   context={**context, "unsubscribe_url": url},
-                   headers={"List-Unsubscribe": f"<{url}>",
-                            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
-    return True
+        ids = {email.customer.pk for email in emails}
+        customers = {c.pk: c for c in Customer.objects.select_for_update()
+                     .filter(pk__any=ids).order_by("pk")}
+        counted = dict(MarketingContact.objects.filter(customer__any=ids, sent_at__gt=since)
+                       .values_list("customer").annotate(sent=Count("pk")).order_by())
+        keys = {email.key[:200] for email in emails}
+        taken = set(MarketingContact.objects.filter(key__any=keys).values_list("key", flat=True))
+        chosen: list[tuple[MarketingEmail, Customer, MarketingContact]] = []
+        for email in emails:
+            customer, key = customers.get(email.customer.pk), email.key[:200]
+            if (customer is None or customer.erased_at is not None
+                    or customer_unsubscribed(customer) or key in taken
+                    or counted.get(customer.pk, 0) >= budget.marketing_cap):
+                continue
+            taken.add(key)
+            counted[customer.pk] = counted.get(customer.pk, 0) + 1
+            chosen.append((email, customer, MarketingContact(
+                customer=customer, kind=email.kind, key=key, sent_at=now)))
+        # A key another sender took meanwhile is not inserted, and its e-mail not sent.
+        insert_new([contact for *_, contact in chosen], key=("key",))
+        chosen = [choice for choice in chosen if choice[2].pk is not None]
+        with get_connection() as connection:
+            for done, (email, customer, _contact) in enumerate(chosen):
+                url = unsubscribe_url(customer=customer)
+                try:
+                    email_send(to=email.to, template=email.template,
+                               locale=customer.email_language,
+                               context={**email.context, "unsubscribe_url": url},
+                               headers={"List-Unsubscribe": f"<{url}>",
+                                        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+                               connection=connection)
+                except Exception as exc:
+                    MarketingContact.objects.filter(
+                        pk__any=[contact.pk for *_, contact in chosen[done:]]).delete()
+                    failure = exc
+                    break
+    if failure is not None:
+        raise failure
+    return len(chosen)
 
 
 def customer_unsubscribe(*, token: str) -> Customer:

@@ -10,7 +10,7 @@ scheduled after the commit that caused it, in the customer's language."""
 import datetime as dt
 
 from customers.models import Activity, Customer, MarketingContact
-from customers.services import marketing_email_send
+from customers.services import MarketingEmail, marketing_email_send, marketing_emails_send
 from kernel.emails import email_send
 from kernel.links import account_url
 from kernel.memo import memo_scope
@@ -45,19 +45,25 @@ def _send(customer: Customer, template: str, context: dict,
 
 def points_earned_emails_send(*, entry_ids: list[int]) -> int:
     """Tell each customer what they just earned (an email per entry), and whether it is
-    pending until the return window closes. Returns how many emails went out."""
+    pending until the return window closes: news, sent together within the contact budget
+    (marketing_emails_send). Returns how many emails went out."""
     entries = (PointsEntry.objects.select_related("account__customer", "order", "lot")
                .filter(pk__any=entry_ids).order_by("pk"))
-    sent = 0
+    emails = []
     with memo_scope():  # the contact budget and the branding, read once for the batch
         for entry in entries:
-            lot = getattr(entry, "lot", None)
-            sent += _send(entry.account.customer, "loyalty/emails/points_earned", {
-                "points": entry.amount, "order": entry.order,
-                "held_until": lot.held_until if lot and lot.is_held else None,
-                "balance": entry.account.balance, "pending": entry.account.pending,
-            }, marketing=(MarketingContact.Kind.POINTS, f"points_entry:{entry.pk}"))
-    return sent
+            customer, lot = entry.account.customer, getattr(entry, "lot", None)
+            to = email_recipient(customer=customer)
+            if to is None:
+                continue
+            emails.append(MarketingEmail(
+                customer=customer, kind=MarketingContact.Kind.POINTS,
+                key=f"points_entry:{entry.pk}", to=to, template="loyalty/emails/points_earned",
+                context={"customer": customer, "account_url": account_url(),
+                         "points": entry.amount, "order": entry.order,
+                         "held_until": lot.held_until if lot and lot.is_held else None,
+                         "balance": entry.account.balance, "pending": entry.account.pending}))
+        return marketing_emails_send(emails=emails)
 
 
 def points_expiring_email_send(*, customer_id: int, activity_ids: list[int]) -> bool:

@@ -4,12 +4,21 @@ and after the unsubscribe link, vouchers always go."""
 
 import json
 import re
+from unittest import mock
 
 import pytest
 from django.core import mail
+from django.core.mail.backends import locmem
 
 from customers.models import ContactSettings, Customer, MarketingContact
-from customers.services import customer_link_user, marketing_email_send, unsubscribe_url
+from customers.services import (
+    MarketingEmail,
+    contact,
+    customer_link_user,
+    marketing_email_send,
+    marketing_emails_send,
+    unsubscribe_url,
+)
 from loyalty import services as loyalty_services
 from loyalty.services.emails import winback_email_send
 from loyalty.services.notifications import points_expiring_email_send
@@ -121,3 +130,64 @@ def test_a_marketing_email_carries_a_working_unsubscribe_link_and_headers(client
                                     to=customer.email, template="loyalty/emails/tier_up",
                                     context={"customer": customer})
     assert client.post("/unsubscribe/forged/").status_code == 400
+
+
+def news(customer, key):
+    return MarketingEmail(customer=customer, kind="points", key=key, to=customer.email,
+                          template="loyalty/emails/tier_up", context={"customer": customer})
+
+
+class CountingBackend(locmem.EmailBackend):
+    """locmem, counting the connections opened to the mail server."""
+
+    opened = 0
+
+    def open(self):
+        CountingBackend.opened += 1
+        return super().open()
+
+
+def test_a_batch_of_news_keeps_to_each_customers_budget_and_each_cause_once(settings):
+    settings.EMAIL_BACKEND = f"{__name__}.CountingBackend"
+    CountingBackend.opened = 0
+    ada = CustomerFactory(email="ada@example.com", accepts_marketing=True)
+    bo = CustomerFactory(email="bo@example.com", accepts_marketing=True)
+    at_the_cap(bo, cap=3)  # three places, all taken
+    MarketingContact.objects.filter(customer=bo).first().delete()  # one left
+    MarketingContact.objects.create(customer=ada, kind="points", key="points:sent-before")
+    mail.outbox.clear()
+
+    sent = marketing_emails_send(emails=[
+        news(ada, "points:1"), news(bo, "points:2"), news(ada, "points:1"),
+        news(bo, "points:3"), news(ada, "points:sent-before"), news(ada, "points:4")])
+
+    # ada: two places left (3 - 1), points:1 once, the earlier cause not again; bo: one.
+    assert sent == 3
+    assert [m.to[0] for m in mail.outbox] == ["ada@example.com", "bo@example.com",
+                                              "ada@example.com"]
+    assert set(MarketingContact.objects.filter(key__startswith="points:").values_list(
+        "key", flat=True)) == {"points:sent-before", "points:1", "points:2", "points:4"}
+    assert CountingBackend.opened == 1  # one session with the mail server for the batch
+
+
+def test_when_a_send_fails_the_ones_before_stay_sent_and_a_retry_sends_the_rest():
+    customers = [CustomerFactory(email=f"c{n}@example.com", accepts_marketing=True)
+                 for n in range(3)]
+    batch = [news(customer, f"points:{n}") for n, customer in enumerate(customers)]
+    mail.outbox.clear()
+    real_send = contact.email_send
+
+    def failing_on_the_second(**kwargs):
+        if kwargs["to"] == "c1@example.com":
+            raise ConnectionError("mail server went away")
+        real_send(**kwargs)
+
+    with mock.patch.object(contact, "email_send", failing_on_the_second), \
+            pytest.raises(ConnectionError):
+        marketing_emails_send(emails=batch)
+
+    assert [m.to[0] for m in mail.outbox] == ["c0@example.com"]
+    assert list(MarketingContact.objects.values_list("key", flat=True)) == ["points:0"]
+    assert marketing_emails_send(emails=batch) == 2  # the retry: the two that did not go
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "c0@example.com", "c1@example.com", "c2@example.com"]

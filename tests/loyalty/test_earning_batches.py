@@ -137,3 +137,26 @@ def test_a_batchs_points_emails_go_out_from_one_task_one_email_per_award(mailout
         ("ada@example.com", "You earned 10 points"), ("ada@example.com", "You earned 59 points"),
         ("grace@example.com", "You earned 10 points"),
         ("grace@example.com", "You earned 59 points")]
+
+
+def test_a_batchs_points_emails_cost_the_same_statements_however_many_there_are(mailoutbox):
+    EarningRuleFactory(points_per_unit=Decimal("1"))
+
+    def shoppers(prefix: str, count: int) -> list[int]:
+        with mock.patch("loyalty.tasks.points_earned_emails_task.delay"):
+            apply_as_one_batch([order_event(
+                id=f"{prefix}-{n}", customer={"id": f"{prefix}-{n}", "accepts_marketing": True,
+                                              "email": f"{prefix}{n}@example.com"})
+                for n in range(count)])
+        return list(PointsEntry.objects.filter(order__external_id__startswith=f"{prefix}-")
+                    .values_list("pk", flat=True))
+
+    counts = []
+    # The first batch also reads the shop's settings, which later batches find cached.
+    for prefix, count in (("first", 1), ("few", 2), ("many", 8)):
+        entry_ids = shoppers(prefix, count)
+        with CaptureQueriesContext(connection) as queries:
+            assert loyalty_services.points_earned_emails_send(entry_ids=entry_ids) == count
+        counts.append(len(queries))
+    assert len(mailoutbox) == 11
+    assert counts[1] == counts[2]
