@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from customers.models import Activity, Customer
 from customers.signals import activities_recorded
-from kernel.bulk import rows_add
+from kernel.bulk import insert_new, rows_add
 from kernel.errors import Conflict, FlywheelError
 
 
@@ -40,9 +40,12 @@ def activity_record_many(*, rows: list[dict], new_keys: bool = False,
     if not announce:  # history: rows no one is told of, by COPY when many, no instance built
         rows_add(Activity, [_by_attname(values) for values in new])
         return []
+    new_rows = [Activity(**values) for values in new]
     with transaction.atomic(savepoint=False):
-        created = Activity.objects.bulk_create([Activity(**values) for values in new],
-                                               batch_size=1000)
+        # A key another transaction recorded meanwhile is skipped: that one announces it.
+        insert_new([row for row in new_rows if row.key], key=("key",))
+        Activity.objects.bulk_create([row for row in new_rows if not row.key], batch_size=1000)
+        created = [row for row in new_rows if row.pk is not None]
         activities_announce(created)
     return created
 

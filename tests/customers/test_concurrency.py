@@ -6,6 +6,7 @@ from customers import services
 from customers.ingestion.generic import parse_order
 from customers.models import Activity, Customer, Order, WebhookDelivery
 from tests.conftest import api_client, at_once, order_event, post_event
+from tests.factories import CustomerFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -64,3 +65,18 @@ def test_ten_posts_with_the_same_idempotency_key_store_one_delivery(api_key):
     assert delivery.status == WebhookDelivery.Status.PROCESSED
     assert delivery.attempts == 1
     assert_applied_once()
+
+
+def test_ten_batches_recording_the_same_timeline_keys_at_once_record_and_announce_each_once():
+    """activity_record_many: each of ten transactions finds the keys free and inserts them
+    at once; the unique key lets one of them record each row and the others skip it, with no
+    error, and only the transaction that recorded a row announces it."""
+    customer = CustomerFactory()
+    rows = [{"customer_id": customer.pk, "kind": "review_posted", "key": f"shop:review:{n}"}
+            for n in range(3)]
+
+    recorded = run_at_once(lambda i: services.activity_record_many(rows=rows))
+
+    assert Activity.objects.filter(key__startswith="shop:review:").count() == 3
+    assert sorted(a.key for result in recorded for a in result) == [
+        "shop:review:0", "shop:review:1", "shop:review:2"]
