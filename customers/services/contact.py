@@ -99,6 +99,8 @@ def marketing_emails_send(*, emails: list[MarketingEmail], now: dt.datetime | No
         # A key another sender took meanwhile is not inserted, and its e-mail not sent.
         insert_new([contact for *_, contact in chosen], key=("key",))
         chosen = [choice for choice in chosen if choice[2].pk is not None]
+        if not chosen:
+            return 0  # and no connection to the mail server is opened
         with get_connection() as connection:
             for done, (email, customer, _contact) in enumerate(chosen):
                 url = unsubscribe_url(customer=customer)

@@ -191,3 +191,13 @@ def test_when_a_send_fails_the_ones_before_stay_sent_and_a_retry_sends_the_rest(
     assert marketing_emails_send(emails=batch) == 2  # the retry: the two that did not go
     assert sorted(m.to[0] for m in mail.outbox) == [
         "c0@example.com", "c1@example.com", "c2@example.com"]
+
+
+def test_a_batch_with_nothing_to_send_opens_no_connection_to_the_mail_server(settings):
+    settings.EMAIL_BACKEND = f"{__name__}.CountingBackend"
+    CountingBackend.opened = 0
+    customer = CustomerFactory(email="dee@example.com", accepts_marketing=True)
+    at_the_cap(customer)
+
+    assert marketing_emails_send(emails=[news(customer, "points:5")]) == 0
+    assert CountingBackend.opened == 0
