@@ -27,6 +27,10 @@ def email_recipient(*, customer: Customer) -> str | None:
     return customer.email
 
 
+def _context(customer: Customer, context: dict) -> dict:
+    return {"customer": customer, "account_url": account_url(), **context}
+
+
 def _send(customer: Customer, template: str, context: dict,
           marketing: tuple[str, str] | None = None) -> bool:
     """Send to a customer loyalty emails may reach; `marketing` (kind, key) makes it news that
@@ -34,7 +38,7 @@ def _send(customer: Customer, template: str, context: dict,
     to = email_recipient(customer=customer)
     if to is None:
         return False
-    context = {"customer": customer, "account_url": account_url(), **context}
+    context = _context(customer, context)
     if marketing:
         kind, key = marketing
         return marketing_email_send(customer=customer, kind=kind, key=key, to=to,
@@ -59,10 +63,10 @@ def points_earned_emails_send(*, entry_ids: list[int]) -> int:
             emails.append(MarketingEmail(
                 customer=customer, kind=MarketingContact.Kind.POINTS,
                 key=f"points_entry:{entry.pk}", to=to, template="loyalty/emails/points_earned",
-                context={"customer": customer, "account_url": account_url(),
-                         "points": entry.amount, "order": entry.order,
-                         "held_until": lot.held_until if lot and lot.is_held else None,
-                         "balance": entry.account.balance, "pending": entry.account.pending}))
+                context=_context(customer, {
+                    "points": entry.amount, "order": entry.order,
+                    "held_until": lot.held_until if lot and lot.is_held else None,
+                    "balance": entry.account.balance, "pending": entry.account.pending})))
         return marketing_emails_send(emails=emails)
 
 
