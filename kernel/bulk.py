@@ -44,18 +44,9 @@ def _rows(objs: Sequence[Model]) -> list[dict]:
     return [{f.attname: f.pre_save(obj, True) for f in fields} for obj in objs]
 
 
-def objects_add(objs: Sequence[Model]) -> None:
-    """bulk_create for rows nothing refers to yet (no pk is set): a large batch on
-    PostgreSQL by COPY (rows_copy)."""
-    if objs and _copied(type(objs[0]), len(objs)):
-        rows_copy(type(objs[0]), _rows(objs))
-    elif objs:
-        type(objs[0]).objects.bulk_create(objs)
-
-
 def rows_add(model: type[Model], rows: list[dict]) -> None:
-    """objects_add for rows given as dicts by field attname (`order_id`), so that a large
-    batch builds no model instance: by COPY on PostgreSQL (rows_copy), else one
+    """INSERT rows nothing refers to yet, given as dicts by field attname (`order_id`): a
+    large batch on PostgreSQL by COPY (rows_copy), building no model instance; else one
     bulk_create."""
     if _copied(model, len(rows)):
         rows_copy(model, rows)
