@@ -1,11 +1,11 @@
 """The one contact budget for marketing e-mails, and the unsubscribe link each one carries.
 
 Every marketing e-mail (win-back, expiry reminders, NPS invitations, tier and points news) goes
-through `marketing_email_send`, which counts it against the customer's budget (ContactSettings,
-set in admin) and adds the unsubscribe link and the `List-Unsubscribe` and
-`List-Unsubscribe-Post` headers (RFC 8058 one-click). Transactional e-mails (a voucher just
-redeemed, a password reset) call kernel.emails.email_send directly: they never count and
-always go."""
+through `marketing_emails_send` (`marketing_email_send` for one), which counts it against the
+customer's budget (ContactSettings, set in admin) and adds the unsubscribe link and the
+`List-Unsubscribe` and `List-Unsubscribe-Post` headers (RFC 8058 one-click). Transactional
+e-mails (a voucher just redeemed, a password reset) call kernel.emails.email_send directly: they
+never count and always go."""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -65,18 +65,44 @@ def marketing_email_send(*, customer: Customer, kind: str, key: str, to: str, te
 def marketing_emails_send(*, emails: list[MarketingEmail], now: dt.datetime | None = None) -> int:
     """Send marketing e-mails, each when the contact budget allows, in the order given: never
     to an erased or unsubscribed customer, never twice for one `key` (its cause), never past
-    the cap. Each carries the unsubscribe link and headers. The counting and the sending share
-    one transaction with the customers' rows locked (in id order), so two senders can't both
-    take a customer's last place; a batch costs the same few statements however many e-mails
-    it holds, and its e-mails go over one connection to the mail server. If one fails to
-    send, it and those after it give their places back, those before it stay sent, and the
-    error is raised. Returns how many were sent."""
+    the cap. Each carries the unsubscribe link and headers.
+
+    The places are taken first, in a short transaction with the customers' rows locked (in id
+    order), so two senders can't both take a customer's last place; the e-mails are sent once
+    it has committed, over one connection to the mail server, so a slow mail server holds up
+    no one who writes to those customers (an order being applied, say). If one fails to send,
+    it and those after it give their places back, those before it stay sent, and the error is
+    raised: a retry sends only the rest. A worker that dies between the two steps loses those
+    e-mails rather than sending any twice. A batch costs the same few statements however many
+    e-mails it holds. Returns how many were sent."""
+    chosen = _places_take(emails, now or timezone.now())
+    if not chosen:
+        return 0  # and no connection to the mail server is opened
+    with get_connection() as connection:
+        for done, (email, customer, _contact) in enumerate(chosen):
+            url = unsubscribe_url(customer=customer)
+            try:
+                email_send(to=email.to, template=email.template,
+                           locale=customer.email_language,
+                           context={**email.context, "unsubscribe_url": url},
+                           headers={"List-Unsubscribe": f"<{url}>",
+                                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+                           connection=connection)
+            except Exception:
+                MarketingContact.objects.filter(
+                    pk__any=[contact.pk for *_, contact in chosen[done:]]).delete()
+                raise
+    return len(chosen)
+
+
+def _places_take(emails: list[MarketingEmail], now: dt.datetime,
+                 ) -> list[tuple[MarketingEmail, Customer, MarketingContact]]:
+    """The e-mails the budget allows, each with its customer (locked and read afresh) and the
+    contact row now holding its place."""
     if not emails:
-        return 0
-    now = now or timezone.now()
+        return []
     budget = ContactSettings.cached()
     since = now - dt.timedelta(days=budget.marketing_cap_days)
-    failure = None
     with transaction.atomic():
         ids = {email.customer.pk for email in emails}
         customers = {c.pk: c for c in Customer.objects.select_for_update()
@@ -98,27 +124,7 @@ def marketing_emails_send(*, emails: list[MarketingEmail], now: dt.datetime | No
                 customer=customer, kind=email.kind, key=key, sent_at=now)))
         # A key another sender took meanwhile is not inserted, and its e-mail not sent.
         insert_new([contact for *_, contact in chosen], key=("key",))
-        chosen = [choice for choice in chosen if choice[2].pk is not None]
-        if not chosen:
-            return 0  # and no connection to the mail server is opened
-        with get_connection() as connection:
-            for done, (email, customer, _contact) in enumerate(chosen):
-                url = unsubscribe_url(customer=customer)
-                try:
-                    email_send(to=email.to, template=email.template,
-                               locale=customer.email_language,
-                               context={**email.context, "unsubscribe_url": url},
-                               headers={"List-Unsubscribe": f"<{url}>",
-                                        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
-                               connection=connection)
-                except Exception as exc:
-                    MarketingContact.objects.filter(
-                        pk__any=[contact.pk for *_, contact in chosen[done:]]).delete()
-                    failure = exc
-                    break
-    if failure is not None:
-        raise failure
-    return len(chosen)
+    return [choice for choice in chosen if choice[2].pk is not None]
 
 
 def customer_unsubscribe(*, token: str) -> Customer:

@@ -1,10 +1,17 @@
-"""Ten copies of one order event at once, on PostgreSQL with real threads: counted once."""
+"""Ten copies of one order event at once, on PostgreSQL with real threads: counted once; and
+an order is not held up by a slow mail server."""
+
+import threading
 
 import pytest
+from django.core import mail
+from django.core.mail.backends import locmem
+from django.db import connection, transaction
 
 from customers import services
 from customers.ingestion.generic import parse_order
 from customers.models import Activity, Customer, Order, WebhookDelivery
+from customers.services import MarketingEmail
 from tests.conftest import api_client, at_once, order_event, post_event
 from tests.factories import CustomerFactory
 
@@ -80,3 +87,45 @@ def test_ten_batches_recording_the_same_timeline_keys_at_once_record_and_announc
     assert Activity.objects.filter(key__startswith="shop:review:").count() == 3
     assert sorted(a.key for result in recorded for a in result) == [
         "shop:review:0", "shop:review:1", "shop:review:2"]
+
+
+class StalledMailServer(locmem.EmailBackend):
+    """A mail server that takes the e-mails only when the test lets it."""
+
+    reached = threading.Event()
+    answer = threading.Event()
+
+    def send_messages(self, messages):
+        StalledMailServer.reached.set()
+        StalledMailServer.answer.wait(timeout=30)
+        return super().send_messages(messages)
+
+
+def test_a_slow_mail_server_holds_up_no_order_of_the_customer_being_mailed(settings):
+    settings.EMAIL_BACKEND = f"{__name__}.StalledMailServer"
+    StalledMailServer.reached.clear()
+    StalledMailServer.answer.clear()
+    ada = CustomerFactory(email="ada@example.com", accepts_marketing=True)
+    news = MarketingEmail(customer=ada, kind="points", key="points:1", to=ada.email,
+                          template="loyalty/emails/tier_up", context={"customer": ada})
+    event = parse_order(order_event())  # Ada's first order, found by her e-mail
+
+    def order_while_the_mail_server_stalls():
+        assert StalledMailServer.reached.wait(timeout=30)
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:  # waiting longer would be held up
+                    cursor.execute("SET LOCAL lock_timeout = '2s'")
+                return services.order_apply(event=event)
+        finally:
+            StalledMailServer.answer.set()
+
+    sent, order = at_once(2, lambda i: services.marketing_emails_send(emails=[news]) if i == 0
+                          else order_while_the_mail_server_stalls())
+
+    assert not isinstance(order, Exception), order  # was: lock timeout, the row held for SMTP
+    assert sent == 1
+    assert [m.to for m in mail.outbox] == [["ada@example.com"]]
+    assert order.customer == ada
+    ada.refresh_from_db()
+    assert ada.orders_count == 1
