@@ -1,10 +1,13 @@
 """Every task is made with the one preset under the name it has always had: beat schedules
-(written by migrations) and messages already queued find their task by that name."""
+(written by migrations) and messages already queued find their task by that name. What one
+transaction hands a task goes out together, once it commits."""
 
 import pytest
+from django.db import transaction
 from django_celery_beat.models import PeriodicTask
 
 from config.celery import app
+from kernel.tasks import delay_on_commit_gathered
 
 # The registered names, as they were before the preset (`celery -A config inspect registered`);
 # renaming one would orphan its beat schedule and the messages in the queue.
@@ -70,3 +73,47 @@ def test_the_retry_differences_are_kept():
 def test_every_beat_schedule_names_a_registered_task():
     scheduled = set(PeriodicTask.objects.values_list("task", flat=True))
     assert scheduled and scheduled <= NAMES
+
+
+class Queue:
+    """A task that records the messages it would send."""
+
+    name = "tests.gathered"
+
+    def __init__(self):
+        self.messages = []
+
+    def delay(self, items):
+        self.messages.append(items)
+
+
+@pytest.mark.django_db
+def test_what_one_transaction_hands_a_task_goes_out_as_one_message_after_commit(
+        django_capture_on_commit_callbacks):
+    queue = Queue()
+    with django_capture_on_commit_callbacks(execute=True):
+        delay_on_commit_gathered(queue, [1, 2])
+        delay_on_commit_gathered(queue, [3])
+        assert queue.messages == []  # nothing before the commit
+    assert queue.messages == [[1, 2, 3]]
+    with django_capture_on_commit_callbacks(execute=True):
+        delay_on_commit_gathered(queue, [4])
+    assert queue.messages == [[1, 2, 3], [4]]  # the next transaction: a message of its own
+
+
+@pytest.mark.django_db
+def test_what_a_rolled_back_savepoint_handed_over_is_not_sent(
+        django_capture_on_commit_callbacks):
+    queue = Queue()
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            delay_on_commit_gathered(queue, [1])
+            raise RuntimeError("the savepoint is rolled back")
+        delay_on_commit_gathered(queue, [2])
+    assert queue.messages == [[2]]
+
+
+def test_outside_a_transaction_the_message_goes_at_once():
+    queue = Queue()
+    delay_on_commit_gathered(queue, (1, 2))
+    assert queue.messages == [[1, 2]]
