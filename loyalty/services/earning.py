@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from customers.models import Activity, Customer, Order
 from customers.selectors import segment_customers
+from kernel.tasks import delay_on_commit_gathered
 
 from ..earning import Award, cap_period_start, rule_applies, rule_points
 from ..models import EarningRule, LoyaltyAccount, PointsEntry
@@ -244,9 +245,10 @@ def _best(item: _Item, account: LoyaltyAccount, used: Counter[tuple[int, int]],
 
 
 def _email_earned(entries: list[PointsEntry]) -> None:
-    """One "you earned points" email per entry, as for an award on its own, all sent by one
-    task after commit."""
+    """Tell the customers what they earned: every award of the transaction (an order's points
+    and the welcome points of the same batch, say) goes to one task after commit, which sends
+    each customer one e-mail."""
     from ..tasks import points_earned_emails_task
 
     if entries:
-        points_earned_emails_task.delay_on_commit([entry.pk for entry in entries])
+        delay_on_commit_gathered(points_earned_emails_task, [entry.pk for entry in entries])

@@ -9,13 +9,16 @@ scheduled after the commit that caused it, in the customer's language."""
 
 import datetime as dt
 
+from django.utils import translation
+
 from customers.models import Activity, Customer, MarketingContact
 from customers.services import MarketingEmail, marketing_email_send, marketing_emails_send
-from kernel.emails import email_send
+from kernel.emails import email_language, email_send
 from kernel.links import account_url
 from kernel.memo import memo_scope
 
 from ..models import PointsEntry, Redemption
+from ..selectors import points_entry_causes
 
 
 def email_recipient(*, customer: Customer) -> str | None:
@@ -48,26 +51,54 @@ def _send(customer: Customer, template: str, context: dict,
 
 
 def points_earned_emails_send(*, entry_ids: list[int]) -> int:
-    """Tell each customer what they just earned (an email per entry), and whether it is
+    """Tell each customer what they just earned, one email for all of their entries among
+    these (an order's points and the welcome points of the same batch, say), and what is
     pending until the return window closes: news, sent together within the contact budget
     (marketing_emails_send). Returns how many emails went out."""
-    entries = (PointsEntry.objects.select_related("account__customer", "order", "lot")
+    entries = (PointsEntry.objects.select_related("account__customer", "order", "lot", "activity")
                .filter(pk__any=entry_ids).order_by("pk"))
+    earned: dict[int, list[PointsEntry]] = {}
+    for entry in entries:
+        earned.setdefault(entry.account.customer_id, []).append(entry)
+    causes = _causes([group for group in earned.values() if len(group) > 1])
     emails = []
     with memo_scope():  # the contact budget and the branding, read once for the batch
-        for entry in entries:
-            customer, lot = entry.account.customer, getattr(entry, "lot", None)
-            to = email_recipient(customer=customer)
+        for group in earned.values():
+            account = group[0].account
+            to = email_recipient(customer=account.customer)
             if to is None:
                 continue
+            context = {"points": sum(entry.amount for entry in group),
+                       "balance": account.balance, "pending": account.pending}
+            if len(group) == 1:
+                context.update(order=group[0].order, held_until=_held_until(group[0]))
+            else:
+                context["rows"] = [{"points": entry.amount, "cause": causes[entry.pk],
+                                    "held_until": _held_until(entry)} for entry in group]
             emails.append(MarketingEmail(
-                customer=customer, kind=MarketingContact.Kind.POINTS,
-                key=f"points_entry:{entry.pk}", to=to, template="loyalty/emails/points_earned",
-                context=_context(customer, {
-                    "points": entry.amount, "order": entry.order,
-                    "held_until": lot.held_until if lot and lot.is_held else None,
-                    "balance": entry.account.balance, "pending": entry.account.pending})))
+                customer=account.customer, kind=MarketingContact.Kind.POINTS,
+                key="points_entry:" + ",".join(str(entry.pk) for entry in group), to=to,
+                template="loyalty/emails/points_earned",
+                context=_context(account.customer, context)))
         return marketing_emails_send(emails=emails)
+
+
+def _held_until(entry: PointsEntry) -> dt.datetime | None:
+    lot = getattr(entry, "lot", None)
+    return lot.held_until if lot and lot.is_held else None
+
+
+def _causes(groups: list[list[PointsEntry]]) -> dict[int, str]:
+    """{entry id: its cause in its customer's e-mail language}, one pass per language."""
+    by_language: dict[str, list[PointsEntry]] = {}
+    for group in groups:
+        language = email_language(group[0].account.customer.email_language)
+        by_language.setdefault(language, []).extend(group)
+    causes = {}
+    for language, entries in by_language.items():
+        with translation.override(language):
+            causes.update((entry.pk, cause) for entry, cause in points_entry_causes(entries))
+    return causes
 
 
 def points_expiring_email_send(*, customer_id: int, activity_ids: list[int]) -> bool:

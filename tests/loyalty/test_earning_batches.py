@@ -120,7 +120,7 @@ def test_replaying_a_batch_earns_nothing_twice():
     assert PointsEntry.objects.count() == 3
 
 
-def test_a_batchs_points_emails_go_out_from_one_task_one_email_per_award(mailoutbox):
+def test_a_batchs_points_emails_go_out_from_one_task_one_email_per_customer(mailoutbox):
     EarningRuleFactory(points_per_unit=Decimal("1"))
     ActivityRuleFactory(name="Welcome", activity_kind="customer_created", points=10)
 
@@ -129,14 +129,23 @@ def test_a_batchs_points_emails_go_out_from_one_task_one_email_per_award(mailout
             id="G-1", customer={"id": "c-g", "email": "grace@example.com",
                                 "first_name": "Grace", "accepts_marketing": True})])
 
-    entry_ids = [entry_ids for call in queued.call_args_list for entry_ids in call.args]
-    assert len(entry_ids) == 2  # the welcome points' task, then the orders' task
-    assert sorted(len(ids) for ids in entry_ids) == [2, 2]
-    loyalty_services.points_earned_emails_send(entry_ids=[i for ids in entry_ids for i in ids])
-    assert sorted((m.to[0], m.subject.split(" at ")[0]) for m in mailoutbox) == [
-        ("ada@example.com", "You earned 10 points"), ("ada@example.com", "You earned 59 points"),
-        ("grace@example.com", "You earned 10 points"),
-        ("grace@example.com", "You earned 59 points")]
+    # The welcome points and the orders' points, awarded apart, reach one task.
+    assert len(queued.call_args_list) == 1
+    (entry_ids,) = queued.call_args.args
+    assert len(entry_ids) == 4
+    Customer.objects.filter(email="grace@example.com").update(language="tr")
+    assert loyalty_services.points_earned_emails_send(entry_ids=entry_ids) == 2
+    ada, grace = sorted(mailoutbox, key=lambda message: message.to)
+    assert ada.subject.startswith("You earned 69 points")
+    assert "+10 Welcome to the club\n" in ada.body
+    assert "+59 Order #1001 (pending until " in ada.body
+    # Grace reads hers in Turkish, the causes too.
+    assert grace.to == ["grace@example.com"]
+    assert "69 puan" in grace.subject
+    assert "+10 Kulübe hoş geldiniz\n" in grace.body
+    assert "+59 #1001 numaralı sipariş (15 Kasım 2026 tarihine kadar beklemede)" in grace.body
+    # Sent again (a retried task), nothing goes twice.
+    assert loyalty_services.points_earned_emails_send(entry_ids=entry_ids) == 0
 
 
 def test_a_batchs_points_emails_cost_the_same_statements_however_many_there_are(mailoutbox):
