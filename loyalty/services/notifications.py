@@ -68,7 +68,7 @@ def points_earned_emails_send(*, entry_ids: list[int]) -> int:
             to = email_recipient(customer=account.customer)
             if to is None:
                 continue
-            context = {"points": sum(entry.amount for entry in group),
+            context: dict = {"points": sum(entry.amount for entry in group),
                        "balance": account.balance, "pending": account.pending}
             if len(group) == 1:
                 context.update(order=group[0].order, held_until=_held_until(group[0]))
@@ -94,7 +94,7 @@ def _causes(groups: list[list[PointsEntry]]) -> dict[int, str]:
     for group in groups:
         language = email_language(group[0].account.customer.email_language)
         by_language.setdefault(language, []).extend(group)
-    causes = {}
+    causes: dict[int, str] = {}
     for language, entries in by_language.items():
         with translation.override(language):
             causes.update((entry.pk, cause) for entry, cause in points_entry_causes(entries))
