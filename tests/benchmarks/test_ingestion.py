@@ -94,11 +94,16 @@ def points_entry_last(db) -> int:
 
 
 def points_emails_sent(db, *, after_entry: int) -> float:
-    """The share of the points entries after `after_entry` whose e-mail went out already."""
-    entries, sent = db.execute(
-        "SELECT count(e.id), count(c.id) FROM loyalty_pointsentry e"
-        " LEFT JOIN customers_marketingcontact c ON c.key = 'points_entry:' || e.id"
-        " WHERE e.id > %s", [after_entry]).fetchone()
+    """The share of the points entries after `after_entry` whose e-mail went out already (an
+    e-mail's key names its entries: `points_entry:<id>,<id>`)."""
+    entries = db.execute("SELECT count(*) FROM loyalty_pointsentry WHERE id > %s",
+                         [after_entry]).fetchone()[0]
+    sent = db.execute(
+        "SELECT count(*) FROM customers_marketingcontact c,"
+        " unnest(string_to_array(substr(c.key, 14), ',')) AS entry(id)"
+        " WHERE c.key LIKE 'points\\_entry:%%'"
+        " AND CASE WHEN entry.id ~ '^[0-9]+$' THEN entry.id::bigint END > %s",
+        [after_entry]).fetchone()[0]
     return sent / entries if entries else 1.0
 
 
