@@ -142,7 +142,9 @@ def update_each(model: type[Model], rows: dict[int, dict], *, add: bool = False,
     """UPDATE many rows in one statement: each row (by pk) takes its own values for the fields
     in `rows` (with `add`, adds them to what the row holds), and every row the `same` values.
     (Django's bulk_update, or an update with Case/When, writes a CASE branch per row and
-    field, which costs more to build and to run than the UPDATE itself.)"""
+    field, which costs more to build and to run than the UPDATE itself.) On PostgreSQL each
+    column's values go as one array, joined to the rows by pk (`UPDATE ... FROM unnest(...)`);
+    elsewhere as a VALUES list with a placeholder each."""
     if not rows:
         return
     meta = model._meta
@@ -151,20 +153,29 @@ def update_each(model: type[Model], rows: dict[int, dict], *, add: bool = False,
     fields = [meta.get_field(name) for name in next(iter(rows.values()))]
     table, pk = quote(meta.db_table), quote(meta.pk.column)
     names = [f"c{i}" for i in range(len(fields))]
-    values = ", ".join([f"({', '.join(['%s'] * (len(fields) + 1))})"] * len(rows))
-    params = [p for key, row in rows.items() for p in (
-        key, *(f.get_db_prep_save(row[f.name], connection) for f in fields))]
-    # PostgreSQL needs the VALUES typed; SQLite would turn a date into a number by casting it.
-    typed = ("CAST(v.{name} AS {type})" if connection.vendor == "postgresql" else "v.{name}")
-    sets = [f"{quote(f.column)} = {f'{quote(f.column)} + ' if add else ''}"
-            f"(SELECT {typed.format(name=name, type=f.db_type(connection))} "
-            f"FROM v WHERE v.id = {table}.{pk})" for f, name in zip(fields, names, strict=True)]
+    sets = [f"{quote(f.column)} = {f'{table}.{quote(f.column)} + ' if add else ''}{{value}}"
+            .format(value=f"v.{name}" if connection.vendor == "postgresql"
+                    else f"(SELECT v.{name} FROM v WHERE v.id = {table}.{pk})")
+            for f, name in zip(fields, names, strict=True)]
+    same_params = []
     for name, value in same.items():
         field = meta.get_field(name)
         sets.append(f"{quote(field.column)} = %s")
-        params.append(field.get_db_prep_save(value, connection))
-    sql = (f"WITH v(id, {', '.join(names)}) AS (VALUES {values}) UPDATE {table} "
-           f"SET {', '.join(sets)} WHERE {pk} IN (SELECT id FROM v)")
+        same_params.append(field.get_db_prep_save(value, connection))
+    if connection.vendor == "postgresql":
+        columns = [list(rows), *([f.get_db_prep_save(row[f.name], connection)
+                                  for row in rows.values()] for f in fields)]
+        arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in (meta.pk, *fields))
+        sql = (f"UPDATE {table} SET {', '.join(sets)} FROM unnest({arrays}) "
+               f"AS v(id, {', '.join(names)}) WHERE {table}.{pk} = v.id")
+        params = [*same_params, *columns]
+    else:
+        values = ", ".join([f"({', '.join(['%s'] * (len(fields) + 1))})"] * len(rows))
+        params = [p for key, row in rows.items() for p in (
+            key, *(f.get_db_prep_save(row[f.name], connection) for f in fields))]
+        params.extend(same_params)
+        sql = (f"WITH v(id, {', '.join(names)}) AS (VALUES {values}) UPDATE {table} "
+               f"SET {', '.join(sets)} WHERE {pk} IN (SELECT id FROM v)")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
