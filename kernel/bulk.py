@@ -127,7 +127,7 @@ def rows_copy(model: type[Model], rows: list[dict], *,
     digest = hashlib.blake2s(columns.encode(), digest_size=4).hexdigest()
     table, stage = quote(meta.db_table), quote(f"{meta.db_table}_stage_{digest}")
     with connection.cursor() as cursor:
-        # IF NOT EXISTS: made again in a session whose transaction that made it rolled back.
+        # IF NOT EXISTS: the session keeps it, unless the transaction that made it rolled back.
         cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS "
                        f"AS SELECT {columns} FROM {table} WITH NO DATA")
         with cursor.cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
@@ -161,16 +161,19 @@ def update_each(model: type[Model], rows: dict[int, dict], *, add: bool = False,
     fields = [meta.get_field(name) for name in next(iter(rows.values()))]
     table, pk = quote(meta.db_table), quote(meta.pk.column)
     names = [f"c{i}" for i in range(len(fields))]
-    sets = [f"{quote(f.column)} = {f'{table}.{quote(f.column)} + ' if add else ''}{{value}}"
-            .format(value=f"v.{name}" if connection.vendor == "postgresql"
-                    else f"(SELECT v.{name} FROM v WHERE v.id = {table}.{pk})")
+    postgresql = connection.vendor == "postgresql"
+
+    def value(name: str) -> str:  # the row's own value, from the arrays or the VALUES list
+        return f"v.{name}" if postgresql else f"(SELECT v.{name} FROM v WHERE v.id = {table}.{pk})"
+
+    sets = [f"{quote(f.column)} = {f'{table}.{quote(f.column)} + ' if add else ''}{value(name)}"
             for f, name in zip(fields, names, strict=True)]
     same_params = []
     for name, value in same.items():
         field = meta.get_field(name)
         sets.append(f"{quote(field.column)} = %s")
         same_params.append(field.get_db_prep_save(value, connection))
-    if connection.vendor == "postgresql":
+    if postgresql:
         columns = [list(rows), *([f.get_db_prep_save(row[f.name], connection)
                                   for row in rows.values()] for f in fields)]
         arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in (meta.pk, *fields))

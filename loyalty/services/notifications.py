@@ -69,7 +69,7 @@ def points_earned_emails_send(*, entry_ids: list[int]) -> int:
             if to is None:
                 continue
             context: dict = {"points": sum(entry.amount for entry in group),
-                       "balance": account.balance, "pending": account.pending}
+                             "balance": account.balance, "pending": account.pending}
             if len(group) == 1:
                 context.update(order=group[0].order, held_until=_held_until(group[0]))
             else:
