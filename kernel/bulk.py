@@ -163,10 +163,10 @@ def update_each(model: type[Model], rows: dict[int, dict], *, add: bool = False,
     names = [f"c{i}" for i in range(len(fields))]
     postgresql = connection.vendor == "postgresql"
 
-    def value(name: str) -> str:  # the row's own value, from the arrays or the VALUES list
+    def own(name: str) -> str:  # the row's own value, from the arrays or the VALUES list
         return f"v.{name}" if postgresql else f"(SELECT v.{name} FROM v WHERE v.id = {table}.{pk})"
 
-    sets = [f"{quote(f.column)} = {f'{table}.{quote(f.column)} + ' if add else ''}{value(name)}"
+    sets = [f"{quote(f.column)} = {f'{table}.{quote(f.column)} + ' if add else ''}{own(name)}"
             for f, name in zip(fields, names, strict=True)]
     same_params = []
     for name, value in same.items():

@@ -78,20 +78,22 @@ def marketing_emails_send(*, emails: list[MarketingEmail], now: dt.datetime | No
     chosen = _places_take(emails, now or timezone.now())
     if not chosen:
         return 0  # and no connection to the mail server is opened
-    with get_connection() as connection:
-        for done, (email, customer, _contact) in enumerate(chosen):
-            url = unsubscribe_url(customer=customer)
-            try:
+    sent = 0
+    try:
+        with get_connection() as connection:  # opening it may fail too: nothing went then
+            for email, customer, _contact in chosen:
+                url = unsubscribe_url(customer=customer)
                 email_send(to=email.to, template=email.template,
                            locale=customer.email_language,
                            context={**email.context, "unsubscribe_url": url},
                            headers={"List-Unsubscribe": f"<{url}>",
                                     "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
                            connection=connection)
-            except Exception:
-                MarketingContact.objects.filter(
-                    pk__any=[contact.pk for *_, contact in chosen[done:]]).delete()
-                raise
+                sent += 1
+    except Exception:
+        MarketingContact.objects.filter(
+            pk__any=[contact.pk for *_, contact in chosen[sent:]]).delete()
+        raise
     return len(chosen)
 
 

@@ -201,3 +201,26 @@ def test_a_batch_with_nothing_to_send_opens_no_connection_to_the_mail_server(set
 
     assert marketing_emails_send(emails=[news(customer, "points:5")]) == 0
     assert CountingBackend.opened == 0
+
+
+class RefusingBackend(locmem.EmailBackend):
+    """A mail server that refuses the connection."""
+
+    def open(self):
+        raise ConnectionRefusedError("mail server down")
+
+
+def test_when_the_mail_server_refuses_the_connection_no_place_is_taken(settings):
+    customers = [CustomerFactory(email=f"r{n}@example.com", accepts_marketing=True)
+                 for n in range(2)]
+    batch = [news(customer, f"points:r{n}") for n, customer in enumerate(customers)]
+    mail.outbox.clear()
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
+
+    with pytest.raises(ConnectionRefusedError):
+        marketing_emails_send(emails=batch)
+
+    assert not MarketingContact.objects.filter(key__startswith="points:r").exists()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert marketing_emails_send(emails=batch) == 2  # the retry sends both
+    assert sorted(m.to[0] for m in mail.outbox) == ["r0@example.com", "r1@example.com"]
