@@ -69,7 +69,7 @@ MIDDLEWARE = [
     "customers.middleware.CustomerLanguageMiddleware",  # a shopper's saved language
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "config.middleware.CSPMiddleware",  # django-csp's, its policy built once
     "config.throttling.PageThrottleMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -246,6 +246,11 @@ CELERY_TASK_ROUTES = {
     )},
 }
 CELERY_TIMEZONE = "UTC"
+
+# Seconds a web process trusts an API key it found active before it looks the key up again
+# (customers.services.api_key_authenticate): how long a key revoked in another process may
+# still work there. 0 looks every request's key up.
+API_KEY_CACHE_SECONDS = float(os.environ.get("API_KEY_CACHE_SECONDS", "5"))
 
 # Seconds a worker waits after a delivery arrives before applying it, so that the deliveries
 # arriving meanwhile are applied with it, in one batch (see customers.services.deliveries).

@@ -11,7 +11,7 @@ from customers.segments.services import (
 
 from .accounts import account_signup_confirm, account_signup_request, signup_link
 from .activities import activity_post, activity_record, activity_record_many
-from .api_keys import api_key_authenticate, api_key_create, api_key_revoke
+from .api_keys import api_key_authenticate, api_key_create, api_key_revoke, api_keys_forget
 from .contact import (
     MarketingEmail,
     customer_unsubscribe,
@@ -60,6 +60,7 @@ __all__ = [
     "api_key_authenticate",
     "api_key_create",
     "api_key_revoke",
+    "api_keys_forget",
     "attribute_set",
     "consent_set",
     "customer_erase",

@@ -233,3 +233,45 @@ def test_json_logs_carry_the_request_id(client, settings):
     assert warning["request_id"] == "req-123"
     assert warning["level"] == "WARNING" and "Not Found" in warning["message"]
     assert {"time", "level", "logger", "message", "request_id"} <= set(warning)
+
+
+# Content-Security-Policy -------------------------------------------------------------------
+
+
+def test_every_answer_carries_the_sites_policy_pages_and_api_alike(client, api, settings):
+    settings.DEBUG = False
+
+    page = client.get("/accounts/login/")
+    answer = api.get("/api/v1/customers/")
+
+    policy = page["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert answer["Content-Security-Policy"] == policy
+
+
+@pytest.mark.django_db
+def test_a_changed_policy_is_sent_from_the_next_answer(client, settings):
+    settings.DEBUG = False
+    client.get("/accounts/login/")
+
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+
+    assert client.get("/accounts/login/")["Content-Security-Policy"] == "default-src 'none'"
+
+
+def test_an_answer_with_a_policy_of_its_own_keeps_it(rf, settings):
+    """As the demo shop's page, served on another origin than the widget's, adds it."""
+    from django.http import HttpResponse
+
+    from config.middleware import CSPMiddleware
+
+    settings.DEBUG = False
+    response = HttpResponse("page")
+    response._csp_update = {"script-src": ["https://loyalty.example.com"]}
+    middleware = CSPMiddleware(lambda request: response)
+    request = rf.get("/demo/")
+    middleware.process_request(request)
+
+    policy = middleware.process_response(request, response)["Content-Security-Policy"]
+
+    assert "script-src 'self' https://loyalty.example.com" in policy
