@@ -456,7 +456,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
             return confirm_action(
                 request, self, queryset, action="revoke_selected",
                 title=_("Revoke API keys?"),
-                question=_("Revoke these keys? Systems using them are refused from now on."),
+                question=_("Revoke these keys? Systems using them are refused within seconds."),
                 note=_("A revoked key cannot be restored; create a new one instead."),
                 button=_("Yes, revoke them"),
             )

@@ -73,7 +73,8 @@ def api_keys_forget(*, hashed_keys) -> None:
 
 
 def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
-    """Revoke a key; requests with it are refused from now on."""
+    """Revoke a key: refused from the next request in this process, and within
+    API_KEY_CACHE_SECONDS in the others (see api_key_authenticate)."""
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
