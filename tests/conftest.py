@@ -175,6 +175,16 @@ def receive(event: dict, *, source: str = "generic", topic: str = "orders"):
 TABLE = re.compile(r'\b(?:FROM|INTO|UPDATE)\s+"(\w+)"')
 
 
+@pytest.fixture
+def inserted_not_copied(monkeypatch):
+    """Batches written by INSERT whatever their size (kernel.bulk.COPY_FROM out of reach), for
+    the tests that compare a batch's statements with a larger batch's: from COPY_FROM rows
+    PostgreSQL takes COPY's four statements instead of one INSERT, which would count as
+    growth. The COPY path has tests of its own (tests/kernel/test_bulk.py) and carries every
+    larger batch of the other tests."""
+    monkeypatch.setattr("kernel.bulk.COPY_FROM", 10**9)
+
+
 def statements_by_table(queries) -> Counter:
     """Captured statements by the table they read or write first; the others (savepoints,
     BEGIN, COMMIT) by their first word."""

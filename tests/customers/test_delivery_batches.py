@@ -180,6 +180,7 @@ def test_a_batch_leaves_deliveries_the_api_kept_as_failed(queued):
     assert WebhookDelivery.objects.get().status == Status.FAILED
 
 
+@pytest.mark.usefixtures("inserted_not_copied")
 def test_a_batch_costs_the_same_statements_for_5_orders_as_for_40(queued):
     def statements(count: int, run: str) -> int:
         for i in range(count):

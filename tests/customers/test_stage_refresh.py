@@ -131,6 +131,7 @@ def crowd_of(size: int) -> list:
     return people
 
 
+@pytest.mark.usefixtures("inserted_not_copied")
 def test_the_statements_do_not_grow_with_the_batch(db):
     lone, crowd = crowd_of(1), crowd_of(25)
     services.segments_recompute(as_of=EARLIER)  # the lone one has no score: it must be added

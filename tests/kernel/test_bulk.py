@@ -1,5 +1,5 @@
-"""kernel.bulk.update_each: many rows, each with its own values, in one UPDATE (on SQLite and
-on PostgreSQL, where the values go as one array a column)."""
+"""kernel.bulk: update_each, many rows each with its own values in one UPDATE (on SQLite and on
+PostgreSQL, where the values go as one array a column); objs_upsert, rows made or refreshed."""
 
 import datetime as dt
 
@@ -7,10 +7,15 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from customers.models import WebhookDelivery
-from kernel.bulk import update_each
+from customers.models import CustomerScore, WebhookDelivery
+from kernel.bulk import COPY_FROM, objs_upsert, update_each
 from loyalty.models import LoyaltyAccount
-from tests.factories import LoyaltyAccountFactory, OrderFactory, WebhookDeliveryFactory
+from tests.factories import (
+    CustomerFactory,
+    LoyaltyAccountFactory,
+    OrderFactory,
+    WebhookDeliveryFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -45,3 +50,28 @@ def test_add_adds_to_what_each_row_holds():
     bo.refresh_from_db()
     assert (ada.balance, ada.pending) == (140, 0)
     assert (bo.balance, bo.pending) == (0, 12)
+
+
+@pytest.mark.parametrize("size", [2, COPY_FROM], ids=["one INSERT", "by COPY on PostgreSQL"])
+def test_objs_upsert_inserts_the_new_and_updates_the_taken(size):
+    """customers_stage_refresh's scores: a customer's score is made or refreshed; its primary
+    key is the customer."""
+    as_of = dt.datetime(2026, 12, 6, 10, 30, tzinfo=dt.UTC)
+    known = CustomerFactory.create_batch(size // 2)
+    for customer in known:
+        CustomerScore.objects.create(customer=customer, stage="prospect", stage_since=as_of,
+                                     as_of=as_of, orders=0)
+    new = CustomerFactory.create_batch(size - size // 2)
+    scores = [CustomerScore(customer=customer, stage="first_time", stage_since=as_of,
+                            as_of=as_of, orders=1, recency_days=3)
+              for customer in [*known, *new]]
+
+    objs_upsert(scores, unique=("customer",), update=("stage", "orders"))
+
+    assert [score.pk for score in scores] == [customer.pk for customer in [*known, *new]]
+    rows = dict(CustomerScore.objects.values_list("customer", "stage"))
+    assert rows == {customer.pk: "first_time" for customer in [*known, *new]}
+    recency = dict(CustomerScore.objects.values_list("customer", "recency_days"))
+    # A known row keeps what `update` does not name; a new row takes everything.
+    assert {recency[c.pk] for c in known} == {None}
+    assert {recency[c.pk] for c in new} == {3}

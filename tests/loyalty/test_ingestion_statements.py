@@ -51,6 +51,7 @@ def apply_new_customers_orders(count: int, run: str) -> Counter:
     return apply_batch([shopper(run, i) for i in range(count)])
 
 
+@pytest.mark.usefixtures("inserted_not_copied")
 def test_loyalty_statements_per_order_from_a_new_customer(shop):
     one = apply_new_customers_orders(1, "one")
     twenty = apply_new_customers_orders(20, "twenty")

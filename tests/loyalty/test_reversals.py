@@ -81,6 +81,7 @@ def _statements(call) -> int:
     return len(queries)
 
 
+@pytest.mark.usefixtures("inserted_not_copied")
 @pytest.mark.parametrize("full", [False, True], ids=["in part", "in full"])
 def test_refunds_of_a_batch_take_points_back_in_statements_that_do_not_grow(full):
     EarningRuleFactory(points_per_unit=Decimal("1"))
@@ -103,6 +104,7 @@ def test_refunds_of_a_batch_take_points_back_in_statements_that_do_not_grow(full
     audit()
 
 
+@pytest.mark.usefixtures("inserted_not_copied")
 def test_cancellations_of_a_batch_take_points_back_in_statements_that_do_not_grow():
     EarningRuleFactory(points_per_unit=Decimal("1"))
     counts = {}

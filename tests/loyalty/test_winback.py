@@ -165,6 +165,7 @@ def test_staff_give_a_rule_an_audience_in_admin_and_its_version_goes_up(admin_cl
     assert rule.audience == gold and rule.version == 2
 
 
+@pytest.mark.usefixtures("inserted_not_copied")
 def test_a_batch_of_at_risk_customers_is_offered_in_a_fixed_number_of_statements(
         winback_reward, django_capture_on_commit_callbacks):
     """A recompute moves many customers at once: the offers cost the same statements for 20

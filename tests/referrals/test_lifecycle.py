@@ -327,6 +327,7 @@ def test_a_replayed_batch_of_referred_orders_finds_its_referrals_in_statements_t
     assert counts[20] == counts[1]
 
 
+@pytest.mark.usefixtures("inserted_not_copied")
 @pytest.mark.parametrize("rewarded", [False, True], ids=["during the hold", "after the hold"])
 def test_refunds_of_a_batch_of_referred_orders_take_statements_that_do_not_grow(
         program, clock, rewarded):

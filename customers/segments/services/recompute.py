@@ -37,6 +37,7 @@ from customers.segments.rules import (
 )
 from customers.services.activities import activities_announce, activity_record_many
 from customers.signals import StageChange, customers_stage_changed
+from kernel.bulk import objs_upsert
 
 from .value import VALUE_COLUMNS, customers_value_predict, value_model_fit
 
@@ -154,8 +155,7 @@ def customers_stage_refresh(*, customers: list[Customer], now: dt.datetime | Non
             if previous != score.stage:
                 changes.append((by_id[customer_id], previous, score.stage))
         # New and existing scores in one statement; RFM scores are the recompute's.
-        CustomerScore.objects.bulk_create(scores.values(), update_conflicts=True,
-                                          unique_fields=["customer"], update_fields=REFRESHED)
+        objs_upsert(list(scores.values()), unique=("customer",), update=REFRESHED)
         activity_record_many(rows=[
             {"customer": customer, "customer_id": customer.pk,
              "kind": Activity.Kind.STAGE_CHANGED, "occurred_at": now,
