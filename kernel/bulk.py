@@ -47,8 +47,9 @@ def _rows(objs: Sequence[Model]) -> list[dict]:
     for f in fields:
         if f.is_relation:  # a foreign key to an object saved since it was set takes its pk
             for obj in objs:
-                if getattr(obj, f.attname) is None and f.is_cached(obj):
-                    setattr(obj, f.attname, f.get_cached_value(obj).pk)
+                if getattr(obj, f.attname) is None and f.is_cached(obj) and (
+                        related := f.get_cached_value(obj)) is not None:
+                    setattr(obj, f.attname, related.pk)
     return [{f.attname: f.pre_save(obj, True) for f in fields} for obj in objs]
 
 

@@ -4,6 +4,8 @@ service's public address, before the path."""
 from django.conf import settings
 from django.urls import reverse
 
+from kernel.memo import memoized
+
 
 def absolute_url(name: str, *args) -> str:
     """The absolute address of the URL named `name` with `args`, e.g.
@@ -12,5 +14,6 @@ def absolute_url(name: str, *args) -> str:
 
 
 def account_url() -> str:
-    """The shopper's account page, absolute: what every email's "see your points" links to."""
-    return absolute_url("account")
+    """The shopper's account page, absolute: what every email's "see your points" links to
+    (worked out once per memo scope: a batch of e-mails shares it)."""
+    return memoized("account_url", lambda: absolute_url("account"))
