@@ -142,13 +142,13 @@ def objs_upsert(objs: list[M], *, unique: tuple[str, ...], update: tuple[str, ..
 def rows_copy(model: type[Model], rows: list[dict], *,
               key: tuple[str, ...] = (), update: tuple[str, ...] = ()) -> dict[tuple, int]:
     """INSERT new rows of `model` in bulk, skipping those whose unique fields are taken (or,
-    with `update`, updating those fields of the row holding them: `key` names the unique
-    fields then). Rows are dicts by field attname (`order_id`); a missing field takes its
-    default (worked out once for all). On PostgreSQL: one COPY into a temporary table and one
-    INSERT ... SELECT ... ON CONFLICT, with no model instance built and no per-value
-    preparation in Python (JSON fields aside); elsewhere `insert_new` or `bulk_create`. With
-    `key` (unique fields), returns {the key's values: pk} of the rows inserted (and updated).
-    Sends no signal.
+    with `update`, on PostgreSQL, updating those fields of the row holding them: `key` names
+    the unique fields then; objs_upsert is the way on every database). Rows are dicts by
+    field attname (`order_id`); a missing field takes its default (worked out once for all).
+    On PostgreSQL: one COPY into a temporary table and one INSERT ... SELECT ... ON CONFLICT,
+    with no model instance built and no per-value preparation in Python (JSON fields aside);
+    elsewhere `insert_new` or `bulk_create`. With `key` (unique fields), returns {the key's
+    values: pk} of the rows inserted (and updated). Sends no signal.
 
     The temporary table is made once per database session and kept, emptied at every commit
     (ON COMMIT DELETE ROWS) and after each use: creating and dropping one per call writes the
@@ -162,10 +162,7 @@ def rows_copy(model: type[Model], rows: list[dict], *,
     if connection.vendor != "postgresql":
         objs = [model(**row) for row in rows]
         if update:
-            model.objects.bulk_create(objs, update_conflicts=True, unique_fields=key,
-                                      update_fields=update)
-            return {tuple(getattr(obj, f.attname) for f in returning[1:]): obj.pk
-                    for obj in objs}
+            raise ValueError("rows_copy updates on PostgreSQL only: use objs_upsert")
         if not key:
             model.objects.bulk_create(objs, ignore_conflicts=True)
             return {}
