@@ -32,6 +32,7 @@ class _Compiled:
     end: int
     related: list
     annotations: dict[str, int]
+    converters: list
 
 
 _compiled: dict[tuple[str, str | None], _Compiled] = {}
@@ -50,7 +51,10 @@ def _compile(queryset: QuerySet) -> _Compiled:
         init_list=[column[0].target.attname for column in compiler.select[start:end]],
         start=start, end=end,
         related=get_related_populators(info, compiler.select, queryset.db),
-        annotations=dict(compiler.annotation_col_map or {}))
+        annotations=dict(compiler.annotation_col_map or {}),
+        # What results_iter would work out again for every row: each column's converters.
+        converters=compiler.get_converters(
+            [column[0] for column in compiler.select[:compiler.col_count]]))
 
 
 def compiled_first(name: str, build: Callable[[str], QuerySet[M]], value: str) -> M | None:
@@ -68,7 +72,8 @@ def compiled_first(name: str, build: Callable[[str], QuerySet[M]], value: str) -
         row = cursor.fetchone()
     if row is None:
         return None
-    row = next(iter(compiler.results_iter(results=[[row]])))
+    if compiled.converters:
+        row = next(compiler.apply_converters([row], compiled.converters))
     db = compiler.using
     model: type[M] = compiler.query.model
     obj = model.from_db(db, compiled.init_list, row[compiled.start:compiled.end])

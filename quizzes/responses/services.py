@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from customers.models import Activity, Attribute, Customer
 from customers.selectors import customer_get, customer_skus_bought
 from customers.services import activity_record, attribute_set, consent_set, customer_upsert
+from kernel.bulk import insert_new
 from kernel.emails import email_normalise
 from loyalty.selectors import tier_position_get
 from quizzes import definition as qdef
@@ -67,8 +68,8 @@ def _answers_upsert_sql() -> str:
     return (f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({column['response']}, "
             f"{column['question_key']}, {column['choice_keys']}, {column['value']}, "
             f"{column['answered_at']}) SELECT %s, answer.key, answer.choices, answer.value, %s "
-            "FROM UNNEST(%s::varchar[], %s::jsonb[], %s::varchar[]) "
-            "AS answer(key, choices, value) "
+            "FROM jsonb_to_recordset(%s::jsonb) AS answer(key varchar, choices jsonb, "
+            "value varchar) "
             f"ON CONFLICT ({column['response']}, {column['question_key']}) DO UPDATE SET "
             f"{column['choice_keys']} = EXCLUDED.{column['choice_keys']}, "
             f"{column['value']} = EXCLUDED.{column['value']}, "
@@ -84,12 +85,13 @@ def _save_answers(response: QuizResponse, quiz: qdef.QuizDef, answers: dict[str,
     now = timezone.now()
     if connection.vendor == "postgresql":
         # Written out (one statement whatever the number of answers): the ORM's compiling
-        # of the bulk insert cost a completion more CPU than the insert.
+        # of the bulk insert cost a completion more CPU than the insert. The answers go as
+        # one JSON document, which PostgreSQL parses (as arrays, psycopg quoted each value
+        # in Python).
         with connection.cursor() as cursor:
-            cursor.execute(_ANSWERS_UPSERT, [
-                response.pk, now, list(answers),
-                [json.dumps(list(answer.choice_keys)) for answer in answers.values()],
-                [answer.value for answer in answers.values()]])
+            cursor.execute(_ANSWERS_UPSERT, [response.pk, now, json.dumps([
+                {"key": key, "choices": list(answer.choice_keys), "value": answer.value}
+                for key, answer in answers.items()])])
     else:
         QuizAnswer.objects.bulk_create(
             [QuizAnswer(response=response, question_key=key,
@@ -266,7 +268,10 @@ def _complete(response: QuizResponse, quiz: qdef.QuizDef,
     response.status = QuizResponse.Status.COMPLETED
     response.completed_at = timezone.now()
     response.current_question = ""
-    response.save()
+    if response.pk is None:  # written whole: one INSERT written once per process
+        insert_new([response], key=("token",))
+    else:
+        response.save()
     # What the caller shows next is at hand: the products as scored, and (for a response
     # written whole) its answers; `recommendations_shown` and `response_answers` read them
     # from here instead of the database.
