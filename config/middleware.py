@@ -147,8 +147,8 @@ def request_client_address(request) -> str:
 
 class CSPMiddleware(csp.middleware.CSPMiddleware):
     """django-csp's, with the site's policy built once per process instead of for every
-    response (twice, with the report-only one): that cost about a twentieth of an API
-    request's CPU. A response with a policy of its own (the storefront widget's page updates
+    response (twice, with the report-only one): that was about a tenth of an API request's
+    instructions. A response with a policy of its own (the storefront widget's page updates
     it), a request that used a nonce, DEBUG, or settings with a report-only policy or excluded
     prefixes go django-csp's own way."""
 

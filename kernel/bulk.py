@@ -27,7 +27,7 @@ def source_pairs_q(pairs: Iterable[tuple[str, str]], field: str) -> Q:
 # than COPY's four statements (and keeps the web path's statement counts). Above, an INSERT's
 # compiling and its parameters cost the worker more than the statements: applying a loyalty
 # shop's orders in batches of 30 and of 120 took a fifth fewer instructions (callgrind) with
-# COPY from 20 rows than from 200, for the same PostgreSQL CPU within the noise.
+# COPY from 20 rows than from 200, for about the same PostgreSQL CPU.
 COPY_FROM = 20
 
 
