@@ -74,18 +74,14 @@ def insert_new(objs: list[M], *, key: tuple[str, ...]) -> list[M]:
     model = type(objs[0])
     meta = model._meta
     fields = _written(model)
-    returning = [meta.pk, *(meta.get_field(name) for name in key)]
+    keys = [meta.get_field(name) for name in key]
     using = router.db_for_write(model)
-    inserted = []
     size = connections[using].ops.bulk_batch_size(fields, objs) or len(objs)
-    pending = {tuple(getattr(obj, f.attname) for f in returning[1:]): obj for obj in objs}
+    pending = {tuple(getattr(obj, f.attname) for f in keys): obj for obj in objs}
     if _copied(model, len(objs)):
-        for values, pk in rows_copy(model, _rows(objs), key=key).items():
-            obj = pending[values]
-            obj.pk = pk
-            obj._state.adding, obj._state.db = False, using
-            inserted.append(obj)
-        return inserted
+        return [_saved(pending[values], pk, using)
+                for values, pk in rows_copy(model, _rows(objs), key=key).items()]
+    inserted = []
     connection = connections[using]
     head, row = _insert_statement(model, key)
     for start in range(0, len(objs), size):
@@ -94,12 +90,16 @@ def insert_new(objs: list[M], *, key: tuple[str, ...]) -> list[M]:
                   for values in chunk for f in fields]
         with connection.cursor() as cursor:
             cursor.execute(head.replace("{rows}", ", ".join([row] * len(chunk))), params)
-            for pk, *values in cursor.fetchall():
-                obj = pending[tuple(values)]
-                obj.pk = pk
-                obj._state.adding, obj._state.db = False, using
-                inserted.append(obj)
+            inserted.extend(_saved(pending[tuple(values)], pk, using)
+                            for pk, *values in cursor.fetchall())
     return inserted
+
+
+def _saved(obj: M, pk, using: str) -> M:
+    """The object as a save leaves it: its pk set, known to be in the database."""
+    obj.pk = pk
+    obj._state.adding, obj._state.db = False, using
+    return obj
 
 
 @cache
@@ -135,8 +135,7 @@ def objs_upsert(objs: list[M], *, unique: tuple[str, ...], update: tuple[str, ..
     pks = rows_copy(model, _rows(objs), key=unique, update=update)
     using = router.db_for_write(model)
     for obj in objs:
-        obj.pk = pks[tuple(getattr(obj, f.attname) for f in fields)]
-        obj._state.adding, obj._state.db = False, using
+        _saved(obj, pks[tuple(getattr(obj, f.attname) for f in fields)], using)
 
 
 def rows_copy(model: type[Model], rows: list[dict], *,
