@@ -97,6 +97,12 @@ def marketing_emails_send(*, emails: list[MarketingEmail], now: dt.datetime | No
     return len(chosen)
 
 
+# What sending reads of a customer locked for it: whether they may get marketing, and their
+# language.
+_SENDING_FIELDS = ("erased_at", "accepts_marketing", "marketing_consent_source", "language",
+                   "locale")
+
+
 def _places_take(emails: list[MarketingEmail], now: dt.datetime,
                  ) -> list[tuple[MarketingEmail, Customer, MarketingContact]]:
     """The e-mails the budget allows, each with its customer (locked and read afresh) and the
@@ -108,7 +114,7 @@ def _places_take(emails: list[MarketingEmail], now: dt.datetime,
     with transaction.atomic():
         ids = {email.customer.pk for email in emails}
         customers = {c.pk: c for c in Customer.objects.select_for_update()
-                     .filter(pk__any=ids).order_by("pk")}
+                     .only(*_SENDING_FIELDS).filter(pk__any=ids).order_by("pk")}
         counted = dict(MarketingContact.objects.filter(customer__any=ids, sent_at__gt=since)
                        .values_list("customer").annotate(sent=Count("pk")).order_by())
         keys = {email.key[:200] for email in emails}

@@ -150,14 +150,18 @@ def test_a_batchs_points_emails_go_out_from_one_task_one_email_per_customer(mail
 
 def test_a_batchs_points_emails_cost_the_same_statements_however_many_there_are(mailoutbox):
     EarningRuleFactory(points_per_unit=Decimal("1"))
+    # Two entries each, so every e-mail lists its causes: a field the e-mail reads but the
+    # query left out would cost a statement per e-mail.
+    ActivityRuleFactory(name="Welcome", activity_kind="customer_created", points=10)
 
     def shoppers(prefix: str, count: int) -> list[int]:
         with mock.patch("loyalty.tasks.points_earned_emails_task.delay"):
             apply_as_one_batch([order_event(
                 id=f"{prefix}-{n}", customer={"id": f"{prefix}-{n}", "accepts_marketing": True,
-                                              "email": f"{prefix}{n}@example.com"})
+                                              "email": f"{prefix}{n}@example.com",
+                                              "first_name": f"Shopper {n}"})
                 for n in range(count)])
-        return list(PointsEntry.objects.filter(order__external_id__startswith=f"{prefix}-")
+        return list(PointsEntry.objects.filter(account__customer__email__startswith=prefix)
                     .values_list("pk", flat=True))
 
     counts = []
@@ -169,3 +173,8 @@ def test_a_batchs_points_emails_cost_the_same_statements_however_many_there_are(
         counts.append(len(queries))
     assert len(mailoutbox) == 11
     assert counts[1] == counts[2]
+    last = next(message for message in mailoutbox if message.to == ["many7@example.com"])
+    assert last.subject.startswith("You earned 69 points")
+    assert last.body.startswith("Hi Shopper 7,")
+    assert "+10 Welcome to the club\n" in last.body
+    assert "Available now: 10 points. Pending: 59 points." in last.body
