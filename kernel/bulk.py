@@ -63,6 +63,19 @@ def rows_add(model: type[Model], rows: list[dict]) -> None:
         model.objects.bulk_create([model(**row) for row in rows])
 
 
+def objs_add(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> None:
+    """INSERT new objects whose pks no one reads back: a large batch on PostgreSQL by COPY
+    (rows_copy, which skips a row whose unique fields are taken, so only for rows that can't
+    conflict or with `ignore_conflicts`), else one bulk_create."""
+    if not objs:
+        return
+    model = type(objs[0])
+    if _copied(model, len(objs)):
+        rows_copy(model, _rows(objs))
+    else:
+        model.objects.bulk_create(objs, ignore_conflicts=ignore_conflicts)
+
+
 def insert_new(objs: list[M], *, key: tuple[str, ...]) -> list[M]:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING the pk and the unique `key` fields: one
     statement per chunk and no savepoint (a large batch on PostgreSQL by COPY, rows_copy).

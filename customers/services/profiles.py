@@ -22,7 +22,7 @@ from customers.models import (
     User,
 )
 from customers.signals import customer_erased
-from kernel.bulk import insert_new, source_pairs_q, update_each
+from kernel.bulk import insert_new, objs_add, source_pairs_q, update_each
 from kernel.emails import email_normalise
 from kernel.errors import FlywheelError
 from kernel.languages import language_from_locale, language_offered
@@ -222,11 +222,8 @@ def _upsert_many(facts: list[CustomerFacts], history: bool = False) -> list[Cust
             updates, sorted(set().union(*(changed[c.pk] for c in updates)) | {"updated_at"}))
     _known_emails_add(seen, aliases, lost)
     if links:
-        ExternalId.objects.bulk_create(
-            [ExternalId(customer=c, source=source, external_id=external_id)
-             for c, source, external_id in links],
-            ignore_conflicts=True,
-        )
+        objs_add([ExternalId(customer=c, source=source, external_id=external_id)
+                  for c, source, external_id in links], ignore_conflicts=True)
     activity_record_many(rows=[
         *({"customer": c, "kind": Activity.Kind.CUSTOMER_CREATED, "occurred_at": c.created_at,
            "reference": created_by[email], "key": f"customer:{c.pk}:created"}

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import Activity, Customer, Order
-from kernel.bulk import insert_new, update_each
+from kernel.bulk import insert_new, objs_add, update_each
 from kernel.errors import Conflict, FlywheelError
 
 from ..errors import InsufficientPoints
@@ -140,7 +140,7 @@ def grants_post(grants: list[Grant]) -> list[PointsEntry | None]:
             remaining=grant.points, held_until=grant.held_until,
             expires_at=lot_expires_at(program=program, earned_at=entry.created_at)))
         moves[grant.account.pk][grant.held_until is not None] += grant.points
-    PointsLot.objects.bulk_create(lots)
+    objs_add(lots)  # one per new entry: none can conflict
     update_each(LoyaltyAccount, {pk: {"balance": available, "pending": held}
                                  for pk, (available, held) in moves.items()}, add=True)
     return [entry if id(entry) in posted else None for entry in entries]

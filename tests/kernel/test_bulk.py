@@ -1,5 +1,6 @@
 """kernel.bulk: update_each, many rows each with its own values in one UPDATE (on SQLite and on
-PostgreSQL, where the values go as one array a column); objs_upsert, rows made or refreshed."""
+PostgreSQL, where the values go as one array a column); objs_upsert, rows made or refreshed;
+objs_add, rows added."""
 
 import datetime as dt
 
@@ -7,8 +8,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from customers.models import CustomerScore, WebhookDelivery
-from kernel.bulk import COPY_FROM, objs_upsert, update_each
+from customers.models import CustomerScore, ExternalId, WebhookDelivery
+from kernel.bulk import COPY_FROM, objs_add, objs_upsert, update_each
 from loyalty.models import LoyaltyAccount
 from tests.factories import (
     CustomerFactory,
@@ -75,3 +76,22 @@ def test_objs_upsert_inserts_the_new_and_updates_the_taken(size):
     # A known row keeps what `update` does not name; a new row takes everything.
     assert {recency[c.pk] for c in known} == {None}
     assert {recency[c.pk] for c in new} == {3}
+
+
+@pytest.mark.parametrize("size", [2, COPY_FROM], ids=["one INSERT", "by COPY on PostgreSQL"])
+def test_objs_add_writes_every_row_and_skips_taken_ones_when_told(size):
+    """A batch's new customers' platform ids: each is written, and an id another customer
+    holds already is left to them."""
+    taken = ExternalId.objects.create(customer=CustomerFactory(), source="shopify",
+                                      external_id="c-0")
+    customers = CustomerFactory.create_batch(size)
+    links = [ExternalId(customer=customer, source="shopify", external_id=f"c-{n}")
+             for n, customer in enumerate(customers)]
+
+    objs_add(links, ignore_conflicts=True)
+
+    rows = {row.external_id: row for row in ExternalId.objects.all()}
+    assert len(rows) == size
+    assert rows["c-0"].customer_id == taken.customer_id
+    assert {rows[f"c-{n}"].customer_id for n in range(1, size)} == {
+        customer.pk for customer in customers[1:]}
