@@ -97,16 +97,17 @@ def _vouchers_data(redemptions) -> list[dict]:
     return [_redemption_data(r, states.get(r.pk)) for r in redemptions]
 
 
-def _entry_data(entry) -> dict:
-    reason = entry.reason or entry.get_kind_display()
-    if entry.redemption_id:
-        reason = f"{reason} · {entry.redemption.code}"
-    elif entry.activity_id and not entry.reason:
-        reason = f"{reason} · {entry.activity.get_kind_display()}"
-    elif entry.order_id:
-        reason = f"{reason} · {entry.order.name or entry.order.external_id}"
-    return {"amount": entry.amount, "kind": entry.get_kind_display(), "held": entry.held,
-            "reason": reason, "date": entry.created_at.date().isoformat()}
+def _history_data(entries) -> list[dict]:
+    """The ledger's entries, each with its cause in the shopper's words as the account page
+    and the e-mails say it ("Order #1001", "Welcome to the club"), a voucher with its code."""
+    rows = []
+    for entry, cause in loyalty_selectors.points_entry_causes(entries):
+        if entry.redemption_id:
+            cause = f"{cause} · {entry.redemption.code}"
+        rows.append({"amount": entry.amount, "kind": entry.get_kind_display(),
+                     "held": entry.held, "reason": cause,
+                     "date": entry.created_at.date().isoformat()})
+    return rows
 
 
 def _shopper_data(request, customer) -> dict:
@@ -122,9 +123,8 @@ def _shopper_data(request, customer) -> dict:
         "next_tier": next_tier and {"name": next_tier["name"]},
         "progress": progress and {"percent": progress["percent"], "text": progress["text"]},
         "vouchers": _vouchers_data(loyalty_selectors.voucher_list(customer=customer)[:20]),
-        "history": [_entry_data(e) for e in
-                    loyalty_selectors.points_entry_list(customer=customer)
-                    .select_related("activity")[:HISTORY_SIZE]],
+        "history": _history_data(
+            loyalty_selectors.points_entry_list(customer=customer)[:HISTORY_SIZE]),
         "referral": {"code": share.code, "url": url, "message": share.message,
                      "offer": share.offer, "qr_svg": _qr_svg(url)},
     }

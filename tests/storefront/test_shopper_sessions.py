@@ -73,7 +73,7 @@ def test_a_shopper_flywheel_has_not_met_yet_is_created(storefront):
 
 
 @time_machine.travel(NOW, tick=False)
-@pytest.mark.parametrize("change", ["email", "customer_id", "secret", "garbage"])
+@pytest.mark.parametrize("change", ["email", "customer_id", "secret", "garbage", "non-ASCII"])
 def test_a_wrong_signature_is_refused(storefront, change):
     timestamp = int(NOW.timestamp())
     signature = shop_signs(storefront.signing_secret, "7708123", "ada@example.com", timestamp)
@@ -84,8 +84,10 @@ def test_a_wrong_signature_is_refused(storefront, change):
     elif change == "secret":
         response = exchange(storefront, signature=shop_signs(
             "another-shops-secret", "7708123", "ada@example.com", timestamp))
-    else:
+    elif change == "garbage":
         response = exchange(storefront, signature="not-hex")
+    else:  # schemathesis found this one answered 500 (hmac compares ASCII text only)
+        response = exchange(storefront, signature="é" * 64)
 
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "signature_invalid"

@@ -120,6 +120,21 @@ def test_a_signed_shopper_sees_balance_vouchers_referral_and_history(storefront,
     assert referral["qr_svg"].startswith("<svg")
 
 
+def test_points_for_an_activity_show_in_the_history_with_what_happened(storefront, ada):
+    """Welcome points and the like: an entry whose cause is an activity (schemathesis found the
+    bootstrap answering 500 for such a history)."""
+    ActivityRuleFactory(name="Welcome", activity_kind="customer_created", points=10)
+    from customers.services import activity_record
+
+    activity_record(customer=ada, kind="customer_created", key="ada-created")
+
+    shopper = widget(storefront, token_for(storefront, ada)).get(
+        "/api/v1/storefront/bootstrap/").json()["shopper"]
+
+    assert [(h["amount"], h["reason"]) for h in shopper["history"]] == [
+        (10, "Welcome to the club")]
+
+
 def test_the_shopper_redeems_and_gets_a_code(storefront, ada):
     loyalty_services.points_award(customer=ada, points=600, key="welcome")
     reward = RewardFactory(name="€5 off", cost=500)
