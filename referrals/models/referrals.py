@@ -20,6 +20,11 @@ CODE_ALPHABET = "346779ACDEFGHJKMNPQRTUVWXY"
 CODE_LENGTH = 7
 
 
+def code_normalize(code: str) -> str:
+    """A share link's code as stored: without spaces, upper case."""
+    return "".join((code or "").split()).upper()
+
+
 def default_hold_days() -> int:
     return settings.LOYALTY_HOLD_DAYS
 

@@ -3,6 +3,7 @@
 from .referrals import (  # noqa: F401
     advocate_leaderboard,
     program_stats,
+    referral_code_find,
     referral_export,
     referral_list_for_customer,
     referral_share_get,

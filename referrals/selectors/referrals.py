@@ -15,6 +15,7 @@ from kernel.emails import email_normalise
 from kernel.links import absolute_url
 
 from ..models import Referral, ReferralClick, ReferralCode, ReferralProgram
+from ..models.referrals import code_normalize
 
 Status = Referral.Status
 # Statuses that counted as a sign-up (everything but blocked).
@@ -215,3 +216,13 @@ def referral_activity_texts(activities: list) -> dict[int, str]:
     names = dict(Referral.objects.filter(pk__in=ids).values_list("pk", "friend__first_name"))
     return {a.pk: _("%(name)s joined with your link") % {
         "name": names.get(a.data.get("referral")) or _("A friend")} for a in activities}
+
+
+def referral_code_find(*, code: str) -> ReferralCode | None:
+    """The share link's code as a shopper typed or followed it (spaces and case ignored), with
+    its customer, or None. A code no row can hold (NUL, which PostgreSQL refuses in text, or
+    longer than a code) is looked up nowhere."""
+    code = code_normalize(code)
+    if "\x00" in code or len(code) > ReferralCode._meta.get_field("code").max_length:
+        return None
+    return ReferralCode.objects.select_related("customer").filter(code=code).first()

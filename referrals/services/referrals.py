@@ -35,7 +35,8 @@ from ..models import (
     ReferralCode,
     ReferralProgram,
 )
-from ..models.referrals import CODE_ALPHABET, CODE_LENGTH
+from ..models.referrals import CODE_ALPHABET, CODE_LENGTH, code_normalize
+from ..selectors.referrals import referral_code_find
 from .fraud import CheckContext, checks_run
 
 logger = logging.getLogger(__name__)
@@ -78,10 +79,6 @@ def fingerprint(value: str) -> str:
     if not value:
         return ""
     return hmac.new(settings.SECRET_KEY.encode(), value.encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def code_normalize(code: str) -> str:
-    return "".join((code or "").split()).upper()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -129,7 +126,7 @@ def referral_click_record(*, code: str, ip: str, now: dt.datetime | None = None)
     A visitor past CLICKS_PER_LINK_PER_DAY on a link, or opening more than LINKS_PER_IP_PER_DAY
     links a day, is `limited` and adds nothing. An unknown code is not_found."""
     now = now or timezone.now()
-    row = ReferralCode.objects.filter(code=code_normalize(code)).first()
+    row = referral_code_find(code=code)
     if row is None:
         raise NotFound(_("This referral link doesn't exist."), code="referral_code_not_found")
     ip_hash, day = fingerprint(ip or "unknown"), now.date()

@@ -11,7 +11,6 @@ from kernel.shoppers import shopper_page_required, signed_in_customer
 from .. import selectors, services
 from ..forms import ReferralSignupForm
 from ..models import ReferralCode, ReferralProgram
-from ..services.referrals import code_normalize
 
 
 def _client(request) -> tuple[str, str]:
@@ -24,8 +23,7 @@ def referral_landing(request, code: str):
     ip, user_agent = _client(request)
     program = ReferralProgram.get()
     if request.method == "POST":
-        row = ReferralCode.objects.select_related("customer").filter(
-            code=code_normalize(code)).first()
+        row = selectors.referral_code_find(code=code)
         if row is None:
             raise Http404(_("This referral link doesn't exist."))
         form = ReferralSignupForm(request.POST)

@@ -75,3 +75,19 @@ def test_ids_past_the_largest_row_id_are_not_found(api):
     response = api.post(f"/api/v1/customers/{CustomerFactory().pk}/redemptions/",
                         data={"reward_id": huge}, format="json")
     assert assert_error_shape(response) == "invalid"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/vouchers/A%00B/", "/api/v1/vouchers/%00/use/"])
+def test_a_voucher_code_holding_nul_is_not_found(api, path):
+    """PostgreSQL refuses NUL in text, so such a code is never looked up."""
+    response = api.get(path) if not path.endswith("use/") else api.post(path, {}, format="json")
+
+    assert assert_error_shape(response, 404) == "voucher_not_found"
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_referral_link_holding_nul_is_not_found(client, method):
+    """The fuzzing of the shopper's pages found `/r/%00/` answering 500 on PostgreSQL."""
+    response = getattr(client, method)("/r/AB%00CD/")
+
+    assert response.status_code == 404
