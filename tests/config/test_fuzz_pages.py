@@ -127,6 +127,23 @@ def test_a_signed_in_shoppers_forms(signed_in):
     fuzz()
 
 
+def test_pages_that_read_the_query_string(signed_in):
+    """The query string holding anything: the timeline's page, where to go after logging in,
+    the widget script's language and the demo shop's state."""
+    QuizVersionFactory(quiz__slug="skin")
+
+    @FUZZ
+    @given(query=form(["page", "next", "lang", "ref", "v", "key", "q"]),
+           page=st.sampled_from(["/", "/account/", "/account/login/", "/embed.js",
+                                 "/demo-shop/", "/quizzes/skin/", "/quizzes/skin/results/",
+                                 "/account/data/"]))
+    def fuzz(query, page):
+        assert_answered(signed_in.get(f"{page}?{query}"))
+        assert_answered(Client().get(f"{page}?{query}"))
+
+    fuzz()
+
+
 def test_an_nps_survey_link(db):
     invitation = NpsInvitationFactory()
     valid = token_of(invitation)
