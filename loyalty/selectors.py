@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from customers.models import Activity, Customer
-from kernel.formats import date_format, money_format
+from kernel.formats import date_format, money_format, number_format
 
 from . import qualification as q
 from .models import (
@@ -73,12 +73,12 @@ def _remaining_text(*, metric: str, remaining: Decimal, tier: Tier, window: q.Wi
         what = _("Spend %(amount)s more") % {"amount": amount}
     elif metric == q.Metric.POINTS:
         count = int(remaining.to_integral_value(rounding=ROUND_CEILING))
-        what = ngettext("Earn %(count)d more point", "Earn %(count)d more points",
-                        count) % {"count": count}
+        what = ngettext("Earn %(count)s more point", "Earn %(count)s more points",
+                        count) % {"count": number_format(count)}
     else:
         count = int(remaining.to_integral_value(rounding=ROUND_CEILING))
-        what = ngettext("Place %(count)d more order", "Place %(count)d more orders",
-                        count) % {"count": count}
+        what = ngettext("Place %(count)s more order", "Place %(count)s more orders",
+                        count) % {"count": number_format(count)}
     if window.deadline is not None:
         return _("%(what)s by %(date)s to reach %(tier)s.") % {
             "what": what, "date": date_format(window.deadline, with_year=False), "tier": name}

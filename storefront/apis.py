@@ -6,6 +6,7 @@ A shopper is whoever the `X-Flywheel-Shopper` token was issued for; nothing here
 customer id from the browser."""
 
 from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -15,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from customers.models import ID_MAX, Activity
+from kernel import formats
 from kernel.api import ErrorSerializer
 from kernel.errors import NotFound
 from kernel.fields import StrictBooleanField, StrictCharField
@@ -88,7 +90,8 @@ def _redemption_data(redemption, sync: str | None = None) -> dict:
     return {"id": redemption.pk, "code": redemption.code, "status": redemption.status,
             "status_label": redemption.get_status_display(), "reward": redemption.reward.name,
             "points": redemption.points,
-            "expires_at": redemption.expires_at.date().isoformat(), "sync": sync}
+            "expires_at": redemption.expires_at.date().isoformat(),
+            "expires_label": formats.date_format(redemption.expires_at), "sync": sync}
 
 
 def _vouchers_data(redemptions) -> list[dict]:
@@ -106,7 +109,8 @@ def _history_data(entries) -> list[dict]:
             cause = f"{cause} · {entry.redemption.code}"
         rows.append({"amount": entry.amount, "kind": entry.get_kind_display(),
                      "held": entry.held, "reason": cause,
-                     "date": entry.created_at.date().isoformat()})
+                     "date": entry.created_at.date().isoformat(),
+                     "date_label": formats.date_format(entry.created_at)})
     return rows
 
 
@@ -138,6 +142,7 @@ class BootstrapApi(WidgetApi):
             "strings": serializers.DictField(child=serializers.CharField()),
             "theme": serializers.DictField(child=serializers.CharField()),
             "links": serializers.DictField(child=serializers.CharField()),
+            "language": serializers.CharField(),
             "program": serializers.JSONField(), "shopper": serializers.JSONField(),
         }), 401: ErrorSerializer, 403: ErrorSerializer},
         description="Words (in the shopper's language: `Accept-Language`), theme, the shop's "
@@ -154,6 +159,8 @@ class BootstrapApi(WidgetApi):
                       "launcher_text": key.launcher_text or _("Rewards")},
             "links": {"signup": key.signup_url, "login": key.login_url},
             "shop_name": settings.SITE_NAME,
+            # The language of the words, for the numbers the widget writes (Persian digits).
+            "language": translation.get_language(),
             "program": {
                 "ways_to_earn": selectors.ways_to_earn(currency=settings.SHOP_CURRENCY),
                 "rewards": [{"id": r.pk, "name": r.name, "description": r.description,

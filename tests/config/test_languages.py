@@ -220,6 +220,7 @@ def test_tier_progress_reads_naturally_in_each_language(language, text):
     ("tr", 1, "Silver seviyesine ulaşmak için 1 puan daha kazanın."),
     ("tr", 30, "Silver seviyesine ulaşmak için 30 puan daha kazanın."),
     ("zh-hant", 30, "再累積 30 點，即可升級為 Silver。"),
+    ("fa", 30, "برای رسیدن به سطح Silver ۳۰ امتیاز دیگر بگیرید."),
 ])
 def test_tier_progress_plurals(language, count, text):
     from django.utils import translation

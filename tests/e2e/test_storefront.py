@@ -293,3 +293,26 @@ def test_on_a_right_to_left_page_the_launcher_sits_at_the_start_of_the_line(shop
 
 def no_horizontal_scroll(page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def test_a_persian_shopper_reads_points_in_persian_digits_and_dates_in_their_calendar(
+        browser, demo_shop):
+    """The widget writes numbers as the words' language does (Intl, from the language the
+    server answered in) and shows the dates the server wrote: Solar Hijri in Persian."""
+    context = browser.new_context(viewport=PHONE, locale="fa-IR")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.size_name = "phone"
+    page.goto(demo_shop["url"])
+    page.locator("button[name=action][value=login]").click()
+    wait_ready(page)
+
+    expect(widget(page).locator(".badge")).to_have_text("۷۰۰")
+    widget(page).locator("button[aria-expanded]").click()
+    panel = widget(page).get_by_role("dialog")
+    expect(panel.locator(".balance")).to_have_text("۷۰۰")
+    entry = panel.locator(".history li").first
+    expect(entry.locator(".plus")).to_contain_text("+۷۰۰")  # after a left-to-right mark
+    expect(entry.locator("span").first).to_contain_text("۱۴۰۵")  # the year in Persian digits
+    shot(page, "persian-digits")
+    context.close()

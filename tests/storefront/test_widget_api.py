@@ -2,10 +2,12 @@
 the embedded quiz and the referral landing. The shopper is always the token's: no customer id
 is ever taken from the browser."""
 
+import datetime as dt
 import gzip
 from decimal import Decimal
 
 import pytest
+import time_machine
 from rest_framework.test import APIClient
 
 from loyalty import services as loyalty_services
@@ -23,6 +25,7 @@ from tests.factories import (
     QuizVersionFactory,
     ReferralCodeFactory,
     RewardFactory,
+    TierFactory,
 )
 from tests.storefront.platform_server import woo_coupon
 
@@ -133,6 +136,26 @@ def test_points_for_an_activity_show_in_the_history_with_what_happened(storefron
 
     assert [(h["amount"], h["reason"]) for h in shopper["history"]] == [
         (10, "Welcome to the club")]
+
+
+@time_machine.travel(dt.datetime(2026, 12, 6, 10, 0, tzinfo=dt.UTC), tick=False)
+def test_a_persian_shopper_reads_numbers_and_dates_as_persian_writes_them(storefront, ada):
+    """The language the words are in, for the numbers the widget writes (Intl); the dates and
+    the tier progress written on the server, Solar Hijri and Persian digits."""
+    TierFactory(name="Bronze", position=1, threshold=Decimal("0"))
+    TierFactory(name="Silver", position=2, threshold=Decimal("1000"))
+    loyalty_services.points_award(customer=ada, points=700, key="welcome", kind="earn")
+    loyalty_services.redemption_create(customer=ada, reward=RewardFactory(cost=100))
+
+    boot = widget(storefront, token_for(storefront, ada)).get(
+        "/api/v1/storefront/bootstrap/", HTTP_ACCEPT_LANGUAGE="fa").json()
+
+    assert boot["language"] == "fa"
+    shopper = boot["shopper"]
+    assert shopper["history"][-1]["date"] == "2026-12-06"  # the API stays ISO
+    assert shopper["history"][-1]["date_label"] == "۱۵ آذر ۱۴۰۵"
+    assert shopper["vouchers"][0]["expires_label"] == "۱۵ اسفند ۱۴۰۵"
+    assert "۳۰۰" in shopper["progress"]["text"] and "300" not in shopper["progress"]["text"]
 
 
 def test_the_shopper_redeems_and_gets_a_code(storefront, ada):

@@ -29,6 +29,10 @@
     }
     return el;
   }
+  // Numbers as the words' language writes them (Persian digits, Turkish 1.240); dates come
+  // from the server written the same way (a Solar Hijri date in Persian).
+  const number = (n, signed) => new Intl.NumberFormat(state.boot.language || undefined,
+    signed ? { signDisplay: "exceptZero" } : {}).format(n);
   const t = (name, values) => {
     let text = (state.boot && state.boot.strings[name]) || name;
     for (const [k, v] of Object.entries(values || {})) text = text.replace(`%(${k})s`, v);
@@ -142,9 +146,9 @@
   function renderLauncher() {
     const shopper = state.boot.shopper;
     launcher.replaceChildren(h("span", {}, state.boot.theme.launcher_text));
-    if (shopper) launcher.append(h("span", { class: "badge" }, String(shopper.balance)));
+    if (shopper) launcher.append(h("span", { class: "badge" }, number(shopper.balance)));
     launcher.setAttribute("aria-label", shopper
-      ? `${state.boot.theme.launcher_text}: ${shopper.balance} ${t("available")}`
+      ? `${state.boot.theme.launcher_text}: ${number(shopper.balance)} ${t("available")}`
       : state.boot.theme.launcher_text);
   }
   function toggle(open = !state.open) {
@@ -169,14 +173,14 @@
   function rewards(shopper) {
     const items = state.boot.program.rewards.map((reward) => {
       const row = h("li", { class: "reward" }, h("div", {}, h("strong", {}, reward.name),
-        h("span", {}, t("points_cost", { points: reward.cost }))));
+        h("span", {}, t("points_cost", { points: number(reward.cost) }))));
       if (shopper) {
         if (shopper.balance >= reward.cost) {
           row.append(h("button", { type: "button", onclick: () => confirmRedeem(row, reward) },
             t("redeem"), h("span", { class: "sr-only" }, ` ${reward.name}`)));
         } else {
           row.append(h("span", { class: "muted" },
-            t("not_enough", { points: reward.cost - shopper.balance })));
+            t("not_enough", { points: number(reward.cost - shopper.balance) })));
         }
       }
       return row;
@@ -184,7 +188,7 @@
     return section(t("rewards"), h("ul", { class: "list" }, items));
   }
   function confirmRedeem(row, reward) {
-    const question = h("p", {}, t("redeem_confirm", { points: reward.cost, reward: reward.name }));
+    const question = h("p", {}, t("redeem_confirm", { points: number(reward.cost), reward: reward.name }));
     const yes = h("button", { type: "button", onclick: () => redeem(box, reward) }, t("confirm"));
     const no = h("button", { type: "button", class: "secondary",
       onclick: () => { box.remove(); row.querySelector("button").focus(); } }, t("cancel"));
@@ -209,8 +213,8 @@
   function summary(shopper) {
     const tier = shopper.tier ? shopper.tier.name : t("no_tier");
     const parts = [h("dl", { class: "points" },
-      h("div", {}, h("dt", {}, t("available")), h("dd", { class: "balance" }, String(shopper.balance))),
-      h("div", {}, h("dt", {}, t("pending")), h("dd", {}, String(shopper.pending))),
+      h("div", {}, h("dt", {}, t("available")), h("dd", { class: "balance" }, number(shopper.balance))),
+      h("div", {}, h("dt", {}, t("pending")), h("dd", {}, number(shopper.pending))),
       h("div", {}, h("dt", {}, t("tier")), h("dd", {}, tier)))];
     if (shopper.progress) {
       parts.push(h("progress", { max: "100", value: String(shopper.progress.percent),
@@ -221,7 +225,7 @@
   function vouchers(shopper) {
     const list = shopper.vouchers.length
       ? h("ul", { class: "list" }, shopper.vouchers.map((v) => h("li", {},
-        h("div", {}, h("strong", {}, v.reward), h("span", {}, `${v.status_label} · ${t("expires", { date: v.expires_at })}`)),
+        h("div", {}, h("strong", {}, v.reward), h("span", {}, `${v.status_label} · ${t("expires", { date: v.expires_label })}`)),
         v.status === "issued" ? codeField(v.code, `${t("your_code")}: ${v.reward}`) : h("code", {}, v.code),
         syncNote(v))))
       : h("p", { class: "muted" }, t("no_vouchers"));
@@ -241,8 +245,8 @@
   function history(shopper) {
     const list = shopper.history.length
       ? h("ul", { class: "list history" }, shopper.history.map((e) => h("li", {},
-        h("div", {}, h("strong", {}, e.reason), h("span", {}, e.date)),
-        h("span", { class: e.amount < 0 ? "minus" : "plus" }, `${e.amount > 0 ? "+" : ""}${e.amount}`))))
+        h("div", {}, h("strong", {}, e.reason), h("span", {}, e.date_label)),
+        h("span", { class: e.amount < 0 ? "minus" : "plus" }, number(e.amount, true)))))
       : h("p", { class: "muted" }, t("no_history"));
     return section(t("history"), list);
   }
