@@ -55,6 +55,10 @@ def widget_strings() -> dict[str, str]:
         "quiz_because": _("Because you said: %(reasons)s"),
         "quiz_open": _("Take the quiz"),
         "quiz_required": _("Please answer this question."),
+        "quiz_consent": _("Yes, send me offers and news by email. I can unsubscribe at any "
+                          "time."),
+        "quiz_consent_help": _("With your email we keep your answers on your profile, so your "
+                               "recommendations follow you."),
         "quiz_step": _("Question %(n)s of %(total)s"),
         "quiz_points": _("You earned %(points)s points."),
         "quiz_points_guest": _("Create an account to keep your %(points)s points."),

@@ -231,6 +231,40 @@ def test_the_embedded_quiz_completes_by_keyboard_and_its_picks_link_to_product_p
     no_horizontal_scroll(page)
 
 
+@pytest.mark.parametrize("ticked", [True, False], ids=["consent ticked", "left unticked"])
+def test_the_embedded_quizs_email_question_asks_for_consent_in_its_own_box(
+        shop_page, demo_shop, ticked):
+    """As on the quiz page: an email is not consent to marketing; the box is, and it starts
+    unticked. With it the shopper gets a profile that accepts marketing; without it the
+    response keeps the email and stays anonymous."""
+    page = shop_page
+    page.goto(demo_shop["url"])
+    wait_ready(page)
+    quiz = page.locator("[data-flywheel-quiz='skin-routine']")
+    quiz.get_by_role("button", name="Start").click()
+    quiz.get_by_role("radio", name="Dry").check()
+    quiz.get_by_role("button", name="Next").click()
+    quiz.get_by_role("checkbox", name="Cold climate").check()
+    quiz.get_by_role("button", name="Next").click()
+
+    quiz.get_by_role("textbox").fill("lena@example.com")
+    consent = quiz.get_by_role("checkbox", name="Yes, send me offers and news by email.")
+    expect(consent).not_to_be_checked()
+    if ticked:
+        consent.check()
+    shot(page, f"quiz-consent-{'ticked' if ticked else 'unticked'}")
+    quiz.get_by_role("button", name="Next").click()
+
+    expect(quiz.get_by_role("link", name="View product Rich balm")).to_be_visible()
+    response = QuizResponse.objects.select_related("customer").get()
+    assert (response.email, response.consent_given) == ("lena@example.com", ticked)
+    if ticked:
+        assert response.customer.email == "lena@example.com"
+        assert response.customer.accepts_marketing is True
+    else:
+        assert response.customer is None
+
+
 def test_the_modal_quiz_opens_and_closes_by_keyboard(shop_page, demo_shop):
     page = shop_page
     page.goto(demo_shop["url"])

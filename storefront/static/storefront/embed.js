@@ -293,7 +293,7 @@
       qshadow.append(box);
       start();
     }
-    let quiz, answers, path;
+    let quiz, answers, path, consent;
     async function start() {
       box.replaceChildren(h("p", { role: "status" }, t("loading")));
       try {
@@ -305,6 +305,7 @@
       if (dialog) dialog.setAttribute("aria-label", quiz.title);
       answers = {};
       path = [];
+      consent = false;
       box.replaceChildren(h("h3", {}, quiz.title), h("p", {}, quiz.intro),
         h("button", { type: "button", onclick: () => ask(quiz.first_question) }, t("quiz_start")));
     }
@@ -335,6 +336,11 @@
         const type = { email: "email", birthday: "date" }[q.kind] || "text";
         fields.append(h("input", { type, name: q.key, "aria-labelledby": legendId,
           value: answers[q.key] ?? "", class: "text" }));
+        if (q.kind === "email") {  // as the quiz page asks: consent is its own, unticked box
+          fields.append(h("label", { class: "choice" }, h("input", {
+            type: "checkbox", name: "consent", checked: consent }),
+            h("span", {}, t("quiz_consent"))), h("p", { class: "muted" }, t("quiz_consent_help")));
+        }
       }
       const error = h("p", { class: "error", role: "alert" });
       const form = h("form", { novalidate: true },
@@ -355,6 +361,7 @@
           const picked = inputs.find((i) => i.checked);
           answer = picked ? Number(picked.value) : undefined;
         } else answer = inputs[0].value.trim();
+        if (q.kind === "email") consent = form.querySelector('[name="consent"]').checked;
         const empty = answer == null || answer === "" || (Array.isArray(answer) && !answer.length);
         if (empty && q.required) {
           error.textContent = t("quiz_required");
@@ -376,7 +383,8 @@
       for (const key of path) if (key in answers) kept[key] = answers[key];
       try {
         const result = await api(`quizzes/${encodeURIComponent(slug)}/responses/`, {
-          method: "POST", body: { answers: kept } });
+          method: "POST", body: { answers: kept, marketing_consent: consent
+            && quiz.questions.some((q) => q.kind === "email" && q.key in kept) } });
         const heading = h("h3", { tabindex: "-1" }, quiz.results_heading || t("quiz_results"));
         box.replaceChildren(...[heading,
           result.points ? h("p", {}, t(result.shopper ? "quiz_points" : "quiz_points_guest", { points: result.points })) : null,
