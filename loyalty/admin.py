@@ -71,11 +71,15 @@ class LedgerFormSet(NewestFormSet):
 class PointsEntryInline(ReadOnlyInline):
     model = PointsEntry
     formset = LedgerFormSet
-    fields = ("created_at", "kind", "amount", "held", "reason", "staff", "order", "redemption",
-              "key")
+    fields = ("created_at", "kind", "amount", "held", "reason_worded", "staff", "order",
+              "redemption", "key")
     readonly_fields = fields
     ordering = ("-created_at", "-id")
     verbose_name_plural = gettext_lazy("ledger (newest first)")
+
+    @admin.display(description=gettext_lazy("reason"))
+    def reason_worded(self, entry):
+        return selectors.points_entry_reasons([entry])[entry.pk]
 
 
 class AdjustPointsForm(forms.Form):

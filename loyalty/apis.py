@@ -61,8 +61,12 @@ class EntryOutput(serializers.Serializer):
     kind = serializers.CharField()
     held = serializers.BooleanField()
     created_at = serializers.DateTimeField()
-    reason = serializers.CharField()
+    reason = serializers.SerializerMethodField()
     reference = serializers.SerializerMethodField()
+
+    def get_reason(self, entry) -> str:
+        """Staff's words as written; Flywheel's own in the request's language."""
+        return self.context["reasons"][entry.pk]
 
     def get_reference(self, entry) -> str:
         if entry.redemption_id:
@@ -98,7 +102,9 @@ def _entries(view, request, customer: Customer) -> Response:
     paginator = LimitOffsetPagination()
     page = paginator.paginate_queryset(
         selectors.points_entry_list(customer=customer), request, view=view)
-    return paginator.get_paginated_response(EntryOutput(page, many=True).data)
+    reasons = selectors.points_entry_reasons(page)
+    return paginator.get_paginated_response(
+        EntryOutput(page, many=True, context={"reasons": reasons}).data)
 
 
 def _redeem(request, customer: Customer) -> Response:

@@ -177,6 +177,37 @@ ACTIVITY_CAUSES = {
 }
 
 
+def points_entry_reasons(entries) -> dict[int, str]:
+    """{entry id: its reason in the active language}. What Flywheel posts itself (a tier's
+    entry points and their withdrawal, a cancelled voucher's points given back) is worded
+    when read, from the entry's key, so every reader gets their own language; what staff
+    wrote stays as they wrote it. One query for the tiers' names, when there are any."""
+    entries = list(entries)
+    tier_ids = {_tier_id(entry.key) for entry in entries} - {None}
+    names = dict(Tier.objects.filter(pk__in=tier_ids).values_list("pk", "name")) if tier_ids \
+        else {}
+    reasons = {}
+    for entry in entries:
+        reason = entry.reason
+        if (tier_id := _tier_id(entry.key)) is not None and tier_id in names:
+            tier = names[tier_id]
+            reason = (_("%(tier)s left: the order that reached it was refunded")
+                      if entry.key.endswith(":withdrawn") else _("Welcome to %(tier)s")) % {
+                "tier": tier}
+        elif entry.redemption_id and entry.key == f"redemption:{entry.redemption_id}:refund":
+            reason = _("Voucher %(code)s cancelled") % {"code": entry.redemption.code}
+        reasons[entry.pk] = reason
+    return reasons
+
+
+def _tier_id(key: str) -> int | None:
+    """The tier of a tier's entry points key (`tier:<tier id>:entry:<account id>`)."""
+    if not key.startswith(q.ENTRY_KEY_PREFIX):
+        return None
+    head = key[len(q.ENTRY_KEY_PREFIX):].partition(":")[0]
+    return int(head) if head.isdigit() else None
+
+
 def points_entry_causes(entries) -> list[tuple[PointsEntry, str]]:
     """Each entry with its cause in the shopper's words: "Order #1001", "Quiz: Find your
     routine", "Lena joined with your link", "Redeemed: €5 off", "Expired"."""
@@ -184,8 +215,10 @@ def points_entry_causes(entries) -> list[tuple[PointsEntry, str]]:
 
     entries = list(entries)
     activities = activity_texts(e.activity for e in entries if e.activity_id)
+    reasons = points_entry_reasons(entries)
     rows = []
     for entry in entries:
+        reason = reasons[entry.pk]
         order = entry.order or (entry.refund.order if entry.refund_id else None)
         order_name = (order.name or f"#{order.external_id}") if order else ""
         Kind = PointsEntry.Kind
@@ -205,9 +238,9 @@ def points_entry_causes(entries) -> list[tuple[PointsEntry, str]]:
         elif order:
             cause = _("Order %(order)s") % {"order": order_name}
         elif entry.kind == Kind.ADJUST:
-            cause = entry.reason or _("Adjusted by the shop")
+            cause = reason or _("Adjusted by the shop")
         else:
-            cause = entry.reason or entry.get_kind_display()
+            cause = reason or entry.get_kind_display()
         rows.append((entry, cause))
     return rows
 
@@ -346,7 +379,9 @@ def loyalty_export(*, customer: Customer) -> dict:
                .filter(customer=customer).first())
     if account is None:
         return {"loyalty": None}
-    entries = account.entries.select_related("order", "redemption").order_by("created_at", "id")
+    entries = list(account.entries.select_related("order", "redemption")
+                   .order_by("created_at", "id"))
+    reasons = points_entry_reasons(entries)
     return {"loyalty": {
         "balance": account.balance, "pending": account.pending,
         "tier": account.tier.name if account.tier else None,
@@ -354,7 +389,7 @@ def loyalty_export(*, customer: Customer) -> dict:
         "manual_tier": account.manual_tier.name if account.manual_tier else None,
         "manual_tier_until": _iso(account.manual_tier_until),
         "ledger": [
-            {"kind": e.kind, "points": e.amount, "held": e.held, "reason": e.reason,
+            {"kind": e.kind, "points": e.amount, "held": e.held, "reason": reasons[e.pk],
              "order": e.order.name or e.order.external_id if e.order_id else None,
              "voucher": e.redemption.code if e.redemption_id else None,
              "at": _iso(e.created_at)}

@@ -53,7 +53,7 @@ def _send(customer: Customer, template: str, context: dict,
 # What a points e-mail reads of each entry and the rows it joins (the activity whole, for the
 # describers of other apps): the rows whole cost more to read than the e-mail to render.
 _EARNED_FIELDS = (
-    "amount", "kind", "reason", "refund", "redemption", "activity", "order__name",
+    "amount", "kind", "key", "reason", "refund", "redemption", "activity", "order__name",
     "order__external_id", "lot__held_until", "lot__released_at", "account__balance",
     "account__pending", "account__customer__email", "account__customer__first_name",
     "account__customer__erased_at", "account__customer__user", "account__customer__language",

@@ -281,8 +281,7 @@ def voucher_cancel(*, redemption: Redemption, now: dt.datetime | None = None) ->
         points_award(
             customer=redemption.account.customer, points=redemption.points,
             key=f"redemption:{redemption.pk}:refund", kind=PointsEntry.Kind.BONUS,
-            redemption=redemption,
-            reason=_("Voucher %(code)s cancelled") % {"code": redemption.code},
+            redemption=redemption,  # its reason is worded when read (points_entry_reasons)
         )
         Reward.objects.filter(pk=redemption.reward_id, stock__isnull=False).update(
             stock=F("stock") + 1

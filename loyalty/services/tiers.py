@@ -73,9 +73,10 @@ def _entry_rewards(account: LoyaltyAccount, tier: Tier) -> None:
     key = _entry_key(tier, account)
     held_until = account.tier_held_until
     if tier.entry_points:
+        # No reason written: it is worded when read (points_entry_reasons), in the
+        # reader's language.
         points_award_locked(account, points=tier.entry_points, key=key,
-                            kind=PointsEntry.Kind.BONUS, held_until=held_until,
-                            reason=_("Welcome to %(tier)s") % {"tier": tier.name})
+                            kind=PointsEntry.Kind.BONUS, held_until=held_until)
     if tier.entry_reward is not None:  # no query when the tier has none
         try:
             voucher_grant(customer=account.customer, reward=tier.entry_reward, key=key,
@@ -213,9 +214,7 @@ def _entry_rewards_withdraw(account: LoyaltyAccount, tier: Tier, now: dt.datetim
     if bonus is not None:
         lot = PointsLot.objects.select_for_update().get(entry=bonus)
         if lot.is_held:
-            earn_reverse(bonus, lot, key=f"{key}:withdrawn", points=lot.remaining,
-                     reason=_("%(tier)s left: the order that reached it was refunded")
-                     % {"tier": tier.name})
+            earn_reverse(bonus, lot, key=f"{key}:withdrawn", points=lot.remaining)
     gift = Redemption.objects.filter(account=account, client_key=key,
                                      status=Redemption.Status.ISSUED,
                                      held_until__gt=now).first()
