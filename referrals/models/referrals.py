@@ -18,6 +18,7 @@ MONEY = {"max_digits": 14, "decimal_places": 2}
 # Codes use an alphabet without look-alikes (no 0/O, 1/I/L, 5/S, 2/Z, 8/B).
 CODE_ALPHABET = "346779ACDEFGHJKMNPQRTUVWXY"
 CODE_LENGTH = 7
+CODE_MAX_LENGTH = 16  # the longest a stored code may be (generated ones are CODE_LENGTH)
 
 
 def code_normalize(code: str) -> str:
@@ -120,7 +121,7 @@ class ReferralCode(models.Model):
         "customers.Customer", on_delete=models.CASCADE, related_name="referral_code_row",
         verbose_name=_("referrer"),
     )
-    code = models.CharField(_("code"), max_length=16, unique=True)
+    code = models.CharField(_("code"), max_length=CODE_MAX_LENGTH, unique=True)
     # Where the referrer was last seen (hashed), for the same-device check.
     owner_ip_hash = models.CharField(_("referrer's IP (hash)"), max_length=64, blank=True)
     owner_ua_hash = models.CharField(_("referrer's browser (hash)"), max_length=64, blank=True)

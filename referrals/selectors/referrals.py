@@ -15,7 +15,7 @@ from kernel.emails import email_normalise
 from kernel.links import absolute_url
 
 from ..models import Referral, ReferralClick, ReferralCode, ReferralProgram
-from ..models.referrals import code_normalize
+from ..models.referrals import CODE_MAX_LENGTH, code_normalize
 
 Status = Referral.Status
 # Statuses that counted as a sign-up (everything but blocked).
@@ -223,6 +223,6 @@ def referral_code_find(*, code: str) -> ReferralCode | None:
     its customer, or None. A code no row can hold (NUL, which PostgreSQL refuses in text, or
     longer than a code) is looked up nowhere."""
     code = code_normalize(code)
-    if "\x00" in code or len(code) > ReferralCode._meta.get_field("code").max_length:
+    if "\x00" in code or len(code) > CODE_MAX_LENGTH:
         return None
     return ReferralCode.objects.select_related("customer").filter(code=code).first()
