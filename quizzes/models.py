@@ -44,6 +44,11 @@ class Product(models.Model):
     name = models.CharField(_("name"), max_length=200)
     url = models.URLField(_("product page"), max_length=500,
                           help_text=_("The product's page on the shop."))
+    variant_id = models.CharField(
+        _("variant id"), max_length=64, blank=True,
+        help_text=_("The platform's id of the product as it is sold (Shopify: the variant's "
+                    "id; WooCommerce: the product's or variation's id), for add-to-cart links "
+                    "that need it."))
     price = models.DecimalField(_("price"), validators=[MinValueValidator(0)], **MONEY)
     currency = models.CharField(_("currency"), max_length=3, validators=[validate_currency],
                                 help_text=_("ISO 4217 code, e.g. EUR."))

@@ -5,6 +5,8 @@ signature for a shopper token, redeeming, quizzes and referral clicks.
 A shopper is whoever the `X-Flywheel-Shopper` token was issued for; nothing here takes a
 customer id from the browser."""
 
+from urllib.parse import quote
+
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -70,6 +72,16 @@ class WidgetApi(APIView):
                 raise errors.ShopperTokenRefused(errors.TOKEN_REQUIRED, code="shopper_required")
             return None
         return selectors.shopper_from_token(publishable_key=request.auth, token=token)
+
+
+def add_to_cart_link(template: str, product) -> str:
+    """The storefront's add-to-cart link for a product: its {sku} and {variant_id} filled in,
+    or "" when there is no link or it needs a variant id the product lacks (Shopify's cart
+    takes variant ids only)."""
+    if not template or ("{variant_id}" in template and not product.variant_id):
+        return ""
+    return (template.replace("{sku}", quote(product.sku, safe=""))
+            .replace("{variant_id}", quote(product.variant_id, safe="")))
 
 
 def _qr_svg(url: str) -> str:
@@ -268,7 +280,7 @@ class QuizAnswersApi(WidgetApi):
             "image": (request.build_absolute_uri((item.product.thumbnail or item.product.image).url)
                       if (item.product.thumbnail or item.product.image) else ""),
             "reasons": list(item.reasons),
-            "add_to_cart_url": cart.replace("{sku}", item.product.sku) if cart else "",
+            "add_to_cart_url": add_to_cart_link(cart, item.product),
         } for item in recommendations_shown(response=response)]
         points = loyalty_selectors.activity_points_preview(
             activity_kind=Activity.Kind.QUIZ_COMPLETED)

@@ -49,8 +49,11 @@ class PublishableKey(models.Model):
                                 help_text=_("The shop's own log-in page, shown to guests."))
     add_to_cart_url = models.CharField(
         _("add-to-cart link"), max_length=300, blank=True,
-        help_text=_("Where the platform supports one, with {sku} for the product, e.g. "
-                    "/cart/add?id={sku} (Shopify) or /?add-to-cart={sku} (WooCommerce)."))
+        help_text=_("Where the platform has one, with {variant_id} for the product's "
+                    "variant id (set on each product) or {sku} for its SKU: "
+                    "/cart/add?id={variant_id} (Shopify), /?add-to-cart={variant_id} "
+                    "(WooCommerce). A product without the variant id the link needs gets no "
+                    "add-to-cart button."))
     accent_colour = models.CharField(_("accent colour"), max_length=7, default="#1a56db",
                                      validators=[COLOUR])
     text_colour = models.CharField(_("text colour"), max_length=7, default="#111827",

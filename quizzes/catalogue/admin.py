@@ -43,8 +43,8 @@ class ProductForm(forms.ModelForm):
 
     class Meta:
         model = Product
-        fields = ["sku", "name", "url", "price", "currency", "tags", "image", "in_stock",
-                  "active", "consumable", "min_tier"]
+        fields = ["sku", "name", "url", "variant_id", "price", "currency", "tags", "image",
+                  "in_stock", "active", "consumable", "min_tier"]
 
     def clean_image(self):
         image = self.cleaned_data.get("image")

@@ -43,6 +43,7 @@ def product_upsert(
     active: bool = True,
     consumable: bool = False,
     image: File | None = None,
+    variant_id: str = "",
 ) -> tuple[Product, Outcome]:
     """Create or update the product with this SKU, and say which happened.
 
@@ -56,6 +57,7 @@ def product_upsert(
     values = {
         "name": (name or "").strip(),
         "url": (url or "").strip(),
+        "variant_id": (variant_id or "").strip(),
         "price": price,
         "currency": (currency or "").strip().upper(),
         "tags": tags_normalise(tags),

@@ -158,6 +158,20 @@ def test_a_persian_shopper_reads_numbers_and_dates_as_persian_writes_them(storef
     assert "۳۰۰" in shopper["progress"]["text"] and "300" not in shopper["progress"]["text"]
 
 
+@pytest.mark.parametrize(("template", "variant_id", "link"), [
+    ("/cart/add?id={variant_id}", "44719210053907", "/cart/add?id=44719210053907"),
+    ("/cart/add?id={variant_id}", "", ""),  # Shopify's cart can't take a SKU: no button
+    ("/?add-to-cart={variant_id}&sku={sku}", "17", "/?add-to-cart=17&sku=BALM%20%2650ML"),
+    ("", "17", ""),
+], ids=["shopify", "no variant id", "sku quoted", "no link"])
+def test_the_add_to_cart_link_takes_the_products_variant_id_or_sku(template, variant_id, link):
+    from storefront.apis import add_to_cart_link
+
+    product = ProductFactory.build(sku="BALM &50ML", variant_id=variant_id)
+
+    assert add_to_cart_link(template, product) == link
+
+
 def test_the_shopper_redeems_and_gets_a_code(storefront, ada):
     loyalty_services.points_award(customer=ada, points=600, key="welcome")
     reward = RewardFactory(name="€5 off", cost=500)

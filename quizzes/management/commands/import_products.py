@@ -16,7 +16,7 @@ from quizzes.catalogue.services import Outcome, product_upsert
 from quizzes.errors import InvalidProduct
 
 CSV_FIELDS = ("sku", "name", "url", "price", "currency", "tags", "in_stock", "active",
-              "consumable", "image")
+              "consumable", "image", "variant_id")
 REQUIRED = ("sku", "name", "url", "price", "currency")
 BOOLEAN_DEFAULTS = {"in_stock": True, "active": True, "consumable": False}
 TRUE = {"1", "true", "yes", "y"}
@@ -57,7 +57,8 @@ def parse_row(row: dict, folder: Path) -> tuple[dict, Path | None]:
         raise InvalidProduct(_("The product is not valid."), fields=errors)
     return {
         "sku": text["sku"], "name": text["name"], "url": text["url"], "price": price,
-        "currency": text["currency"], "tags": re.split(r"[|;]", text["tags"]), **flags,
+        "currency": text["currency"], "tags": re.split(r"[|;]", text["tags"]),
+        "variant_id": text["variant_id"], **flags,
     }, image_path
 
 

@@ -117,6 +117,21 @@ def test_a_changed_row_updates_only_that_product(tmp_path):
     assert (mask.price, mask.tags) == (Decimal("16.00"), ["humid", "oily"])
 
 
+def test_a_variant_id_column_is_read_and_may_be_left_out(tmp_path):
+    """Shopify's cart takes the variant's id, not the SKU: a catalog may carry it."""
+    path = tmp_path / "products.csv"
+    path.write_text(
+        "sku,name,url,price,currency,variant_id\n"
+        "GEL,Clarifying gel,https://shop.example.com/p/gel,12.00,EUR, 44719210053907 \n"
+        "BALM,Rich balm,https://shop.example.com/p/balm,20.00,EUR,\n")
+
+    out, err = import_products(path)
+
+    assert "2 created" in out and err == ""
+    assert dict(Product.objects.values_list("sku", "variant_id")) == {
+        "GEL": "44719210053907", "BALM": ""}
+
+
 def test_a_csv_without_a_required_column_is_refused(tmp_path):
     path = tmp_path / "products.csv"
     path.write_text("sku,name,price\nA,Serum,10\n")
