@@ -75,6 +75,20 @@ def test_redeem_asks_for_confirmation_then_spends_and_shows_the_code(client):
     assert Redemption.objects.filter(account__customer=customer).count() == 1
 
 
+def test_a_persian_shopper_reads_their_points_in_persian_digits(client):
+    """The counts a shopper reads on their pages are written as their language writes them."""
+    customer = shopper(client, points=1240)
+    customer.language = "fa"
+    customer.save(update_fields=["language"])
+    reward = RewardFactory(name="€5 off", cost=100)
+
+    confirm = client.get(reverse("reward_redeem", args=[reward.pk]),
+                         HTTP_ACCEPT_LANGUAGE="fa").content.decode()
+
+    assert "<dd>۱٬۲۴۰</dd>" in confirm  # available now
+    assert "<dd>۱٬۱۴۰</dd>" in confirm  # left afterwards
+
+
 def test_redeem_without_enough_points_explains_and_spends_nothing(client):
     customer = shopper(client, points=40)
     reward = RewardFactory(cost=100)
