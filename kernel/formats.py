@@ -23,7 +23,9 @@ def _cldr(language: str | None = None) -> str:
     return CLDR_LOCALES.get(language or translation.get_language() or "en", "en")
 
 
-def _digits(text: str, language: str | None) -> str:
+def digits(text: str, *, language: str | None = None) -> str:
+    """The text with its digits as the language writes them: Persian digits in Persian (a
+    translated sentence around a count, say), the same text elsewhere."""
     if (language or translation.get_language()) == "fa":
         return text.translate(PERSIAN_DIGITS)
     return text
@@ -31,8 +33,8 @@ def _digits(text: str, language: str | None) -> str:
 
 def number_format(value, *, language: str | None = None) -> str:
     """1,234 / 1.234 / Persian digits and separators, in the page's language."""
-    return _digits(format_decimal(value, locale=_cldr(language), numbering_system="default"),
-                   language)
+    return digits(format_decimal(value, locale=_cldr(language), numbering_system="default"),
+                  language=language)
 
 
 def money_format(amount, currency: str, *, language: str | None = None) -> str:
@@ -43,8 +45,9 @@ def money_format(amount, currency: str, *, language: str | None = None) -> str:
     pattern = locale.currency_formats["standard"].pattern
     if amount == amount.to_integral_value():
         pattern = pattern.replace(".00", "")
-    return _digits(format_currency(amount, currency, format=pattern, locale=locale,
-                                   currency_digits=False, numbering_system="default"), language)
+    return digits(format_currency(amount, currency, format=pattern, locale=locale,
+                                  currency_digits=False, numbering_system="default"),
+                  language=language)
 
 
 def date_format(value, *, language: str | None = None, with_year: bool = True) -> str:

@@ -1,5 +1,7 @@
 """{% load flywheel_formats %}: {{ points|number }}, {{ amount|money:"EUR" }},
-{{ voucher.expires_at|local_date }} in the page's language (kernel.formats)."""
+{{ voucher.expires_at|local_date }} in the page's language (kernel.formats), and
+{% filter digits %}{% blocktranslate count ... %}...{% endfilter %} for a translated sentence
+around a count (blocktranslate needs the count itself, to choose the plural)."""
 
 from django import template
 from django.conf import settings
@@ -31,3 +33,8 @@ def local_date(value):
 @register.filter
 def local_datetime(value):
     return formats.datetime_format(value)
+
+
+@register.filter(is_safe=True)
+def digits(value):
+    return formats.digits(str(value))

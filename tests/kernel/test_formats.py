@@ -50,3 +50,25 @@ def test_a_moment_on_a_persian_page_is_a_solar_hijri_date_and_a_time():
     moment = dt.datetime(2026, 12, 31, 14, 5, tzinfo=dt.UTC)
 
     assert datetime_format(moment, language="fa") == "۱۰ دی ۱۴۰۵، ۱۴:۰۵"
+
+
+@pytest.mark.parametrize(("language", "sentence"), [
+    ("en", "You need 120 more points for this reward."),
+    ("fa", "برای این جایزه ۱۲۰ امتیاز دیگر لازم دارید."),
+])
+def test_a_translated_sentence_around_a_count_takes_the_language_s_digits(language, sentence):
+    """{% filter digits %} around a blocktranslate whose count must stay a number for the
+    plural; what the sentence holds stays escaped."""
+    from django.template import Context, Template
+    from django.utils import translation
+
+    template = Template(
+        "{% load i18n flywheel_formats %}{% filter digits %}{% blocktranslate count missing=n %}"
+        "You need {{ missing }} more point for this reward.{% plural %}You need {{ missing }} "
+        "more points for this reward.{% endblocktranslate %}{% endfilter %}"
+        "{% filter digits %}{{ text }}{% endfilter %}")
+    with translation.override(language):
+        html = template.render(Context({"n": 120, "text": "<b>1</b>"}))
+
+    assert html.startswith(sentence)
+    assert html.endswith("&lt;b&gt;" + ("۱" if language == "fa" else "1") + "&lt;/b&gt;")

@@ -87,6 +87,8 @@ def test_a_persian_shopper_reads_their_points_in_persian_digits(client):
 
     assert "<dd>۱٬۲۴۰</dd>" in confirm  # available now
     assert "<dd>۱٬۱۴۰</dd>" in confirm  # left afterwards
+    # Counts inside translated sentences too (the cost, the voucher's days).
+    assert "۱۰۰ امتیاز" in confirm and "100" not in confirm.split("<main", 1)[-1]
 
 
 def test_redeem_without_enough_points_explains_and_spends_nothing(client):
