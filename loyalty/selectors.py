@@ -182,18 +182,16 @@ def points_entry_reasons(entries) -> dict[int, str]:
     entry points and their withdrawal, a cancelled voucher's points given back) is worded
     when read, from the entry's key, so every reader gets their own language; what staff
     wrote stays as they wrote it. One query for the tiers' names, when there are any."""
-    entries = list(entries)
-    tier_ids = {_tier_id(entry.key) for entry in entries} - {None}
-    names = dict(Tier.objects.filter(pk__in=tier_ids).values_list("pk", "name")) if tier_ids \
-        else {}
+    tiers = [(entry, _tier_id(entry.key)) for entry in entries]
+    wanted = {tier_id for _entry, tier_id in tiers} - {None}
+    names = dict(Tier.objects.filter(pk__in=wanted).values_list("pk", "name")) if wanted else {}
     reasons = {}
-    for entry in entries:
+    for entry, tier_id in tiers:
         reason = entry.reason
-        if (tier_id := _tier_id(entry.key)) is not None and tier_id in names:
-            tier = names[tier_id]
+        if tier_id in names:
             reason = (_("%(tier)s left: the order that reached it was refunded")
                       if entry.key.endswith(":withdrawn") else _("Welcome to %(tier)s")) % {
-                "tier": tier}
+                "tier": names[tier_id]}
         elif entry.redemption_id and entry.key == f"redemption:{entry.redemption_id}:refund":
             reason = _("Voucher %(code)s cancelled") % {"code": entry.redemption.code}
         reasons[entry.pk] = reason
