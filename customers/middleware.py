@@ -1,6 +1,7 @@
 """The language a signed-in shopper chose, on any device: LocaleMiddleware reads the cookie,
 then Accept-Language; a shopper without the cookie whose profile has a language gets that
-one instead of the browser's guess."""
+one instead of the browser's guess. A request without a session cookie (every shop system's
+API call) has nobody signed in, so its user is not looked up."""
 
 from django.conf import settings
 from django.utils import translation
@@ -14,7 +15,9 @@ class CustomerLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if (settings.LANGUAGE_COOKIE_NAME not in request.COOKIES
+        cookies = request.COOKIES
+        if (settings.LANGUAGE_COOKIE_NAME not in cookies
+                and settings.SESSION_COOKIE_NAME in cookies
                 and getattr(request, "user", None) is not None
                 and request.user.is_authenticated):
             customer = signed_in_customer(request)

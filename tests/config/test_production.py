@@ -275,3 +275,46 @@ def test_an_answer_with_a_policy_of_its_own_keeps_it(rf, settings):
     policy = middleware.process_response(request, response)["Content-Security-Policy"]
 
     assert "script-src 'self' https://loyalty.example.com" in policy
+
+
+# Pages-only middleware ---------------------------------------------------------------------
+
+
+def test_the_api_builds_no_message_storage_and_pages_do(rf):
+    """Messages are shown on pages; an API request (an order event, thousands a minute) does
+    not pay for a cookie and a session backend it never reads."""
+    from django.http import HttpResponse
+
+    from config.middleware import MessageMiddleware
+
+    middleware = MessageMiddleware(lambda request: HttpResponse())
+    api_request, page_request = rf.post("/api/v1/events/orders/"), rf.get("/account/")
+    page_request.session = {}
+
+    middleware(api_request)
+    middleware(page_request)
+
+    assert not hasattr(api_request, "_messages")
+    assert hasattr(page_request, "_messages")
+
+
+def test_a_request_without_a_session_cookie_never_looks_up_its_user(rf, settings):
+    """Nobody is signed in without a session cookie (every shop system's API call): the saved
+    language of a signed-in shopper is not looked for."""
+    from django.http import HttpResponse
+    from django.utils.functional import SimpleLazyObject
+
+    from customers.middleware import CustomerLanguageMiddleware
+
+    def looked_up():
+        raise AssertionError("the user was looked up")
+
+    request = rf.post("/api/v1/events/orders/")
+    request.user = SimpleLazyObject(looked_up)
+
+    assert CustomerLanguageMiddleware(lambda request: HttpResponse())(request).status_code == 200
+
+    request = rf.get("/account/", HTTP_COOKIE=f"{settings.SESSION_COOKIE_NAME}=x")
+    request.user = SimpleLazyObject(looked_up)
+    with pytest.raises(AssertionError, match="looked up"):
+        CustomerLanguageMiddleware(lambda request: HttpResponse())(request)
