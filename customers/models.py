@@ -216,8 +216,9 @@ class Order(models.Model):
         REFUNDED = "refunded", _("Refunded")
         CANCELLED = "cancelled", _("Cancelled")
 
-    customer = models.ForeignKey(
-        Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="orders"
+    customer = models.ForeignKey(  # indexed first in Meta.indexes
+        Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="orders",
+        db_index=False,
     )
     source = models.CharField(_("source"), max_length=16, choices=Source.choices)
     external_id = models.CharField(_("external id"), max_length=64)
@@ -379,7 +380,8 @@ class Activity(models.Model):
         WINBACK_SENT = "winback_sent", _("Win-back offer sent")
         POINTS_EXPIRING = "points_expiring", _("Points expiring")
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="activities")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="activities",
+                                 db_index=False)  # indexed first in Meta.indexes
     kind = models.SlugField(
         _("kind"), max_length=48,
         help_text=_("What happened: a built-in kind or a custom one posted by the shop."),
@@ -974,8 +976,9 @@ class MarketingContact(models.Model):
         TIER = "tier", _("Tier news")
         POINTS = "points", _("Points news")
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE,
-                                 related_name="marketing_contacts", verbose_name=_("customer"))
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE,  # first in Meta.indexes
+                                 related_name="marketing_contacts", verbose_name=_("customer"),
+                                 db_index=False)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     key = models.CharField(
         _("idempotency key"), max_length=200, unique=True,

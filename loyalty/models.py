@@ -240,9 +240,9 @@ class TierChange(models.Model):
         TIER_REMOVED = "tier_removed", _("Tier removed")
         REFUNDED = "refunded", _("The order that reached it was refunded")
 
-    account = models.ForeignKey(
+    account = models.ForeignKey(  # indexed first in Meta.indexes
         LoyaltyAccount, on_delete=models.PROTECT, related_name="tier_changes",
-        verbose_name=_("account"),
+        verbose_name=_("account"), db_index=False,
     )
     from_tier = models.ForeignKey(Tier, on_delete=models.SET_NULL, null=True, blank=True,
                                   related_name="+", verbose_name=_("from"))
