@@ -67,6 +67,15 @@ class RewardAdmin(TranslatedAdmin):
 class LedgerFormSet(NewestFormSet):
     related = ("staff", "order", "redemption")
 
+    def get_queryset(self):
+        newest = super().get_queryset()
+        if not hasattr(self, "_worded"):  # every row's reason at once: one query for the tiers
+            reasons = selectors.points_entry_reasons(newest)
+            for entry in newest:
+                entry.reason_in_words = reasons[entry.pk]
+            self._worded = True
+        return newest
+
 
 class PointsEntryInline(ReadOnlyInline):
     model = PointsEntry
@@ -79,7 +88,7 @@ class PointsEntryInline(ReadOnlyInline):
 
     @admin.display(description=gettext_lazy("reason"))
     def reason_worded(self, entry):
-        return selectors.points_entry_reasons([entry])[entry.pk]
+        return entry.reason_in_words  # set by LedgerFormSet
 
 
 class AdjustPointsForm(forms.Form):

@@ -60,3 +60,31 @@ def test_what_staff_wrote_stays_as_written(lena):
                            reason="Goodwill: parcel was late", key="adjust-1")
 
     assert causes(lena, "tr")["adjust-1"] == "Goodwill: parcel was late"
+
+
+def test_admin_words_every_row_of_the_ledger_with_one_query_for_the_tiers(admin_client, lena):
+    """A customer moved through tiers many times: the account page's ledger names each tier
+    without a query per row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from loyalty.models import Tier
+
+    gold = Tier.objects.get(name="Gold")
+    page = reverse("admin:loyalty_loyaltyaccount_change", args=[lena.loyalty_account.pk])
+
+    def read() -> tuple[str, int]:
+        with CaptureQueriesContext(connection) as queries:
+            html = admin_client.get(page).content.decode()
+        return html, len(queries)
+
+    read()  # the first page of a session reads what later pages have cached
+    html, once = read()
+    for n in range(3):
+        services.points_award(customer=lena, points=5, key=f"tier:{gold.pk}:entry:again-{n}",
+                              kind="earn")
+    again, after = read()
+
+    assert html.count("Welcome to Gold") == 1 and again.count("Welcome to Gold") == 4
+    assert after == once
