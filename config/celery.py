@@ -1,7 +1,9 @@
 import os
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_postrun, task_prerun, worker_process_init, worker_ready
+
+from config.runtime import process_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -25,3 +27,11 @@ def _close_old_connections(**kwargs):
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+@worker_ready.connect(dispatch_uid="flywheel_process_ready")
+@worker_process_init.connect(dispatch_uid="flywheel_pool_process_ready")
+def _process_ready(**kwargs):
+    """A worker's tasks run in it (the solo pool) or in its pool's processes (prefork): each
+    sets the garbage collector for a long-lived process once it has loaded the app."""
+    process_ready()

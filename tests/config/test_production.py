@@ -5,6 +5,7 @@ ids and JSON logs."""
 import io
 import json
 import logging
+import os
 from unittest import mock
 
 import pytest
@@ -318,3 +319,32 @@ def test_a_request_without_a_session_cookie_never_looks_up_its_user(rf, settings
     request.user = SimpleLazyObject(looked_up)
     with pytest.raises(AssertionError, match="looked up"):
         CustomerLanguageMiddleware(lambda request: HttpResponse())(request)
+
+
+# Long-lived processes ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("loads", [
+    "import config.wsgi",  # a gunicorn worker
+    # a Celery worker: its pool's processes, or itself with the solo pool
+    "import config.celery; from celery.signals import worker_process_init;"
+    " worker_process_init.send(sender=None)",
+    "import config.celery; from celery.signals import worker_ready; worker_ready.send(sender=None)",
+])
+def test_a_server_process_keeps_what_it_loaded_out_of_the_garbage_collector(loads):
+    """What the web and worker processes load at start is frozen (a full collection would walk
+    it over and over: a fifth of the ingest worker's CPU) and the youngest generation is
+    collected less often."""
+    import subprocess
+    import sys
+
+    from config.runtime import GC_THRESHOLD
+
+    script = f"{loads}; import gc; print(*gc.get_threshold(), gc.get_freeze_count())"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=120, env={**os.environ,
+                                              "DJANGO_SETTINGS_MODULE": "config.settings"})
+
+    *threshold, frozen = map(int, result.stdout.split())
+    assert tuple(threshold) == GC_THRESHOLD
+    assert frozen > 10_000
