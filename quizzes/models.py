@@ -94,6 +94,18 @@ class Product(models.Model):
         return f"{self.name} ({self.sku})"
 
 
+class CatalogStamp(models.Model):
+    """One row whose token the database changes whenever products are written, however they
+    are written (admin, an import, a bulk update, SQL): triggers on the product table set it
+    (migration 0007). A process keeps its prepared catalog while the token stays the same, so
+    a quiz completion reads this one row, not the whole catalog, to know it is current."""
+
+    token = models.CharField(max_length=64)
+
+    def __str__(self):
+        return self.token
+
+
 class Quiz(models.Model):
     """An onboarding quiz. Staff edit its questions and choices (the draft); publishing freezes
     the draft into a new `QuizVersion`, which is what shoppers take."""

@@ -328,6 +328,28 @@ def test_the_catalog_is_read_again_when_it_changes(catalog):
         .recommended_skus == ["THICK"]
 
 
+def test_a_catalog_change_is_noticed_however_it_was_written(catalog):
+    """An import's bulk update or a change made in SQL sends no signal and may leave
+    `updated_at` alone: the database's triggers still change the catalog's stamp, so no
+    process keeps recommending from the old catalog."""
+    from django.db import connection
+
+    from quizzes.catalogue.selectors import catalog_snapshot
+
+    kept = catalog_snapshot()
+    assert catalog_snapshot() is kept  # nothing changed: nothing read again
+
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE quizzes_product SET price = 2 WHERE sku = 'BALM'")
+    assert catalog_snapshot().products["BALM"].price == Decimal("2.00")
+
+    ProductFactory._meta.model.objects.bulk_create([ProductFactory.build(sku="NEW")])
+    assert "NEW" in catalog_snapshot().products
+
+    ProductFactory._meta.model.objects.filter(sku="NEW").delete()
+    assert "NEW" not in catalog_snapshot().products
+
+
 def test_step_answers_follow_the_branch_even_when_it_jumps_back_in_the_list():
     definition = skin_quiz_definition()
     # q3 (climate) is listed last but asked first; its answer leads to q1.
