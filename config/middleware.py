@@ -17,6 +17,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import request_finished, setting_changed
 from django.dispatch import receiver
 
+from config.views import API_PREFIX
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 # The id of the request being served, for the log filter (a context variable, so threads and
@@ -181,9 +183,6 @@ def _site_policy() -> str | None:
 def _site_policy_forget(*, setting, **kwargs):
     if setting.startswith("CONTENT_SECURITY_POLICY"):
         _site_policy.cache_clear()
-
-
-API_PREFIX = "/api/"
 
 
 class MessageMiddleware(messages_middleware.MessageMiddleware):

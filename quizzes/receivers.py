@@ -9,8 +9,7 @@ from customers.models import Activity
 from customers.signals import activities_recorded, customer_erased, customer_export_requested
 from kernel.shoppers import login_customer
 
-from .catalogue.selectors import catalog_cache_clear
-from .models import Product, QuizVersion
+from .models import QuizVersion
 from .responses import services as response_services
 from .responses.selectors import quiz_definition_forget
 from .views import SESSION_KEY
@@ -32,15 +31,6 @@ def attach_session_responses_on_login(sender, *, request, user, **kwargs):
     tokens = list((request.session.get(SESSION_KEY) or {}).values()) if request else []
     if customer is not None and tokens:
         response_services.quiz_responses_attach(customer=customer, tokens=tokens)
-
-
-@receiver(post_save, sender=Product, dispatch_uid="quizzes_catalog_saved")
-@receiver(post_delete, sender=Product, dispatch_uid="quizzes_catalog_deleted")
-@receiver(post_save, sender="loyalty.Tier", dispatch_uid="quizzes_catalog_tier_saved")
-def catalog_changed(sender, **kwargs):
-    """This process's cached catalog is stale at once; other processes notice the change
-    through the catalog's fingerprint."""
-    catalog_cache_clear()
 
 
 @receiver(post_save, sender=QuizVersion, dispatch_uid="quizzes_version_saved")

@@ -42,8 +42,7 @@ def catalog_tags() -> set[str]:
 # The engine's catalog, kept per process between requests: reading and decoding 5,000
 # products costs far more than the rest of a completion. Each use reads the catalog's
 # fingerprint (the token the database changes on every write to the products, and the VIP
-# tiers' positions) and reloads when it differs; saves and deletes in this process clear it
-# at once.
+# tiers' positions) and reloads when it differs, in this process as in every other.
 _catalog_lock = threading.Lock()
 
 
@@ -102,6 +101,7 @@ def catalog_cached() -> Catalog:
     return catalog_snapshot().catalog
 
 
-def catalog_cache_clear(**kwargs) -> None:
+def catalog_cache_clear() -> None:
+    """Forget this process's kept catalog: the next use reads it again."""
     with _catalog_lock:
         _catalog.update(stamp=_NEVER, snapshot=_EMPTY)
