@@ -23,6 +23,24 @@ def source_pairs_q(pairs: Iterable[tuple[str, str]], field: str) -> Q:
                                  for source, values in by_source.items()))
 
 
+def keys_lock(model: type[Model], keys: Iterable[str]) -> None:
+    """Hold a lock on each key until the transaction ends: for rows of `model` that may not
+    exist yet, which no row lock can hold. Two transactions writing the same key then take
+    turns from the start, before either locks anything else. The locks are PostgreSQL's
+    advisory locks, on the table's oid and a 32-bit hash of each key, taken in hash order so
+    two transactions never wait for each other (keys that share a hash only take turns).
+    SQLite writes one transaction at a time, so there it does nothing."""
+    using = router.db_for_write(model)
+    connection = connections[using]
+    hashes = sorted({int.from_bytes(hashlib.blake2b(key.encode(), digest_size=4).digest(),
+                                    "big", signed=True) for key in keys})
+    if not hashes or connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s::regclass::oid::int, k) "
+                       "FROM unnest(%s::int[]) AS k", [model._meta.db_table, hashes])
+
+
 # Rows from which a batch is written by COPY on PostgreSQL: below, one INSERT costs less
 # than COPY's four statements (and keeps the web path's statement counts). Above, an INSERT's
 # compiling and its parameters cost the worker more than the statements: applying a loyalty

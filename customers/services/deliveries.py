@@ -19,7 +19,7 @@ from kernel.bulk import insert_new, source_pairs_q, update_each
 from kernel.errors import FlywheelError
 from kernel.memo import memo_scope
 
-from .orders import orders_apply
+from .orders import orders_apply, orders_lock
 from .profiles import customer_found, customers_upsert_many, platform_facts
 
 logger = logging.getLogger(__name__)
@@ -265,6 +265,8 @@ def _apply_together(deliveries: list[WebhookDelivery]) -> None:
                        d.raw)
         for d in deliveries
     ]
+    # Refunds are applied after customers are locked: their orders are locked first too.
+    orders_lock([event for event in events if isinstance(event, OrderEvent | RefundEvent)])
     orders = [i for i, event in enumerate(events) if isinstance(event, OrderEvent)]
     results = dict(zip(orders, orders_apply(events=[events[i] for i in orders]), strict=True))
     for customer in customers_upsert_many(facts=[

@@ -13,7 +13,7 @@ from customers.ingestion.events import OrderEvent, RefundData, RefundEvent, chec
 from customers.models import Activity, Customer, Order, OrderLine, Refund
 from customers.segments.services.recompute import customers_stage_refresh
 from customers.signals import orders_cancelled, orders_paid, orders_refunded
-from kernel.bulk import insert_new, rows_add, source_pairs_q
+from kernel.bulk import insert_new, keys_lock, rows_add, source_pairs_q
 
 from .activities import activity_record_many
 from .profiles import (
@@ -207,6 +207,7 @@ def orders_apply(*, events: list[OrderEvent | RefundEvent],
     for event in events:
         if isinstance(event, OrderEvent):
             check_order(event)
+    orders_lock(events)
     results: list[Order | None] = [None] * len(events)
     waiting = [i for i, event in enumerate(events) if not getattr(event, "test", False)]
     while waiting:
@@ -223,6 +224,15 @@ def orders_apply(*, events: list[OrderEvent | RefundEvent],
         waiting = [i for i, order in zip(this_round, applied, strict=True)
                    if order is None] + later
     return results
+
+
+def orders_lock(events: list[OrderEvent | RefundEvent]) -> None:
+    """Take turns, until commit, with every other transaction applying events for these
+    orders, whether the orders exist yet or not. Taken before anything else is locked: rows
+    lock in a set order (orders, then customers), but a round whose new order another
+    transaction inserted meanwhile locks that order after its customers, and would deadlock
+    with one that holds the order and waits for them."""
+    keys_lock(Order, (f"{event.source}\0{event.external_id}" for event in events))
 
 
 ORDER_FIELDS = ["customer", "name", "status", "currency", "total", "discount_total",
