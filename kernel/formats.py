@@ -4,6 +4,7 @@ calendar (jdatetime) for Persian dates on pages and e-mails. The API stays ISO a
 """
 
 import datetime as dt
+import functools
 from decimal import Decimal
 
 import jdatetime
@@ -57,7 +58,13 @@ def date_format(value, *, language: str | None = None, with_year: bool = True) -
         return ""
     if isinstance(value, dt.datetime):
         value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
-    language = language or translation.get_language() or "en"
+    return _date_text(value, language or translation.get_language() or "en", with_year)
+
+
+@functools.lru_cache(maxsize=4096)
+def _date_text(value: dt.date, language: str, with_year: bool) -> str:
+    """A day's words never change: each is worked out once (a batch of e-mails, a page's
+    rows, mostly name the same few days)."""
     if language == "fa":
         day = jdatetime.date.fromgregorian(date=value)
         text = f"{day.day} {PERSIAN_MONTHS[day.month - 1]}" + (f" {day.year}" if with_year else "")

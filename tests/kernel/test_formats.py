@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from kernel.formats import date_format, datetime_format, money_format, number_format
 
@@ -72,3 +73,14 @@ def test_a_translated_sentence_around_a_count_takes_the_language_s_digits(langua
 
     assert html.startswith(sentence)
     assert html.endswith("&lt;b&gt;" + ("۱" if language == "fa" else "1") + "&lt;/b&gt;")
+
+
+def test_a_moment_is_dated_by_the_shop_s_clock_each_time_it_is_dated():
+    """A day's words are kept once worked out; which day a moment falls on is not."""
+    moment = dt.datetime(2026, 12, 31, 22, 30, tzinfo=dt.UTC)
+
+    with timezone.override("UTC"):
+        assert date_format(moment, language="en") == "Dec. 31, 2026"
+    with timezone.override("Europe/Istanbul"):  # 01:30 on New Year's Day
+        assert date_format(moment, language="en") == "Jan. 1, 2027"
+        assert date_format(moment, language="fa") == "۱۱ دی ۱۴۰۵"
