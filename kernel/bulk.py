@@ -30,7 +30,7 @@ def keys_lock(model: type[Model], keys: Iterable[str]) -> None:
     advisory locks, on the table's oid and a 32-bit hash of each key, taken in hash order so
     two transactions never wait for each other (keys that share a hash only take turns).
     Each key holds one entry of PostgreSQL's shared lock table until commit: a batch of 1,000
-    takes 1,000 of the 6,400 a default server has (max_locks_per_transaction × connections).
+    takes 1,000 of the 6,400 a default server has (max_locks_per_transaction times connections).
     SQLite writes one transaction at a time, so there it does nothing."""
     using = router.db_for_write(model)
     connection = connections[using]
