@@ -32,11 +32,12 @@ def keys_lock(model: type[Model], keys: Iterable[str]) -> None:
     Each key holds one entry of PostgreSQL's shared lock table until commit: a batch of 1,000
     takes 1,000 of the 6,400 a default server has (max_locks_per_transaction times connections).
     SQLite writes one transaction at a time, so there it does nothing."""
-    using = router.db_for_write(model)
-    connection = connections[using]
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql":
+        return
     hashes = sorted({int.from_bytes(hashlib.blake2b(key.encode(), digest_size=4).digest(),
                                     "big", signed=True) for key in keys})
-    if not hashes or connection.vendor != "postgresql":
+    if not hashes:
         return
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s::regclass::oid::int, k) "

@@ -4,7 +4,7 @@ import sets it once), on SQLite one per row (SQLite has no statement triggers)."
 
 from django.db import migrations, models
 
-POSTGRESQL = """
+POSTGRESQL = ["""
 CREATE FUNCTION quizzes_catalog_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO quizzes_catalogstamp (id, token) VALUES (1, gen_random_uuid()::text)
@@ -14,11 +14,11 @@ END $$;
 CREATE TRIGGER quizzes_product_changed
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON quizzes_product
     FOR EACH STATEMENT EXECUTE FUNCTION quizzes_catalog_changed();
-"""
-POSTGRESQL_REVERSE = """
+"""]
+POSTGRESQL_REVERSE = ["""
 DROP TRIGGER IF EXISTS quizzes_product_changed ON quizzes_product;
 DROP FUNCTION IF EXISTS quizzes_catalog_changed();
-"""
+"""]
 SQLITE = [
     f"CREATE TRIGGER quizzes_product_{event.lower()}d AFTER {event} ON quizzes_product BEGIN"
     " INSERT OR REPLACE INTO quizzes_catalogstamp (id, token)"
@@ -29,17 +29,18 @@ SQLITE_REVERSE = [f"DROP TRIGGER IF EXISTS quizzes_product_{event}d"
                   for event in ("insert", "update", "delete")]
 
 
-def triggers_add(apps, schema_editor):
-    statements = (POSTGRESQL if schema_editor.connection.vendor == "postgresql" else SQLITE)
-    for statement in [statements] if isinstance(statements, str) else statements:
+def _execute(schema_editor, postgresql: list[str], sqlite: list[str]) -> None:
+    vendor = schema_editor.connection.vendor
+    for statement in postgresql if vendor == "postgresql" else sqlite:
         schema_editor.execute(statement)
+
+
+def triggers_add(apps, schema_editor):
+    _execute(schema_editor, POSTGRESQL, SQLITE)
 
 
 def triggers_remove(apps, schema_editor):
-    statements = (POSTGRESQL_REVERSE if schema_editor.connection.vendor == "postgresql"
-                  else SQLITE_REVERSE)
-    for statement in [statements] if isinstance(statements, str) else statements:
-        schema_editor.execute(statement)
+    _execute(schema_editor, POSTGRESQL_REVERSE, SQLITE_REVERSE)
 
 
 class Migration(migrations.Migration):

@@ -4,14 +4,15 @@ points exactly once, and the anonymous shopper who signs up later."""
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from customers.models import Activity, Customer
 from customers.selectors import attributes_latest
 from customers.services import account_signup
 from loyalty.selectors import balance_get
-from quizzes.catalogue.selectors import catalog_cache_clear
+from quizzes.catalogue.selectors import catalog_cache_clear, catalog_snapshot
 from quizzes.errors import InvalidAnswers, ResponseCompleted
-from quizzes.models import QuizAnswer, QuizResponse, QuizViewDay
+from quizzes.models import Product, QuizAnswer, QuizResponse, QuizViewDay
 from quizzes.responses import services as rs
 from tests.factories import (
     ActivityRuleFactory,
@@ -204,7 +205,6 @@ def test_an_email_without_consent_stays_anonymous_until_signup_then_points_once(
 def test_a_batch_of_new_accounts_takes_each_its_own_quizzes_in_a_fixed_number_of_statements():
     """Ingestion records many account_created rows at once: the receiver looks for their
     anonymous responses once per batch, not once per account, and each gets only theirs."""
-    from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from customers.services import activity_record_many
@@ -284,7 +284,7 @@ def test_views_count_on_one_row_per_day():
 @pytest.mark.parametrize("size", [50, 5000])
 def test_completing_costs_the_same_queries_whatever_the_catalog(
         size, django_assert_num_queries):
-    ProductFactory._meta.model.objects.bulk_create(
+    Product.objects.bulk_create(
         ProductFactory.build(sku=f"P{i:05d}", tags=["oily-skin"] if i % 2 else ["cold"])
         for i in range(size))
     definition = skin_quiz_definition()
@@ -323,7 +323,7 @@ def test_the_catalog_is_read_again_when_it_changes(catalog):
     ProductFactory(sku="THICK", tags=["dry-skin", "cold"], price=Decimal("1.00"))
     assert rs.quiz_response_answer_many(response=start(), raw_answers=raw) \
         .recommended_skus == ["THICK", "BALM"]
-    ProductFactory._meta.model.objects.filter(sku="BALM").update(active=False)
+    Product.objects.filter(sku="BALM").update(active=False)
     assert rs.quiz_response_answer_many(response=start(), raw_answers=raw) \
         .recommended_skus == ["THICK"]
 
@@ -332,10 +332,6 @@ def test_a_catalog_change_is_noticed_however_it_was_written(catalog):
     """An import's bulk update or a change made in SQL sends no signal and may leave
     `updated_at` alone: the database's triggers still change the catalog's stamp, so no
     process keeps recommending from the old catalog."""
-    from django.db import connection
-
-    from quizzes.catalogue.selectors import catalog_snapshot
-
     kept = catalog_snapshot()
     assert catalog_snapshot() is kept  # nothing changed: nothing read again
 
@@ -343,10 +339,10 @@ def test_a_catalog_change_is_noticed_however_it_was_written(catalog):
         cursor.execute("UPDATE quizzes_product SET price = 2 WHERE sku = 'BALM'")
     assert catalog_snapshot().products["BALM"].price == Decimal("2.00")
 
-    ProductFactory._meta.model.objects.bulk_create([ProductFactory.build(sku="NEW")])
+    Product.objects.bulk_create([ProductFactory.build(sku="NEW")])
     assert "NEW" in catalog_snapshot().products
 
-    ProductFactory._meta.model.objects.filter(sku="NEW").delete()
+    Product.objects.filter(sku="NEW").delete()
     assert "NEW" not in catalog_snapshot().products
 
 
