@@ -54,8 +54,14 @@ def test_staff_fix_a_turkish_title_in_its_tab_and_shoppers_read_it_once_publishe
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "admin-question-tabs.png"), full_page=True)
 
+    # A page of its own context, closed with it: a connection the browser kept open would keep
+    # a live-server thread waiting on it, which would end (and close its database connection)
+    # during some later test.
     shopper = page.context.browser.new_page(base_url=live_server.url,
                                             extra_http_headers={"Accept-Language": "tr"})
-    shopper.goto(f"/quizzes/{quiz.slug}/")
-    expect(shopper.locator("h1")).to_have_text("Güneş kreminizi bulun")
+    try:
+        shopper.goto(f"/quizzes/{quiz.slug}/")
+        expect(shopper.locator("h1")).to_have_text("Güneş kreminizi bulun")
+    finally:
+        shopper.close()
     assert problems == [] and outside == []
