@@ -36,6 +36,9 @@ RUN = uuid.uuid4().hex[:8]
 CACHE_PREFIX = f"bench-{RUN}"
 WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "4"))
 CELERY_CONCURRENCY = int(os.environ.get("BENCH_CELERY_CONCURRENCY", "2"))
+# BENCH_EMAIL_WORKER=off starts no worker for `email`: the e-mails wait in the broker, and the
+# ingestion figure is the ingest path's alone (to see what the e-mails cost; not the target).
+EMAIL_WORKER = os.environ.get("BENCH_EMAIL_WORKER", "on") != "off"
 CLAIM = "flywheel-bench:claimed-by"
 
 
@@ -199,7 +202,7 @@ class Stack:
     description: str
     web_pid: int
     worker_pid: int
-    email_worker_pid: int
+    email_worker_pid: int | None  # None with BENCH_EMAIL_WORKER=off
 
 
 def _start_stack(shop: str, logs: Path, redis_url: str):
@@ -216,21 +219,26 @@ def _start_stack(shop: str, logs: Path, redis_url: str):
     web, base_url = gunicorn(env, logs / f"gunicorn-{shop}.log", "/bench/baseline/")
     worker = Worker(env=env, log_path=logs / f"celery-ingest-{shop}.log", pool="prefork",
                     concurrency=CELERY_CONCURRENCY, queues="ingest,celery")
-    mailer = Worker(env=env, log_path=logs / f"celery-email-{shop}.log", queues="email")
+    mailer = (Worker(env=env, log_path=logs / f"celery-email-{shop}.log", queues="email")
+              if EMAIL_WORKER else None)
+    workers = [worker, mailer] if mailer else [worker]
     try:
-        worker.start()
-        mailer.start()
-        worker.wait_ready(timeout=120)
-        mailer.wait_ready(timeout=120)
+        for each in workers:
+            each.start()
+        for each in workers:
+            each.wait_ready(timeout=120)
         yield Stack(
             shop=shop, base_url=base_url, api_key=api_key, database_url=database,
             description=f"{shop} shop, gunicorn {WEB_WORKERS} sync workers, celery prefork "
-            f"x{CELERY_CONCURRENCY} on ingest and a worker on email, {os.cpu_count()} CPUs",
-            web_pid=web.pid, worker_pid=worker.process.pid, email_worker_pid=mailer.process.pid,
+            f"x{CELERY_CONCURRENCY} on ingest and "
+            f"{'a worker on email' if mailer else 'no worker on email (BENCH_EMAIL_WORKER=off)'}"
+            f", {os.cpu_count()} CPUs",
+            web_pid=web.pid, worker_pid=worker.process.pid,
+            email_worker_pid=mailer.process.pid if mailer else None,
         )
     finally:
-        worker.stop()
-        mailer.stop()
+        for each in workers:
+            each.stop()
         process_group_stop(web, timeout=15)
         broker_reset(redis_url)
 

@@ -132,7 +132,8 @@ class Figure:
     path: str
     target: str  # ">= 0.6", "<= 1.2"
     ratios: list[float] = field(default_factory=list)
-    unit: str = ""  # when the figure is a rate rather than a ratio ("lots/s")
+    unit: str = ""  # when the figure is a rate or a time rather than a ratio ("lots/s", "s")
+    decimals: int | None = None  # printed; by default 2 for a ratio, none with a unit
     detail: str = ""
     loads: list[str] = field(default_factory=list)
 
@@ -146,7 +147,8 @@ class Figure:
         return self.median >= float(bound) if op == ">=" else self.median <= float(bound)
 
     def line(self) -> str:
-        fmt = "{:,.0f}" if self.unit else "{:.2f}"
+        decimals = self.decimals if self.decimals is not None else 0 if self.unit else 2
+        fmt = f"{{:,.{decimals}f}}"
         spread = (f" (spread {fmt.format(min(self.ratios))}-{fmt.format(max(self.ratios))}"
                   f" over {len(self.ratios)} rounds)" if len(self.ratios) > 1 else "")
         unit = f" {self.unit}" if self.unit else ""
