@@ -142,11 +142,12 @@ def test_ingestion_end_to_end_against_the_floor(shop, stacks, floor):
     template = order_template()
     auth = {"Authorization": f"Bearer {stack.api_key}"}
     lags, cpu, floor_cpu, events, floor_requests, mailed = [], {}, {}, 0, 0, []
+    mailing = stack.email_worker_pid is not None  # else BENCH_EMAIL_WORKER=off
 
     with psycopg.connect(stack.database_url, autocommit=True) as db, \
             psycopg.connect(floor.database_url, autocommit=True) as floor_db:
         processes = {"web": stack.web_pid, "worker": stack.worker_pid}
-        if stack.email_worker_pid is not None:
+        if mailing:
             processes["email worker"] = stack.email_worker_pid
         meter = CpuMeter(db, stack.database_url, processes)
         floor_meter = CpuMeter(floor_db, floor.database_url, {"web": floor.web_pid})
@@ -180,7 +181,7 @@ def test_ingestion_end_to_end_against_the_floor(shop, stacks, floor):
             count, last = wait_until_applied(db, after_id, timeout=120 + SECONDS)
             for part, seconds in meter.used(before).items():
                 cpu[part] = cpu.get(part, 0) + seconds
-            if stack.shop == "loyalty" and stack.email_worker_pid is not None:
+            if stack.shop == "loyalty" and mailing:
                 mailed.append(points_emails_sent(db, after_entry=first_entry))
             cpu["wrk"] = cpu.get("wrk", 0) + load.client_cpu
             check_applied(db, stack.shop, run, count, after_id)
@@ -193,8 +194,7 @@ def test_ingestion_end_to_end_against_the_floor(shop, stacks, floor):
     print(f"\n{stack.description}; wrk {len(ratios)} rounds of {SECONDS:.0f} s each side")
     record(Figure(
         path=f"ingestion, {shop} shop: events applied end to end / floor requests"
-             + ("" if stack.email_worker_pid is not None
-                else " (no e-mail worker: not the target's figure)"),
+             + ("" if mailing else " (no e-mail worker: not the target's figure)"),
         target=TARGETS[shop], ratios=ratios,
         detail="\n".join([
             f"  worker behind when the load ended: {', '.join(f'{lag:.2f}' for lag in lags)} s "

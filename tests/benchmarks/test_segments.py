@@ -83,17 +83,14 @@ def test_recompute_a_million_customers():
     per_customer_loop = float(loop_seconds) / int(count)
     total = max(CUSTOMERS, 1)
     best = min(runs)
-    print(
-        f"\nsegments recompute, {CUSTOMERS:,} customers / {ORDERS:,} orders on PostgreSQL "
-        f"({os.cpu_count()} CPUs), value model included: first run {runs[0]:.1f} s "
-        f"({loads[0]}), rerun {runs[1]:.1f} s ({loads[1]}) (target <= {TARGET_SECONDS} s)\n"
-        f"per-customer ORM loop: {int(count):,} customers in {float(loop_seconds):.1f} s = "
-        f"{per_customer_loop * 1000:.2f} ms/customer; set-based: "
-        f"{best / total * 1000:.4f} ms/customer; ratio {per_customer_loop / (best / total):.0f}x"
-        f" (the loop would take {per_customer_loop * total / 60:.0f} min for everybody)"
-    )
     assert runs[0] > 0, sys.stderr
     assert "Value model fitted" in out, out  # the figure includes the model, or fails
-    record(Figure(path=f"segments recompute, {CUSTOMERS:,} customers / {ORDERS:,} orders, "
-                  "value model included, rerun", target=f"<= {TARGET_SECONDS}", unit="s",
-                  decimals=1, ratios=[runs[1]], detail=f"  first run {runs[0]:.1f} s ({loads[0]})"))
+    record(Figure(
+        path=f"segments recompute, {CUSTOMERS:,} customers / {ORDERS:,} orders on PostgreSQL "
+        f"({os.cpu_count()} CPUs), value model included, rerun",
+        target=f"<= {TARGET_SECONDS}", unit="s", decimals=1, ratios=[runs[1]],
+        detail=f"  first run {runs[0]:.1f} s ({loads[0]}); rerun ({loads[1]})\n"
+        f"  per-customer ORM loop: {int(count):,} customers in {float(loop_seconds):.1f} s = "
+        f"{per_customer_loop * 1000:.2f} ms/customer; set-based: "
+        f"{best / total * 1000:.4f} ms/customer; ratio {per_customer_loop / (best / total):.0f}x"
+        f" (the loop would take {per_customer_loop * total / 60:.0f} min for everybody)"))
